@@ -1,0 +1,49 @@
+# tropnet — two commands: `make demo` and `make test`. Both set everything up first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SYSDEPS := libcdd-dev libgmp-dev
+
+.PHONY: demo test lint docs bench bench-quick sysdeps setup clean
+
+demo: $(STAMP)
+	$(BIN)/tropnet demo
+
+test: $(STAMP)
+	$(BIN)/ruff check tropnet tests benchmarks
+	$(BIN)/pytest -n 2 tests
+	$(BIN)/pytest -n 2 --nbmake notebooks
+	$(BIN)/mkdocs build --strict --quiet --site-dir $(VENV)/site
+
+lint: $(STAMP)
+	$(BIN)/ruff check tropnet tests benchmarks
+
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict --site-dir site
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run_all
+
+setup: $(STAMP)
+
+# pycddlib needs cddlib and GMP headers to build its exact (gmp) backend.
+sysdeps:
+	@missing=""; for p in $(SYSDEPS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    echo "installing$$missing with apt-get"; \
+	    apt-get install -y $$missing || { apt-get update && apt-get install -y $$missing; }; \
+	  else \
+	    echo "missing system packages:$$missing -- run: sudo apt-get install -y$$missing" >&2; exit 1; \
+	  fi; \
+	fi
+
+$(STAMP): pyproject.toml | sysdeps
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev,torch]'
+	touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) site build *.egg-info .pytest_cache .ruff_cache .hypothesis

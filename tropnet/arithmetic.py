@@ -1,0 +1,330 @@
+"""The arithmetic every algorithm runs in: exact rationals or float64 with tolerances.
+
+An :class:`Arithmetic` is a value passed to the algorithms (as sympy passes a
+polynomial domain): code is written once against it and never branches on a
+global flag. Two instances matter:
+
+* :data:`EXACT` -- Python :class:`fractions.Fraction` in numpy object arrays;
+  every sign is decided exactly, polyhedral questions go to cdd's gmp
+  backend. Floats in the input are converted exactly (``Fraction(0.1)`` is
+  ``3602879701896397/36028797018963968``) unless ``limit_denominator`` is set.
+* :data:`FLOAT` -- numpy float64. A value ``v`` computed from terms of size
+  ``scale`` is treated as zero when ``|v| <= tol * scale``. The tolerance is
+  derived here and nowhere else (see :class:`FloatArithmetic`).
+
+The default rule (``exact=None`` everywhere): exact when every number of the
+input was given as an integer or a rational string (``"3/2"``, ``"0.25"``),
+float as soon as one number was a binary float.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from .errors import NearDegeneracyWarning, NetworkError
+
+__all__ = [
+    "EXACT",
+    "FLOAT",
+    "Arithmetic",
+    "ExactArithmetic",
+    "FloatArithmetic",
+    "format_number",
+    "parse_number",
+    "resolve",
+]
+
+Number = Fraction | float
+
+
+def parse_number(value: Any, where: str = "value") -> tuple[Fraction, bool]:
+    """Read one number of a network or expression file.
+
+    Returns ``(fraction, is_rational)``: the exact value, and whether it was
+    written as an integer or rational string (as opposed to a binary float).
+    Raises :class:`~tropnet.errors.NetworkError` on NaN, infinity, booleans
+    and anything that is not a number.
+    """
+    if isinstance(value, bool) or value is None:
+        raise NetworkError(f"{where}: expected a number, got {value!r}")
+    if isinstance(value, Fraction):
+        return value, True
+    if isinstance(value, (int, np.integer)):
+        return Fraction(int(value)), True
+    if isinstance(value, (float, np.floating)):
+        if not math.isfinite(value):
+            raise NetworkError(f"{where}: {value} is not a finite number")
+        return Fraction(float(value)), False
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            frac = Fraction(text)
+        except (ValueError, ZeroDivisionError):
+            raise NetworkError(
+                f"{where}: {value!r} is not a number (use e.g. 3, -0.5 or \"3/2\")"
+            ) from None
+        return frac, True
+    raise NetworkError(f"{where}: expected a number, got {type(value).__name__}")
+
+
+def format_number(value: Number) -> str | float | int:
+    """JSON form of a number: ints as ints, fractions as ``"p/q"``, floats as floats."""
+    if isinstance(value, Fraction):
+        return int(value) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    return float(value)
+
+
+class Arithmetic:
+    """Interface shared by :class:`ExactArithmetic` and :class:`FloatArithmetic`."""
+
+    exact: bool
+    name: str
+
+    def convert(self, value: Any) -> Number:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def array(self, data: Any) -> np.ndarray:
+        """A read-only array of this arithmetic's numbers (object Fractions or float64)."""
+        raise NotImplementedError  # pragma: no cover
+
+    def zeros(self, shape: int | tuple[int, ...]) -> np.ndarray:
+        raise NotImplementedError  # pragma: no cover
+
+    def eye(self, n: int) -> np.ndarray:
+        out = self.zeros((n, n))
+        for i in range(n):
+            out[i, i] = self.convert(1)
+        return out
+
+    def sign(self, values: np.ndarray, scale: np.ndarray | float = 1.0) -> np.ndarray:
+        """Signs (-1, 0, 1) of ``values``; float mode treats ``|v| <= tol*scale`` as 0."""
+        raise NotImplementedError  # pragma: no cover
+
+    def is_zero(self, values: np.ndarray, scale: np.ndarray | float = 1.0) -> np.ndarray:
+        return self.sign(values, scale) == 0
+
+    def filtered_sign(self, approx: np.ndarray, magnitude: np.ndarray,
+                      exact_values: Any, terms: int) -> np.ndarray:
+        """Signs of quantities known through a float approximation.
+
+        ``approx`` are float evaluations of sums of ``terms`` products whose
+        absolute values add up to ``magnitude``; ``exact_values(idx)`` returns
+        the exact quantities at the flat indices ``idx``. Exact mode trusts a
+        float sign only when ``|approx|`` exceeds a rigorous round-off bound and
+        computes the rest exactly (a floating-point filter); float mode applies
+        the tolerance of :class:`FloatArithmetic`.
+        """
+        raise NotImplementedError  # pragma: no cover
+
+    def to_float(self, values: Any) -> np.ndarray:
+        return np.asarray(values, dtype=float)
+
+    def format(self, value: Any) -> str | float | int:
+        return format_number(self.convert(value))
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True, repr=False)
+class ExactArithmetic(Arithmetic):
+    """Exact rational arithmetic.
+
+    ``limit_denominator``: when set, every converted number is replaced by the
+    closest fraction with denominator at most this value (useful to read
+    float weights as the simple rationals they were meant to be).
+    """
+
+    limit_denominator: int | None = None
+    exact: bool = True
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        if self.limit_denominator:
+            return f"exact(limit_denominator={self.limit_denominator})"
+        return "exact"
+
+    def convert(self, value: Any) -> Fraction:
+        if isinstance(value, Fraction):
+            frac = value
+        elif isinstance(value, (int, np.integer)):
+            frac = Fraction(int(value))
+        elif isinstance(value, str):
+            frac = parse_number(value)[0]
+        else:
+            v = float(value)
+            if not math.isfinite(v):
+                raise NetworkError(f"{v} is not a finite number")
+            frac = Fraction(v)
+        if self.limit_denominator:
+            frac = frac.limit_denominator(self.limit_denominator)
+        return frac
+
+    def array(self, data: Any) -> np.ndarray:
+        src = np.asarray(data, dtype=object)
+        out = np.empty(src.shape, dtype=object)
+        flat_src, flat_out = src.reshape(-1), out.reshape(-1)
+        for i, v in enumerate(flat_src):
+            flat_out[i] = self.convert(v)
+        out.setflags(write=False)
+        return out
+
+    def zeros(self, shape: int | tuple[int, ...]) -> np.ndarray:
+        out = np.empty(shape, dtype=object)
+        out.fill(Fraction(0))
+        return out
+
+    def sign(self, values: np.ndarray, scale: np.ndarray | float = 1.0) -> np.ndarray:
+        vals = np.asarray(values, dtype=object)
+        return np.array(
+            [(v > 0) - (v < 0) for v in vals.reshape(-1)], dtype=np.int8
+        ).reshape(vals.shape)
+
+    def filtered_sign(self, approx: np.ndarray, magnitude: np.ndarray,
+                      exact_values: Any, terms: int) -> np.ndarray:
+        # Each input was rounded once to float (relative error u) and the sum of
+        # `terms` products adds at most (terms + 2) u * magnitude (Higham, Thm 3.1);
+        # we double that and pad for the rounding of `magnitude` itself.
+        approx = np.asarray(approx, dtype=float)
+        bound = (2 * terms + 8) * _U * np.asarray(magnitude, dtype=float) * (1 + 2.0**-20)
+        out = np.sign(approx).astype(np.int8)
+        unsure = np.flatnonzero(~(np.abs(approx) > bound).reshape(-1))
+        if len(unsure):
+            exact = exact_values(unsure)
+            out.reshape(-1)[unsure] = [(v > 0) - (v < 0) for v in exact]
+        return out
+
+
+@dataclass(frozen=True, repr=False)
+class FloatArithmetic(Arithmetic):
+    """IEEE double arithmetic with tolerances derived from the unit roundoff.
+
+    Tolerances (the only place they are set):
+
+    * ``u = 2**-53`` is the unit roundoff of float64. A dot product of length
+      ``k`` carries a relative error of at most ``k*u`` (Higham, Thm 3.1); the
+      compiled maps multiply weights through every layer, so we budget a growth
+      of ``2**23`` in the error and decide ``|v| <= tol*scale`` as zero with
+      ``tol = 2**23 * u = 2**-30`` (about 9.3e-10).
+    * Values with ``tol*2**-10 < |v|/scale <= tol*2**4`` (about 9.1e-13 ..
+      1.5e-8) are *near-degenerate*: too large to be plain round-off of a true
+      tie, too small to be trusted as a genuine difference. Deciding
+      one issues a :class:`~tropnet.errors.NearDegeneracyWarning`; results
+      collect these warnings and report them (``"warnings"`` in JSON).
+    """
+
+    tol: float = 2.0**-30
+    band_low: float = 2.0**-10
+    band_high: float = 2.0**4
+    exact: bool = False
+    name: str = "float"
+
+    def convert(self, value: Any) -> float:
+        if isinstance(value, str):
+            value = parse_number(value)[0]
+        v = float(value)
+        if not math.isfinite(v):
+            raise NetworkError(f"{v} is not a finite number")
+        return v
+
+    def array(self, data: Any) -> np.ndarray:
+        src = np.asarray(data, dtype=object if _has_strings(data) else None)
+        if src.dtype == object:
+            out = np.array([self.convert(v) for v in src.reshape(-1)], dtype=float).reshape(
+                src.shape
+            )
+        else:
+            out = np.array(src, dtype=float)
+        out.setflags(write=False)
+        return out
+
+    def zeros(self, shape: int | tuple[int, ...]) -> np.ndarray:
+        return np.zeros(shape, dtype=float)
+
+    def sign(self, values: np.ndarray, scale: np.ndarray | float = 1.0) -> np.ndarray:
+        vals = np.asarray(values, dtype=float)
+        thr = self.tol * np.maximum(np.asarray(scale, dtype=float), 1e-300)
+        out = np.sign(vals).astype(np.int8)
+        out[np.abs(vals) <= thr] = 0
+        self.check_near(vals, scale)
+        return out
+
+    def filtered_sign(self, approx: np.ndarray, magnitude: np.ndarray,
+                      exact_values: Any, terms: int) -> np.ndarray:
+        return self.sign(approx, magnitude)
+
+    def near_mask(self, values: np.ndarray, scale: np.ndarray | float = 1.0) -> np.ndarray:
+        """True where ``values`` fall in the near-degenerate band around the threshold."""
+        vals = np.abs(np.asarray(values, dtype=float))
+        s = np.maximum(np.asarray(scale, dtype=float), 1e-300)
+        return (vals > self.tol * s * self.band_low) & (vals <= self.tol * s * self.band_high)
+
+    def check_near(self, values: np.ndarray, scale: np.ndarray | float = 1.0,
+                   what: str = "a sign decision") -> None:
+        """Warn (once per call) when any value lies in the near-degenerate band."""
+        mask = self.near_mask(values, scale)
+        if np.any(mask):
+            vals = np.abs(np.asarray(values, dtype=float))
+            s = np.broadcast_to(np.asarray(scale, dtype=float), vals.shape)
+            worst = float(np.min(vals[mask] / np.maximum(s[mask], 1e-300)))
+            warn_near_degenerate(
+                f"{what} had a relative margin of {worst:.3g} "
+                f"(tolerance {self.tol:.3g}); the float result may differ from the exact one"
+            )
+
+
+def warn_near_degenerate(message: str) -> None:
+    """Issue a :class:`~tropnet.errors.NearDegeneracyWarning` (collected by results and the CLI)."""
+    warnings.warn(message, NearDegeneracyWarning, stacklevel=3)
+
+
+def _has_strings(data: Any) -> bool:
+    if isinstance(data, str):
+        return True
+    if isinstance(data, np.ndarray):
+        return data.dtype == object
+    if isinstance(data, (list, tuple)):
+        return any(_has_strings(v) for v in data)
+    return isinstance(data, Fraction)
+
+
+_U = 2.0**-53  # unit roundoff of IEEE double
+
+EXACT: ExactArithmetic = ExactArithmetic()
+FLOAT: FloatArithmetic = FloatArithmetic()
+
+
+def resolve(exact: bool | Arithmetic | None, *sources: Any) -> Arithmetic:
+    """Choose the arithmetic at an entry point.
+
+    ``exact`` may be an :class:`Arithmetic` (used as is), ``True``/``False``, or
+    ``None``: then exact iff every source reports ``exact_input`` (all of its
+    numbers were integers or rational strings).
+    """
+    if isinstance(exact, Arithmetic):
+        return exact
+    if exact is None:
+        exact = all(_exact_input(s) for s in sources)
+    return EXACT if exact else FLOAT
+
+
+def _exact_input(source: Any) -> bool:
+    if isinstance(source, (list, tuple)):
+        return all(_exact_input(s) for s in source)
+    flag = getattr(source, "exact_input", None)
+    return bool(flag) if flag is not None else False
+
+
+def all_rational(values: Iterable[Any]) -> bool:
+    """True when every value is an int, a Fraction or a rational string."""
+    return all(isinstance(v, (int, Fraction, str, np.integer)) and not isinstance(v, bool)
+               for v in values)

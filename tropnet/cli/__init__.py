@@ -1,0 +1,49 @@
+"""The ``tropnet`` command line: one subcommand per task, ``--json`` everywhere.
+
+Every command prints a human-readable report, or with ``--json`` exactly one
+JSON object on stdout. Errors caused by the input print one line on stderr
+and exit with status 2 (no traceback unless ``--debug``); nothing is written
+to an output file when a command fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from .common import run_command
+
+__all__ = ["main"]
+
+# Modules under tropnet.cli that define ``register(subparsers)``, in help order.
+COMMAND_MODULES = ("core",)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tropnet",
+        description="Exact algebraic and polyhedral analysis of piecewise-linear neural "
+                    "networks.")
+    from .. import __version__
+
+    parser.add_argument("--version", action="version", version=f"tropnet {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"{__name__}.{name}").register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``tropnet`` console script; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help(sys.stderr)
+        return 2
+    return run_command(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

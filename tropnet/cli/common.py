@@ -1,0 +1,150 @@
+"""Shared pieces of the CLI: common options, loading inputs, output and error handling."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import traceback
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+from ..arithmetic import Arithmetic, resolve
+from ..errors import NearDegeneracyWarning, TropnetError
+
+__all__ = [
+    "CommandResult",
+    "add_arithmetic",
+    "add_common",
+    "add_target",
+    "arith_from",
+    "load_target",
+    "run_command",
+]
+
+
+class CommandResult:
+    """What a command returns: the JSON payload, its text rendering, an exit status,
+    and files to write only once everything succeeded."""
+
+    def __init__(self, payload: dict, text: str | Callable[[dict], str] = "", status: int = 0,
+                 files: dict[str, Callable[[], None]] | None = None) -> None:
+        self.payload = payload
+        self.text = text
+        self.status = status
+        self.files = files or {}
+
+
+def add_common(p: argparse.ArgumentParser) -> None:
+    """``--json``, ``--quiet`` and ``--debug``."""
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    p.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
+    p.add_argument("--debug", action="store_true", help="show Python tracebacks on errors")
+
+
+def add_arithmetic(p: argparse.ArgumentParser) -> None:
+    """``--exact`` / ``--float`` (default: exact iff every input number is rational)."""
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--exact", dest="exact", action="store_const", const=True, default=None,
+                   help="exact rational arithmetic (default when all numbers are rational)")
+    g.add_argument("--float", dest="exact", action="store_const", const=False,
+                   help="float64 arithmetic with derived tolerances")
+    p.add_argument("--limit-denominator", type=int, default=None, metavar="Q",
+                   help="in exact mode, read each number as the nearest fraction with "
+                        "denominator <= Q")
+
+
+def add_target(p: argparse.ArgumentParser, expr: bool = True) -> None:
+    """A network file (positional) or, with ``expr``, ``--expr TEXT``."""
+    p.add_argument("network", nargs="?", metavar="NET.json",
+                   help="network file (tropnet JSON or NPZ)")
+    if expr:
+        p.add_argument("--expr", metavar="TEXT",
+                       help="a tropical expression instead of a network, e.g. "
+                            "'max(0, x, 2*x - 2) - max(0, 2*x - 2)'")
+        p.add_argument("--variables", metavar="NAMES",
+                       help="comma-separated variable order for --expr")
+
+
+def arith_from(args: argparse.Namespace, *sources: Any) -> Arithmetic:
+    """The arithmetic chosen by ``--exact/--float/--limit-denominator`` and the inputs."""
+    from ..arithmetic import ExactArithmetic
+
+    limit = getattr(args, "limit_denominator", None)
+    if limit is not None:
+        if limit < 1:
+            raise TropnetError("--limit-denominator must be a positive integer")
+        if getattr(args, "exact", None) is False:
+            raise TropnetError("--limit-denominator only applies to exact mode")
+        return ExactArithmetic(limit_denominator=limit)
+    return resolve(getattr(args, "exact", None), *sources)
+
+
+def load_target(args: argparse.Namespace) -> Any:
+    """The network (``Network``) or parsed expression (``TropicalRational``) of a command."""
+    from ..io import load_network
+    from ..tropical import parse
+
+    net_path = getattr(args, "network", None)
+    text = getattr(args, "expr", None)
+    if net_path and text:
+        raise TropnetError("give either a network file or --expr, not both")
+    if text is not None:
+        names = getattr(args, "variables", None)
+        variables = [v.strip() for v in names.split(",")] if names else None
+        exact = arith_from(args) if getattr(args, "exact", None) is not None or \
+            getattr(args, "limit_denominator", None) else None
+        return parse(text, variables, exact)
+    if not net_path:
+        raise TropnetError("missing input: give a network file NET.json"
+                           + (" or --expr TEXT" if hasattr(args, "expr") else ""))
+    return load_network(net_path)
+
+
+def _emit(result: CommandResult, args: argparse.Namespace, seconds: float,
+          warned: list[str]) -> None:
+    payload = dict(result.payload)
+    payload.setdefault("seconds", round(seconds, 6))
+    if warned:
+        payload["warnings"] = sorted(set(payload.get("warnings", [])) | set(warned))
+    if getattr(args, "json", False):
+        sys.stdout.write(json.dumps(payload, indent=1, default=str) + "\n")
+        return
+    text = result.text(payload) if callable(result.text) else result.text
+    if text:
+        sys.stdout.write(text.rstrip("\n") + "\n")
+    for w in payload.get("warnings", []):
+        sys.stderr.write(f"tropnet: warning: {w}\n")
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Run ``args.func(args)``, turning input errors into exit status 2."""
+    debug = getattr(args, "debug", False)
+    start = time.perf_counter()
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", NearDegeneracyWarning)
+            result: CommandResult = args.func(args)
+        seconds = time.perf_counter() - start
+        warned = [str(w.message) for w in caught if issubclass(w.category,
+                                                                NearDegeneracyWarning)]
+        for _, writer in result.files.items():
+            writer()
+        _emit(result, args, seconds, warned)
+        return result.status
+    except TropnetError as exc:
+        if debug:
+            traceback.print_exc()
+        sys.stderr.write(f"tropnet: error: {exc}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("tropnet: interrupted\n")
+        return 130
+    except Exception as exc:  # a bug in tropnet, not bad input
+        if debug:
+            traceback.print_exc()
+        sys.stderr.write(f"tropnet: internal error: {exc.__class__.__name__}: {exc} "
+                         f"(please report; rerun with --debug for a traceback)\n")
+        return 3

@@ -1,0 +1,173 @@
+"""Reading and writing networks: the JSON network format and NPZ.
+
+JSON format (numbers may be JSON numbers or exact rational strings)::
+
+    {"input_dim": 2,
+     "layers": [
+       {"weight": [[1, -1], [0.5, 2]], "bias": [0, 1], "activation": "relu"},
+       {"weight": [[1, 1]], "bias": ["1/3"], "activation": "identity"}]}
+
+Optional per-layer keys: ``slope`` (leaky_relu), ``rank`` (maxout), ``meta``.
+A layer may instead be given as ``{"type": "conv", ...}`` (see
+:mod:`tropnet.conv`), which is lowered to a dense layer on reading.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import InputFileError, NetworkError
+from .network import Layer, Network
+
+__all__ = [
+    "load_json",
+    "load_network",
+    "network_from_dict",
+    "save_network",
+    "write_atomic",
+]
+
+#: Readers for non-dense layer types, keyed by the JSON ``"type"`` field.
+LAYER_READERS: dict[str, Callable[[dict, str], Layer]] = {}
+
+
+def load_json(path: str | os.PathLike) -> Any:
+    """Read a JSON file, turning every failure into an :class:`InputFileError`."""
+    p = Path(path)
+    if not p.exists():
+        raise InputFileError(f"{p}: no such file")
+    if p.is_dir():
+        raise InputFileError(f"{p}: is a directory, expected a file")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputFileError(f"{p}: cannot read file ({exc})") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputFileError(f"{p}: not valid JSON ({exc.msg} at line {exc.lineno}, "
+                             f"column {exc.colno})") from None
+
+
+def network_from_dict(data: Any, source: str = "network") -> Network:
+    """Build a :class:`Network` from the parsed JSON format."""
+    if not isinstance(data, dict):
+        raise InputFileError(f"{source}: expected a JSON object with keys 'input_dim' and "
+                             f"'layers'")
+    missing = [k for k in ("input_dim", "layers") if k not in data]
+    if missing:
+        raise InputFileError(f"{source}: missing key{'s' if len(missing) > 1 else ''} "
+                             f"{', '.join(repr(k) for k in missing)}")
+    layers = data["layers"]
+    if not isinstance(layers, list) or not layers:
+        raise InputFileError(f"{source}: 'layers' must be a non-empty list")
+    built = []
+    for i, spec in enumerate(layers):
+        where = f"{source}: layer {i}"
+        if not isinstance(spec, dict):
+            raise InputFileError(f"{where}: expected an object")
+        kind = spec.get("type", "dense")
+        if kind != "dense":
+            if kind not in LAYER_READERS:
+                _load_plugins()
+            reader = LAYER_READERS.get(kind)
+            if reader is None:
+                raise NetworkError(f"{where}: unknown layer type {kind!r}")
+            built.append(reader(spec, where))
+            continue
+        missing = [k for k in ("weight", "bias") if k not in spec]
+        if missing:
+            raise InputFileError(f"{where}: missing key{'s' if len(missing) > 1 else ''} "
+                                 f"{', '.join(repr(k) for k in missing)}")
+        unknown = set(spec) - {"weight", "bias", "activation", "slope", "rank", "meta", "type"}
+        if unknown:
+            raise InputFileError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+        built.append(Layer.create(spec["weight"], spec["bias"], spec.get("activation", "relu"),
+                                  slope=spec.get("slope", 0), rank=spec.get("rank", 1),
+                                  meta=spec.get("meta"), where=where))
+    return Network(_input_dim(data["input_dim"], source), tuple(built))
+
+
+def _input_dim(value: Any, source: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise NetworkError(f"{source}: 'input_dim' must be a positive integer, got {value!r}")
+    return value
+
+
+def _load_plugins() -> None:
+    """Import modules that register extra layer readers (conv)."""
+    try:
+        from . import conv  # noqa: F401
+    except ImportError:  # pragma: no cover - conv module is optional during development
+        pass
+
+
+def load_network(path: str | os.PathLike) -> Network:
+    """Read a network from a ``.json`` (tropnet format) or ``.npz`` file."""
+    p = Path(path)
+    if p.suffix.lower() == ".npz":
+        return _load_npz(p)
+    return network_from_dict(load_json(p), str(p))
+
+
+def _load_npz(p: Path) -> Network:
+    if not p.exists():
+        raise InputFileError(f"{p}: no such file")
+    try:
+        data = np.load(p, allow_pickle=False)
+    except Exception as exc:  # numpy raises several types for corrupt files
+        raise InputFileError(f"{p}: not a readable NPZ file ({exc})") from None
+    if "input_dim" not in data or "n_layers" not in data:
+        raise InputFileError(f"{p}: NPZ must hold 'input_dim', 'n_layers' and W0, b0, act0, ...")
+    layers = []
+    for i in range(int(data["n_layers"])):
+        try:
+            layers.append({"weight": data[f"W{i}"].tolist(), "bias": data[f"b{i}"].tolist(),
+                           "activation": str(data[f"act{i}"]),
+                           "slope": float(data[f"slope{i}"]) if f"slope{i}" in data else 0,
+                           "rank": int(data[f"rank{i}"]) if f"rank{i}" in data else 1})
+        except KeyError as exc:
+            raise InputFileError(f"{p}: missing array {exc}") from None
+    return network_from_dict({"input_dim": int(data["input_dim"]), "layers": layers}, str(p))
+
+
+def write_atomic(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file, so a failure leaves nothing behind."""
+    p = Path(path)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=p.parent if str(p.parent) else ".", prefix=".tropnet-")
+    except OSError as exc:
+        raise InputFileError(f"{p}: cannot write ({exc})") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_network(net: Network, path: str | os.PathLike) -> None:
+    """Write a network as tropnet JSON (exact: rationals as ``"p/q"`` strings) or NPZ (float)."""
+    p = Path(path)
+    if p.suffix.lower() == ".npz":
+        arrays: dict[str, Any] = {"input_dim": net.input_dim, "n_layers": len(net.layers)}
+        for i, layer in enumerate(net.layers):
+            arrays[f"W{i}"] = np.array(layer.weight, dtype=float)
+            arrays[f"b{i}"] = np.array(layer.bias, dtype=float)
+            arrays[f"act{i}"] = layer.activation
+            arrays[f"slope{i}"] = float(layer.slope)
+            arrays[f"rank{i}"] = layer.rank
+        try:
+            np.savez(p, **arrays)
+        except OSError as exc:
+            raise InputFileError(f"{p}: cannot write ({exc})") from None
+        return
+    write_atomic(p, json.dumps(net.to_dict(), indent=1) + "\n")

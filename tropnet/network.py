@@ -1,0 +1,342 @@
+"""Piecewise-linear feed-forward networks: dense layers with ReLU, leaky ReLU, maxout or identity.
+
+A :class:`Network` is an immutable stack of :class:`Layer` values. Each layer
+computes ``z = W h + b`` and applies its activation unit-wise:
+
+* ``relu``: ``max(z, 0)``;
+* ``leaky_relu`` with ``0 <= slope < 1``: ``max(z, slope*z)``;
+* ``maxout`` of rank ``k``: output unit ``u`` is ``max(z[u*k], ..., z[u*k+k-1])``;
+* ``identity``: ``z``.
+
+Weights are stored exactly (object arrays of :class:`~fractions.Fraction`; a
+binary float is converted exactly) together with a float64 copy; which one an
+algorithm uses is decided by the :class:`~tropnet.arithmetic.Arithmetic` it
+is given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from .arithmetic import Arithmetic, format_number, parse_number, resolve
+from .errors import NetworkError
+
+__all__ = ["ACTIVATIONS", "Layer", "Network"]
+
+ACTIVATIONS = ("relu", "leaky_relu", "maxout", "identity")
+
+
+def _exact_matrix(data: Any, shape_name: str, ndim: int) -> tuple[np.ndarray, bool]:
+    """Convert nested numbers to a read-only object array of Fractions; report rationality."""
+    arr = np.asarray(data, dtype=object)
+    if arr.ndim != ndim or (ndim == 2 and 0 in arr.shape):
+        raise NetworkError(f"{shape_name} must be a non-empty {ndim}-d array, got shape "
+                           f"{arr.shape}")
+    out = np.empty(arr.shape, dtype=object)
+    rational = True
+    for idx, v in np.ndenumerate(arr):
+        frac, is_rat = parse_number(v, f"{shape_name}{list(idx)}")
+        out[idx] = frac
+        rational &= is_rat
+    out.setflags(write=False)
+    return out, rational
+
+
+def _json_number(value: Fraction) -> str | float | int:
+    """A float when the value is exactly a float (it came from one), else ``"p/q"``."""
+    f = float(value)
+    return f if Fraction(f) == value else format_number(value)
+
+
+@dataclass(frozen=True, eq=False)
+class Layer:
+    """One dense layer ``h -> act(W h + b)``.
+
+    ``weight`` has one row per pre-activation unit (for maxout: ``rank`` rows
+    per output unit, consecutive); ``meta`` carries optional provenance
+    (e.g. the convolution a dense layer was lowered from).
+    """
+
+    weight: np.ndarray
+    bias: np.ndarray
+    activation: str = "relu"
+    slope: Fraction = Fraction(0)
+    rank: int = 1
+    meta: dict | None = None
+    exact_input: bool = field(default=True, compare=False)
+
+    @classmethod
+    def create(cls, weight: Any, bias: Any, activation: str = "relu", *,
+               slope: Any = 0, rank: int = 1, meta: dict | None = None,
+               where: str = "layer") -> Layer:
+        """Validate and build a layer from nested lists / arrays of numbers."""
+        if activation not in ACTIVATIONS:
+            raise NetworkError(f"{where}: unknown activation {activation!r} "
+                               f"(expected one of {', '.join(ACTIVATIONS)})")
+        w, w_rat = _exact_matrix(weight, f"{where}.weight", 2)
+        b, b_rat = _exact_matrix(bias, f"{where}.bias", 1)
+        if b.shape[0] != w.shape[0]:
+            raise NetworkError(f"{where}: weight has {w.shape[0]} rows but bias has "
+                               f"{b.shape[0]} entries")
+        s, s_rat = parse_number(slope, f"{where}.slope")
+        if activation == "leaky_relu":
+            if not (0 <= s < 1):
+                raise NetworkError(f"{where}: leaky_relu slope must satisfy 0 <= slope < 1, "
+                                   f"got {float(s)}")
+        elif s != 0:
+            raise NetworkError(f"{where}: 'slope' only applies to leaky_relu")
+        if isinstance(rank, bool) or not isinstance(rank, (int, np.integer)):
+            raise NetworkError(f"{where}: maxout rank must be an integer, got {rank!r}")
+        rank = int(rank)
+        if activation == "maxout":
+            if rank < 1:
+                raise NetworkError(f"{where}: maxout rank must be >= 1, got {rank}")
+            if w.shape[0] % rank:
+                raise NetworkError(f"{where}: maxout rank {rank} does not divide the "
+                                   f"{w.shape[0]} weight rows")
+        elif rank != 1:
+            raise NetworkError(f"{where}: 'rank' only applies to maxout")
+        return cls(w, b, activation, s, rank, meta, w_rat and b_rat and s_rat)
+
+    def __post_init__(self) -> None:
+        fw = np.array(self.weight, dtype=float)
+        fb = np.array(self.bias, dtype=float)
+        fw.setflags(write=False)
+        fb.setflags(write=False)
+        object.__setattr__(self, "_float", (fw, fb))
+
+    # -- shapes -----------------------------------------------------------
+    @property
+    def in_dim(self) -> int:
+        return int(self.weight.shape[1])
+
+    @property
+    def units(self) -> int:
+        """Number of pre-activation rows (for maxout, ``rank`` per output unit)."""
+        return int(self.weight.shape[0])
+
+    @property
+    def out_dim(self) -> int:
+        return self.units // self.rank
+
+    def params(self, arith: Arithmetic) -> tuple[np.ndarray, np.ndarray]:
+        """``(W, b)`` in the given arithmetic."""
+        if arith.exact:
+            if getattr(arith, "limit_denominator", None):
+                return arith.array(self.weight), arith.array(self.bias)
+            return self.weight, self.bias
+        return self._float  # type: ignore[attr-defined]
+
+    def slope_in(self, arith: Arithmetic) -> Fraction | float:
+        return arith.convert(self.slope)
+
+    # -- evaluation -------------------------------------------------------
+    def activate(self, z: np.ndarray, arith: Arithmetic) -> np.ndarray:
+        """Apply the activation to a pre-activation vector ``z``."""
+        if self.activation == "relu":
+            return np.array([v if v > 0 else v * 0 for v in z], dtype=z.dtype)
+        if self.activation == "leaky_relu":
+            s = self.slope_in(arith)
+            return np.array([v if v > 0 else v * s for v in z], dtype=z.dtype)
+        if self.activation == "maxout":
+            k = self.rank
+            return np.array([max(z[u * k:(u + 1) * k]) for u in range(self.out_dim)],
+                            dtype=z.dtype)
+        return z
+
+    def pattern(self, z: np.ndarray) -> tuple[int, ...]:
+        """Activation pattern of a pre-activation vector.
+
+        ReLU/leaky: 1 where ``z > 0`` (strictly active), else 0. Maxout: the
+        index (0..rank-1) of the first maximal piece per unit. Identity: ``()``.
+        """
+        if self.activation in ("relu", "leaky_relu"):
+            return tuple(int(v > 0) for v in z)
+        if self.activation == "maxout":
+            k = self.rank
+            return tuple(max(range(k), key=lambda r, u=u: (z[u * k + r], -r))
+                         for u in range(self.out_dim))
+        return ()
+
+    def pattern_matrix(self, pattern: Sequence[int], arith: Arithmetic) -> np.ndarray:
+        """The matrix ``D`` with ``act(z) = D z`` on the region of ``pattern``."""
+        one, zero = arith.convert(1), arith.convert(0)
+        if self.activation == "identity":
+            return arith.eye(self.units)
+        if self.activation in ("relu", "leaky_relu"):
+            low = self.slope_in(arith) if self.activation == "leaky_relu" else zero
+            d = arith.zeros((self.units, self.units))
+            for i, p in enumerate(pattern):
+                d[i, i] = one if p else low
+            return d
+        d = arith.zeros((self.out_dim, self.units))
+        for u, r in enumerate(pattern):
+            d[u, u * self.rank + r] = one
+        return d
+
+    def to_dict(self) -> dict:
+        """The JSON form; round-trips exactly (floats stay floats, rationals become strings)."""
+        fmt = _json_number if not self.exact_input else format_number
+        out: dict[str, Any] = {
+            "weight": [[fmt(v) for v in row] for row in self.weight],
+            "bias": [fmt(v) for v in self.bias],
+            "activation": self.activation,
+        }
+        if self.activation == "leaky_relu":
+            out["slope"] = fmt(self.slope)
+        if self.activation == "maxout":
+            out["rank"] = self.rank
+        if self.meta:
+            out["meta"] = self.meta
+        return out
+
+
+@dataclass(frozen=True, eq=False)
+class Network:
+    """An immutable feed-forward piecewise-linear network ``R^input_dim -> R^output_dim``.
+
+    Examples
+    --------
+    >>> net = Network.from_lists(1, [([[1], [-1]], [0, 0], "relu"), ([[1, 1]], [0], "identity")])
+    >>> net.forward([-3])
+    array([Fraction(3, 1)], dtype=object)
+    """
+
+    input_dim: int
+    layers: tuple[Layer, ...]
+
+    def __post_init__(self) -> None:
+        if isinstance(self.input_dim, bool) or not isinstance(self.input_dim, (int, np.integer)):
+            raise NetworkError(f"input_dim must be a positive integer, got {self.input_dim!r}")
+        if self.input_dim < 1:
+            raise NetworkError(f"input_dim must be a positive integer, got {self.input_dim}")
+        if not self.layers:
+            raise NetworkError("a network needs at least one layer")
+        object.__setattr__(self, "layers", tuple(self.layers))
+        dim = self.input_dim
+        for i, layer in enumerate(self.layers):
+            if not isinstance(layer, Layer):
+                raise NetworkError(f"layer {i} is not a Layer")
+            if layer.in_dim != dim:
+                what = "input_dim" if i == 0 else f"layer {i - 1} output"
+                raise NetworkError(f"layer {i}: weight has {layer.in_dim} columns but the "
+                                   f"{what} is {dim}")
+            dim = layer.out_dim
+
+    @classmethod
+    def from_lists(cls, input_dim: int, layers: Sequence[Any]) -> Network:
+        """Build from ``(weight, bias, activation[, options])`` tuples or layer dicts."""
+        built = []
+        for i, spec in enumerate(layers):
+            if isinstance(spec, Layer):
+                built.append(spec)
+                continue
+            if isinstance(spec, dict):
+                opts = {k: spec[k] for k in ("slope", "rank", "meta") if k in spec}
+                built.append(Layer.create(spec["weight"], spec["bias"],
+                                          spec.get("activation", "relu"), where=f"layer {i}",
+                                          **opts))
+            else:
+                w, b, act, *rest = spec
+                opts = rest[0] if rest else {}
+                built.append(Layer.create(w, b, act, where=f"layer {i}", **opts))
+        return cls(input_dim, tuple(built))
+
+    # -- shape ------------------------------------------------------------
+    @property
+    def output_dim(self) -> int:
+        return self.layers[-1].out_dim
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        """Output widths of all layers (the last one is the output dimension)."""
+        return tuple(layer.out_dim for layer in self.layers)
+
+    @property
+    def hidden_widths(self) -> tuple[int, ...]:
+        """Widths of the non-identity layers (the ``n_1..n_L`` of the region bounds)."""
+        return tuple(layer.out_dim for layer in self.layers if layer.activation != "identity")
+
+    @property
+    def exact_input(self) -> bool:
+        """True when every number was given as an integer or a rational string."""
+        return all(layer.exact_input for layer in self.layers)
+
+    def architecture(self) -> str:
+        """Short text like ``2-[8,8]-1`` (hidden widths in brackets)."""
+        hidden = ",".join(str(layer.out_dim) for layer in self.layers[:-1])
+        return f"{self.input_dim}-[{hidden}]-{self.output_dim}"
+
+    # -- evaluation -------------------------------------------------------
+    def _point(self, x: Any, arith: Arithmetic) -> np.ndarray:
+        vec = np.asarray(x, dtype=object).reshape(-1)
+        if vec.shape[0] != self.input_dim:
+            raise NetworkError(f"point has {vec.shape[0]} coordinates, network input_dim "
+                               f"is {self.input_dim}")
+        return np.array([arith.convert(v) for v in vec],
+                        dtype=object if arith.exact else float)
+
+    def forward(self, x: Any, exact: bool | Arithmetic | None = None) -> np.ndarray:
+        """Evaluate the network at one point (exactly with Fractions, or in float64)."""
+        arith = resolve(exact, self)
+        h = self._point(x, arith)
+        for layer in self.layers:
+            w, b = layer.params(arith)
+            h = layer.activate(w.dot(h) + b, arith)
+        return h
+
+    def __call__(self, x: Any, exact: bool | Arithmetic | None = None) -> np.ndarray:
+        return self.forward(x, exact)
+
+    def forward_batch(self, xs: np.ndarray) -> np.ndarray:
+        """Float64 evaluation of many points at once (rows of ``xs``)."""
+        h = np.asarray(xs, dtype=float)
+        for layer in self.layers:
+            w, b = layer._float  # type: ignore[attr-defined]
+            z = h @ w.T + b
+            if layer.activation == "relu":
+                h = np.maximum(z, 0.0)
+            elif layer.activation == "leaky_relu":
+                h = np.where(z > 0, z, float(layer.slope) * z)
+            elif layer.activation == "maxout":
+                h = z.reshape(z.shape[0], layer.out_dim, layer.rank).max(axis=2)
+            else:
+                h = z
+        return h
+
+    def patterns(self, x: Any, exact: bool | Arithmetic | None = None) -> tuple[tuple, ...]:
+        """The activation pattern ``(S_1, ..., S_L)`` at ``x`` (see :meth:`Layer.pattern`)."""
+        return self.affine_map(x, exact)[2]
+
+    def affine_map(self, x: Any, exact: bool | Arithmetic | None = None
+                   ) -> tuple[np.ndarray, np.ndarray, tuple[tuple, ...]]:
+        """The affine map ``y = J x + c`` the network computes around ``x``.
+
+        Returns ``(J, c, patterns)``. At a point on a region boundary the
+        pattern convention of :meth:`Layer.pattern` (ties inactive, first
+        maximal maxout piece) picks one of the adjacent maps.
+        """
+        arith = resolve(exact, self)
+        pt = self._point(x, arith)
+        jac = arith.eye(self.input_dim)
+        off = arith.zeros(self.input_dim)
+        pats = []
+        for layer in self.layers:
+            w, b = layer.params(arith)
+            jz, cz = w.dot(jac), w.dot(off) + b
+            pat = layer.pattern(jz.dot(pt) + cz)
+            d = layer.pattern_matrix(pat, arith)
+            jac, off = d.dot(jz), d.dot(cz)
+            pats.append(pat)
+        return jac, off, tuple(pats)
+
+    def to_dict(self) -> dict:
+        return {"input_dim": self.input_dim, "layers": [ly.to_dict() for ly in self.layers]}
+
+    def with_layers(self, layers: Sequence[Layer]) -> Network:
+        return Network(self.input_dim, tuple(layers))

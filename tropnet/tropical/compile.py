@@ -1,0 +1,116 @@
+"""Compiling a network into tropical rational maps (Zhang, Naitzat & Lim 2018, Thm 5.2).
+
+Each layer input is written as ``F_j - G_j`` (at the input, ``F_j = x_j`` and
+``G_j = 0``). With ``W = W+ - W-`` (entrywise non-negative parts), the
+pre-activation ``z_i = H_i - N_i`` where::
+
+    H_i = b_i ⊙ (⊙_j F_j^{W+_ij}) ⊙ (⊙_j G_j^{W-_ij})
+    N_i =       (⊙_j G_j^{W+_ij}) ⊙ (⊙_j F_j^{W-_ij})
+
+and the activation gives the next ``F'``, ``G'``:
+
+* ReLU: ``max(H - N, 0) = (H ⊕ N) - N``, so ``F' = H ⊕ N``, ``G' = N``;
+* leaky ReLU (slope ``s``): ``F' = (H ⊙ N^s) ⊕ (H^s ⊙ N)``, ``G' = N^{1+s}``;
+* maxout (pieces ``r``): ``F' = ⊕_r (H^r ⊙ ⊙_{q≠r} N^q)``, ``G' = ⊙_r N^r``;
+* identity: ``F' = H``, ``G' = N``.
+
+Products multiply monomial counts, so with ``prune=True`` every product is
+pruned as soon as it is formed (pruning never changes the function).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..arithmetic import Arithmetic, resolve
+from ..network import Layer, Network
+from .polynomial import TropicalPolynomial
+from .rational import TropicalRational
+
+__all__ = ["compile_network"]
+
+
+def compile_network(net: Network, prune: bool = True, exact: bool | Arithmetic | None = None,
+                    progress: Callable[[int, int], None] | None = None
+                    ) -> list[TropicalRational]:
+    """The tropical rational maps ``F_k ⊘ G_k``, one per output, equal to the network.
+
+    ``progress(layer_index, n_layers)`` is called after each layer.
+
+    Examples
+    --------
+    >>> from tropnet import Network
+    >>> net = Network.from_lists(1, [([[1], [-1]], [0, 0], "relu"), ([[1, 1]], [0], "identity")])
+    >>> [str(r) for r in compile_network(net)]     # |x| = relu(x) + relu(-x)
+    ['max(0, 2*x1) - x1']
+    """
+    arith = resolve(exact, net)
+    n = net.input_dim
+    zero = TropicalPolynomial.constant(0, n, arith)
+    F = [TropicalPolynomial.variable(j, n, arith) for j in range(n)]
+    G = [zero] * n
+    simplify = _pruner(prune)
+    for li, layer in enumerate(net.layers):
+        H, N = _affine_layer(layer, F, G, zero, arith, simplify)
+        F, G = _activate(layer, H, N, arith, simplify)
+        if progress is not None:
+            progress(li + 1, len(net.layers))
+    return [TropicalRational(f, g) for f, g in zip(F, G, strict=True)]
+
+
+def _pruner(prune: bool) -> Callable[[TropicalPolynomial], TropicalPolynomial]:
+    return (lambda p: p.prune()) if prune else (lambda p: p)
+
+
+def _affine_layer(layer: Layer, F: list[TropicalPolynomial], G: list[TropicalPolynomial],
+                  zero: TropicalPolynomial, arith: Arithmetic,
+                  simplify: Callable[[TropicalPolynomial], TropicalPolynomial]
+                  ) -> tuple[list[TropicalPolynomial], list[TropicalPolynomial]]:
+    """Pre-activations ``z_i = H_i - N_i`` of a layer given inputs ``F_j - G_j``."""
+    W, b = layer.params(arith)
+    H, N = [], []
+    for i in range(W.shape[0]):
+        h, nn = zero.shift(b[i]), zero
+        for j in range(W.shape[1]):
+            w = W[i, j]
+            if w > 0:
+                h, nn = simplify(h & (F[j] ** w)), simplify(nn & (G[j] ** w))
+            elif w < 0:
+                h, nn = simplify(h & (G[j] ** -w)), simplify(nn & (F[j] ** -w))
+        H.append(h)
+        N.append(nn)
+    return H, N
+
+
+def _activate(layer: Layer, H: list[TropicalPolynomial], N: list[TropicalPolynomial],
+              arith: Arithmetic, simplify: Callable[[TropicalPolynomial], TropicalPolynomial]
+              ) -> tuple[list[TropicalPolynomial], list[TropicalPolynomial]]:
+    act = layer.activation
+    if act == "identity":
+        return H, N
+    if act == "relu":
+        return [simplify(h | nn) for h, nn in zip(H, N, strict=True)], N
+    if act == "leaky_relu":
+        s = layer.slope_in(arith)
+        if s == 0:
+            return [simplify(h | nn) for h, nn in zip(H, N, strict=True)], N
+        F = [simplify(simplify(h & nn ** s) | simplify((h ** s) & nn))
+             for h, nn in zip(H, N, strict=True)]
+        return F, [simplify(nn ** (1 + s)) for nn in N]
+    k = layer.rank
+    F, G = [], []
+    for u in range(layer.out_dim):
+        hs, ns = H[u * k:(u + 1) * k], N[u * k:(u + 1) * k]
+        total = ns[0]
+        for q in ns[1:]:
+            total = simplify(total & q)
+        f = None
+        for r in range(k):
+            term = hs[r]
+            for q in range(k):
+                if q != r:
+                    term = simplify(term & ns[q])
+            f = term if f is None else simplify(f | term)
+        F.append(f)
+        G.append(total)
+    return F, G

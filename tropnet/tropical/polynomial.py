@@ -1,0 +1,336 @@
+"""Tropical (max-plus) Puiseux polynomials.
+
+A tropical Puiseux polynomial in ``x`` in ``R^n`` is the function
+``f(x) = max_i (c_i + a_i . x)`` over finitely many monomials; it is stored as
+an exponent matrix ``E`` (``m x n``, real exponents) and a coefficient vector
+``c`` (length ``m``) in one :class:`~tropnet.arithmetic.Arithmetic`.
+
+* tropical sum ``f ⊕ g`` is the pointwise max: the union of the monomial
+  sets (same exponent: keep the larger coefficient);
+* tropical product ``f ⊙ g`` is the pointwise sum: the Minkowski sum of the
+  monomial sets, ``(a_i + b_j, c_i + d_j)``;
+* tropical power ``f^w`` for ``w >= 0`` scales exponents and coefficients by ``w``.
+
+In Python, ``f | g`` (and :meth:`TropicalPolynomial.tsum`) is ⊕, ``f & g``
+(:meth:`TropicalPolynomial.tprod`) is ⊙ and ``f ** w`` is the tropical power;
+ordinary ``+``/``*`` are deliberately not overloaded to avoid confusing the
+two semirings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from ..arithmetic import EXACT, Arithmetic, format_number, resolve
+from ..errors import ExpressionError
+
+__all__ = ["TropicalPolynomial", "format_affine"]
+
+
+@dataclass(frozen=True, eq=False)
+class TropicalPolynomial:
+    """``max_i (c_i + a_i . x)`` with exponent rows ``a_i`` and coefficients ``c_i``.
+
+    Build with :meth:`from_monomials`, :meth:`constant`, :meth:`variable`, or
+    :func:`tropnet.parse`. Duplicate exponents are merged on construction
+    (keeping the larger coefficient); redundant monomials are kept until
+    :meth:`prune` is called.
+
+    Examples
+    --------
+    >>> f = TropicalPolynomial.from_monomials([[0], [1], [2]], [0, 0, -2])
+    >>> str(f)
+    'max(0, x1, 2*x1 - 2)'
+    >>> f([3])
+    Fraction(4, 1)
+    """
+
+    exponents: np.ndarray
+    coefficients: np.ndarray
+    arith: Arithmetic = EXACT
+    names: tuple[str, ...] | None = None
+
+    # -- construction -----------------------------------------------------
+    @classmethod
+    def from_monomials(cls, exponents: Any, coefficients: Any,
+                       exact: bool | Arithmetic | None = None) -> TropicalPolynomial:
+        """Build from an exponent matrix and coefficient vector (deduplicated)."""
+        arith = resolve(exact, _RationalProbe(exponents, coefficients))
+        e = np.asarray(exponents, dtype=object)
+        if e.ndim != 2 or e.shape[0] == 0:
+            raise ExpressionError("exponents must be a non-empty (m x n) matrix")
+        c = np.asarray(coefficients, dtype=object).reshape(-1)
+        if c.shape[0] != e.shape[0]:
+            raise ExpressionError(f"{e.shape[0]} exponent rows but {c.shape[0]} coefficients")
+        return cls._make(arith.array(e), arith.array(c), arith)
+
+    @classmethod
+    def _make(cls, e: np.ndarray, c: np.ndarray, arith: Arithmetic,
+              names: tuple[str, ...] | None = None) -> TropicalPolynomial:
+        e, c = _dedupe(e, c, arith)
+        e.setflags(write=False)
+        c.setflags(write=False)
+        return cls(e, c, arith, names)
+
+    def with_names(self, names: Sequence[str] | None) -> TropicalPolynomial:
+        """The same polynomial printed with the given variable names."""
+        if names is not None:
+            _names(names, self.nvars)
+        return TropicalPolynomial(self.exponents, self.coefficients, self.arith,
+                                  tuple(names) if names is not None else None)
+
+    @classmethod
+    def constant(cls, value: Any, nvars: int, exact: bool | Arithmetic | None = None
+                 ) -> TropicalPolynomial:
+        """The single monomial ``value`` (exponent 0)."""
+        return cls.from_monomials([[0] * nvars], [value], exact)
+
+    @classmethod
+    def variable(cls, index: int, nvars: int, exact: bool | Arithmetic | None = None
+                 ) -> TropicalPolynomial:
+        """The monomial ``x_{index+1}`` (0-based index)."""
+        row = [0] * nvars
+        row[index] = 1
+        return cls.from_monomials([row], [0], exact)
+
+    # -- shape ------------------------------------------------------------
+    @property
+    def nvars(self) -> int:
+        return int(self.exponents.shape[1])
+
+    def __len__(self) -> int:
+        return int(self.exponents.shape[0])
+
+    @property
+    def exact(self) -> bool:
+        return self.arith.exact
+
+    def monomials(self) -> list[tuple[tuple, Any]]:
+        """``[(exponent tuple, coefficient), ...]`` in lexicographic exponent order."""
+        return sorted(((tuple(r), c) for r, c in zip(self.exponents, self.coefficients,
+                                                     strict=True)), key=lambda m: m[0])
+
+    # -- semiring operations -----------------------------------------------
+    def _check(self, other: TropicalPolynomial) -> None:
+        if not isinstance(other, TropicalPolynomial):
+            raise TypeError(f"expected a TropicalPolynomial, got {type(other).__name__}")
+        if other.nvars != self.nvars:
+            raise ExpressionError(f"polynomials in {self.nvars} and {other.nvars} variables")
+        if other.arith.exact != self.arith.exact:
+            raise ExpressionError("cannot combine exact and float polynomials; convert one "
+                                  "with .to(arith)")
+
+    def tsum(self, other: TropicalPolynomial) -> TropicalPolynomial:
+        """Tropical sum ``f ⊕ g = max(f, g)``: the union of the monomials."""
+        self._check(other)
+        return self._make(np.concatenate([self.exponents, other.exponents]),
+                          np.concatenate([self.coefficients, other.coefficients]), self.arith,
+                          self.names or other.names)
+
+    def tprod(self, other: TropicalPolynomial) -> TropicalPolynomial:
+        """Tropical product ``f ⊙ g = f + g``: the Minkowski sum of the monomials."""
+        self._check(other)
+        n = self.nvars
+        e = (self.exponents[:, None, :] + other.exponents[None, :, :]).reshape(-1, n)
+        c = (self.coefficients[:, None] + other.coefficients[None, :]).reshape(-1)
+        return self._make(e, c, self.arith, self.names or other.names)
+
+    def tpow(self, w: Any) -> TropicalPolynomial:
+        """Tropical power ``f^w = w*f`` for a real ``w >= 0`` (``w = 0`` gives the constant 0)."""
+        wv = self.arith.convert(w)
+        if wv < 0:
+            raise ExpressionError(f"tropical power must be non-negative, got {w}")
+        if wv == 0:
+            return TropicalPolynomial.constant(0, self.nvars, self.arith).with_names(self.names)
+        return self._make(self.exponents * wv, self.coefficients * wv, self.arith, self.names)
+
+    __or__ = tsum
+    __and__ = tprod
+    __pow__ = tpow
+
+    def shift(self, value: Any) -> TropicalPolynomial:
+        """Tropical product with the constant ``value`` (adds ``value`` to every coefficient)."""
+        return TropicalPolynomial(self.exponents, self.coefficients + self.arith.convert(value),
+                                  self.arith, self.names)
+
+    def to(self, exact: bool | Arithmetic) -> TropicalPolynomial:
+        """The same polynomial in another arithmetic (float -> exact converts each float exactly)."""
+        arith = resolve(exact)
+        if arith == self.arith:
+            return self
+        return self._make(arith.array(self.exponents), arith.array(self.coefficients), arith,
+                          self.names)
+
+    # -- evaluation -------------------------------------------------------
+    def __call__(self, x: Any) -> Any:
+        """Value ``max_i (c_i + a_i . x)`` at one point."""
+        pt = _point(x, self.nvars, self.arith)
+        return max(self.coefficients + self.exponents.dot(pt))
+
+    def evaluate_batch(self, xs: Any) -> np.ndarray:
+        """Float values at the rows of ``xs``."""
+        pts = np.asarray(xs, dtype=float).reshape(-1, self.nvars)
+        e = np.asarray(self.exponents, dtype=float)
+        c = np.asarray(self.coefficients, dtype=float)
+        return (pts @ e.T + c).max(axis=1)
+
+    def argmax(self, x: Any) -> list[int]:
+        """Indices of the monomials attaining the max at ``x``."""
+        pt = _point(x, self.nvars, self.arith)
+        vals = self.coefficients + self.exponents.dot(pt)
+        top = max(vals)
+        return [i for i, v in enumerate(vals) if v == top]
+
+    # -- structure ----------------------------------------------------------
+    def irredundant(self) -> np.ndarray:
+        """Indices of the irredundant monomials: those whose cell is full-dimensional."""
+        from .prune import irredundant
+
+        return irredundant(self.exponents, self.coefficients, self.arith)
+
+    def prune(self) -> TropicalPolynomial:
+        """The same function with every redundant monomial removed (Lezeau et al., Lemma 32)."""
+        keep = self.irredundant()
+        if len(keep) == len(self):
+            return self
+        return TropicalPolynomial(_frozen(self.exponents[keep]), _frozen(self.coefficients[keep]),
+                                  self.arith, self.names)
+
+    def equals(self, other: TropicalPolynomial) -> bool:
+        """True when both define the same function on ``R^n`` (same irredundant monomials)."""
+        self._check(other)
+        a, b = self.prune(), other.prune()
+        if len(a) != len(b):
+            return False
+        if self.arith.exact:
+            return a.monomials() == b.monomials()
+        ma, mb = a.monomials(), b.monomials()
+        scale = max(1.0, *(abs(float(v)) for m in ma for v in (*m[0], m[1])))
+        return all(np.allclose(np.array([*x[0], x[1]], dtype=float),
+                               np.array([*y[0], y[1]], dtype=float),
+                               rtol=0, atol=1e-9 * scale) for x, y in zip(ma, mb, strict=True))
+
+    # -- text -------------------------------------------------------------
+    def format(self, variables: Sequence[str] | None = None, precision: int | None = 6) -> str:
+        """Text form ``max(term, ...)``; ``precision`` significant digits for floats
+        (``None``: shortest round-trip repr)."""
+        names = _names(variables if variables is not None else self.names, self.nvars)
+        terms = [format_affine(a, c, names, precision) for a, c in self.monomials()]
+        return terms[0] if len(terms) == 1 else "max(" + ", ".join(terms) + ")"
+
+    def __str__(self) -> str:
+        return self.format()
+
+    def __repr__(self) -> str:
+        return f"TropicalPolynomial({self.format()!r}, {self.arith!r})"
+
+    def to_dict(self) -> dict:
+        """JSON form: exponents and coefficients (exact: ``"p/q"`` strings)."""
+        mons = self.monomials()
+        return {"exponents": [[format_number(v) for v in e] for e, _ in mons],
+                "coefficients": [format_number(c) for _, c in mons]}
+
+
+class _RationalProbe:
+    """Reports whether nested input numbers are all rational (for the default arithmetic rule)."""
+
+    def __init__(self, *data: Any) -> None:
+        self.exact_input = all(_all_rational(d) for d in data)
+
+
+def _all_rational(data: Any) -> bool:
+    if isinstance(data, np.ndarray):
+        if data.dtype != object:
+            return np.issubdtype(data.dtype, np.integer)
+        return all(_all_rational(v) for v in data.reshape(-1))
+    if isinstance(data, (list, tuple)):
+        return all(_all_rational(v) for v in data)
+    return isinstance(data, (int, Fraction, str, np.integer)) and not isinstance(data, bool)
+
+
+def _frozen(arr: np.ndarray) -> np.ndarray:
+    arr = np.array(arr)
+    arr.setflags(write=False)
+    return arr
+
+
+def _point(x: Any, n: int, arith: Arithmetic) -> np.ndarray:
+    vec = np.asarray(x, dtype=object).reshape(-1)
+    if vec.shape[0] != n:
+        raise ExpressionError(f"point has {vec.shape[0]} coordinates, expected {n}")
+    return np.array([arith.convert(v) for v in vec], dtype=object if arith.exact else float)
+
+
+def _dedupe(e: np.ndarray, c: np.ndarray, arith: Arithmetic) -> tuple[np.ndarray, np.ndarray]:
+    """Merge monomials with equal exponents, keeping the largest coefficient.
+
+    Float mode merges exponents equal up to the derived tolerance (relative to
+    the largest exponent entry), so round-off never creates twin monomials.
+    """
+    m = e.shape[0]
+    if m <= 1:
+        return np.array(e), np.array(c)
+    if arith.exact:
+        best: dict[tuple, int] = {}
+        for i, row in enumerate(map(tuple, e)):
+            j = best.get(row)
+            if j is None or c[i] > c[j]:
+                best[row] = i
+        if len(best) == m:
+            return np.array(e), np.array(c)
+        keep = sorted(best.values())
+    else:
+        ef = np.asarray(e, dtype=float)
+        grid = arith.tol * max(1.0, float(np.abs(ef).max()))  # type: ignore[attr-defined]
+        keys = np.round(ef / grid).astype(np.int64)
+        order = np.lexsort((-np.asarray(c, dtype=float), *keys.T[::-1]))
+        sk = keys[order]
+        first = np.ones(m, dtype=bool)
+        first[1:] = np.any(sk[1:] != sk[:-1], axis=1)
+        if first.all():
+            return np.array(e), np.array(c)
+        keep = np.sort(order[first])
+    return np.array(e[keep]), np.array(c[keep])
+
+
+def _names(variables: Sequence[str] | None, n: int) -> list[str]:
+    if variables is None:
+        return [f"x{i + 1}" for i in range(n)]
+    if len(variables) != n:
+        raise ExpressionError(f"{len(variables)} variable names for {n} variables")
+    return list(variables)
+
+
+def _num(value: Any, precision: int | None) -> str:
+    if isinstance(value, Fraction):
+        return str(value.numerator) if value.denominator == 1 else \
+            f"{value.numerator}/{value.denominator}"
+    v = float(value)
+    if v == int(v) and abs(v) < 1e15:
+        return str(int(v))
+    return repr(v) if precision is None else f"{v:.{precision}g}"
+
+
+def format_affine(a: Sequence[Any], c: Any, names: Sequence[str],
+                  precision: int | None = 6) -> str:
+    """Text of ``a . x + c`` such as ``2*x1 - x2 + 1/2`` (``0`` for the zero form)."""
+    parts: list[tuple[bool, str]] = []
+    for coef, name in zip(a, names, strict=True):
+        if coef == 0:
+            continue
+        neg = coef < 0
+        mag = -coef if neg else coef
+        text = _num(mag, precision)
+        parts.append((neg, name if text == "1" else f"{text}*{name}"))
+    if c != 0 or not parts:
+        neg = c < 0
+        parts.append((neg, _num(-c if neg else c, precision)))
+    out = ("-" if parts[0][0] else "") + parts[0][1]
+    for neg, text in parts[1:]:
+        out += (" - " if neg else " + ") + text
+    return out
