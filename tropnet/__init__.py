@@ -25,6 +25,43 @@ from .tropical import (
 
 __version__ = "0.1.0"
 
+# Names re-exported lazily from the modules that define them (imported on first use).
+_LAZY = {
+    "Domain": "tropnet.domain",
+    "box": "tropnet.domain",
+    "rn": "tropnet.domain",
+    "polytope": "tropnet.domain",
+    "parse_domain": "tropnet.domain",
+    "Region": "tropnet.regions",
+    "RegionSet": "tropnet.regions",
+    "activation_regions": "tropnet.regions",
+    "linear_regions": "tropnet.regions",
+    "count_regions": "tropnet.regions",
+    "bounds": "tropnet.bounds",
+    "constructions": "tropnet.constructions",
+    "milp": "tropnet.milp",
+    "hoffman": "tropnet.hoffman",
+    "hoffman_constant": "tropnet.hoffman",
+    "effective_radius": "tropnet.hoffman",
+    "sample_regions": "tropnet.regions.sampling",
+    "crosscheck": "tropnet.crosscheck",
+    "plot_regions": "tropnet.plot",
+    "from_torch": "tropnet.importers",
+    "from_onnx": "tropnet.importers",
+}
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tropnet' has no attribute {name!r}")
+    import importlib
+
+    mod = importlib.import_module(module)
+    value = mod if module.endswith("." + name) else getattr(mod, name)
+    globals()[name] = value
+    return value
+
 __all__ = [
     "EXACT",
     "FLOAT",
@@ -51,4 +88,5 @@ __all__ = [
     "parse",
     "parse_polynomial",
     "save_network",
+    *_LAZY,
 ]

@@ -1,0 +1,92 @@
+"""Result values of region computations: :class:`Region` and :class:`RegionSet`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+import numpy as np
+
+from ..arithmetic import Arithmetic, format_number
+from ..domain import Domain
+from ..polyhedra import Polyhedron
+
+__all__ = ["Region", "RegionSet"]
+
+
+@dataclass(frozen=True, eq=False)
+class Region:
+    """One region: a union of convex cells on which the map is ``x -> weight @ x + bias``.
+
+    Activation regions have one cell and an activation ``pattern`` (a tuple per
+    layer, see :meth:`tropnet.Layer.pattern`); linear regions may have several
+    cells (glued along facets or closures) and no pattern.
+    """
+
+    cells: tuple[Polyhedron, ...]
+    weight: np.ndarray
+    bias: np.ndarray
+    interior_point: np.ndarray
+    pattern: tuple | None = None
+
+    def to_dict(self, with_cells: bool = False) -> dict:
+        out: dict[str, Any] = {
+            "interior_point": [format_number(v) for v in self.interior_point],
+            "affine_map": {"weight": [[format_number(v) for v in row] for row in self.weight],
+                           "bias": [format_number(v) for v in self.bias]},
+        }
+        if self.pattern is not None:
+            out["pattern"] = [list(p) for p in self.pattern]
+        if with_cells:
+            out["cells"] = [c.to_dict() for c in self.cells]
+        return out
+
+
+@dataclass(frozen=True, eq=False)
+class RegionSet:
+    """The regions of a network or tropical map on a domain, and how they were found.
+
+    ``kind`` is ``"activation"`` (Serra et al. 2018: inputs sharing one
+    activation pattern, counted when the set has non-empty interior) or
+    ``"linear"`` (Lezeau et al.: maximal connected sets on which the map is
+    affine; ``connectivity`` is ``"facet"`` or ``"closure"``). ``graph`` has one
+    node per region (its index) and an edge between regions whose closures
+    share a facet.
+    """
+
+    kind: str
+    regions: tuple[Region, ...]
+    domain: Domain
+    method: str
+    arith: Arithmetic
+    engine: str | None = None
+    connectivity: str | None = None
+    graph: nx.Graph | None = None
+    warnings: tuple[str, ...] = field(default=())
+    info: dict = field(default_factory=dict)
+
+    @property
+    def count(self) -> int:
+        return len(self.regions)
+
+    def __len__(self) -> int:
+        return len(self.regions)
+
+    def __iter__(self):
+        return iter(self.regions)
+
+    def to_dict(self, list_regions: bool = False, with_cells: bool = False) -> dict:
+        """The JSON form of ``tropnet regions`` (``"regions"`` only with ``list_regions``)."""
+        out: dict[str, Any] = {"kind": self.kind, "count": self.count, "method": self.method,
+                               "domain": self.domain.describe(), "exact": self.arith.exact}
+        if self.engine:
+            out["engine"] = self.engine
+        if self.kind == "linear":
+            out["connectivity"] = self.connectivity
+        out.update(self.info)
+        if self.warnings:
+            out["warnings"] = list(self.warnings)
+        if list_regions:
+            out["regions"] = [r.to_dict(with_cells) for r in self.regions]
+        return out
