@@ -7,8 +7,7 @@ from importlib import resources
 
 from ..network import Network
 from ..tropical import TropicalRational, compile_network, monomial_complexity
-from .common import CommandResult, add_arithmetic, add_common, add_target, arith_from, \
-    load_target
+from .common import CommandResult, add_arithmetic, add_common, add_target, arith_from, load_target
 from .progress import progress_bar
 
 __all__ = ["register"]

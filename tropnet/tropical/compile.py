@@ -27,7 +27,7 @@ from ..network import Layer, Network
 from .polynomial import TropicalPolynomial
 from .rational import TropicalRational
 
-__all__ = ["compile_network"]
+__all__ = ["compile_layer", "compile_network"]
 
 
 def compile_network(net: Network, prune: bool = True, exact: bool | Arithmetic | None = None,
@@ -46,16 +46,23 @@ def compile_network(net: Network, prune: bool = True, exact: bool | Arithmetic |
     """
     arith = resolve(exact, net)
     n = net.input_dim
-    zero = TropicalPolynomial.constant(0, n, arith)
     F = [TropicalPolynomial.variable(j, n, arith) for j in range(n)]
-    G = [zero] * n
-    simplify = _pruner(prune)
+    G = [TropicalPolynomial.constant(0, n, arith)] * n
     for li, layer in enumerate(net.layers):
-        H, N = _affine_layer(layer, F, G, zero, arith, simplify)
-        F, G = _activate(layer, H, N, arith, simplify)
+        F, G = compile_layer(layer, F, G, arith, prune)
         if progress is not None:
             progress(li + 1, len(net.layers))
     return [TropicalRational(f, g) for f, g in zip(F, G, strict=True)]
+
+
+def compile_layer(layer: Layer, F: list[TropicalPolynomial], G: list[TropicalPolynomial],
+                  arith: Arithmetic, prune: bool = True
+                  ) -> tuple[list[TropicalPolynomial], list[TropicalPolynomial]]:
+    """One layer's rule: inputs ``F_j - G_j`` to outputs ``F'_i - G'_i``."""
+    simplify = _pruner(prune)
+    zero = TropicalPolynomial.constant(0, F[0].nvars, arith)
+    H, N = _affine_layer(layer, F, G, zero, arith, simplify)
+    return _activate(layer, H, N, arith, simplify)
 
 
 def _pruner(prune: bool) -> Callable[[TropicalPolynomial], TropicalPolynomial]:

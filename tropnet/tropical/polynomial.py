@@ -29,7 +29,7 @@ import numpy as np
 from ..arithmetic import EXACT, Arithmetic, format_number, resolve
 from ..errors import ExpressionError
 
-__all__ = ["TropicalPolynomial", "format_affine"]
+__all__ = ["TropicalPolynomial", "format_affine", "group_monomials"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -159,7 +159,7 @@ class TropicalPolynomial:
                                   self.arith, self.names)
 
     def to(self, exact: bool | Arithmetic) -> TropicalPolynomial:
-        """The same polynomial in another arithmetic (float -> exact converts each float exactly)."""
+        """The same polynomial in another arithmetic (floats convert to exact Fractions)."""
         arith = resolve(exact)
         if arith == self.arith:
             return self
@@ -267,35 +267,41 @@ def _point(x: Any, n: int, arith: Arithmetic) -> np.ndarray:
 
 
 def _dedupe(e: np.ndarray, c: np.ndarray, arith: Arithmetic) -> tuple[np.ndarray, np.ndarray]:
-    """Merge monomials with equal exponents, keeping the largest coefficient.
+    """Merge monomials with equal exponents, keeping the largest coefficient."""
+    if e.shape[0] <= 1:
+        return np.array(e), np.array(c)
+    _, rep = group_monomials(e, c, arith)
+    if len(rep) == e.shape[0]:
+        return np.array(e), np.array(c)
+    keep = np.sort(rep)
+    return np.array(e[keep]), np.array(c[keep])
 
-    Float mode merges exponents equal up to the derived tolerance (relative to
-    the largest exponent entry), so round-off never creates twin monomials.
+
+def group_monomials(e: np.ndarray, c: np.ndarray, arith: Arithmetic
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Group monomials by exponent: ``(group id of each row, representative row per group)``.
+
+    The representative has the largest coefficient of its group. Float mode
+    treats exponents equal up to the derived tolerance (relative to the
+    largest entry) as equal, so round-off never creates twin monomials.
     """
     m = e.shape[0]
-    if m <= 1:
-        return np.array(e), np.array(c)
     if arith.exact:
-        best: dict[tuple, int] = {}
-        for i, row in enumerate(map(tuple, e)):
-            j = best.get(row)
-            if j is None or c[i] > c[j]:
-                best[row] = i
-        if len(best) == m:
-            return np.array(e), np.array(c)
-        keep = sorted(best.values())
+        ids: dict[tuple, int] = {}
+        group = np.array([ids.setdefault(tuple(row), len(ids)) for row in e], dtype=int)
     else:
         ef = np.asarray(e, dtype=float)
-        grid = arith.tol * max(1.0, float(np.abs(ef).max()))  # type: ignore[attr-defined]
+        grid = arith.tol * max(1.0, float(np.abs(ef).max()) if m else 1.0)  # type: ignore[attr-defined]
         keys = np.round(ef / grid).astype(np.int64)
-        order = np.lexsort((-np.asarray(c, dtype=float), *keys.T[::-1]))
-        sk = keys[order]
-        first = np.ones(m, dtype=bool)
-        first[1:] = np.any(sk[1:] != sk[:-1], axis=1)
-        if first.all():
-            return np.array(e), np.array(c)
-        keep = np.sort(order[first])
-    return np.array(e[keep]), np.array(c[keep])
+        _, group = np.unique(keys, axis=0, return_inverse=True)
+        group = group.reshape(-1)
+    ngroups = int(group.max()) + 1 if m else 0
+    rep = np.full(ngroups, -1, dtype=int)
+    for i in range(m):  # first maximal coefficient of each group
+        g = group[i]
+        if rep[g] < 0 or c[i] > c[rep[g]]:
+            rep[g] = i
+    return group, rep
 
 
 def _names(variables: Sequence[str] | None, n: int) -> list[str]:

@@ -43,9 +43,12 @@ __all__ = ["irredundant"]
 _CHUNK = 1 << 22  # entries per chunk of the candidate-by-point margin matrices
 
 
-def irredundant(exponents: np.ndarray, coefficients: np.ndarray, arith: Arithmetic
-                ) -> np.ndarray:
+def irredundant(exponents: np.ndarray, coefficients: np.ndarray, arith: Arithmetic,
+                witnesses: bool = False) -> Any:
     """Sorted indices of the irredundant monomials (exponent rows must be distinct).
+
+    With ``witnesses=True`` also returns, for each of them, a point of the
+    interior of its cell (exactly checked in exact mode), as a ``(k, n)`` array.
 
     Examples
     --------
@@ -54,9 +57,21 @@ def irredundant(exponents: np.ndarray, coefficients: np.ndarray, arith: Arithmet
     >>> irredundant(e, c, EXACT).tolist()      # max(0, x, 2x): the x cell is the point 0
     [0, 2]
     """
-    m, n = exponents.shape
-    if m <= 2:  # two distinct exponents: each monomial wins on an open half-space
-        return np.arange(m)
+    idx, pts = _irredundant(exponents, coefficients, arith)
+    if not witnesses:
+        return idx
+    dtype = object if arith.exact else float
+    out = np.empty((len(idx), exponents.shape[1]), dtype=dtype)
+    for row, i in enumerate(idx):
+        out[row] = [arith.convert(v) for v in pts[int(i)]]
+    return idx, out
+
+
+def _irredundant(exponents: np.ndarray, coefficients: np.ndarray, arith: Arithmetic
+                 ) -> tuple[np.ndarray, dict[int, np.ndarray]]:
+    m, n_full = exponents.shape
+    if m <= 2:  # distinct exponents: each monomial wins on an open half-space
+        return np.arange(m), _halfspace_witnesses(exponents, coefficients, arith)
     ef = np.asarray(exponents, dtype=float)
     cf = np.asarray(coefficients, dtype=float)
     reduced = _reduce(exponents, coefficients, ef, cf, arith)
@@ -74,23 +89,51 @@ def irredundant(exponents: np.ndarray, coefficients: np.ndarray, arith: Arithmet
     simplices, normals, silhouette = hull
     cand, witness = _vertex_witnesses(simplices, normals, silhouette, total, n)
     vert_ok = _certify_vertices(e, c, ef, cf, cand, witness, arith)
-    is_vertex = np.zeros(total, dtype=bool)
-    is_vertex[cand[vert_ok]] = True
+    points: dict[int, np.ndarray] = {}
+    for i, x in zip(cand[vert_ok], witness[vert_ok], strict=True):
+        points[int(i)] = _pad(x, cols, n_full)
     others = np.flatnonzero(~np.isin(np.arange(total), cand))
     red_ok = _certify_redundant(e, c, ef, cf, others, simplices, normals, arith)
     uncertain = np.concatenate([cand[~vert_ok], others[~red_ok]])
     if len(uncertain):
-        pool = np.concatenate([np.flatnonzero(is_vertex), uncertain])
+        pool = np.concatenate([np.array(sorted(points), dtype=int), uncertain])
         for i in uncertain:
-            if _lp_irredundant(e, c, int(i), pool, arith):
-                is_vertex[i] = True
-    return np.flatnonzero(is_vertex[:m])
+            x = _lp_irredundant(e, c, int(i), pool, arith)
+            if x is not None:
+                points[int(i)] = _pad(x, cols, n_full)
+    keep = np.array(sorted(i for i in points if i < m), dtype=int)
+    return keep, points
 
 
-def _lp_all(e: np.ndarray, c: np.ndarray, arith: Arithmetic) -> np.ndarray:
+def _pad(x: np.ndarray, cols: np.ndarray, n: int) -> np.ndarray:
+    out = np.zeros(n, dtype=object)
+    out[:] = 0
+    out[cols] = list(x)
+    return out
+
+
+def _halfspace_witnesses(e: np.ndarray, c: np.ndarray, arith: Arithmetic) -> dict[int, np.ndarray]:
+    """For one or two monomials: points where each is strictly the largest."""
+    n = e.shape[1]
+    if len(e) == 1:
+        return {0: np.zeros(n, dtype=object)}
+    d = [e[1][k] - e[0][k] for k in range(n)]
+    dd = sum(v * v for v in d)
+    # at x = s d the difference (c1 - c0) + s |d|^2 has the sign of s for |s| large
+    s = (abs(c[1] - c[0]) + 1) / dd
+    return {0: np.array([-s * v for v in d], dtype=object),
+            1: np.array([s * v for v in d], dtype=object)}
+
+
+def _lp_all(e: np.ndarray, c: np.ndarray, arith: Arithmetic
+            ) -> tuple[np.ndarray, dict[int, np.ndarray]]:
     m = e.shape[0]
-    return np.array([i for i in range(m) if _lp_irredundant(e, c, i, np.arange(m), arith)],
-                    dtype=int)
+    points = {}
+    for i in range(m):
+        x = _lp_irredundant(e, c, i, np.arange(m), arith)
+        if x is not None:
+            points[i] = x
+    return np.array(sorted(points), dtype=int), points
 
 
 # -- dimension reduction ------------------------------------------------------------
@@ -105,7 +148,7 @@ def _reduce(e: np.ndarray, c: np.ndarray, ef: np.ndarray, cf: np.ndarray, arith:
     points lie on one hyperplane. Both facts are verified exactly in exact
     mode; ``None`` when a float rank guess does not verify.
     """
-    m, n = ef.shape
+    n = ef.shape[1]
     d = ef - ef[0]
     scale = max(1.0, float(np.abs(ef).max()))
     cols = _independent_columns(d, scale, arith)
@@ -435,23 +478,25 @@ def _simplex_inverse(e: np.ndarray, c: np.ndarray, simplex: np.ndarray, arith: A
 
 # -- LP fallback ---------------------------------------------------------------
 def _lp_irredundant(e: np.ndarray, c: np.ndarray, i: int, pool: np.ndarray,
-                    arith: Arithmetic) -> bool:
+                    arith: Arithmetic) -> np.ndarray | None:
     """Decide monomial ``i`` against the monomials in ``pool`` by one LP.
 
     ``i`` is irredundant iff some ``x`` makes it strictly larger than every
     other monomial: maximise ``t <= 1`` subject to
-    ``(a_j - a_i) . x + t <= c_i - c_j``.
+    ``(a_j - a_i) . x + t <= c_i - c_j``. Returns such an ``x`` or ``None``.
     """
     others = [int(j) for j in pool if int(j) != i]
-    if not others:
-        return True
     n = e.shape[1]
+    if not others:
+        return np.zeros(n, dtype=object)
     one, zero = arith.convert(1), arith.convert(0)
     rows = [[*(e[j] - e[i]), one] for j in others] + [[*([zero] * n), one]]
     rhs = [c[i] - c[j] for j in others] + [one]
     res = linprog([zero] * n + [one], np.array(rows, dtype=e.dtype), np.array(rhs, dtype=c.dtype),
                   arith, maximize=True)
     if not res.optimal:
-        return False
+        return None
     scale = max(1.0, float(np.max(np.abs(np.asarray(rhs, dtype=float)))))
-    return bool(arith.sign(np.array([res.value], dtype=e.dtype), scale)[0] > 0)
+    if arith.sign(np.array([res.value], dtype=e.dtype), scale)[0] > 0:
+        return np.asarray(res.x[:n])
+    return None

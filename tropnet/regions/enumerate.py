@@ -1,0 +1,309 @@
+"""Activation regions by layer-by-layer enumeration (Serra et al. 2018 definition).
+
+An *activation region* is the set of inputs sharing one activation pattern
+``S = (S_1, ..., S_L)`` — per ReLU/leaky unit whether it is strictly active
+(``z > 0``), per maxout unit which piece is the first maximal one — counted
+when it has a non-empty interior in the domain.
+
+Each region carries the affine map from ``x`` to the current layer's input,
+so every unit's pre-activation is affine on it and its zero set is a
+hyperplane that either misses the region or splits it. Two engines decide
+this:
+
+* ``"vertex"``: regions are kept by their generators
+  (:mod:`tropnet.regions.cones`, double description); a hyperplane splits a
+  region iff generators lie strictly on both sides. No LP; bounded and
+  unbounded domains; cost grows with the number of generators, so best in
+  low input dimension.
+* ``"lp"``: regions are inequality systems with an interior point; a
+  hyperplane splits a region iff an LP finds points strictly on both sides.
+  Any dimension, any domain.
+
+Both are exact in exact mode (integer generators / cdd's exact simplex).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..arithmetic import Arithmetic, resolve
+from ..domain import Domain, parse_domain
+from ..errors import TropnetError
+from ..network import Layer, Network
+from ..polyhedra import Polyhedron, linprog
+from .cones import Cone, initial_cone, integer_row, split_cone
+from .result import Region, RegionSet
+
+__all__ = ["activation_regions", "choose_engine", "number_activation_regions"]
+
+ENGINES = ("vertex", "lp")
+
+# signs returned by Engine.classify
+_PLUS, _MINUS, _CROSS, _ZERO = 1, -1, 0, 2
+
+
+def activation_regions(net: Network, domain: Domain | str | None = None, engine: str = "auto",
+                       exact: bool | Arithmetic | None = None,
+                       progress: Callable[[int], None] | None = None) -> RegionSet:
+    """The activation regions of ``net`` on ``domain`` (default ``R^n``).
+
+    Every activation pattern whose region ``{x in domain : pattern(x) = S}``
+    has a non-empty interior gives one :class:`~tropnet.regions.Region` with
+    its pattern, polyhedron, affine map and an interior point.
+
+    Parameters
+    ----------
+    engine : ``"vertex"``, ``"lp"`` or ``"auto"`` (vertex engine up to input
+        dimension 6, LP engine above).
+    exact : arithmetic (default: exact iff all weights and domain bounds are rational).
+    progress : called with the number of regions found after each layer.
+
+    Examples
+    --------
+    >>> from tropnet import Network
+    >>> net = Network.from_lists(1, [([[1], [-1]], [0, 0], "relu"), ([[1, 1]], [0], "identity")])
+    >>> activation_regions(net).count          # |x|: patterns (1,0) and (0,1)
+    2
+    >>> activation_regions(net, "box:1,2").count
+    1
+
+    Notes
+    -----
+    Each region is split only by the units whose hyperplane crosses it; the
+    number of splits is about (regions x width) per layer.
+    """
+    arith = resolve(exact, net, domain if isinstance(domain, Domain) else None)
+    dom = parse_domain(domain, net.input_dim)
+    eng = _engine(choose_engine(engine, dom), arith)
+    state, rows = eng.start(dom)
+    n = net.input_dim
+    items: list[tuple[Any, tuple, np.ndarray, np.ndarray, tuple]] = [
+        (state, tuple(rows), arith.eye(n), arith.zeros(n), ())]
+    for layer in net.layers:
+        W, b = layer.params(arith)
+        nxt = []
+        for st, rws, J, c, pats in items:
+            zJ, zc = W.dot(J), W.dot(c) + b
+            for st2, rws2, pat in _split_layer(eng, layer, st, rws, zJ, zc, arith):
+                D = layer.pattern_matrix(pat, arith)
+                nxt.append((st2, rws2, D.dot(zJ), D.dot(zc), (*pats, pat)))
+        items = nxt
+        if progress is not None:
+            progress(len(items))
+    regions = tuple(
+        Region((Polyhedron.from_inequalities([r[0] for r in rws], [r[1] for r in rws], arith,
+                                             n),),
+               J, c, eng.point(st), pats)
+        for st, rws, J, c, pats in items)
+    return RegionSet("activation", regions, dom, "enumerate", arith, engine=eng.name)
+
+
+def number_activation_regions(net: Network, domain: Domain | str | None = None,
+                              engine: str = "auto", exact: bool | Arithmetic | None = None
+                              ) -> int:
+    """The number of activation regions (see :func:`activation_regions`)."""
+    return activation_regions(net, domain, engine, exact).count
+
+
+def choose_engine(engine: str, domain: Domain) -> str:
+    """Resolve ``"auto"``: the vertex engine up to input dimension 6, else LP."""
+    if engine == "auto":
+        return "vertex" if (domain.n or 0) <= 6 else "lp"
+    if engine not in ENGINES:
+        raise TropnetError(f"unknown engine {engine!r} (expected one of "
+                           f"{', '.join(ENGINES)} or auto)")
+    return engine
+
+
+# -- splitting a region by one layer ---------------------------------------------------
+def _split_layer(eng: Any, layer: Layer, state: Any, rows: tuple, zJ: np.ndarray,
+                 zc: np.ndarray, arith: Arithmetic) -> list[tuple[Any, tuple, tuple]]:
+    """The parts of a region on which the layer's pattern is constant, with the patterns."""
+    if layer.activation == "identity":
+        return [(state, rows, ())]
+    if layer.activation in ("relu", "leaky_relu"):
+        hs = [(zc[i], zJ[i]) for i in range(layer.units)]
+        return [(st, rw, tuple(1 if s > 0 else 0 for s in signs))
+                for st, rw, signs in _cut(eng, state, rows, hs, arith, ties=[-1] * len(hs))]
+    k = layer.rank
+    parts: list[tuple[Any, tuple, tuple]] = [(state, rows, ())]
+    for u in range(layer.out_dim):
+        nxt = []
+        for st, rw, pat in parts:
+            for r in range(k):
+                qs = [q for q in range(k) if q != r]
+                hs = [(zc[u * k + r] - zc[u * k + q], zJ[u * k + r] - zJ[u * k + q]) for q in qs]
+                # piece r owns ties with later pieces, loses them to earlier ones
+                ties = [1 if r < q else -1 for q in qs]
+                for st2, rw2, _signs in _cut(eng, st, rw, hs, arith, ties, keep=1):
+                    nxt.append((st2, rw2, (*pat, r)))
+        parts = nxt
+    return parts
+
+
+def _cut(eng: Any, state: Any, rows: tuple, hs: Sequence[tuple], arith: Arithmetic,
+         ties: Sequence[int], keep: int | None = None) -> list[tuple[Any, tuple, list[int]]]:
+    """Split a region by the hyperplanes ``beta + w . x = 0`` of ``hs``.
+
+    Returns the full-dimensional parts with the side (+1/-1) of every
+    hyperplane; ``keep=1`` keeps only the parts on the positive side of all.
+    A hyperplane identically zero on a part puts it on the side ``ties[i]``.
+    """
+    out = []
+    stack = [(state, rows, [None] * len(hs))]
+    while stack:
+        st, rw, signs = stack.pop()
+        todo = [i for i, s in enumerate(signs) if s is None]
+        if not todo:
+            out.append((st, rw, signs))
+            continue
+        cls = eng.classify(st, [hs[i] for i in todo])
+        crossing = None
+        for i, c in zip(todo, cls, strict=True):
+            if c == _CROSS:
+                crossing = i if crossing is None else crossing
+            else:
+                signs[i] = ties[i] if c == _ZERO else c
+        if keep is not None and any(s is not None and s != keep for s in signs):
+            continue
+        if crossing is None:
+            out.append((st, rw, signs))
+            continue
+        beta, w = hs[crossing]
+        plus, minus = eng.split(st, beta, w)
+        for side, part in ((1, plus), (-1, minus)):
+            if keep is not None and side != keep:
+                continue
+            row = ([-v for v in w], beta) if side == 1 else (list(w), -beta)
+            s2 = list(signs)
+            s2[crossing] = side
+            stack.append((part, (*rw, (np.array(row[0], dtype=w.dtype), row[1])), s2))
+    return out
+
+
+# -- engines ---------------------------------------------------------------------------
+def _engine(name: str, arith: Arithmetic) -> Any:
+    return _VertexEngine(arith) if name == "vertex" else _LPEngine(arith)
+
+
+class _VertexEngine:
+    """Regions as cones of generators (:mod:`tropnet.regions.cones`)."""
+
+    name = "vertex"
+
+    def __init__(self, arith: Arithmetic) -> None:
+        self.arith = arith
+
+    def start(self, domain: Domain) -> tuple[Cone, list]:
+        return initial_cone(domain, self.arith)
+
+    def _h(self, beta: Any, w: np.ndarray) -> np.ndarray:
+        if self.arith.exact:
+            return integer_row([beta, *w])
+        return np.concatenate([[float(beta)], np.asarray(w, dtype=float)])
+
+    def classify(self, cone: Cone, hs: Sequence[tuple]) -> list[int]:
+        H = np.array([self._h(b, w) for b, w in hs], dtype=cone.gens.dtype).T  # (n+1, k)
+        vals = cone.gens.dot(H)
+        scale = 1.0 if self.arith.exact else np.abs(cone.gens) @ np.abs(H)
+        sg = self.arith.sign(vals, scale)
+        pos, neg = (sg > 0).any(axis=0), (sg < 0).any(axis=0)
+        if len(cone.lines):
+            lv = cone.lines.dot(H)
+            lscale = 1.0 if self.arith.exact else np.abs(cone.lines) @ np.abs(H)
+            lcross = (self.arith.sign(lv, lscale) != 0).any(axis=0)
+        else:
+            lcross = np.zeros(H.shape[1], dtype=bool)
+        out = []
+        for p, q, lc in zip(pos, neg, lcross, strict=True):
+            if lc or (p and q):
+                out.append(_CROSS)
+            elif p:
+                out.append(_PLUS)
+            elif q:
+                out.append(_MINUS)
+            else:
+                out.append(_ZERO)
+        return out
+
+    def split(self, cone: Cone, beta: Any, w: np.ndarray) -> tuple[Cone, Cone]:
+        plus, minus = split_cone(cone, self._h(beta, w), self.arith)
+        assert plus is not None and minus is not None  # classify said it crosses
+        return plus, minus
+
+    def point(self, cone: Cone) -> np.ndarray:
+        return cone.interior_point(self.arith)
+
+
+class _LPEngine:
+    """Regions as inequality systems ``A x <= b`` with an interior point; LPs decide."""
+
+    name = "lp"
+
+    def __init__(self, arith: Arithmetic) -> None:
+        self.arith = arith
+
+    def start(self, domain: Domain) -> tuple[tuple, list]:
+        poly = domain.polyhedron(self.arith)
+        found = poly.interior_point()
+        if found is None:  # resolve() already refused empty domains
+            raise TropnetError("the domain has an empty interior")
+        rows = [(poly.A[i], poly.b[i]) for i in range(len(poly))]
+        return (poly, found[0]), rows
+
+    def classify(self, state: tuple, hs: Sequence[tuple]) -> list[int]:
+        poly, x0 = state
+        out = []
+        for beta, w in hs:
+            if all(v == 0 for v in w):
+                s = self.arith.sign(np.array([beta], dtype=w.dtype), 1.0)[0]
+                out.append(_ZERO if s == 0 else int(s))
+                continue
+            z0 = beta + w.dot(x0)
+            s0 = self.arith.sign(np.array([z0], dtype=w.dtype), self._scale(beta, w, x0))[0]
+            if s0 >= 0 and self._reaches(poly, beta, w, -1):
+                out.append(_CROSS if s0 > 0 or self._reaches(poly, beta, w, 1) else _MINUS)
+            elif s0 <= 0 and self._reaches(poly, beta, w, 1):
+                out.append(_CROSS if s0 < 0 else _PLUS)
+            else:
+                out.append(_PLUS if s0 > 0 else _MINUS if s0 < 0 else _ZERO)
+        return out
+
+    def _scale(self, beta: Any, w: np.ndarray, x0: np.ndarray) -> float:
+        if self.arith.exact:
+            return 1.0
+        return abs(float(beta)) + float(np.abs(w) @ np.abs(x0))
+
+    def _reaches(self, poly: Polyhedron, beta: Any, w: np.ndarray, side: int) -> bool:
+        """Does ``side * (beta + w . x)`` take a positive value on the region?"""
+        res = linprog(list(w), poly.A, poly.b, self.arith, maximize=side > 0)
+        if res.status == "unbounded":
+            return True
+        if not res.optimal:
+            return False
+        val = (beta + res.value) * side
+        scale = abs(float(beta)) + abs(float(res.value)) + 1.0
+        return bool(self.arith.sign(np.array([val], dtype=w.dtype), scale)[0] > 0)
+
+    def split(self, state: tuple, beta: Any, w: np.ndarray) -> tuple[tuple, tuple]:
+        poly, x0 = state
+        z0 = beta + w.dot(x0)
+        parts = []
+        for side in (1, -1):
+            a = np.array([-side * v for v in w], dtype=w.dtype)
+            sub = poly.add(a.reshape(1, -1), [side * beta])
+            if side * z0 > 0:
+                parts.append((sub, x0))
+                continue
+            found = sub.interior_point()
+            if found is None:  # classify saw a crossing; round-off in float mode only
+                raise TropnetError("inconsistent LP answers while splitting a region; "
+                                   "rerun with --exact")
+            parts.append((sub, found[0]))
+        return parts[0], parts[1]
+
+    def point(self, state: tuple) -> np.ndarray:
+        return state[1]
