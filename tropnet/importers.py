@@ -113,19 +113,18 @@ def from_torch(module: Any, input_shape: Sequence[int] | None = None) -> Network
     mods = list(_torch_modules(module, torch))
     if not mods:
         raise UnsupportedModelError("the Sequential is empty: nothing to import")
-    shape = _torch_input_shape(mods, input_shape)
-    builder = _Builder(shape)
-    value = builder.input_value()
-    for name, m in mods:
-        kind = _torch_kind(m, torch)
-        where = f"layer {name} ({kind})"
-        rule = _TORCH_RULES.get(kind)
-        if rule is None:
+    kinds = [_torch_kind(m, torch) for _, m in mods]
+    for (name, _), kind in zip(mods, kinds, strict=True):
+        if kind not in _TORCH_RULES:
             raise UnsupportedModelError(
-                f"{where} is not supported; supported layers: {', '.join(TORCH_LAYERS)}"
+                f"layer {name} ({kind}) is not supported; supported layers: "
+                f"{', '.join(TORCH_LAYERS)}"
                 + ("" if kind in TORCH_LAYERS else
                    " (export other models to ONNX and use from_onnx)"))
-        value = rule(builder, value, m, where)
+    builder = _Builder(_torch_input_shape(mods, kinds, input_shape))
+    value = builder.input_value()
+    for (name, m), kind in zip(mods, kinds, strict=True):
+        value = _TORCH_RULES[kind](builder, value, m, f"layer {name} ({kind})")
     return builder.finish(value)
 
 
@@ -153,17 +152,14 @@ def _torch_kind(m: Any, torch: Any) -> str:
 _SHAPE_PRESERVING = ("ReLU", "LeakyReLU", "Identity", "Dropout")
 
 
-def _torch_input_shape(mods: list[tuple[str, Any]], given: Sequence[int] | None
-                       ) -> tuple[int, ...]:
+def _torch_input_shape(mods: list[tuple[str, Any]], kinds: list[str],
+                       given: Sequence[int] | None) -> tuple[int, ...]:
     if given is not None:
         shape = tuple(int(s) for s in np.atleast_1d(np.asarray(given, dtype=object)))
         if not shape or any(s < 1 for s in shape):
             raise NetworkError(f"input_shape must be positive integers, got {given!r}")
         return shape
-    import torch
-
-    for name, m in mods:
-        kind = _torch_kind(m, torch)
+    for (name, m), kind in zip(mods, kinds, strict=True):
         if kind == "Linear":
             return (int(m.in_features),)
         if kind not in _SHAPE_PRESERVING:

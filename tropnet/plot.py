@@ -1,0 +1,631 @@
+"""Pictures: regions of 2-D maps and 2-D slices, Newton polygons, and curves (matplotlib).
+
+Every function draws on a matplotlib ``Axes`` it is given, or on a new
+``matplotlib.figure.Figure`` (no pyplot, so it works with any backend,
+including Agg on a machine without a display); it returns the ``Axes``
+(``ax.figure`` is the figure to save or show).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from .arithmetic import Arithmetic, parse_number
+from .domain import Domain
+from .errors import DomainError, ExpressionError, NetworkError, TropnetError
+from .network import Layer, Network
+from .polyhedra import Polyhedron
+from .tropical import TropicalPolynomial, TropicalRational
+
+__all__ = ["parse_slice", "plot_curves", "plot_newton", "plot_regions", "restrict_to_plane"]
+
+#: 60 distinct colours (matplotlib's tab20, tab20b, tab20c); adjacent regions never share one.
+PALETTE_NAMES = ("tab20", "tab20b", "tab20c")
+
+
+# ---------------------------------------------------------------------------------------------
+# slices
+# ---------------------------------------------------------------------------------------------
+
+def parse_slice(text: str, n: int) -> tuple[tuple, tuple, tuple]:
+    """Read ``"p=x1,..,xn;u=..;v=.."`` (the plane ``x = p + s u + t v``) in dimension ``n``.
+
+    Numbers may be integers, decimals or fractions (``"1/2"``). ``p``
+    defaults to the origin. Raises :class:`~tropnet.errors.DomainError` when
+    a vector has the wrong length or ``u`` and ``v`` are parallel.
+    """
+    parts: dict[str, list[str]] = {}
+    for item in text.split(";"):
+        if not item.strip():
+            continue
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or key not in ("p", "u", "v") or key in parts:
+            raise DomainError(f"cannot read slice {text!r}: use p=..;u=..;v=.. "
+                              f"(comma-separated coordinates)")
+        parts[key] = [s.strip() for s in value.split(",")]
+    if "u" not in parts or "v" not in parts:
+        raise DomainError(f"slice {text!r} needs both u=.. and v=..")
+    parts.setdefault("p", ["0"] * n)
+    return tuple(_vector(parts[k], n, k)[0] for k in ("p", "u", "v"))  # type: ignore[return-value]
+
+
+def _vector(values: Sequence[Any], n: int, name: str) -> tuple[tuple, bool]:
+    """Exact coordinates of a slice vector and whether all were rational (not floats)."""
+    vals = list(np.asarray(values, dtype=object).reshape(-1))
+    if len(vals) != n:
+        raise DomainError(f"slice vector {name} has {len(vals)} coordinates, the input has {n}")
+    try:
+        parsed = [parse_number(v, f"slice {name}") for v in vals]
+    except NetworkError as exc:
+        raise DomainError(str(exc)) from None
+    return tuple(f for f, _ in parsed), all(r for _, r in parsed)
+
+
+def restrict_to_plane(obj: Any, point: Sequence[Any], u: Sequence[Any], v: Sequence[Any]
+                      ) -> Any:
+    """The map ``(s, t) -> F(p + s u + t v)`` of a network or tropical map(s), with 2 inputs.
+
+    For a :class:`Network` the first layer becomes ``W [u v]`` with bias
+    ``b + W p`` (exact); for a tropical map each monomial ``a . x + c``
+    becomes ``(a . u) s + (a . v) t + (c + a . p)``. Both are exact, so the
+    regions of the restriction are the regions of ``F`` cut by the plane.
+
+    Examples
+    --------
+    >>> from tropnet import parse
+    >>> r = restrict_to_plane(parse("max(x, y, z)"), [0, 0, 1], [1, 0, 0], [0, 1, 0])
+    >>> str(r)
+    'max(1, x2, x1)'
+    """
+    n = _input_dim(obj)
+    (P, p_rat), (U, u_rat), (V, v_rat) = (_vector(vec, n, name) for vec, name in
+                                          ((point, "p"), (u, "u"), (v, "v")))
+    if all(U[i] * V[j] == U[j] * V[i] for i in range(n) for j in range(n)):
+        raise DomainError("slice vectors u and v are parallel: they do not span a plane")
+    rational = p_rat and u_rat and v_rat
+    if isinstance(obj, Network):
+        first = obj.layers[0]
+        W = first.weight
+        weight = np.column_stack([W.dot(np.array(U, dtype=object)),
+                                  W.dot(np.array(V, dtype=object))])
+        bias = first.bias + W.dot(np.array(P, dtype=object))
+        layer = Layer.create(weight, bias, first.activation, slope=first.slope, rank=first.rank,
+                             meta=first.meta, where="slice")
+        layer = replace(layer, exact_input=first.exact_input and rational)
+        return Network(2, (layer, *obj.layers[1:]))
+    if isinstance(obj, TropicalPolynomial):
+        arith = obj.arith
+        E, c = obj.exponents, obj.coefficients
+        basis = arith.array(np.array([U, V], dtype=object).T)
+        return TropicalPolynomial.from_monomials(E.dot(basis),
+                                                 c + E.dot(arith.array(P)), arith)
+    if isinstance(obj, TropicalRational):
+        return TropicalRational(restrict_to_plane(obj.numerator, P, U, V),
+                                restrict_to_plane(obj.denominator, P, U, V))
+    if isinstance(obj, (list, tuple)):
+        return [restrict_to_plane(o, P, U, V) for o in obj]
+    raise TropnetError(f"cannot restrict {type(obj).__name__} to a plane")
+
+
+def _input_dim(obj: Any) -> int:
+    if isinstance(obj, Network):
+        return obj.input_dim
+    if isinstance(obj, (TropicalPolynomial, TropicalRational)):
+        return obj.nvars
+    if isinstance(obj, (list, tuple)) and obj:
+        return _input_dim(obj[0])
+    raise TropnetError(f"cannot plot {type(obj).__name__}: expected a Network, a tropical map "
+                       f"or a RegionSet")
+
+
+# ---------------------------------------------------------------------------------------------
+# regions
+# ---------------------------------------------------------------------------------------------
+
+def plot_regions(obj: Any, domain: Domain | str | None = None, ax: Any = None,
+                 kind: str = "linear", slice: Any = None, surface: bool = False, *,
+                 connectivity: str = "facet", exact: bool | Arithmetic | None = None,
+                 output: int = 0, boundaries: bool = True, linewidth: float = 0.8,
+                 title: str | None = None) -> Any:
+    """Draw the regions of a map with 2 inputs (or of a 2-D slice of an n-D map).
+
+    Every region gets one colour (regions that touch, even at a corner, get
+    different colours); boundaries between different regions are drawn,
+    boundaries between cells of one linear region are not. With
+    ``surface=True`` the function itself (output ``output``) is drawn as a 3-D
+    piecewise-planar surface over the regions, from the exact affine maps.
+
+    Parameters
+    ----------
+    obj
+        A :class:`~tropnet.Network`, a tropical map (or list of maps), or an
+        already computed :class:`~tropnet.regions.RegionSet` of a 2-input map.
+    domain
+        ``None``/``"rn"``: the regions on all of ``R^2``, drawn in a box that
+        holds every vertex and an interior point of every region; a box or
+        polytope (or its string, e.g. ``"box:-2,2"``): the regions on it.
+        For a slice, the domain is in the ``(s, t)`` plane coordinates.
+    kind
+        ``"linear"`` (maximal connected sets where the map is affine;
+        ``connectivity`` ``"facet"`` or ``"closure"``) or ``"activation"``
+        (one region per activation pattern; networks only).
+    slice
+        ``(p, u, v)`` or the text ``"p=..;u=..;v=.."``: draw ``F(p + s u + t v)``
+        (see :func:`restrict_to_plane`).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes (a new figure's when ``ax`` is ``None``); ``ax.tropnet_regions``
+        holds the :class:`~tropnet.regions.RegionSet` that was drawn.
+    """
+    from .regions import RegionSet
+
+    if isinstance(obj, RegionSet):
+        if slice is not None:
+            raise TropnetError("a RegionSet is already computed: slice the map instead")
+        rs = obj
+    else:
+        if slice is not None:
+            if isinstance(slice, str):
+                slice = parse_slice(slice, _input_dim(obj))
+            obj = restrict_to_plane(obj, *slice)
+        rs = _regions(obj, domain, kind, connectivity, exact)
+    if rs.domain.n != 2:
+        raise DomainError(f"plot_regions draws maps of 2 inputs; this one has {rs.domain.n} "
+                          f"(give slice=(p, u, v) to draw a plane through an n-D input)")
+    lo, hi = _plot_box(rs)
+    cells = _clip_cells(rs, lo, hi)
+    segments, adjacent = _boundaries(cells, lo, hi)
+    colours = _colours(len(rs.regions), adjacent, cells)
+    if ax is None:
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(6.4, 5.2) if surface else (5.4, 5.0), layout="constrained")
+        ax = fig.add_subplot(projection="3d" if surface else None)
+    if surface:
+        _draw_surface(ax, rs, cells, segments, colours, output, linewidth, boundaries)
+    else:
+        _draw_flat(ax, cells, segments, colours, linewidth, boundaries)
+        ax.set_xlim(lo[0], hi[0])
+        ax.set_ylim(lo[1], hi[1])
+        ax.set_aspect("equal" if _ratio(lo, hi) < 4 else "auto")
+    names = ("s", "t") if slice is not None else ("x1", "x2")
+    ax.set_xlabel(names[0])
+    ax.set_ylabel(names[1])
+    if title is None:
+        what = f"{rs.kind} region{'s' if rs.count != 1 else ''}"
+        title = f"{rs.count} {what} on {rs.domain.describe()}"
+        if slice is not None:
+            title += " (slice)"
+    if title:
+        ax.set_title(title)
+    ax.tropnet_regions = rs
+    return ax
+
+
+def _regions(obj: Any, domain: Any, kind: str, connectivity: str, exact: Any) -> Any:
+    from .regions import activation_regions, linear_regions
+
+    if kind == "linear":
+        return linear_regions(obj, domain, connectivity=connectivity, exact=exact)
+    if kind == "activation":
+        if not isinstance(obj, Network):
+            raise TropnetError("activation regions need a network (a tropical expression has "
+                               "no activation pattern); use kind='linear'")
+        return activation_regions(obj, domain, exact=exact)
+    raise TropnetError(f"unknown region kind {kind!r} (expected linear or activation)")
+
+
+def _ratio(lo: np.ndarray, hi: np.ndarray) -> float:
+    w, h = hi - lo
+    return max(w / h, h / w)
+
+
+def _plot_box(rs: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The drawn box: the domain's box, or one around every vertex and interior point."""
+    dom = rs.domain
+    if dom.kind == "box":
+        return np.array(dom.lo, dtype=float), np.array(dom.hi, dtype=float)
+    pts = [np.asarray(r.interior_point, dtype=float) for r in rs.regions]
+    for r in rs.regions:
+        for cell in r.cells:
+            if len(cell):
+                pts.extend(cell.vertices())
+    if dom.kind == "polytope":
+        pts.extend(dom.polyhedron(rs.arith).vertices())
+    arr = np.array(pts, dtype=float).reshape(-1, 2)
+    lo, hi = arr.min(axis=0), arr.max(axis=0)
+    if dom.kind == "polytope" and dom.bounded:
+        pad = 0.04 * np.maximum(hi - lo, 1e-9)
+    else:
+        span = float(np.max(hi - lo))
+        pad = np.full(2, 0.25 * span + (1.0 if span < 1 else 0.0))
+    return lo - pad, hi + pad
+
+
+class _Cell:
+    """A region's convex cell clipped to the drawn box: polygon vertices and H-rep (float)."""
+
+    def __init__(self, region: int, poly: np.ndarray, A: np.ndarray, b: np.ndarray) -> None:
+        self.region, self.poly, self.A, self.b = region, poly, A, b
+
+
+def _clip_cells(rs: Any, lo: np.ndarray, hi: np.ndarray) -> list[_Cell]:
+    frame = Polyhedron.box(lo.tolist(), hi.tolist(), rs.arith)
+    out = []
+    for k, region in enumerate(rs.regions):
+        for cell in region.cells:
+            clipped = cell.intersect(frame)
+            verts = clipped.vertices()
+            if len(verts) < 3:
+                continue
+            centre = verts.mean(axis=0)
+            order = np.argsort(np.arctan2(verts[:, 1] - centre[1], verts[:, 0] - centre[0]))
+            poly = verts[order]
+            twice_area = np.sum(poly[:, 0] * np.roll(poly[:, 1], -1)
+                                - np.roll(poly[:, 0], -1) * poly[:, 1])
+            scale = float(np.max(hi - lo)) ** 2
+            if abs(twice_area) <= 1e-12 * scale:
+                continue
+            A = np.asarray(clipped.A, dtype=float)
+            b = np.asarray(clipped.b, dtype=float)
+            out.append(_Cell(k, poly, A, b))
+    return out
+
+
+def _boundaries(cells: list[_Cell], lo: np.ndarray, hi: np.ndarray
+                ) -> tuple[list[tuple[int, np.ndarray]], set[tuple[int, int]]]:
+    """Edge pieces between different regions, and the pairs of regions they separate.
+
+    Every cell edge is split at every vertex lying on it; a piece is a
+    boundary when a point just outside its midpoint belongs to another region
+    (or to no cell: the edge of the domain).
+    """
+    if not cells:
+        return [], set()
+    diam = float(np.hypot(*(hi - lo)))
+    tol, eps = 1e-9 * diam, 1e-6 * diam
+    verts = np.unique(np.round(np.vstack([c.poly for c in cells]) / tol) * tol, axis=0)
+    pieces, probes = [], []
+    for cell in cells:
+        for a, b in zip(cell.poly, np.roll(cell.poly, -1, axis=0), strict=True):
+            d = b - a
+            length = float(np.hypot(*d))
+            if length <= tol:
+                continue
+            rel = verts - a
+            t = rel @ d / length**2
+            off = np.abs(rel[:, 0] * d[1] - rel[:, 1] * d[0]) / length
+            cuts = np.unique(np.r_[0.0, t[(off <= 10 * tol) & (t > 1e-9) & (t < 1 - 1e-9)], 1.0])
+            normal = np.array([d[1], -d[0]]) / length  # outward for counter-clockwise polygons
+            for t0, t1 in itertools.pairwise(cuts):
+                pieces.append((cell.region, np.array([a + d * t0, a + d * t1])))
+                probes.append(a + d * (t0 + t1) / 2 + eps * normal)
+    owners = _owners(cells, np.array(probes), tol)
+    segments, adjacent = [], set()
+    for (region, seg), owner in zip(pieces, owners, strict=True):
+        if owner != region:
+            segments.append((region, seg))
+            if owner >= 0:
+                adjacent.add((min(owner, region), max(owner, region)))
+    return segments, adjacent
+
+
+def _owners(cells: list[_Cell], points: np.ndarray, tol: float) -> np.ndarray:
+    """The region of the first cell containing each point (-1: none)."""
+    A = np.vstack([c.A for c in cells])
+    b = np.concatenate([c.b for c in cells])
+    starts = np.cumsum([0] + [len(c.A) for c in cells[:-1]])
+    ok = (A @ points.T) <= (b + tol * (1 + np.abs(b)))[:, None]
+    inside = np.logical_and.reduceat(ok, starts, axis=0)  # cells x points
+    first = np.argmax(inside, axis=0)
+    regions = np.array([c.region for c in cells])
+    return np.where(inside.any(axis=0), regions[first], -1)
+
+
+def _palette() -> list[tuple[float, float, float]]:
+    from matplotlib import colormaps
+
+    return [tuple(float(v) for v in colormaps[name](i)[:3])
+            for name in PALETTE_NAMES for i in range(20)]
+
+
+def _colours(count: int, adjacent: set[tuple[int, int]], cells: list[_Cell]
+             ) -> list[tuple[float, float, float]]:
+    """One palette colour per region, different from every region it touches (greedy)."""
+    touching: dict[int, set[int]] = {k: set() for k in range(count)}
+    for i, j in adjacent:
+        touching[i].add(j)
+        touching[j].add(i)
+    corners: dict[tuple, set[int]] = {}
+    for cell in cells:
+        for v in np.round(cell.poly, 7):
+            corners.setdefault(tuple(v), set()).add(cell.region)
+    for regs in corners.values():
+        for i in regs:
+            touching[i] |= regs - {i}
+    palette = _palette()
+    chosen: list[int] = []
+    for k in range(count):
+        used = {chosen[j] for j in touching[k] if j < k}
+        start = (k * 7) % len(palette)  # spread neighbouring indices over the palette
+        pick = next((c % len(palette) for c in range(start, start + len(palette))
+                     if c % len(palette) not in used), start)
+        chosen.append(pick)
+    return [palette[c] for c in chosen]
+
+
+def _draw_flat(ax: Any, cells: list[_Cell], segments: list, colours: list, linewidth: float,
+               boundaries: bool) -> None:
+    from matplotlib.collections import LineCollection, PolyCollection
+
+    polys = PolyCollection([c.poly for c in cells], facecolors=[colours[c.region] for c in cells],
+                           edgecolors=[colours[c.region] for c in cells], linewidths=0.5,
+                           antialiaseds=False)
+    ax.add_collection(polys)
+    if boundaries and segments:
+        ax.add_collection(LineCollection([s for _, s in segments], colors="black",
+                                         linewidths=linewidth))
+
+
+def _draw_surface(ax: Any, rs: Any, cells: list[_Cell], segments: list, colours: list,
+                  output: int, linewidth: float, boundaries: bool) -> None:
+    from mpl_toolkits.mplot3d.art3d import Line3DCollection, Poly3DCollection
+
+    if not hasattr(ax, "zaxis"):
+        raise TropnetError("surface=True needs a 3-D axes (projection='3d')")
+    outputs = np.asarray(rs.regions[0].weight).reshape(-1, 2).shape[0]
+    if not 0 <= output < outputs:
+        raise TropnetError(f"output {output} does not exist (the map has {outputs})")
+
+    def lift(region: int, pts: np.ndarray) -> np.ndarray:
+        r = rs.regions[region]
+        w = np.asarray(r.weight, dtype=float).reshape(-1, 2)[output]
+        b = float(np.asarray(r.bias, dtype=float).reshape(-1)[output])
+        return np.column_stack([pts, pts @ w + b])
+
+    faces = [lift(c.region, c.poly) for c in cells]
+    ax.add_collection3d(Poly3DCollection(faces, facecolors=[colours[c.region] for c in cells],
+                                         edgecolors="none", alpha=0.95))
+    if boundaries and segments:
+        ax.add_collection3d(Line3DCollection([lift(k, s) for k, s in segments], colors="black",
+                                             linewidths=linewidth))
+    allp = np.vstack(faces)
+    ax.set_xlim(allp[:, 0].min(), allp[:, 0].max())
+    ax.set_ylim(allp[:, 1].min(), allp[:, 1].max())
+    zlo, zhi = allp[:, 2].min(), allp[:, 2].max()
+    ax.set_zlim(zlo, zhi if zhi > zlo else zlo + 1)
+    ax.set_zlabel(f"y{output + 1}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Newton polygon and dual subdivision
+# ---------------------------------------------------------------------------------------------
+
+def plot_newton(poly: Any, ax: Any = None, *, cells: bool = True,
+                domain: Domain | str | None = None, labels: bool = True) -> Any:
+    """The Newton polygon of a 2-variable tropical polynomial with its dual subdivision.
+
+    The monomial ``c + a . x`` is the lifted point ``(a, c)``; the upper faces
+    of the convex hull of the lifted points project to a subdivision of the
+    Newton polygon (the convex hull of the exponents) that is dual to the
+    cells of the polynomial: a monomial is irredundant (its cell is
+    2-dimensional) iff it is a vertex of the subdivision, and two cells share
+    an edge iff their monomials span an edge of it. Irredundant monomials are
+    drawn filled, redundant ones hollow.
+
+    With ``cells=True`` and no ``ax``, a second panel on the left shows the
+    cells themselves (:func:`plot_regions` of the polynomial).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes of the Newton polygon.
+
+    Examples
+    --------
+    >>> from tropnet import parse_polynomial
+    >>> ax = plot_newton(parse_polynomial("max(0, x, y, x + y - 1)"), cells=False)
+    >>> len(ax.tropnet_subdivision)     # two triangles
+    2
+    """
+    if isinstance(poly, TropicalRational):
+        g = poly.denominator
+        if len(g) == 1 and all(v == 0 for v in g.exponents[0]) and g.coefficients[0] == 0:
+            poly = poly.numerator
+        else:
+            raise ExpressionError("plot_newton draws one tropical polynomial; pass "
+                                  "r.numerator or r.denominator")
+    if not isinstance(poly, TropicalPolynomial):
+        raise ExpressionError(f"plot_newton needs a TropicalPolynomial, got "
+                              f"{type(poly).__name__}")
+    if poly.nvars != 2:
+        raise ExpressionError(f"plot_newton draws polynomials in 2 variables, this one has "
+                              f"{poly.nvars}")
+    if ax is None:
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(10.0, 4.6) if cells else (5.0, 4.6), layout="constrained")
+        axes = fig.subplots(1, 2) if cells else [None, fig.add_subplot()]
+        if cells:
+            plot_regions(poly, domain, ax=axes[0], title="cells (one per irredundant monomial)")
+        ax = axes[1]
+    E = np.asarray(poly.exponents, dtype=float)
+    c = np.asarray(poly.coefficients, dtype=float)
+    keep = set(int(i) for i in poly.irredundant())
+    faces = _upper_faces(E, c)
+    from matplotlib.collections import LineCollection
+    from matplotlib.patches import Polygon
+
+    hull = _hull_polygon(E)
+    if len(hull) >= 3:
+        ax.add_patch(Polygon(hull, closed=True, facecolor="#dde8f3", edgecolor="none"))
+    edges = [np.array([f[i], f[(i + 1) % len(f)]]) for f in faces for i in range(len(f))]
+    if len(faces) == 1 and len(faces[0]) == 2:
+        edges = [faces[0]]
+    ax.add_collection(LineCollection(edges, colors="black", linewidths=1.0))
+    on = np.array(sorted(keep))
+    off = np.array([i for i in range(len(E)) if i not in keep], dtype=int)
+    ax.scatter(E[on, 0], E[on, 1], s=36, color="black", zorder=3, label="irredundant")
+    if len(off):
+        ax.scatter(E[off, 0], E[off, 1], s=36, facecolors="white", edgecolors="black",
+                   zorder=3, label="redundant")
+    if labels:
+        for i in range(len(E)):
+            ax.annotate(_short(poly.coefficients[i]), E[i], textcoords="offset points",
+                        xytext=(5, 5), fontsize=8)
+    pad = 0.3 + 0.05 * float(np.ptp(E)) if len(E) else 1.0
+    ax.set_xlim(E[:, 0].min() - pad, E[:, 0].max() + pad)
+    ax.set_ylim(E[:, 1].min() - pad, E[:, 1].max() + pad)
+    ax.set_aspect("equal")
+    ax.set_xlabel("exponent of x1")
+    ax.set_ylabel("exponent of x2")
+    ax.set_title(f"Newton polygon: {len(keep)} of {len(E)} monomials irredundant")
+    ax.legend(loc="best", fontsize=8)
+    ax.tropnet_subdivision = faces
+    return ax
+
+
+def _short(value: Any) -> str:
+    v = float(value)
+    return str(int(v)) if v == int(v) else f"{v:.3g}"
+
+
+def _hull_polygon(E: np.ndarray) -> np.ndarray:
+    from scipy.spatial import ConvexHull, QhullError
+
+    pts = np.unique(E, axis=0)
+    if len(pts) < 3:
+        return pts
+    try:
+        return pts[ConvexHull(pts).vertices]
+    except QhullError:  # collinear
+        return pts
+
+
+def _upper_faces(E: np.ndarray, c: np.ndarray) -> list[np.ndarray]:
+    """Cells of the regular subdivision: projections of the upper faces of the lifted hull
+    (each a polygon of exponent points in counter-clockwise order)."""
+    from scipy.spatial import ConvexHull, QhullError
+
+    pts = np.unique(np.column_stack([E, c]), axis=0)
+    scale = max(1.0, float(np.abs(pts).max()))
+    if len(np.unique(pts[:, :2], axis=0)) < 3 or np.linalg.matrix_rank(
+            pts[:, :2] - pts[0, :2], tol=1e-9 * scale) < 2:
+        return _upper_chain(pts)
+    try:
+        hull = ConvexHull(pts)
+    except QhullError:  # the lifted points are coplanar: one cell, the whole polygon
+        return [_ccw(_hull_polygon(pts[:, :2]))]
+    faces: dict[tuple, set[int]] = {}
+    for simplex, eq in zip(hull.simplices, hull.equations, strict=True):
+        if eq[2] <= 1e-9:  # not an upper face
+            continue
+        key = tuple(np.round(eq / scale, 9))
+        faces.setdefault(key, set()).update(int(i) for i in simplex)
+    out = []
+    for members in faces.values():
+        # all points of the plane (not only the simplex vertices) belong to the face
+        face = pts[sorted(members), :2]
+        out.append(_ccw(_hull_polygon(face)))
+    return out
+
+
+def _upper_chain(pts: np.ndarray) -> list[np.ndarray]:
+    """Collinear exponents: the upper chain of (position on the line, coefficient)."""
+    base = pts[0, :2]
+    direction = pts[:, :2] - base
+    far = direction[np.argmax(np.hypot(*direction.T))]
+    if not np.any(far):
+        return [pts[:1, :2]]
+    t = direction @ far / (far @ far)
+    order = np.lexsort((-pts[:, 2], t))
+    chain: list[int] = []
+    for i in order:
+        if chain and math.isclose(t[chain[-1]], t[i]):
+            continue
+        while len(chain) >= 2:
+            a, b = chain[-2], chain[-1]
+            cross = ((t[b] - t[a]) * (pts[i, 2] - pts[a, 2])
+                     - (pts[b, 2] - pts[a, 2]) * (t[i] - t[a]))
+            if cross >= 0:
+                chain.pop()
+            else:
+                break
+        chain.append(int(i))
+    return [pts[[a, b], :2] for a, b in itertools.pairwise(chain)]
+
+
+def _ccw(poly: np.ndarray) -> np.ndarray:
+    if len(poly) < 3:
+        return poly
+    centre = poly.mean(axis=0)
+    return poly[np.argsort(np.arctan2(poly[:, 1] - centre[1], poly[:, 0] - centre[0]))]
+
+
+# ---------------------------------------------------------------------------------------------
+# curves
+# ---------------------------------------------------------------------------------------------
+
+def plot_curves(x: Sequence[Any] | None, series: Mapping[str, Any], ax: Any = None, *,
+                bands: Mapping[str, tuple[Sequence[float], Sequence[float]]] | None = None,
+                xlabel: str = "", ylabel: str = "", logy: bool = False,
+                title: str | None = None) -> Any:
+    """Curves such as monomial complexity or region counts against width or depth.
+
+    Parameters
+    ----------
+    x
+        Shared x values, or ``None`` when every series is an ``(xs, ys)`` pair.
+    series
+        ``label -> ys`` (one value per ``x``) or ``label -> (xs, ys)``.
+    bands
+        ``label -> (low, high)``: a shaded band around that series (e.g. the
+        spread over random seeds).
+    logy
+        Logarithmic y axis (region counts grow exponentially with depth).
+
+    Examples
+    --------
+    >>> ax = plot_curves([1, 2, 3], {"regions": [2, 4, 8], "monomials": [2, 3, 5]}, logy=True)
+    >>> [line.get_label() for line in ax.get_lines()]
+    ['regions', 'monomials']
+    """
+    if ax is None:
+        from matplotlib.figure import Figure
+
+        ax = Figure(figsize=(5.4, 4.0), layout="constrained").add_subplot()
+    if not series:
+        raise TropnetError("plot_curves needs at least one series")
+    markers = "osD^vP*Xh"
+    for k, (label, data) in enumerate(series.items()):
+        if x is None:
+            xs, ys = data
+        else:
+            xs, ys = x, data
+        xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+        if xs.shape != ys.shape:
+            raise TropnetError(f"series {label!r} has {ys.size} values for {xs.size} x values")
+        line = ax.plot(xs, ys, marker=markers[k % len(markers)], label=str(label))[0]
+        if bands and label in bands:
+            low, high = bands[label]
+            ax.fill_between(xs, np.asarray(low, dtype=float), np.asarray(high, dtype=float),
+                            color=line.get_color(), alpha=0.2, linewidth=0)
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    return ax
+
