@@ -1,0 +1,324 @@
+"""The ``bounds`` and ``construct`` commands: analytical bounds and the networks attaining them."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from ..bounds import analytic, cnn
+from ..errors import NetworkError, TropnetError
+from .common import CommandResult, add_common
+
+__all__ = ["register"]
+
+#: key -> (theorem, what it says) for the text report.
+DESCRIPTIONS = {
+    "montufar2014_lower": ("Montúfar et al. 2014, Thm 5", "lower bound on the maximum "
+                           "(linear regions)"),
+    "serra2018_lower": ("Serra et al. 2018, Thm 8", "lower bound on the maximum "
+                        "(activation regions)"),
+    "montufar2017_upper": ("Montúfar 2017", "upper bound (activation and linear regions)"),
+    "serra2018_upper": ("Serra et al. 2018, Thm 1", "upper bound (activation and linear "
+                        "regions)"),
+    "serra2018_upper_rank": ("Serra et al. 2018, Thm 1 with rank(W^l)", "upper bound for "
+                             "these weights' ranks"),
+    "one_dim_exact": ("Serra et al. 2018, Thm 7", "exact maximum for n0 = 1"),
+    "maxout_upper": ("Serra et al. 2018, Thm 10", "upper bound, maxout"),
+    "maxout_one_layer_max": ("Montúfar, Ren & Zhang 2022", "exact maximum, one maxout layer"),
+    "xiong2024_exact": ("Xiong et al. 2024", "exact count on R^n, one conv layer, generic "
+                        "weights"),
+    "empirical_upper": ("Serra & Ramalingam 2020, Thm 2", "empirical upper bound for these "
+                        "weights on the domain"),
+}
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "bounds", help="analytical bounds on the number of regions",
+        description="Every analytical bound covering an architecture (exact integers): "
+                    "give --input-dim and --widths (hidden layers), or a network file, or "
+                    "--cnn with the convolution's shape. Keys a theorem does not cover are "
+                    "omitted. With --maxout-rank the ReLU lower bounds stay (a maxout unit of "
+                    "rank >= 2 computes max(z, 0)) and the ReLU upper bounds are replaced by "
+                    "Theorem 10.")
+    p.add_argument("network", nargs="?", metavar="NET.json",
+                   help="read the architecture (and, with --empirical, the weights)")
+    p.add_argument("--input-dim", type=int, metavar="N", help="input dimension n0")
+    p.add_argument("--widths", metavar="W1,W2,...", help="hidden layer widths n1..nL")
+    p.add_argument("--maxout-rank", type=int, metavar="K", help="rank of the maxout units")
+    p.add_argument("--ranks", metavar="R1,R2,...",
+                   help="ranks of the weight matrices for Theorem 1's refinement")
+    p.add_argument("--empirical", action="store_true",
+                   help="with NET.json: add the empirical upper bound of Serra & Ramalingam "
+                        "2020 on --domain (MILP)")
+    p.add_argument("--domain", default=None, metavar="DOMAIN",
+                   help="bounded domain for --empirical, e.g. box:0,1")
+    p.add_argument("--cnn", action="store_true",
+                   help="one convolutional ReLU layer: Xiong et al. 2024's exact count")
+    p.add_argument("--input", dest="cnn_input", metavar="HxWxC", help="--cnn input shape")
+    p.add_argument("--filter", dest="cnn_filter", metavar="HxW", help="--cnn filter shape")
+    p.add_argument("--stride", dest="cnn_stride", default="1", metavar="S",
+                   help="--cnn stride, S or SHxSW (default 1)")
+    p.add_argument("--channels", dest="cnn_channels", type=int, metavar="D",
+                   help="--cnn output channels")
+    add_common(p)
+    p.set_defaults(func=cmd_bounds)
+
+    from ..constructions import CONSTRUCTIONS
+
+    p = sub.add_parser(
+        "construct", help="build a network attaining a lower bound",
+        description="Build the network of a lower-bound theorem with exact rational weights, "
+                    "print the theorem's count, the region kind it counts and the domain, and "
+                    "write it with -o. Parameters: " + "; ".join(
+                        f"{name}: {', '.join(_FLAG[k] for k in params)}"
+                        for name, (_, params) in CONSTRUCTIONS.items()))
+    p.add_argument("name", choices=sorted(CONSTRUCTIONS), metavar="NAME",
+                   help=", ".join(sorted(CONSTRUCTIONS)))
+    p.add_argument("--input-dim", type=int, metavar="N", help="input dimension n0")
+    p.add_argument("--widths", metavar="W1,W2,...", help="hidden widths")
+    p.add_argument("--width", type=int, metavar="N", help="width of every layer (ternary)")
+    p.add_argument("--depth", type=int, metavar="L", help="number of layers")
+    p.add_argument("--m", type=int, metavar="M", help="Theorem 9: first layer has 2m units")
+    p.add_argument("--w", type=int, metavar="W", help="Theorem 9: width of the other layers")
+    p.add_argument("--last-layer", choices=("zigzag", "arrangement"),
+                   help="montufar2014: eqs. (5)-(7) (zigzag, default) or a general-position "
+                        "arrangement (Theorem 5's full bound)")
+    p.add_argument("--outputs", type=int, metavar="K", help="number of outputs")
+    p.add_argument("-o", "--output", metavar="NET.json", help="write the network here")
+    p.add_argument("--verify", action="store_true",
+                   help="count the regions exactly (tropnet.regions) and compare")
+    add_common(p)
+    p.set_defaults(func=cmd_construct)
+
+
+# ---------------------------------------------------------------------------
+# bounds
+# ---------------------------------------------------------------------------
+def cmd_bounds(args: argparse.Namespace) -> CommandResult:
+    arch_given = args.input_dim is not None or args.widths is not None
+    if args.cnn:
+        if args.network or arch_given or args.empirical:
+            raise TropnetError("--cnn takes --input, --filter, --stride and --channels only")
+        payload = _cnn_bounds(args)
+    elif args.network:
+        if arch_given or args.maxout_rank is not None or args.ranks:
+            raise TropnetError("give either NET.json or --input-dim/--widths, not both")
+        payload = _network_bounds(args)
+    else:
+        if args.empirical:
+            raise TropnetError("--empirical needs a network file NET.json (it uses the weights)")
+        if args.input_dim is None or args.widths is None:
+            raise TropnetError("give --input-dim N and --widths W1,W2,... (or NET.json, or "
+                               "--cnn)")
+        widths = _int_list(args.widths, "--widths")
+        ranks = _int_list(args.ranks, "--ranks") if args.ranks else None
+        if ranks is not None and args.maxout_rank is not None:
+            raise TropnetError("--ranks refines the ReLU bound; it does not apply with "
+                               "--maxout-rank")
+        bounds = analytic.architecture_bounds(args.input_dim, widths, args.maxout_rank, ranks)
+        payload = {"input_dim": args.input_dim, "widths": widths, **bounds}
+        if args.maxout_rank is not None:
+            payload["maxout_rank"] = args.maxout_rank
+        if ranks is not None:
+            payload["ranks"] = ranks
+    payload["maps_eta"] = {k: round(analytic.maps_eta(v), 6) for k, v in payload.items()
+                           if k in DESCRIPTIONS and isinstance(v, int) and v >= 1}
+    return CommandResult(payload, _bounds_text)
+
+
+def _network_bounds(args: argparse.Namespace) -> dict:
+    from ..io import load_network
+
+    net = load_network(args.network)
+    info = analytic.network_bounds(net)
+    payload: dict[str, Any] = {"network": net.architecture(), "input_dim": info["input_dim"],
+                               "widths": info["widths"], **info["bounds"]}
+    if info["maxout_rank"] is not None:
+        payload["maxout_rank"] = info["maxout_rank"]
+    if "weight_ranks" in info:
+        payload["ranks"] = info["weight_ranks"]
+    hidden = [ly for ly in net.layers if ly.activation != "identity"]
+    if len(hidden) == 1 and hidden[0].activation == "relu" and \
+            (hidden[0].meta or {}).get("type") == "conv" and net.layers[0] is hidden[0]:
+        meta = hidden[0].meta
+        payload["xiong2024_exact"] = cnn.xiong2024_one_layer(
+            meta["input"], meta["filter"], meta["stride"], meta["channels"])
+        if not cnn.is_line_layout(meta["input"], meta["filter"], meta["stride"]):
+            payload["xiong2024_note"] = _XIONG_2D_NOTE
+    if args.empirical:
+        payload.update(_empirical(net, args.domain))
+    elif args.domain is not None:
+        raise TropnetError("--domain only applies with --empirical")
+    return payload
+
+
+def _empirical(net: Any, domain_text: str | None) -> dict:
+    if domain_text is None:
+        raise TropnetError("--empirical needs a bounded --domain, e.g. --domain box:0,1")
+    try:
+        from ..milp import empirical_upper_bound
+    except ImportError:
+        raise TropnetError("--empirical needs the MILP backend (tropnet.milp."
+                           "empirical_upper_bound), which is not available") from None
+    from ..domain import parse_domain
+
+    domain = parse_domain(domain_text, net.input_dim)
+    result = empirical_upper_bound(net, domain)
+    out: dict[str, Any] = {"domain": domain.describe()}
+    if isinstance(result, int):
+        out["empirical_upper"] = result
+        return out
+    for attr in ("bound", "value", "count"):
+        value = getattr(result, attr, None)
+        if isinstance(value, int):
+            out["empirical_upper"] = value
+            break
+    if hasattr(result, "to_dict"):
+        out["empirical_detail"] = result.to_dict()
+    if "empirical_upper" not in out:
+        raise TropnetError(f"tropnet.milp.empirical_upper_bound returned {result!r}, not an "
+                           f"integer bound")
+    return out
+
+
+def _cnn_bounds(args: argparse.Namespace) -> dict:
+    missing = [flag for flag, v in (("--input", args.cnn_input), ("--filter", args.cnn_filter),
+                                    ("--channels", args.cnn_channels)) if v is None]
+    if missing:
+        raise TropnetError(f"--cnn needs {', '.join(missing)}")
+    inp = _shape(args.cnn_input, 3, "--input", "HxWxC")
+    filt = _shape(args.cnn_filter, 2, "--filter", "HxW")
+    stride_parts = _shape(args.cnn_stride, None, "--stride", "S or SHxSW")
+    if len(stride_parts) not in (1, 2):
+        raise TropnetError(f"--stride must be S or SHxSW, got {args.cnn_stride!r}")
+    stride = stride_parts[0] if len(stride_parts) == 1 else stride_parts
+    count = cnn.xiong2024_one_layer(inp, filt, stride, args.cnn_channels)
+    from ..conv import conv_spec
+
+    spec = conv_spec(inp, filt, stride, args.cnn_channels, where="--cnn")
+    rank = cnn.conv_rank_bound(inp, filt, stride, args.cnn_channels)
+    m = spec.out_dim
+    out = {"input": list(inp), "filter": list(filt), "stride": stride,
+           "channels": args.cnn_channels, "input_dim": spec.in_dim, "hyperplanes": m,
+           "output": list(spec.output), "rank_bound": rank,
+           "xiong2024_exact": count,
+           "serra2018_upper_rank": analytic.zaslavsky_rank(m, rank)}
+    if not cnn.is_line_layout(inp, filt, stride):
+        out["xiong2024_note"] = _XIONG_2D_NOTE
+    return out
+
+
+_XIONG_2D_NOTE = ("2-D layout of positions: the formula treats the conv matrix as a generic "
+                  "sparse matrix; weight sharing can make normals dependent, so here it is an "
+                  "upper bound (e.g. 3x3x1 input, 2x2 filter, 2 channels: 256 vs 255 for every "
+                  "kernel)")
+
+
+def _bounds_text(p: dict) -> str:
+    if "xiong2024_exact" in p and "filter" in p:
+        head = (f"one conv layer: input {'x'.join(map(str, p['input']))}, filter "
+                f"{'x'.join(map(str, p['filter']))}, stride {p['stride']}, {p['channels']} "
+                f"channels -> {p['hyperplanes']} hyperplanes in R^{p['input_dim']}")
+    else:
+        head = (f"input dimension {p['input_dim']}, hidden widths "
+                f"{','.join(map(str, p['widths']))}"
+                + (f", maxout rank {p['maxout_rank']}" if "maxout_rank" in p else "")
+                + (f" ({p['network']})" if "network" in p else ""))
+    lines = [head]
+    for key, (theorem, what) in DESCRIPTIONS.items():
+        if key in p:
+            eta = p["maps_eta"].get(key)
+            lines.append(f"  {key:22s} {_short(p[key]):>24s}   eta {eta:9.3f}   "
+                         f"{theorem}: {what}")
+    if "xiong2024_note" in p:
+        lines.append(f"  note: {p['xiong2024_note']}")
+    if len(lines) == 1:
+        lines.append("  no theorem covers this architecture")
+    return "\n".join(lines)
+
+
+def _short(v: int) -> str:
+    s = str(v)
+    return s if len(s) <= 24 else f"{s[0]}.{s[1:6]}e+{len(s) - 1}"
+
+
+# ---------------------------------------------------------------------------
+# construct
+# ---------------------------------------------------------------------------
+_FLAG = {"n0": "--input-dim", "widths": "--widths", "width": "--width", "depth": "--depth",
+         "m": "--m", "w": "--w", "last_layer": "--last-layer", "outputs": "--outputs"}
+_ATTR = {"n0": "input_dim", "widths": "widths", "width": "width", "depth": "depth",
+         "m": "m", "w": "w", "last_layer": "last_layer", "outputs": "outputs"}
+_OPTIONAL = {"last_layer", "outputs"}
+
+
+def cmd_construct(args: argparse.Namespace) -> CommandResult:
+    from ..constructions import CONSTRUCTIONS
+    from ..io import save_network
+
+    builder, params = CONSTRUCTIONS[args.name]
+    kwargs: dict[str, Any] = {}
+    for name in params:
+        value = getattr(args, _ATTR[name])
+        if value is None:
+            if name in _OPTIONAL:
+                continue
+            raise TropnetError(f"construct {args.name} needs {_FLAG[name]}")
+        kwargs[name] = _int_list(value, "--widths") if name == "widths" else value
+    extra = [_FLAG[k] for k in _ATTR if k not in params and getattr(args, _ATTR[k]) is not None]
+    if extra:
+        raise TropnetError(f"construct {args.name} does not take {', '.join(extra)} (it takes "
+                           f"{', '.join(_FLAG[k] for k in params)})")
+    con = builder(**kwargs)
+    payload = con.to_dict()
+    status = 0
+    if args.verify:
+        counted = con.verify()
+        payload["verified_count"] = counted
+        payload["agrees"] = counted == con.count
+        status = 0 if counted == con.count else 1
+    files = {}
+    if args.output:
+        payload["output"] = args.output
+        files[args.output] = lambda: save_network(con.network, args.output)
+
+    def text(p: dict) -> str:
+        lines = [f"{p['construction']}: {p['theorem']}",
+                 f"  network {p['network']}, parameters {json.dumps(p['parameters'])}",
+                 f"  theorem's count: {p['count']} {p['region_kind']} regions on "
+                 f"{con.domain.describe()}"]
+        if p["note"]:
+            lines.append(f"  note: {p['note']}")
+        if "verified_count" in p:
+            verdict = "agrees" if p["agrees"] else "DISAGREES"
+            lines.append(f"  exact count (tropnet.regions): {p['verified_count']} ({verdict})")
+        if "output" in p:
+            lines.append(f"  written to {p['output']}")
+        return "\n".join(lines)
+
+    return CommandResult(payload, text, status=status, files=files)
+
+
+# ---------------------------------------------------------------------------
+# parsing helpers
+# ---------------------------------------------------------------------------
+def _int_list(text: str, flag: str) -> list[int]:
+    try:
+        values = [int(v) for v in text.replace(" ", "").split(",") if v != ""]
+    except ValueError:
+        raise TropnetError(f"{flag} must be comma-separated integers, got {text!r}") from None
+    if not values:
+        raise TropnetError(f"{flag} is empty")
+    return values
+
+
+def _shape(text: str, n: int | None, flag: str, form: str) -> tuple[int, ...]:
+    try:
+        parts = tuple(int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise NetworkError(f"{flag} must look like {form}, got {text!r}") from None
+    if n is not None and len(parts) != n:
+        raise NetworkError(f"{flag} must look like {form}, got {text!r}")
+    return parts
