@@ -127,7 +127,9 @@ def test_conv_lowering_by_hand():
                  [0, 1, 2, 0, 3, 4, 0, 0, 0],
                  [0, 0, 0, 1, 2, 0, 3, 4, 0],
                  [0, 0, 0, 0, 1, 2, 0, 3, 4]]
-    assert net.layers[0].meta["conv"]["input_hwc"] == [3, 3, 1]
+    conv_meta = net.layers[0].meta["conv"]  # the format of tropnet.conv
+    assert (conv_meta["input"], conv_meta["output"], conv_meta["filter"]) == ([3, 3, 1],
+                                                                              [2, 2, 1], [2, 2])
 
 
 def test_channels_last_input_convention():

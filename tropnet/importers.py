@@ -782,17 +782,14 @@ class _Builder:
             c_in, hw = v.shape[0], (1, v.shape[1])
         else:
             c_in, hw = v.shape[0], v.shape[1:]
-        w_hwc, out_hwc = _lower_conv(kernel, (*hw, c_in), stride, pads, dilation, groups, where)
+        w_hwc, out_hwc, conv_meta = _lower_conv(kernel, (*hw, c_in), stride, pads, dilation,
+                                                groups, where)
         out_shape = (out_hwc[2], out_hwc[1]) if nd == 1 else (out_hwc[2], *out_hwc[:2])
         # the lowering is in vector (channels-last) order; values use logical order
         M = _zeros(w_hwc.shape)
         M[np.ix_(_vector_order(out_shape), _vector_order(v.shape))] = w_hwc
         c = np.repeat(bias, math.prod(out_shape[1:])) if bias is not None else None
-        meta = {"conv": {"input_hwc": [int(s) for s in (*hw, c_in)],
-                         "kernel": [int(s) for s in kernel.shape[2:]],
-                         "stride": [int(s) for s in stride], "padding": [list(p) for p in pads],
-                         "dilation": [int(s) for s in dilation], "groups": int(groups),
-                         "channels": int(kernel.shape[0])}}
+        meta = {"conv": conv_meta}
         return self.affine(v, M, c, out_shape, where, meta)
 
     def shifted(self, v: _Value, c: np.ndarray, where: str) -> _Value:
@@ -891,33 +888,39 @@ class _Builder:
 
 def _lower_conv(kernel: np.ndarray, in_hwc: Sequence[int], stride: Sequence[int],
                 pads: Sequence[tuple[int, int]], dilation: Sequence[int], groups: int,
-                where: str = "conv") -> tuple[np.ndarray, tuple[int, int, int]]:
-    """The dense matrix of a 2-D convolution on height x width x channels vectors.
+                where: str = "conv") -> tuple[np.ndarray, tuple[int, int, int], dict]:
+    """A torch/ONNX 2-D convolution as a dense matrix on height x width x channels vectors.
 
-    ``kernel`` has shape ``(D, C/groups, kh, kw)`` (torch/ONNX layout, exact
-    numbers); ``pads`` is ``((top, bottom), (left, right))`` of zeros. Returns
-    the ``(H'W'D) x (HWC)`` weight (row ``(i*W' + j)*D + o``, column
-    ``(h*W + w)*C + c``) and the output shape ``(H', W', D)``.
+    ``kernel`` has shape ``(D, C/groups, kh, kw)`` (exact numbers); ``pads``
+    is ``((top, bottom), (left, right))`` of zeros. The convolution is a valid
+    convolution (:func:`tropnet.conv.lower_conv`) of the zero-padded input with
+    the kernel spread out by the dilation and filled with zeros across groups;
+    padding is the linear map that inserts zeros, so the dense matrix keeps the
+    columns of the real pixels. Returns the weight, the output shape
+    ``(H', W', D)`` and the layer's ``meta["conv"]``.
     """
+    from .conv import conv_spec, lower_conv
+
     H, W, C = (int(s) for s in in_hwc)
     D, cg, kh, kw = kernel.shape
     if groups < 1 or C % groups or D % groups or cg != C // groups:
         raise NetworkError(f"{where}: kernel of shape {kernel.shape} with groups={groups} does "
                            f"not fit {C} input channels")
-    (sh, sw), (dh, dw) = stride, dilation
-    (pt, pb), (pl, pr) = pads
-    ho = (H + pt + pb - dh * (kh - 1) - 1) // sh + 1
-    wo = (W + pl + pr - dw * (kw - 1) - 1) // sw + 1
-    if ho < 1 or wo < 1:
-        raise NetworkError(f"{where}: the kernel does not fit the {H}x{W} input")
-    o, i, j, c, p, q = np.meshgrid(np.arange(D), np.arange(ho), np.arange(wo), np.arange(cg),
-                                   np.arange(kh), np.arange(kw), indexing="ij")
-    h_in, w_in = i * sh - pt + p * dh, j * sw - pl + q * dw
-    c_in = (o // (D // groups)) * cg + c
-    ok = (h_in >= 0) & (h_in < H) & (w_in >= 0) & (w_in < W)
-    out = _zeros((ho * wo * D, H * W * C))
-    out[((i * wo + j) * D + o)[ok], ((h_in * W + w_in) * C + c_in)[ok]] = kernel[o, c, p, q][ok]
-    return out, (ho, wo, D)
+    (dh, dw), ((pt, pb), (pl, pr)) = dilation, pads
+    full = _zeros((D, (kh - 1) * dh + 1, (kw - 1) * dw + 1, C))  # out x row x column x in
+    for o in range(D):
+        g = o // (D // groups)
+        full[o, ::dh, ::dw, g * cg:(g + 1) * cg] = kernel[o].transpose(1, 2, 0)
+    hp, wp = H + pt + pb, W + pl + pr
+    spec = conv_spec([hp, wp, C], full.shape[1:3], list(stride), D, where)
+    weight, _ = lower_conv(spec, full, [0] * D, where)
+    rows, cols = np.meshgrid(np.arange(pt, pt + H), np.arange(pl, pl + W), indexing="ij")
+    real = ((rows * wp + cols)[..., None] * C + np.arange(C)).reshape(-1)
+    meta = spec.to_dict()
+    if (pt, pb, pl, pr) != (0, 0, 0, 0) or (dh, dw) != (1, 1) or groups != 1:
+        meta.update(input=[H, W, C], padding=[[pt, pb], [pl, pr]], dilation=[dh, dw],
+                    groups=groups, kernel=[kh, kw])
+    return np.array(weight, dtype=object)[:, real], spec.output, meta
 
 
 def _pool_windows(shape: tuple[int, ...], kernel: Sequence[int], stride: Sequence[int],
