@@ -1,0 +1,526 @@
+"""Hoffman constants of matrices: exhaustive enumeration, Peña–Vera–Zuluaga, and bounds.
+
+For ``A`` in ``R^{m x n}`` and every ``b`` with ``P(b) = {y : A y <= b}``
+non-empty, Hoffman (1952) showed ``dist(x, P(b)) <= H * ||(A x - b)_+||``
+for all ``x``; the smallest such ``H`` is the *Hoffman constant* ``H(A)``.
+It depends on two norms: the **distance norm** on ``R^n`` and the
+**residual norm** on ``R^m``. tropnet offers two conventions:
+
+* ``norm="inf"`` (default): max-norm for both, so ``H(I) = 1``;
+* ``norm="2"``: Euclidean norm for both (also ``H(I) = 1``).
+
+Characterisation (Peña, Vera & Zuluaga 2018, Prop. 2; Lezeau et al. Prop. 25).
+A row set ``J`` is *A-surjective* when ``A_J x < 0`` for some ``x`` (equivalently,
+by Gordan's alternative, no ``y >= 0, y != 0`` has ``A_J^T y = 0``); then::
+
+    H(A) = max over A-surjective J of 1 / min{ ||A_J^T y||_* : y >= 0, ||y||_* = 1 }
+
+with ``||.||_*`` the dual norms. In the max-norm convention the inner problem is
+the linear programme ``min ||A_J^T y||_1 s.t. y >= 0, sum(y) = 1`` (solved with
+:func:`tropnet.polyhedra.linprog`, exactly in exact mode, so ``H`` is an exact
+rational). In the Euclidean convention the inner problem is non-convex;
+tropnet solves it exactly through its eigenvalue structure (see
+:func:`_euclid_candidates`): ``H_2(A) = max 1 / sigma_min(A_S)`` over the
+row sets ``S`` with linearly independent rows whose smallest eigenvalue of
+``A_S A_S^T`` has a non-negative eigenvector. Euclidean values are irrational
+in general and are computed in float64.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from fractions import Fraction
+from itertools import combinations
+from typing import Any
+
+import numpy as np
+
+from ..arithmetic import EXACT, FLOAT, Arithmetic, format_number, parse_number
+from ..errors import TooLargeError, TropnetError
+from ..polyhedra import linprog
+
+__all__ = [
+    "CONVENTIONS",
+    "METHODS",
+    "NORMS",
+    "HoffmanConstant",
+    "matrix_hoffman",
+    "resolve_matrix",
+]
+
+NORMS = ("inf", "2")
+METHODS = ("exact", "pvz", "bounds")
+
+#: The norm convention of each ``norm`` value, repeated in every output.
+CONVENTIONS = {
+    "inf": "distance ||x - y||_inf (max-norm) on R^n, residual ||(Ax - b)_+||_inf (max-norm) "
+           "on R^m; H(I) = 1",
+    "2": "distance ||x - y||_2 (Euclidean) on R^n, residual ||(Ax - b)_+||_2 (Euclidean) on "
+         "R^m; H(I) = 1",
+}
+
+
+@dataclass(frozen=True)
+class HoffmanConstant:
+    """A Hoffman constant (or an interval containing it) and how it was obtained.
+
+    ``value`` is the constant itself (``Fraction`` in exact max-norm mode,
+    ``float`` otherwise) for the methods ``"exact"`` and ``"pvz"``, and ``None``
+    for ``"bounds"``, which returns only ``lower <= H <= upper``. ``certified``
+    is False when the upper bound comes from a sample of row sets rather than
+    a complete enumeration (then it is an estimate, not a bound). ``argmax``
+    lists the rows (0-based, of the input matrix) of a row set attaining the
+    value or the lower bound. ``norm`` names the convention (:data:`CONVENTIONS`).
+    """
+
+    value: Any
+    lower: Any
+    upper: Any
+    norm: str
+    method: str
+    arith: Arithmetic
+    argmax: tuple = ()
+    lp_calls: int = 0
+    certified: bool = True
+    info: dict = field(default_factory=dict)
+
+    @property
+    def convention(self) -> str:
+        return CONVENTIONS[self.norm]
+
+    def __float__(self) -> float:
+        return float(self.value if self.value is not None else self.upper)
+
+    def to_dict(self) -> dict:
+        """JSON form: ``{"hoffman": value, "lower", "upper", "norm", "convention", ...}``
+        (exact values as ``"p/q"`` strings)."""
+        out = {"hoffman": _fmt(self.value), "lower": _fmt(self.lower),
+               "upper": _fmt(self.upper), "norm": self.norm, "convention": self.convention,
+               "method": self.method, "exact": self.arith.exact and self.norm == "inf",
+               "certified": self.certified, "lp_calls": self.lp_calls,
+               "argmax": list(self.argmax)}
+        out.update(self.info)
+        return out
+
+
+def _fmt(v: Any) -> Any:
+    if v is None:
+        return None
+    return format_number(v) if isinstance(v, (Fraction, int)) else float(v)
+
+
+def resolve_matrix(A: Any, exact: bool | Arithmetic | None = None) -> tuple[np.ndarray,
+                                                                            Arithmetic]:
+    """Validate a matrix and convert it to the arithmetic (exact iff all entries rational
+    when ``exact`` is None)."""
+    arr = np.asarray(A, dtype=object)
+    if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise TropnetError(f"the matrix must be a non-empty 2-d array, got shape {arr.shape}")
+    rational = True
+    vals = np.empty(arr.shape, dtype=object)
+    for idx, v in np.ndenumerate(arr):
+        try:
+            frac, is_rat = parse_number(v, f"A{list(idx)}")
+        except TropnetError as exc:
+            raise TropnetError(str(exc)) from None
+        vals[idx] = frac
+        rational &= is_rat
+    if isinstance(exact, Arithmetic):
+        arith = exact
+    else:
+        arith = EXACT if (rational if exact is None else exact) else FLOAT
+    return arith.array(vals), arith
+
+
+def matrix_hoffman(A: Any, norm: str = "inf", method: str = "pvz",
+                   exact: bool | Arithmetic | None = None, *, samples: int = 12,
+                   seed: int = 0, limit: int = 200_000) -> HoffmanConstant:
+    """The Hoffman constant ``H(A)`` of a matrix (see the module docstring for the norms).
+
+    Parameters
+    ----------
+    A : matrix (nested lists / array; ints, Fractions, ``"p/q"`` strings or floats).
+    norm : ``"inf"`` — distance and residual both in the max-norm (default; ``H(I) = 1``);
+        ``"2"`` — both Euclidean.
+    method : ``"exact"`` — exhaustive depth-first enumeration of the row sets ``J``,
+        pruned by known non-surjective subsets and known surjective supersets;
+        ``"pvz"`` — the Peña–Vera–Zuluaga algorithm (candidate sets shrunk by Gordan
+        certificates); ``"bounds"`` — an interval: a lower bound from ``samples``
+        random maximal surjective sets, an upper bound from the Güler–Hoffman–Rothblum
+        singular-value bound over all bases (sampled, ``certified=False``, beyond
+        ``limit`` bases). ``"exact"`` and ``"pvz"`` both return the exact value.
+    exact : arithmetic (default: exact iff every entry is rational). The Euclidean
+        convention always computes in float64 (its values are irrational in general).
+
+    Examples
+    --------
+    >>> matrix_hoffman([[1, 0], [0, 1]]).value          # H(I) = 1 in the max-norm
+    Fraction(1, 1)
+    >>> matrix_hoffman([[1, 0], [-1, -1]]).value        # worked by hand in the tests
+    Fraction(2, 1)
+    >>> round(matrix_hoffman([[1, 0], [-1, -1]], norm="2").value, 6)   # golden ratio
+    1.618034
+
+    Notes
+    -----
+    Zero rows never belong to a surjective set and duplicate rows do not change
+    ``H`` in either convention, so both are dropped first. Computing ``H`` is
+    NP-hard in general (Peña et al. 2019): the enumeration methods solve one LP per
+    visited row set, exponentially many in the worst case.
+    """
+    if norm not in NORMS:
+        raise TropnetError(f"unknown norm {norm!r} (expected 'inf' or '2')")
+    if method not in METHODS:
+        raise TropnetError(f"unknown method {method!r} (expected one of {', '.join(METHODS)})")
+    if norm == "2" and (exact is True or (isinstance(exact, Arithmetic) and exact.exact)):
+        raise TropnetError("the Euclidean Hoffman constant is irrational in general: use "
+                           "float arithmetic, or norm 'inf' for an exact rational value")
+    mat, arith = resolve_matrix(A, FLOAT if norm == "2" else exact)
+    rows, index = _distinct_rows(mat, arith)
+    m, n = mat.shape
+    info = {"rows": m, "cols": n, "distinct_nonzero_rows": len(rows)}
+    if len(rows) == 0:
+        zero = arith.convert(0)
+        return HoffmanConstant(zero, zero, zero, norm, method, arith, info=info)
+    oracle = _Oracle(rows, arith)
+    if method == "bounds":
+        return _bounds(rows, index, oracle, norm, arith, samples, seed, limit, info)
+    sets = _pvz(oracle) if method == "pvz" else _exhaustive(oracle)
+    info["surjective_sets"] = len(sets)
+    if norm == "inf":
+        best, arg = arith.convert(0), frozenset()
+        for J in sets:
+            h = 1 / oracle.solve(J)[0]
+            if h > best:
+                best, arg = h, J
+    else:
+        best, arg = _euclid_max(np.asarray(rows, dtype=float), sets, limit)
+    argmax = tuple(sorted(index[i] for i in arg))
+    return HoffmanConstant(best, best, best, norm, method, arith, argmax, oracle.calls,
+                           info=info)
+
+
+# -- the inner problem ----------------------------------------------------------------
+
+def _distinct_rows(mat: np.ndarray, arith: Arithmetic) -> tuple[np.ndarray, list[int]]:
+    """Non-zero rows, deduplicated, with the index of each kept row in ``mat``."""
+    seen: set[tuple] = set()
+    keep = []
+    for i, row in enumerate(mat):
+        key = tuple(row)
+        if key in seen or all(v == 0 for v in row):
+            continue
+        seen.add(key)
+        keep.append(i)
+    return mat[keep], keep
+
+
+class _Oracle:
+    """Solves ``v(J) = min ||A_J^T y||_1 s.t. y >= 0, sum y = 1`` (cached, counted).
+
+    ``v(J) > 0`` iff ``J`` is A-surjective (Gordan); then ``H_J = 1 / v(J)`` in the
+    max-norm convention. When ``v(J) = 0`` the optimal ``y`` has ``A_J^T y = 0`` and its
+    support is a non-surjective subset of ``J`` (a certificate).
+    """
+
+    def __init__(self, rows: np.ndarray, arith: Arithmetic) -> None:
+        self.rows, self.arith = rows, arith
+        self.k, self.n = rows.shape
+        self.scale = max(1.0, float(np.max(np.abs(np.asarray(rows, dtype=float)).sum(axis=1))))
+        self.calls = 0
+        self._cache: dict[frozenset, tuple[Any, tuple[int, ...]]] = {}
+        self.witness: dict[frozenset, np.ndarray] = {}  # an optimal y of each solved set
+
+    def solve(self, J: frozenset) -> tuple[Any, tuple[int, ...]]:
+        """``(v(J), support of an optimal y)``."""
+        hit = self._cache.get(J)
+        if hit is not None:
+            return hit
+        idx = sorted(J)
+        arith, n, k = self.arith, self.n, len(idx)
+        one, zero = arith.convert(1), arith.convert(0)
+        AJt = self.rows[idx].T  # n x k
+        eye_n, eye_k = arith.eye(n), arith.eye(k)
+        A_ub = np.concatenate([
+            np.concatenate([AJt, -eye_n], axis=1),
+            np.concatenate([-AJt, -eye_n], axis=1),
+            np.concatenate([-eye_k, arith.zeros((k, n))], axis=1)])
+        b_ub = arith.zeros(2 * n + k)
+        A_eq = np.array([[one] * k + [zero] * n], dtype=A_ub.dtype)
+        c = [zero] * k + [one] * n
+        res = linprog(c, A_ub, b_ub, arith, A_eq=A_eq, b_eq=np.array([one], dtype=A_ub.dtype))
+        self.calls += 1
+        if not res.optimal:  # the simplex is non-empty and the objective >= 0
+            raise TropnetError(f"internal LP for the Hoffman constant ended {res.status}")
+        v = res.value if arith.exact else max(float(res.value), 0.0)
+        y = res.x[:k]
+        if arith.exact:
+            support = tuple(i for i, yi in zip(idx, y, strict=True) if yi > 0)
+        else:
+            support = tuple(i for i, yi in zip(idx, y, strict=True) if yi > 1e-12)
+        out = (v if self.positive(v) else arith.convert(0), support)
+        self._cache[J] = out
+        self.witness[J] = np.asarray(y, dtype=float)
+        return out
+
+    def positive(self, v: Any) -> bool:
+        arr = np.array([v], dtype=object if self.arith.exact else float)
+        return bool(self.arith.sign(arr, self.scale)[0] > 0)
+
+    def surjective(self, J: frozenset) -> bool:
+        return bool(J) and self.positive(self.solve(J)[0])
+
+
+# -- exact enumeration ------------------------------------------------------------------
+
+def _exhaustive(oracle: _Oracle) -> list[frozenset]:
+    """Depth-first include/exclude enumeration of the row sets.
+
+    A node ``(J, R)`` stands for every set ``J ∪ S`` with ``S ⊆ R``. If ``J ∪ R`` is
+    surjective it dominates the whole subtree (record it); if ``J`` is not surjective
+    no set of the subtree is (prune). Known certificates (non-surjective supports)
+    and recorded sets avoid repeated LPs. Returns a family of surjective sets
+    containing every maximal one.
+    """
+    found: list[frozenset] = []
+    certs: list[frozenset] = []
+    stack: list[tuple[tuple[int, ...], tuple[int, ...]]] = [((), tuple(range(oracle.k)))]
+    while stack:
+        J, R = stack.pop()
+        full = frozenset(J + R)
+        if not full or any(full <= S for S in found):
+            continue
+        if not any(c <= full for c in certs):
+            v, support = oracle.solve(full)
+            if oracle.positive(v):
+                found.append(full)
+                continue
+            certs.append(frozenset(support))
+        if not R:
+            continue
+        Jset = frozenset(J)
+        if J and (any(c <= Jset for c in certs) or not oracle.surjective(Jset)):
+            if not any(c <= Jset for c in certs):
+                certs.append(frozenset(oracle.solve(Jset)[1]))
+            continue
+        r, rest = R[0], R[1:]
+        stack.append((J, rest))
+        stack.append(((*J, r), rest))
+    return found
+
+
+def _pvz(oracle: _Oracle) -> list[frozenset]:
+    """The Peña–Vera–Zuluaga algorithm: the maximal A-surjective row sets.
+
+    Keeps a family of candidate sets, initially ``{all rows}``, with the invariant
+    that every maximal surjective set lies inside a candidate or a found set. A
+    surjective candidate is recorded and its subsets dropped; a non-surjective
+    candidate yields a Gordan certificate ``I`` (support of ``y >= 0`` with
+    ``A_I^T y = 0``), and every candidate ``K ⊇ I`` is replaced by the sets
+    ``K \\ {i}``, ``i in I`` (no surjective set contains ``I``).
+    """
+    found: list[frozenset] = []
+    cand: list[frozenset] = [frozenset(range(oracle.k))]
+    while cand:
+        J = cand.pop()
+        if any(J <= S for S in found):
+            continue
+        v, support = oracle.solve(J)
+        if oracle.positive(v):
+            found.append(J)
+            cand = [K for K in cand if not K <= J]
+            continue
+        cert = frozenset(support)
+        new: list[frozenset] = []
+        for K in [*cand, J]:
+            if cert <= K:
+                new.extend(K - {i} for i in cert)
+            else:
+                new.append(K)
+        cand = _maximal(new, found)
+    return found
+
+
+def _maximal(sets: Iterable[frozenset], found: list[frozenset]) -> list[frozenset]:
+    """Distinct non-empty sets not inside a found set nor strictly inside another one."""
+    uniq = sorted({s for s in sets if s and not any(s <= f for f in found)}, key=len,
+                  reverse=True)
+    out: list[frozenset] = []
+    for s in uniq:
+        if not any(s < t for t in out):
+            out.append(s)
+    return out
+
+
+# -- the Euclidean convention ------------------------------------------------------------
+
+def _euclid_candidates(A: np.ndarray, within: frozenset | None = None, limit: int = 200_000
+                       ) -> dict[frozenset, float]:
+    """``{S: 1/sigma_min(A_S)}`` over the row sets ``S`` (inside ``within``) whose rows are
+    linearly independent and whose smallest eigenvalue of ``A_S A_S^T`` has a
+    non-negative eigenvector.
+
+    Why this is exact: the minimiser ``y*`` of ``||A_J^T y||_2`` over ``y >= 0``,
+    ``||y||_2 = 1`` is, on its support ``S``, a local minimiser of the Rayleigh quotient
+    of ``M_S = A_S A_S^T`` on the unit sphere, hence an eigenvector of its smallest
+    eigenvalue; conversely every such non-negative eigenvector is feasible. A zero
+    eigenvalue with a non-negative eigenvector would contradict surjectivity, so the
+    rows of ``S`` are independent (``|S| <= n``) and every such ``S`` is surjective.
+    """
+    k, n = A.shape
+    pool = sorted(within) if within is not None else list(range(k))
+    scale = max(1.0, float(np.abs(A).max()))
+    tol = 1e-10 * scale
+    out: dict[frozenset, float] = {}
+    stack: list[tuple[int, ...]] = [(i,) for i in reversed(range(len(pool)))]
+    visited = 0
+    while stack:
+        pos = stack.pop()
+        S = [pool[p] for p in pos]
+        sub = A[S]
+        sv = np.linalg.svd(sub, compute_uv=False)
+        if sv[-1] <= tol * max(1.0, sv[0]):  # dependent rows: so is every superset
+            continue
+        visited += 1
+        if visited > limit:
+            raise TooLargeError(f"more than {limit} independent row sets; use method "
+                                "'bounds'")
+        value = _nonneg_eigen_value(sub, tol)
+        if value is not None:
+            out[frozenset(S)] = value
+        if len(S) < n:
+            stack.extend((*pos, q) for q in reversed(range(pos[-1] + 1, len(pool))))
+    return out
+
+
+def _nonneg_eigen_value(sub: np.ndarray, tol: float) -> float | None:
+    """``1/sigma_min`` when the smallest eigenvalue of ``sub sub^T`` has an eigenvector
+    ``>= 0``, else None."""
+    M = sub @ sub.T
+    w, V = np.linalg.eigh(M)
+    lam = max(float(w[0]), 0.0)
+    span = V[:, w <= w[0] + 1e-9 * max(1.0, float(w[-1]))]
+    if span.shape[1] == 1:
+        v = span[:, 0]
+        ok = bool(np.all(v >= -1e-12) or np.all(v <= 1e-12))
+    else:  # a non-negative vector in the eigenspace: y = V z >= 0, sum(y) = 1
+        d = span.shape[1]
+        res = linprog(np.zeros(d), -span, np.zeros(span.shape[0]), FLOAT,
+                      A_eq=span.sum(axis=0).reshape(1, -1), b_eq=[1.0])
+        ok = res.optimal
+    if not ok or lam <= tol * tol:
+        return None
+    return 1.0 / math.sqrt(lam)
+
+
+def _euclid_max(A: np.ndarray, sets: list[frozenset], limit: int) -> tuple[float, frozenset]:
+    """``max_J H_J`` in the Euclidean convention over the surjective sets ``J`` (each
+    ``H_J`` from :func:`_euclid_candidates` inside ``J``)."""
+    best, arg = 0.0, frozenset()
+    seen: dict[frozenset, float] = {}
+    for J in sets:
+        for S, h in _euclid_candidates(A, J, limit).items():
+            seen[S] = h
+    for S, h in seen.items():
+        if h > best:
+            best, arg = h, S
+    return best, arg
+
+
+# -- bounds ----------------------------------------------------------------------------
+
+def _bounds(rows: np.ndarray, index: list[int], oracle: _Oracle, norm: str,
+            arith: Arithmetic, samples: int, seed: int, limit: int, info: dict
+            ) -> HoffmanConstant:
+    """Lower bound: random maximal surjective sets (random order, greedy growth, one LP
+    per step); upper bound: Güler–Hoffman–Rothblum ``max_B 1/sigma_min(A_B)`` over the
+    bases ``B`` (maximal sets of independent rows) for the Euclidean convention, times
+    ``sqrt(min(rows, n + 1))`` for the max-norm convention.
+
+    Why the factor: an optimal ``y`` of the max-norm inner LP can be taken at a vertex,
+    whose support has at most ``n + 1`` rows; with ``||A^T y||_1 >= ||A^T y||_2 >=
+    ||y||_2 / H_2 >= ||y||_1 / (sqrt(|supp y|) H_2)`` this gives
+    ``H_inf <= sqrt(min(m, n + 1)) H_2``. (Lezeau et al. state the bound without the
+    factor; ``A = [[1, 0], [-1, -1]]`` has ``H_inf = 2 > H_2 = 1.618...``.)
+    """
+    rng = np.random.default_rng(seed)
+    k, n = rows.shape
+    Af = np.asarray(rows, dtype=float)
+    lower: Any = arith.convert(0) if norm == "inf" else 0.0
+    arg: frozenset = frozenset()
+    for _ in range(max(1, samples)):
+        J: list[int] = []
+        for r in rng.permutation(k):
+            if oracle.surjective(frozenset([*J, int(r)])):
+                J.append(int(r))
+        Jf = frozenset(J)
+        v, _support = oracle.solve(Jf)
+        if norm == "inf":
+            cand: Any = 1 / v
+        else:
+            cand = _euclid_lower(Af, J, oracle.witness[Jf], rng)
+        if cand > lower:
+            lower, arg = cand, Jf
+    ghr, certified = _ghr(Af, limit, rng)
+    info = {**info, "ghr_bound": ghr, "bases_certified": certified}
+    # rounded up by a relative 1e-12 to cover the round-off of the SVDs
+    upper = (ghr if norm == "2" else ghr * math.sqrt(min(k, n + 1))) * (1 + 1e-12)
+    argmax = tuple(sorted(index[i] for i in arg))
+    return HoffmanConstant(None, lower, upper, norm, "bounds", arith, argmax, oracle.calls,
+                           certified, info)
+
+
+def _euclid_lower(Af: np.ndarray, J: list[int], y: np.ndarray,
+                  rng: np.random.Generator) -> float:
+    """A Euclidean lower bound inside a surjective set ``J``: any ``y >= 0`` supported in
+    ``J`` gives ``H >= ||y||_2 / ||A_J^T y||_2``; try the max-norm LP's ``y`` and the
+    non-negative smallest eigenvectors of random independent subsets."""
+    idx = sorted(J)
+    norm_aty = float(np.linalg.norm(Af[idx].T @ y))
+    best = float(np.linalg.norm(y)) / norm_aty if norm_aty > 0 else 0.0
+    scale = max(1.0, float(np.abs(Af).max()))
+    order = list(rng.permutation(J))
+    S: list[int] = []
+    for r in order:
+        trial = [*S, r]
+        sv = np.linalg.svd(Af[trial], compute_uv=False)
+        if sv[-1] > 1e-10 * scale * max(1.0, sv[0]):
+            S = trial
+            val = _nonneg_eigen_value(Af[S], 1e-10 * scale)
+            if val is not None:
+                best = max(best, val)
+    return best
+
+
+def _ghr(Af: np.ndarray, limit: int, rng: np.random.Generator) -> tuple[float, bool]:
+    """``max 1/sigma_min(A_B)`` over the bases ``B``: all of them when there are at most
+    ``limit``, else ``limit`` random ones (then not a certified bound)."""
+    k = Af.shape[0]
+    scale = max(1.0, float(np.abs(Af).max()))
+    r = int(np.linalg.matrix_rank(Af, tol=1e-10 * scale))
+    total = math.comb(k, r)
+    certified = total <= limit
+    if certified:
+        subsets: Iterable[tuple[int, ...]] = combinations(range(k), r)
+    else:
+        subsets = (tuple(sorted(rng.choice(k, size=r, replace=False))) for _ in range(limit))
+    best = 0.0
+    chunk: list[tuple[int, ...]] = []
+
+    def flush() -> float:
+        idx = np.array(chunk, dtype=int)
+        sv = np.linalg.svd(Af[idx], compute_uv=False)  # (c, r)
+        smin, smax = sv[:, -1], sv[:, 0]
+        ok = smin > 1e-10 * scale * np.maximum(1.0, smax)
+        return float(np.max(1.0 / smin[ok])) if ok.any() else 0.0
+
+    for s in subsets:
+        chunk.append(s)
+        if len(chunk) >= 4096:
+            best = max(best, flush())
+            chunk = []
+    if chunk:
+        best = max(best, flush())
+    return best, certified
