@@ -239,13 +239,14 @@ def _enumerate_count(fields: list[tuple[int, ...]], d: int, budget: list[int]) -
     path per increment; ``budget[0]`` counts down the search nodes."""
     binoms = [math.comb(d, t) for t in range(d + 1)]
     n_pos = len(fields)
+    limit = budget[0]
 
     def rec(p: int, matcher: _Matcher) -> int:
         budget[0] -= 1
         if budget[0] < 0:
             raise TooLargeError(
                 "the Xiong et al. count of this 2-D convolution needs more than "
-                f"{MAX_NODES} search nodes; raise max_nodes, or use a 1-D layout "
+                f"{limit} search nodes; raise max_nodes, or use a 1-D layout "
                 "(one row or column of positions), which has a fast exact formula")
         if p == n_pos:
             return 1
