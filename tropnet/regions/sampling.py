@@ -3,9 +3,11 @@
 The estimator samples ``N`` points uniformly in the cube ``[-R, R]^n`` (a seeded
 :class:`numpy.random.Generator`), takes the affine map ``x -> J x + c`` of the
 network at each point, groups the points by map, and splits each group with the
-midpoint test: a point joins the first cluster of its group whose representative
-``p`` passes ``N((p + q)/2) = J (p + q)/2 + c``, otherwise it starts a new cluster.
-The estimate is the number of clusters.
+midpoint test: a sample ``q`` whose midpoint with a cluster's representative ``p``
+satisfies ``N((p + q)/2) = J (p + q)/2 + c`` (relative tolerance 1e-9) joins that
+cluster — every cluster it passes with, which merges them (union-find); a sample
+passing with no earlier representative starts a new cluster. The estimate is the
+number of clusters.
 
 **It is an estimate, never an exact count**, and it is reported as such:
 
@@ -165,21 +167,19 @@ def sample_regions(net: Network, samples: int = 1000, radius: Any = 1, seed: int
             map_list.append((J, c))
         map_of_pattern[p] = maps[key]
     sample_map = map_of_pattern[inverse]
-    reps: list[tuple[int, int]] = []  # (first sample index, map id) of every cluster
+    points = _checkpoints(samples, checkpoints)
+    total, clusters, curve_counts = 0, 0, np.zeros(len(points), dtype=np.int64)
     for mid in range(len(map_list)):
         members = np.flatnonzero(sample_map == mid)
         J, c = map_list[mid]
-        reps.extend((int(i), mid) for i in _clusters(net, X, members, J, c))
-    weights = {mid: (orbit_weight(map_list[mid][0], arith) if symmetric else 1)
-               for mid in range(len(map_list))}
-    reps.sort()
-    first = np.array([i for i, _ in reps], dtype=int)
-    w = np.array([weights[mid] for _, mid in reps], dtype=np.int64)
-    points = _checkpoints(samples, checkpoints)
-    curve = tuple((int(k), int(w[first < k].sum())) for k in points)
-    return SampleEstimate(int(w.sum()), samples, curve, R, seed, bool(symmetric),
-                          len(map_list), len(uniq), len(reps) - len(map_list), recomputed,
-                          arith, n, check)
+        count, prefix = _clusters(net, X, members, J, c, points)
+        weight = orbit_weight(J, arith) if symmetric else 1
+        clusters += count
+        total += weight * count
+        curve_counts += weight * np.array(prefix, dtype=np.int64)
+    curve = tuple((int(k), int(v)) for k, v in zip(points, curve_counts, strict=True))
+    return SampleEstimate(total, samples, curve, R, seed, bool(symmetric), len(map_list),
+                          len(uniq), clusters - len(map_list), recomputed, arith, n, check)
 
 
 # -- implementation --------------------------------------------------------------------
@@ -278,31 +278,56 @@ def _map_key(J: np.ndarray, c: np.ndarray, arith: Arithmetic) -> tuple:
     return tuple(round(float(v) / scale, 9) + 0.0 for v in vals)
 
 
-def _clusters(net: Network, X: np.ndarray, members: np.ndarray, J: np.ndarray, c: np.ndarray
-              ) -> list[int]:
-    """Greedy midpoint clustering of the samples sharing one affine map (in sample order).
+def _clusters(net: Network, X: np.ndarray, members: np.ndarray, J: np.ndarray, c: np.ndarray,
+              points: list[int]) -> tuple[int, list[int]]:
+    """Midpoint clustering of the samples ``members`` (sorted) that share one affine map.
 
-    Equivalent to processing the samples one by one and joining the first existing
-    cluster whose representative passes the midpoint test, but vectorised per
-    representative. Returns the representatives' sample indices.
+    A sample is a *representative* when its midpoint test fails with every earlier
+    representative. Every sample is tested against every representative, and a
+    passing test joins the two clusters (union-find), so one sample that sees two
+    representatives merges their clusters. Returns the number of clusters among all
+    members and, for each prefix size in ``points``, among the members below it.
     """
     Jf = np.asarray(J, dtype=float)
     cf = np.asarray(c, dtype=float)
-    reps: list[int] = []
-    rest = members
-    while len(rest):
-        rep = int(rest[0])
-        reps.append(rep)
-        others = rest[1:]
-        if not len(others):
-            break
-        mids = (X[others] + X[rep]) / 2
-        actual = net.forward_batch(mids)
-        predicted = mids @ Jf.T + cf
-        scale = 1.0 + np.abs(actual).max(axis=1) + np.abs(predicted).max(axis=1)
-        follows = np.abs(actual - predicted).max(axis=1) <= 1e-9 * scale
-        rest = others[~follows]
-    return reps
+    edges: list[tuple[int, int, int]] = []  # (time = later sample index, sample, rep)
+    pending = members
+    while len(pending):
+        rep = int(pending[0])
+        others = members[members != rep]
+        if len(others):
+            mids = (X[others] + X[rep]) / 2
+            actual = net.forward_batch(mids)
+            predicted = mids @ Jf.T + cf
+            scale = 1.0 + np.abs(actual).max(axis=1) + np.abs(predicted).max(axis=1)
+            passed = others[np.abs(actual - predicted).max(axis=1) <= 1e-9 * scale]
+            edges.extend((max(int(p), rep), int(p), rep) for p in passed)
+        else:
+            passed = np.zeros(0, dtype=int)
+        pending = pending[1:][~np.isin(pending[1:], passed)]
+    edges.sort()
+    parent = {int(m): int(m) for m in members}
+
+    def find(a: int) -> int:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    counts, comps, e, arrived = [], 0, 0, 0
+    order = [int(m) for m in members]
+    for k in [*points, len(X)]:
+        while arrived < len(order) and order[arrived] < k:
+            arrived += 1
+            comps += 1
+        while e < len(edges) and edges[e][0] < k:
+            a, b = find(edges[e][1]), find(edges[e][2])
+            if a != b:
+                parent[a] = b
+                comps -= 1
+            e += 1
+        counts.append(comps)
+    return counts[-1], counts[:-1]
 
 
 def _checkpoints(samples: int, checkpoints: Any) -> list[int]:
