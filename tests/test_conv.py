@@ -231,3 +231,21 @@ def test_too_large_2d_enumeration_raises() -> None:
 
     with pytest.raises(TooLargeError):
         xiong2024_one_layer([6, 6, 1], [3, 3], 1, 12, max_nodes=1000)
+
+
+def test_cli_bounds_of_a_conv_network(tmp_path, capsys) -> None:
+    from tropnet.cli import main
+
+    spec = {"input_dim": 5, "layers": [
+        {"type": "conv", "input": [1, 5, 1], "filter": [1, 2], "stride": 1, "channels": 2,
+         "kernel": [[[[3], [-1]]], [[[2], [5]]]], "bias": [1, -2]},
+        {"weight": [[1] * 8], "bias": [0], "activation": "identity"}]}
+    path = tmp_path / "cnn.json"
+    path.write_text(json.dumps(spec))
+    capsys.readouterr()
+    assert main(["bounds", str(path), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["xiong2024_exact"] == xiong2024_one_layer([1, 5, 1], [1, 2], 1, 2) == 200
+    assert "serra2018_lower" not in data and "note" in data
+    assert data["xiong2024_exact"] <= data["serra2018_upper_rank"] <= data["serra2018_upper"]
+    assert "xiong2024_note" not in data  # a 1-D layout: the formula is exact

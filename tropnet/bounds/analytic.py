@@ -438,7 +438,12 @@ def network_bounds(net: Any) -> dict[str, Any]:
     Leaky-ReLU and mixed networks are not covered by any of these theorems
     (raises :class:`~tropnet.errors.NetworkError`).
 
-    Returns ``{"input_dim", "widths", "activation", "maxout_rank", "bounds"}``.
+    Networks with convolutional layers (``meta["type"] == "conv"``) keep only
+    the upper bounds: the lower bounds and Theorem 7 are maxima over dense
+    layers of the same widths.
+
+    Returns ``{"input_dim", "widths", "activation", "maxout_rank", "bounds"}``
+    (and ``"weight_ranks"``, ``"note"`` where they apply).
     """
     weights, acts, ranks_k = _collapse_identity(net)
     kinds = set(acts)
@@ -457,8 +462,15 @@ def network_bounds(net: Any) -> dict[str, Any]:
     bounds = architecture_bounds(net.input_dim, widths)
     ranks = [matrix_rank(w) for w in weights]
     bounds["serra2018_upper_rank"] = serra2018_upper(net.input_dim, widths, ranks)
-    return {"input_dim": net.input_dim, "widths": widths, "activation": "relu",
-            "maxout_rank": None, "weight_ranks": ranks, "bounds": bounds}
+    out = {"input_dim": net.input_dim, "widths": widths, "activation": "relu",
+           "maxout_rank": None, "weight_ranks": ranks, "bounds": bounds}
+    if any((layer.meta or {}).get("type") == "conv" for layer in net.layers):
+        # the lower bounds are maxima over dense layers of these widths, not over conv layers
+        for key in ("montufar2014_lower", "serra2018_lower", "one_dim_exact"):
+            bounds.pop(key, None)
+        out["note"] = ("convolutional layers: the lower bounds (maxima over dense layers of "
+                       "these widths) are omitted; the upper bounds hold")
+    return out
 
 
 def matrix_rank(matrix: Any) -> int:

@@ -139,6 +139,8 @@ def _network_bounds(args: argparse.Namespace) -> dict:
         payload["maxout_rank"] = info["maxout_rank"]
     if "weight_ranks" in info:
         payload["ranks"] = info["weight_ranks"]
+    if "note" in info:
+        payload["note"] = info["note"]
     hidden = [ly for ly in net.layers if ly.activation != "identity"]
     if len(hidden) == 1 and hidden[0].activation == "relu" and \
             (hidden[0].meta or {}).get("type") == "conv" and net.layers[0] is hidden[0]:
@@ -232,8 +234,9 @@ def _bounds_text(p: dict) -> str:
             eta = p["maps_eta"].get(key)
             lines.append(f"  {key:22s} {_short(p[key]):>24s}   eta {eta:9.3f}   "
                          f"{theorem}: {what}")
-    if "xiong2024_note" in p:
-        lines.append(f"  note: {p['xiong2024_note']}")
+    for key in ("note", "xiong2024_note"):
+        if key in p:
+            lines.append(f"  note: {p[key]}")
     if len(lines) == 1:
         lines.append("  no theorem covers this architecture")
     return "\n".join(lines)
