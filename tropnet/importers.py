@@ -11,8 +11,9 @@ Layout convention
 A per-sample tensor of shape ``(C, H, W)`` (or ``(C, L)`` for 1-D signals) is
 a vector flattened as *height x width x channels* (channel index fastest:
 position ``(h*W + w)*C + c``; ``(l*C + c)`` for ``(C, L)``), the convention of
-tropnet's convolutional layers. So the network input for a torch sample ``x``
-of shape ``(C, H, W)`` is ``x.permute(1, 2, 0).reshape(-1)``. Flat tensors
+:mod:`tropnet.conv`, whose lowering every imported convolution goes through.
+So the network input for a torch sample ``x`` of shape ``(C, H, W)`` is
+``x.permute(1, 2, 0).reshape(-1)`` (:func:`flatten_sample`). Flat tensors
 ``(n,)`` are used as they are, and flat outputs keep the model's order.
 
 How layers are formed
