@@ -231,7 +231,6 @@ class _Oracle:
         self.scale = max(1.0, float(np.max(np.abs(np.asarray(rows, dtype=float)).sum(axis=1))))
         self.calls = 0
         self._cache: dict[frozenset, tuple[Any, tuple[int, ...]]] = {}
-        self.witness: dict[frozenset, np.ndarray] = {}  # an optimal y of each solved set
 
     def solve(self, J: frozenset) -> tuple[Any, tuple[int, ...]]:
         """``(v(J), support of an optimal y)``."""
@@ -262,7 +261,6 @@ class _Oracle:
             support = tuple(i for i, yi in zip(idx, y, strict=True) if yi > 1e-12)
         out = (v if self.positive(v) else arith.convert(0), support)
         self._cache[J] = out
-        self.witness[J] = np.asarray(y, dtype=float)
         return out
 
     def positive(self, v: Any) -> bool:
@@ -434,9 +432,12 @@ def _euclid_max(A: np.ndarray, sets: list[frozenset], limit: int) -> tuple[float
 def _bounds(rows: np.ndarray, index: list[int], oracle: _Oracle, norm: str,
             arith: Arithmetic, samples: int, seed: int, limit: int, info: dict
             ) -> HoffmanConstant:
-    """Lower bound: random maximal surjective sets (random order, greedy growth, one LP
-    per step); upper bound: Güler–Hoffman–Rothblum ``max_B 1/sigma_min(A_B)`` over the
-    bases ``B`` (maximal sets of independent rows) for the Euclidean convention, times
+    """Lower bound: ``samples`` random row sets ``S`` with independent rows (grown in a
+    random order; independent rows are always surjective), each giving ``H >= H_S`` —
+    one LP each in the max-norm convention, and in the Euclidean convention the
+    non-negative smallest eigenvectors along the chain (no LP). Upper bound:
+    Güler–Hoffman–Rothblum ``max_B 1/sigma_min(A_B)`` over the bases ``B`` (maximal
+    sets of independent rows) for the Euclidean convention, times
     ``sqrt(min(rows, n + 1))`` for the max-norm convention.
 
     Why the factor: an optimal ``y`` of the max-norm inner LP can be taken at a vertex,
@@ -451,18 +452,13 @@ def _bounds(rows: np.ndarray, index: list[int], oracle: _Oracle, norm: str,
     lower: Any = arith.convert(0) if norm == "inf" else 0.0
     arg: frozenset = frozenset()
     for _ in range(max(1, samples)):
-        J: list[int] = []
-        for r in rng.permutation(k):
-            if oracle.surjective(frozenset([*J, int(r)])):
-                J.append(int(r))
-        Jf = frozenset(J)
-        v, _support = oracle.solve(Jf)
+        S, euclid = _independent_chain(Af, rng)
         if norm == "inf":
-            cand: Any = 1 / v
+            cand: Any = 1 / oracle.solve(frozenset(S))[0]
         else:
-            cand = _euclid_lower(Af, J, oracle.witness[Jf], rng)
+            cand = euclid
         if cand > lower:
-            lower, arg = cand, Jf
+            lower, arg = cand, frozenset(S)
     ghr, certified = _ghr(Af, limit, rng)
     info = {**info, "ghr_bound": ghr, "bases_certified": certified}
     # rounded up by a relative 1e-12 to cover the round-off of the SVDs
@@ -472,26 +468,24 @@ def _bounds(rows: np.ndarray, index: list[int], oracle: _Oracle, norm: str,
                            certified, info)
 
 
-def _euclid_lower(Af: np.ndarray, J: list[int], y: np.ndarray,
-                  rng: np.random.Generator) -> float:
-    """A Euclidean lower bound inside a surjective set ``J``: any ``y >= 0`` supported in
-    ``J`` gives ``H >= ||y||_2 / ||A_J^T y||_2``; try the max-norm LP's ``y`` and the
-    non-negative smallest eigenvectors of random independent subsets."""
-    idx = sorted(J)
-    norm_aty = float(np.linalg.norm(Af[idx].T @ y))
-    best = float(np.linalg.norm(y)) / norm_aty if norm_aty > 0 else 0.0
+def _independent_chain(Af: np.ndarray, rng: np.random.Generator) -> tuple[list[int], float]:
+    """Rows added in a random order while they stay linearly independent, and the best
+    Euclidean lower bound ``1/sigma_min`` met along the chain (sets whose smallest
+    eigenvector is non-negative, see :func:`_euclid_candidates`)."""
     scale = max(1.0, float(np.abs(Af).max()))
-    order = list(rng.permutation(J))
     S: list[int] = []
-    for r in order:
-        trial = [*S, r]
+    best = 0.0
+    for r in rng.permutation(Af.shape[0]):
+        trial = [*S, int(r)]
         sv = np.linalg.svd(Af[trial], compute_uv=False)
         if sv[-1] > 1e-10 * scale * max(1.0, sv[0]):
             S = trial
             val = _nonneg_eigen_value(Af[S], 1e-10 * scale)
             if val is not None:
                 best = max(best, val)
-    return best
+            if len(S) == Af.shape[1]:
+                break
+    return S, best
 
 
 def _ghr(Af: np.ndarray, limit: int, rng: np.random.Generator) -> tuple[float, bool]:

@@ -91,6 +91,7 @@ class EffectiveRadius:
     ``radius`` is exact (a ``Fraction``) in exact max-norm mode; ``hoffman`` is the
     largest Hoffman constant used (cells and faces); ``prop22_bound`` is Lezeau et al.'s
     uniform bound ``max_C H(A_C) * max_t (P_t - P̌_t)(center)`` (linear kind only);
+    ``cells_radius`` the part of ``radius`` that only makes the ball meet every cell;
     ``certified`` is False when some Hoffman upper bound was sampled, not enumerated.
     """
 
@@ -106,6 +107,7 @@ class EffectiveRadius:
     rows: str = "facets"
     connectivity: str | None = None
     prop22_bound: Any = None
+    cells_radius: Any = None
     certified: bool = True
     lp_calls: int = 0
     info: dict = field(default_factory=dict)
@@ -134,6 +136,8 @@ class EffectiveRadius:
             out["connectivity"] = self.connectivity
         if self.prop22_bound is not None:
             out["prop22_bound"] = _fmt(self.prop22_bound)
+        if self.cells_radius is not None:
+            out["cells_radius"] = _fmt(self.cells_radius)
         out.update(self.info)
         return out
 
@@ -369,10 +373,9 @@ def _linear_radius(maps: list[TropicalRational], arith: Arithmetic, obj: Any, no
         hcells = max((_key(solver.constant(P)) for P in systems), default=0)
         prop22 = hcells * _spread(maps, x)
     return EffectiveRadius(radius, hmax, norm, method, "linear", tuple(x), len(cells),
-                           faces, arith, rows, connectivity, prop22, solver.certified,
-                           solver.lp_calls, {"object": _describe(obj),
-                                             "regions": len(_regions),
-                                             "cells_radius": _fmt(cells_radius)})
+                           faces, arith, rows, connectivity, prop22, cells_radius,
+                           solver.certified, solver.lp_calls,
+                           {"object": _describe(obj), "regions": len(_regions)})
 
 
 def _activation_radius(net: Network, norm: str, method: str, center: Any, rows: str,
@@ -391,5 +394,5 @@ def _activation_radius(net: Network, norm: str, method: str, center: Any, rows: 
         H, r = solver.bound(P, x)
         radius, hmax = max(radius, r), max(hmax, H)
     return EffectiveRadius(radius, hmax, norm, method, "activation", tuple(x), len(regions),
-                           0, arith, rows, None, None, solver.certified, solver.lp_calls,
-                           {"object": _describe(net)})
+                           0, arith, rows, None, None, radius, solver.certified,
+                           solver.lp_calls, {"object": _describe(net)})
