@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
-
 
 settings.register_profile(
     "ci", max_examples=25, deadline=None, derandomize=True,

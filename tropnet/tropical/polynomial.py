@@ -110,6 +110,11 @@ class TropicalPolynomial:
     def exact(self) -> bool:
         return self.arith.exact
 
+    @property
+    def exact_input(self) -> bool:
+        """For the default arithmetic rule: a polynomial stays in its own arithmetic."""
+        return self.arith.exact
+
     def monomials(self) -> list[tuple[tuple, Any]]:
         """``[(exponent tuple, coefficient), ...]`` in lexicographic exponent order."""
         return sorted(((tuple(r), c) for r, c in zip(self.exponents, self.coefficients,

@@ -50,6 +50,10 @@ class TropicalRational:
     def arith(self) -> Arithmetic:
         return self.numerator.arith
 
+    @property
+    def exact_input(self) -> bool:
+        return self.arith.exact
+
     def __call__(self, x: Any) -> Any:
         return self.numerator(x) - self.denominator(x)
 
