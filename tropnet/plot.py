@@ -132,7 +132,7 @@ def _input_dim(obj: Any) -> int:
 def plot_regions(obj: Any, domain: Domain | str | None = None, ax: Any = None,
                  kind: str = "linear", slice: Any = None, surface: bool = False, *,
                  connectivity: str = "facet", exact: bool | Arithmetic | None = None,
-                 output: int = 0, boundaries: bool = True, linewidth: float = 0.8,
+                 output: int = 0, boundaries: bool = True, linewidth: float | None = None,
                  title: str | None = None) -> Any:
     """Draw the regions of a map with 2 inputs (or of a 2-D slice of an n-D map).
 
@@ -159,6 +159,8 @@ def plot_regions(obj: Any, domain: Domain | str | None = None, ax: Any = None,
     slice
         ``(p, u, v)`` or the text ``"p=..;u=..;v=.."``: draw ``F(p + s u + t v)``
         (see :func:`restrict_to_plane`).
+    linewidth
+        Width of the boundary lines (default: thinner above 200 regions).
 
     Returns
     -------
@@ -185,6 +187,8 @@ def plot_regions(obj: Any, domain: Domain | str | None = None, ax: Any = None,
     cells = _clip_cells(rs, lo, hi)
     segments, adjacent = _boundaries(cells, lo, hi)
     colours = _colours(len(rs.regions), adjacent, cells)
+    if linewidth is None:
+        linewidth = 0.8 if rs.count < 200 else 0.4
     if ax is None:
         from matplotlib.figure import Figure
 
@@ -319,16 +323,44 @@ def _boundaries(cells: list[_Cell], lo: np.ndarray, hi: np.ndarray
     return segments, adjacent
 
 
-def _owners(cells: list[_Cell], points: np.ndarray, tol: float) -> np.ndarray:
-    """The region of the first cell containing each point (-1: none)."""
+def _owners(cells: list[_Cell], points: np.ndarray, tol: float, chunk: int = 1024
+            ) -> np.ndarray:
+    """The region of the first cell containing each point (-1: none).
+
+    Only the cells whose bounding box holds a point are tested, in chunks of
+    points, so time and memory grow with the number of candidate pairs.
+    """
     A = np.vstack([c.A for c in cells])
     b = np.concatenate([c.b for c in cells])
-    starts = np.cumsum([0] + [len(c.A) for c in cells[:-1]])
-    ok = (A @ points.T) <= (b + tol * (1 + np.abs(b)))[:, None]
-    inside = np.logical_and.reduceat(ok, starts, axis=0)  # cells x points
-    first = np.argmax(inside, axis=0)
+    slack = b + tol * (1 + np.abs(b))
+    sizes = np.array([len(c.A) for c in cells])
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    lo = np.array([c.poly.min(axis=0) for c in cells]) - tol
+    hi = np.array([c.poly.max(axis=0) for c in cells]) + tol
     regions = np.array([c.region for c in cells])
-    return np.where(inside.any(axis=0), regions[first], -1)
+    owner_cell = np.full(len(points), len(cells))
+    for s in range(0, len(points), chunk):
+        P = points[s:s + chunk]
+        near = np.all((P[None, :, :] >= lo[:, None, :]) & (P[None, :, :] <= hi[:, None, :]),
+                      axis=2)
+        cell, probe = np.nonzero(near)  # candidate pairs
+        if len(cell) == 0:
+            continue
+        # one row per (pair, inequality of the pair's cell)
+        pair = np.repeat(np.arange(len(cell)), sizes[cell])
+        offset = np.arange(len(pair)) - np.repeat(np.cumsum(sizes[cell]) - sizes[cell],
+                                                  sizes[cell])
+        row = starts[cell][pair] + offset
+        ok_rows = np.einsum("ij,ij->i", A[row], P[probe[pair]]) <= slack[row]
+        bounds = np.concatenate([[0], np.cumsum(sizes[cell])[:-1]])
+        ok = np.logical_and.reduceat(ok_rows, bounds)
+        found = np.full(len(P), len(cells))
+        np.minimum.at(found, probe[ok], cell[ok])
+        owner_cell[s:s + chunk] = found
+    out = np.full(len(points), -1)
+    hit = owner_cell < len(cells)
+    out[hit] = regions[owner_cell[hit]]
+    return out
 
 
 def _palette() -> list[tuple[float, float, float]]:
