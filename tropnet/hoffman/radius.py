@@ -36,10 +36,13 @@ linear region. Derivation of the bound tropnet computes:
    adjacent cells (the rows of both cells stacked, the residual of the stack)
    and keeps the faces of a minimum-bottleneck spanning forest of the gluing
    graph of :func:`tropnet.regions.glue.glue` (a minimum spanning tree by
-   networkx): if the open box meets
-   every cell and every face of that forest, each region meets the box in one
-   connected piece. With ``connectivity="facet"`` the faces are shared facets,
-   with ``"closure"`` any non-empty ``C1 ∩ C2``.
+   networkx): if the open box meets every cell and every face of that forest,
+   each region meets the box in one connected piece. With
+   ``connectivity="facet"`` the faces are shared facets, with ``"closure"``
+   any non-empty ``C1 ∩ C2``. Clipping to a box never creates an adjacency
+   (``C1 ∩ C2 ∩ B ⊆ C1 ∩ C2``), so the regions of the box correspond one to one
+   to those of ``R^n``. (Lezeau et al.'s Proposition 22 radius guarantees only
+   that every region is met; the face terms are tropnet's addition.)
 4. *Open box.* A closed ball of radius ``r`` meets the closed cell ``C``;
    since ``C`` is the closure of its interior, the open ball of any radius
    ``R > r`` meets the interior (and a face's relative interior). The boxes of
@@ -90,7 +93,8 @@ class EffectiveRadius:
 
     ``radius`` is exact (a ``Fraction``) in exact max-norm mode; ``hoffman`` is the
     largest Hoffman constant used (cells and faces); ``prop22_bound`` is Lezeau et al.'s
-    uniform bound ``max_C H(A_C) * max_t (P_t - P̌_t)(center)`` (linear kind only);
+    uniform bound ``max_C H(A_C) * max_t (P_t - P̌_t)(center)`` (linear kind only; with
+    the cell matrices of the ``rows`` option, so with ``rows="all"`` it is the paper's);
     ``cells_radius`` the part of ``radius`` that only makes the ball meet every cell;
     ``certified`` is False when some Hoffman upper bound was sampled, not enumerated.
     """
@@ -166,17 +170,15 @@ def map_hoffman(obj: Any, norm: str = "inf", method: str = "pvz",
     maps, arith = _maps(obj, exact)
     cells = _cells(maps, arith)
     solver = _Solver(norm, method, arith, options)
-    best = None
-    for k, cell in enumerate(cells):
-        P = cell.poly.minimize() if rows == "facets" else cell.poly
-        h = solver.constant(P)
-        if best is None or _key(h) > _key(best[0]):
-            best = (h, k)
-    assert best is not None
-    h, k = best
+    consts = [solver.constant(c.poly.minimize() if rows == "facets" else c.poly)
+              for c in cells]
+    k = max(range(len(consts)), key=lambda i: _key(consts[i]))
+    value = consts[k].value
+    lower = max(h.lower for h in consts)
+    upper = max(h.upper for h in consts)
     info = {"cells": len(cells), "rows_used": rows, "object": _describe(obj),
             "argmax_cell_point": [_fmt(v) for v in cells[k].point]}
-    return HoffmanConstant(h.value, h.lower, h.upper, norm, method, h.arith, (k,),
+    return HoffmanConstant(value, lower, upper, norm, method, consts[k].arith, (k,),
                            solver.lp_calls, solver.certified, info)
 
 
