@@ -11,6 +11,7 @@ import pytest
 
 from tests.helpers import random_net
 from tropnet import Network, NetworkError, TropnetError
+from tropnet.arithmetic import EXACT
 from tropnet.cli import main
 from tropnet.domain import box
 from tropnet.hoffman import effective_box
@@ -180,3 +181,15 @@ def test_cli_sample(tmp_path, capsys):
     assert "ESTIMATE" in out and "fundamental domain" in out
     assert main(["sample", str(path), "--radius", "-2"]) == 2
     assert main(["sample", str(tmp_path / "none.json")]) == 2
+
+
+def test_float_patterns_are_checked_at_ties():
+    # points on region boundaries (pre-activations exactly 0) get the exact pattern
+    from tropnet.regions.sampling import _encode, _pattern_codes
+
+    X = np.array([[0.0, 0.0], [1.0, 1.0], [0.5, -0.25], [-1.0, 0.3], [0.25, 0.25]])
+    codes, redone = _pattern_codes(RELU_MIN, X, EXACT)
+    assert redone >= 3  # the three points with a zero pre-activation
+    for x, code in zip(X, codes, strict=True):
+        exact = RELU_MIN.affine_map([Fraction(float(v)) for v in x], True)[2]
+        assert tuple(code) == _encode(RELU_MIN, exact)
