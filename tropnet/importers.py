@@ -386,8 +386,8 @@ def _fold(node: Any, args: list[Any], opset: int, where: str) -> list[np.ndarray
                                     f"constants ({exc})") from None
 
 
-def _split(args: list[Any], where: str) -> tuple[_Value, np.ndarray | _Value, bool]:
-    """``(value, other, value_first)`` for a binary node with exactly one input value."""
+def _split(args: list[Any]) -> tuple[_Value, np.ndarray | _Value, bool]:
+    """``(value, other, value_first)`` for a binary node with at least one input value."""
     a, b = args[0], args[1]
     if isinstance(a, _Value):
         return a, b, True
@@ -440,7 +440,7 @@ def _onnx_matmul(b: _Builder, args: list[Any], attrs: dict, where: str) -> _Valu
 
 
 def _onnx_add(b: _Builder, args: list[Any], attrs: dict, where: str, sign: int = 1) -> _Value:
-    v, other, first = _split(args, where)
+    v, other, first = _split(args)
     if isinstance(other, _Value):
         return b.combine(v, other, sign, where)
     c = _broadcast(v, other, where)
@@ -455,7 +455,7 @@ def _onnx_sub(b: _Builder, args: list[Any], attrs: dict, where: str) -> _Value:
 
 def _onnx_mul(b: _Builder, args: list[Any], attrs: dict, where: str, divide: bool = False
               ) -> _Value:
-    v, other, first = _split(args, where)
+    v, other, first = _split(args)
     if isinstance(other, _Value) or (divide and not first):
         raise UnsupportedModelError(f"{where}: only multiplying or dividing by constants is "
                                     f"supported (the product of two inputs is not linear)")

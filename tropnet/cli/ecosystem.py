@@ -109,8 +109,6 @@ def _shape(text: str) -> tuple[int, ...]:
 
 
 def cmd_plot(args: argparse.Namespace) -> CommandResult:
-    from matplotlib.figure import Figure
-
     from ..plot import plot_newton, plot_regions
 
     out = Path(args.output)
@@ -126,9 +124,7 @@ def cmd_plot(args: argparse.Namespace) -> CommandResult:
         ax = plot_newton(target, domain=args.domain)
         payload.update(kind="newton", subdivision_cells=len(ax.tropnet_subdivision))
     else:
-        fig = Figure(figsize=(6.4, 5.2) if args.surface else (5.6, 5.0), layout="constrained")
-        ax = fig.add_subplot(projection="3d" if args.surface else None)
-        ax = plot_regions(target, args.domain, ax=ax, kind=args.kind, slice=args.slice,
+        ax = plot_regions(target, args.domain, kind=args.kind, slice=args.slice,
                           surface=args.surface, connectivity=args.connectivity, exact=exact,
                           output=args.output_index - 1)
         rs = ax.tropnet_regions
