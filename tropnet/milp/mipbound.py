@@ -1,0 +1,399 @@
+"""MIPBound: probabilistic lower bounds on the number of activation regions (Serra &
+Ramalingam 2020, Algorithm 1, after MBound of Gomes, Sabharwal & Selman 2006).
+
+Let ``S`` be the set of activation patterns with a full-dimensional region on the domain
+(the binary solutions of formulation P with ``f > 0``). A random parity (XOR) constraint
+of size ``k`` -- ``sum_{j in U} z_j = parity (mod 2)`` over ``k`` random binaries ``U`` and a
+random parity bit -- keeps each fixed solution with probability exactly 1/2, so after
+``r`` independent constraints the expected number of surviving solutions is
+``|S| / 2^r``. One *run* adds such constraints until the MILP becomes infeasible: while it
+has a solution ``s``, constraints are generated until one removes ``s``. With ``f[j]`` the
+number of runs (out of ``i``) still feasible after ``j`` constraints, and
+``delta = f[j+1] / i - 1/2 > 0``, Chernoff's bound gives
+
+    P_j = 1 - (e^{2 delta} / (1 + 2 delta)^{1 + 2 delta})^{i / 2},
+
+the probability with which ``|S| > 2^j`` (if ``|S| <= 2^j``, each run is feasible after
+``j + 1`` constraints with probability at most 1/2). The reported ``lower_bound`` is
+``2^j`` for the largest ``j`` with ``P_j >= confidence`` (0.95 by default), or the number of
+distinct regions actually met during the runs when that is larger (a certain bound,
+probability 1).
+
+Three encodings of a parity constraint in the MILP (``encoding``):
+
+* ``"integer"``: ``sum_{j in U} z_j - 2 t = parity`` with ``t`` integer in ``[0, k/2]``;
+* ``"chain"``: a chain of XORs ``u_m = u_{m-1} xor z_{j_m}`` with four linear
+  inequalities each (``u`` continuous: binary inputs force binary values), ``u_k = parity``;
+* ``"cuts"``: the ``2^{k-1}`` canonical cuts of Balas & Jeroslow that exclude each
+  assignment of ``U`` with the wrong parity (no auxiliary variables).
+
+Every solution the MILP proposes is confirmed exactly (as in
+:mod:`tropnet.milp.count`); a proposal that is not a full-dimensional region is excluded by
+a no-good cut and the solve is repeated, so the runs sample ``S`` itself. A solve that hits
+``timeout`` without a solution counts as infeasible, which can only lower the bound.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import cvxpy as cp
+import numpy as np
+
+from ..arithmetic import Arithmetic, resolve
+from ..domain import Domain, parse_domain
+from ..errors import TooLargeError, TropnetError
+from ..network import Network
+from .count import _root, _walk, count_activation_regions
+from .formulation import Model, RowBlock, bounded_domain, build_formulation, check_solver
+from .tighten import BigM, tighten_bigm
+
+__all__ = ["ENCODINGS", "MIPBoundResult", "mipbound", "parity_probabilities"]
+
+ENCODINGS = ("integer", "chain", "cuts")
+_TAU = 1e-6
+
+
+@dataclass(frozen=True)
+class MIPBoundResult:
+    """The outcome of :func:`mipbound` (``to_dict()`` is the CLI's JSON)."""
+
+    lower_bound: int
+    probability: float
+    exact: int | None
+    certain_lower_bound: int
+    probabilities: dict[int, float]
+    feasible_runs: tuple[int, ...]
+    repeats: int
+    k: int
+    encoding: str
+    confidence: float
+    seed: int | None
+    solver: str
+    binaries: int
+    solves: int
+    timeouts: int
+    seconds: float
+    info: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {
+            "lower_bound": self.lower_bound,
+            "probability": self.probability,
+            "exact": self.exact,
+            "certain_lower_bound": self.certain_lower_bound,
+            "probabilities": {str(2 ** j): p for j, p in self.probabilities.items()},
+            "feasible_runs": list(self.feasible_runs),
+            "repeats": self.repeats,
+            "k": self.k,
+            "encoding": self.encoding,
+            "confidence": self.confidence,
+            "seed": self.seed,
+            "solver": self.solver,
+            "binaries": self.binaries,
+            "solves": self.solves,
+            "timeouts": self.timeouts,
+            "mipbound_seconds": round(self.seconds, 6),
+            **self.info,
+        }
+
+
+def parity_probabilities(feasible: list[int] | tuple[int, ...], repeats: int
+                         ) -> dict[int, float]:
+    """``{j: P_j}`` of Algorithm 1 (lines 20-27): ``P_j`` is the probability with which
+    there are more than ``2^j`` solutions, given ``feasible[j]`` = number of the
+    ``repeats`` runs that were feasible after ``j`` parity constraints.
+
+    >>> round(parity_probabilities([20, 20, 20, 3], 20)[1], 4)   # 20 of 20 runs feasible
+    0.9785
+    """
+    out: dict[int, float] = {}
+    i = repeats
+    for j in range(len(feasible) - 1):
+        delta = feasible[j + 1] / i - 0.5
+        if delta <= 0:
+            break
+        base = math.exp(2 * delta) / (1 + 2 * delta) ** (1 + 2 * delta)
+        out[j] = 1.0 - base ** (i / 2)
+    return out
+
+
+def mipbound(net: Network, domain: Domain | str | None = None, *, k: int = 3,
+             repeats: int = 30, seed: int | None = None, timeout: float | None = None,
+             solver: str = "HIGHS", encoding: str = "integer", confidence: float = 0.95,
+             exact_limit: int = 4096, exact_time: float | None = 60.0,
+             bigm: BigM | str = "lp", exact: bool | Arithmetic | None = None
+             ) -> MIPBoundResult:
+    """A probabilistic lower bound on the number of activation regions (Algorithm 1 of
+    Serra & Ramalingam 2020; see the module docstring).
+
+    Parameters
+    ----------
+    k : size of each parity constraint (capped at the number of binaries).
+    repeats : number of runs ``i``.
+    seed : seed of the random parity constraints.
+    timeout : seconds per MILP solve.
+    encoding : ``"integer"``, ``"chain"`` or ``"cuts"``.
+    confidence : the reported bound is the largest ``2^j`` with ``P_j >= confidence``.
+    exact_limit, exact_time : also count the regions exactly (MILP) when there are at most
+        ``exact_limit`` of them and the count takes at most ``exact_time`` seconds;
+        ``exact`` is ``None`` otherwise (``exact_limit=0`` skips it).
+    """
+    if encoding not in ENCODINGS:
+        raise TropnetError(f"unknown parity encoding {encoding!r} (expected one of "
+                           f"{', '.join(ENCODINGS)})")
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise TropnetError(f"parity size k must be a positive integer, got {k!r}")
+    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
+        raise TropnetError(f"repeats must be a positive integer, got {repeats!r}")
+    if not 0 < confidence < 1:
+        raise TropnetError(f"confidence must lie in (0, 1), got {confidence}")
+    name = check_solver(solver)
+    start = time.perf_counter()
+    original = parse_domain(domain, net.input_dim)
+    dom, notes = bounded_domain(net, original)
+    arith = resolve(exact, net, dom)
+    if not isinstance(bigm, BigM):
+        bigm = tighten_bigm(net, dom, method=bigm, solver=name)
+    rng = np.random.default_rng(seed)
+    sampler = _Sampler(net, dom, bigm, arith, name, timeout, encoding, k)
+    nz = sampler.nz
+    kk = min(k, nz) if nz else 0
+    feasible = [0] * (nz + 2)
+    for _ in range(repeats):
+        r = sampler.run(rng, kk) if nz else 0
+        for j in range(min(r, len(feasible))):
+            feasible[j] += 1
+    if nz == 0:  # one pattern: every run is feasible with no constraint
+        feasible[0] = repeats
+    probs = parity_probabilities(feasible, repeats)
+    best = [j for j, p in probs.items() if p >= confidence]
+    certain = len(sampler.confirmed)
+    if best and 2 ** max(best) > certain:
+        lower, prob = 2 ** max(best), probs[max(best)]
+    else:
+        lower, prob = certain, 1.0
+    count = _exact_count(net, dom, bigm, arith, name, exact_limit, exact_time)
+    seconds = time.perf_counter() - start
+    info = dict(notes)
+    info["bigm"] = bigm.to_dict()
+    last = max((j for j, v in enumerate(feasible) if v), default=0)
+    return MIPBoundResult(lower, prob, count, certain, probs, tuple(feasible[:last + 2]),
+                          repeats, kk, encoding, confidence, seed, name, nz, sampler.solves,
+                          sampler.timeouts, seconds, info)
+
+
+def _exact_count(net: Network, dom: Domain, bigm: BigM, arith: Arithmetic, solver: str,
+                 limit: int, seconds: float | None) -> int | None:
+    if limit <= 0:
+        return None
+    try:
+        return count_activation_regions(net, dom, solver, arith, bigm=bigm, max_regions=limit,
+                                        time_limit=seconds).count
+    except TooLargeError:
+        return None
+
+
+class _Sampler:
+    """Formulation P of the whole network with slots for parity constraints, no-good cuts
+    for rejected (lower-dimensional) patterns, and exact confirmation of solutions."""
+
+    def __init__(self, net: Network, dom: Domain, bigm: BigM, arith: Arithmetic, solver: str,
+                 timeout: float | None, encoding: str, k: int) -> None:
+        self.form = build_formulation(net, dom, bigm, margin=True)
+        self.net, self.arith, self.solver, self.timeout = net, arith, solver, timeout
+        self.encoding = encoding
+        self.nz = self.form.n_binaries
+        self.tau = _TAU * self.form.f_cap
+        self.root = _root(net, dom, arith)
+        self.confirmed: set[tuple] = set()
+        self.rejected: set[tuple] = set()
+        self.solves = 0
+        self.timeouts = 0
+        if self.nz:
+            self.exclude = RowBlock(self.form.z, 8)
+            self.parity = _PARITY[encoding](self.form.z, max(1, min(k, self.nz)), 16)
+            self.model = Model(self.form.constraints, cp.Maximize(self.form.f),
+                               [self.exclude, self.parity])
+
+    def run(self, rng: np.random.Generator, k: int) -> int:
+        """One run of Algorithm 1: the number ``r`` of parity constraints that made the
+        formulation infeasible."""
+        self.parity.clear()
+        r = 0
+        while True:
+            s = self._solution()
+            if s is None:
+                return r
+            for subset, bit in self.parity.items:
+                if round(s[subset].sum()) % 2 != bit:
+                    raise TropnetError(f"MILP solver {self.solver} returned a solution that "
+                                       f"violates a parity constraint (numerical trouble)")
+            while True:
+                subset = np.sort(rng.choice(self.nz, size=k, replace=False))
+                bit = int(rng.integers(2))
+                self.parity.add(subset, bit)
+                r += 1
+                if round(s[subset].sum()) % 2 != bit:
+                    break
+
+    def _solution(self) -> np.ndarray | None:
+        """A confirmed full-dimensional pattern satisfying the current constraints, as 0/1
+        values of the binaries, or ``None`` (infeasible, or no solution within timeout)."""
+        while True:
+            res = self.model.solve(self.solver, time_limit=self.timeout, stop_at=self.tau)
+            self.solves += 1
+            if res.status == "no_solution":
+                self.timeouts += 1
+                return None
+            if not res.has_solution:
+                return None
+            pat = self.form.pattern()
+            z = self.form.indicator(pat)
+            if pat in self.confirmed:
+                return z
+            if pat not in self.rejected and _walk(self.net, self.root, pat, self.arith) is not None:
+                self.confirmed.add(pat)
+                return z
+            self.rejected.add(pat)
+            self.exclude.add(1.0 - 2.0 * z, 1.0 - float(z.sum()))
+
+
+class _ParityBlock:
+    """Slots for parity constraints over the binaries ``z`` (cvxpy parameters, so adding a
+    constraint re-solves the compiled problem); doubles its capacity when full."""
+
+    def __init__(self, z: cp.Expression, k: int, capacity: int) -> None:
+        self.z, self.k = z, k
+        self.nz = int(z.shape[0])
+        self.items: list[tuple[np.ndarray, int]] = []
+        self.version = 0
+        self._alloc(capacity)
+
+    def _alloc(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._build()
+        for slot, (subset, bit) in enumerate(self.items):
+            self._set(slot, subset, bit)
+        self._flush()
+        self.version += 1
+
+    def add(self, subset: np.ndarray, bit: int) -> None:
+        self.items.append((np.asarray(subset), int(bit)))
+        if len(self.items) > self.capacity:
+            self._alloc(2 * self.capacity)
+            return
+        self._set(len(self.items) - 1, subset, bit)
+        self._flush()
+
+    def clear(self) -> None:
+        self.items = []
+        self._reset()
+        self._flush()
+
+    def constraints(self) -> list:
+        return self.cons
+
+    # subclasses: _build (variables, parameters, self.cons, self._reset()), _set, _flush
+
+
+class _IntegerParity(_ParityBlock):
+    """``A z - 2 t = y`` with ``t`` integer in ``[0, floor(k/2)]`` per slot."""
+
+    def _build(self) -> None:
+        R = self.capacity
+        self.A = cp.Parameter((R, self.nz))
+        self.y = cp.Parameter(R)
+        t = cp.Variable(R, integer=True)
+        self.cons = [self.A @ self.z - 2 * t == self.y, t >= 0, t <= self.k // 2]
+        self._reset()
+
+    def _reset(self) -> None:
+        self._A = np.zeros((self.capacity, self.nz))
+        self._y = np.zeros(self.capacity)
+
+    def _set(self, slot: int, subset: np.ndarray, bit: int) -> None:
+        self._A[slot] = 0.0
+        self._A[slot, subset] = 1.0
+        self._y[slot] = bit
+
+    def _flush(self) -> None:
+        self.A.value, self.y.value = self._A, self._y
+
+
+class _ChainParity(_ParityBlock):
+    """``u_1 = z_{j_1}``, ``u_m = u_{m-1} xor z_{j_m}`` (four inequalities each), ``u_k = y``;
+    unused slots select nothing (all zero)."""
+
+    def _build(self) -> None:
+        R, k = self.capacity, self.k
+        self.S = [cp.Parameter((R, self.nz)) for _ in range(k)]
+        self.y = cp.Parameter(R)
+        w = [S @ self.z for S in self.S]
+        cons = []
+        prev = w[0]
+        for m in range(1, k):
+            u = cp.Variable(R)
+            cons += [u <= prev + w[m], u >= prev - w[m], u >= w[m] - prev,
+                     u <= 2 - prev - w[m]]
+            prev = u
+        cons.append(prev == self.y)
+        self.cons = cons
+        self._reset()
+
+    def _reset(self) -> None:
+        self._S = [np.zeros((self.capacity, self.nz)) for _ in range(self.k)]
+        self._y = np.zeros(self.capacity)
+
+    def _set(self, slot: int, subset: np.ndarray, bit: int) -> None:
+        for m in range(self.k):
+            self._S[m][slot] = 0.0
+            if m < len(subset):
+                self._S[m][slot, subset[m]] = 1.0
+        self._y[slot] = bit
+
+    def _flush(self) -> None:
+        for S, val in zip(self.S, self._S, strict=True):
+            S.value = val
+        self.y.value = self._y
+
+
+class _CutParity(_ParityBlock):
+    """The canonical cuts ``sum_{T} z - sum_{U \\ T} z <= |T| - 1`` for every ``T`` subset of
+    ``U`` with ``|T|`` of the wrong parity (``2^{k-1}`` rows per slot)."""
+
+    def _build(self) -> None:
+        per = 2 ** (self.k - 1)
+        self.per = per
+        R = self.capacity * per
+        self.C = cp.Parameter((R, self.nz))
+        self.d = cp.Parameter(R)
+        self.cons = [self.C @ self.z <= self.d]
+        self._reset()
+
+    def _reset(self) -> None:
+        self._C = np.zeros((self.capacity * self.per, self.nz))
+        self._d = np.zeros(self.capacity * self.per)
+
+    def _set(self, slot: int, subset: np.ndarray, bit: int) -> None:
+        rows = [T for size in range(len(subset) + 1) if size % 2 != bit
+                for T in itertools.combinations(subset, size)]
+        base = slot * self.per
+        for m in range(self.per):
+            self._C[base + m] = 0.0
+            self._d[base + m] = 0.0
+        for m, T in enumerate(rows):
+            self._C[base + m, list(subset)] = -1.0
+            self._C[base + m, list(T)] = 1.0
+            self._d[base + m] = len(T) - 1
+
+    def _flush(self) -> None:
+        self.C.value, self.d.value = self._C, self._d
+
+
+_PARITY: dict[str, Any] = {"integer": _IntegerParity, "chain": _ChainParity,
+                           "cuts": _CutParity}
