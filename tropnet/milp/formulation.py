@@ -147,6 +147,8 @@ def solve(problem: cp.Problem, solver: str = "HIGHS", *, time_limit: float | Non
                 else:
                     opts[k] = v
     maximize = isinstance(problem.objective, cp.Maximize)
+    if name == "HIGHS":
+        _silence_highs_banner()
     if stop_at is not None and name == "HIGHS":
         opts["objective_target"] = -float(stop_at) if maximize else float(stop_at)
     start = time.perf_counter()
@@ -173,6 +175,37 @@ def solve(problem: cp.Problem, solver: str = "HIGHS", *, time_limit: float | Non
             else "feasible"
         return SolveResult(kind, float(problem.value), bound, seconds, name)
     raise SolverError(f"MILP solver {name} returned status {status!r}")
+
+
+_BANNER_DONE = False
+
+
+def _silence_highs_banner() -> None:
+    """HiGHS prints a banner on stdout (from C++) when the first ``Highs`` object of the
+    process is created, which would corrupt ``--json`` output: create that first object
+    once with file descriptor 1 pointed at ``/dev/null``."""
+    global _BANNER_DONE
+    if _BANNER_DONE:
+        return
+    _BANNER_DONE = True
+    import os
+    import sys
+
+    import highspy
+
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+    except (OSError, ValueError):  # no usable stdout descriptor: nothing to protect
+        highspy.Highs()
+        return
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def _stats(problem: cp.Problem) -> Any:

@@ -1,0 +1,87 @@
+"""MILP commands: ``mipbound`` (Serra & Ramalingam 2020, Algorithm 1)."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..errors import TropnetError
+from ..network import Network
+from .common import CommandResult, add_arithmetic, add_common, add_target, arith_from, load_target
+
+__all__ = ["register"]
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "mipbound", help="probabilistic lower bound on the activation regions (MIPBound)",
+        description="MIPBound (Serra & Ramalingam 2020, Algorithm 1): add random parity "
+                    "constraints of size K on the binaries of the MILP until it becomes "
+                    "infeasible, REPEATS times; report the largest 2^j with probability "
+                    ">= CONFIDENCE of being a lower bound on the number of activation "
+                    "regions on the domain, and the exact count when it is small.")
+    add_target(p, expr=False)
+    p.add_argument("--domain", default=None, metavar="DOMAIN",
+                   help="box:LO,HI, box:LO1,HI1;LO2,HI2;... or polytope:FILE.json "
+                        "(default: R^n through the effective-radius box)")
+    p.add_argument("--k", type=int, default=3, help="size of each parity constraint "
+                                                    "(default 3)")
+    p.add_argument("--repeats", type=int, default=30, metavar="I",
+                   help="number of runs (default 30)")
+    p.add_argument("--seed", type=int, default=None, help="random seed")
+    p.add_argument("--timeout", type=float, default=None, metavar="T",
+                   help="seconds per MILP solve (a solve that times out counts as "
+                        "infeasible, which only lowers the bound)")
+    p.add_argument("--solver", default="HIGHS", help="cvxpy MIP solver (default HIGHS)")
+    p.add_argument("--encoding", choices=("integer", "chain", "cuts"), default="integer",
+                   help="MILP encoding of a parity constraint (default integer)")
+    p.add_argument("--confidence", type=float, default=0.95,
+                   help="probability required of the reported bound (default 0.95)")
+    p.add_argument("--exact-limit", type=int, default=4096, metavar="N",
+                   help="also count exactly when there are at most N regions (0: skip)")
+    p.add_argument("--bigm", choices=("interval", "lp", "milp"), default="lp",
+                   help="big-M constants (default lp)")
+    add_arithmetic(p)
+    add_common(p)
+    p.set_defaults(func=cmd_mipbound)
+
+
+def cmd_mipbound(args: argparse.Namespace) -> CommandResult:
+    from ..milp import mipbound
+
+    net = load_target(args)
+    if not isinstance(net, Network):  # pragma: no cover - add_target(expr=False)
+        raise TropnetError("mipbound needs a network file")
+    if args.k < 1:
+        raise TropnetError(f"--k must be a positive integer, got {args.k}")
+    if args.repeats < 1:
+        raise TropnetError(f"--repeats must be a positive integer, got {args.repeats}")
+    if args.timeout is not None and args.timeout <= 0:
+        raise TropnetError(f"--timeout must be positive, got {args.timeout}")
+    res = mipbound(net, args.domain, k=args.k, repeats=args.repeats, seed=args.seed,
+                   timeout=args.timeout, solver=args.solver, encoding=args.encoding,
+                   confidence=args.confidence, exact_limit=args.exact_limit,
+                   bigm=args.bigm, exact=arith_from(args, net))
+    payload = {"network": net.architecture(), **res.to_dict()}
+    payload.setdefault("domain", _domain_text(args.domain, net))
+
+    def text(p: dict) -> str:
+        lines = [f"MIPBound on {p['network']} over {p['domain']}: at least {p['lower_bound']} "
+                 f"activation regions with probability {p['probability']:.4f}",
+                 f"  parity size k={p['k']}, {p['repeats']} runs, {p['encoding']} encoding, "
+                 f"{p['binaries']} binaries, {p['solves']} MILP solves"
+                 + (f", {p['timeouts']} timeouts" if p["timeouts"] else ""),
+                 f"  regions met during the runs (certain): {p['certain_lower_bound']}"]
+        if p.get("box_from"):
+            lines.append(f"  domain: {p['domain']} (box from the {p['box_from']})")
+        lines.append(f"  exact count: {p['exact']}" if p["exact"] is not None else
+                     "  exact count: not computed (more regions than --exact-limit, or "
+                     "too slow)")
+        return "\n".join(lines)
+
+    return CommandResult(payload, text)
+
+
+def _domain_text(domain: str | None, net: Network) -> str:
+    from ..domain import parse_domain
+
+    return parse_domain(domain, net.input_dim).describe()
