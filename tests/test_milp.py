@@ -26,7 +26,6 @@ from tropnet.milp import (
     solve,
     tighten_bigm,
 )
-from tropnet.polyhedra import Polyhedron
 from tropnet.regions import activation_regions
 
 # -- an independent brute-force reference ----------------------------------------------
@@ -240,7 +239,7 @@ def test_region_of_pattern_matches_membership():
 
 def test_missing_solver_names_the_installed_ones():
     net = Network.from_lists(1, [([[1]], [0], "relu"), ([[1]], [0], "identity")])
-    with pytest.raises(SolverError, match="installed MIP solvers: .*HIGHS"):
+    with pytest.raises(SolverError, match=r"installed MIP solvers: .*HIGHS"):
         count_activation_regions(net, "box:-1,1", solver="GUROBI")
     with pytest.raises(TropnetError, match="unknown option"):
         count_activation_regions(net, "box:-1,1", bogus=1)

@@ -15,9 +15,9 @@ number of runs (out of ``i``) still feasible after ``j`` constraints, and
 
 the probability with which ``|S| > 2^j`` (if ``|S| <= 2^j``, each run is feasible after
 ``j + 1`` constraints with probability at most 1/2). The reported ``lower_bound`` is
-``2^j`` for the largest ``j`` with ``P_j >= confidence`` (0.95 by default), or the number of
-distinct regions actually met during the runs when that is larger (a certain bound,
-probability 1).
+``2^j`` for the largest ``j`` with ``P_j >= confidence`` (0.95 by default; reported as
+``probabilistic_bound``), or the number of distinct regions actually met during the runs
+(``certain_lower_bound``, probability 1) when that is larger.
 
 Three encodings of a parity constraint in the MILP (``encoding``):
 
@@ -66,6 +66,7 @@ class MIPBoundResult:
     probability: float
     exact: int | None
     certain_lower_bound: int
+    probabilistic_bound: int
     probabilities: dict[int, float]
     feasible_runs: tuple[int, ...]
     repeats: int
@@ -86,6 +87,7 @@ class MIPBoundResult:
             "probability": self.probability,
             "exact": self.exact,
             "certain_lower_bound": self.certain_lower_bound,
+            "probabilistic_bound": self.probabilistic_bound,
             "probabilities": {str(2 ** j): p for j, p in self.probabilities.items()},
             "feasible_runs": list(self.feasible_runs),
             "repeats": self.repeats,
@@ -173,8 +175,9 @@ def mipbound(net: Network, domain: Domain | str | None = None, *, k: int = 3,
     probs = parity_probabilities(feasible, repeats)
     best = [j for j, p in probs.items() if p >= confidence]
     certain = len(sampler.confirmed)
-    if best and 2 ** max(best) > certain:
-        lower, prob = 2 ** max(best), probs[max(best)]
+    probabilistic = 2 ** max(best) if best else 0
+    if probabilistic > certain:
+        lower, prob = probabilistic, probs[max(best)]
     else:
         lower, prob = certain, 1.0
     count = _exact_count(net, dom, bigm, arith, name, exact_limit, exact_time)
@@ -182,7 +185,8 @@ def mipbound(net: Network, domain: Domain | str | None = None, *, k: int = 3,
     info = dict(notes)
     info["bigm"] = bigm.to_dict()
     last = max((j for j, v in enumerate(feasible) if v), default=0)
-    return MIPBoundResult(lower, prob, count, certain, probs, tuple(feasible[:last + 2]),
+    return MIPBoundResult(lower, prob, count, certain, probabilistic, probs,
+                          tuple(feasible[:last + 2]),
                           repeats, kk, encoding, confidence, seed, name, nz, sampler.solves,
                           sampler.timeouts, seconds, info)
 
