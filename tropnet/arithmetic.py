@@ -252,34 +252,21 @@ class FloatArithmetic(Arithmetic):
 
     def sign(self, values: np.ndarray, scale: np.ndarray | float = 1.0) -> np.ndarray:
         vals = np.asarray(values, dtype=float)
+        mag = np.abs(vals)
         thr = self.tol * np.maximum(np.asarray(scale, dtype=float), 1e-300)
         out = np.sign(vals).astype(np.int8)
-        out[np.abs(vals) <= thr] = 0
-        self.check_near(vals, scale)
+        out[mag <= thr] = 0
+        near = (mag > thr * self.band_low) & (mag <= thr * self.band_high)
+        if near.any():
+            worst = float(np.min(mag[near] / np.broadcast_to(thr, mag.shape)[near])) * self.tol
+            warn_near_degenerate(
+                f"a sign decision had a relative margin of {worst:.3g} (tolerance "
+                f"{self.tol:.3g}); the float result may differ from the exact one")
         return out
 
     def filtered_sign(self, approx: np.ndarray, magnitude: np.ndarray,
                       exact_values: Any, terms: int) -> np.ndarray:
         return self.sign(approx, magnitude)
-
-    def near_mask(self, values: np.ndarray, scale: np.ndarray | float = 1.0) -> np.ndarray:
-        """True where ``values`` fall in the near-degenerate band around the threshold."""
-        vals = np.abs(np.asarray(values, dtype=float))
-        s = np.maximum(np.asarray(scale, dtype=float), 1e-300)
-        return (vals > self.tol * s * self.band_low) & (vals <= self.tol * s * self.band_high)
-
-    def check_near(self, values: np.ndarray, scale: np.ndarray | float = 1.0,
-                   what: str = "a sign decision") -> None:
-        """Warn (once per call) when any value lies in the near-degenerate band."""
-        mask = self.near_mask(values, scale)
-        if np.any(mask):
-            vals = np.abs(np.asarray(values, dtype=float))
-            s = np.broadcast_to(np.asarray(scale, dtype=float), vals.shape)
-            worst = float(np.min(vals[mask] / np.maximum(s[mask], 1e-300)))
-            warn_near_degenerate(
-                f"{what} had a relative margin of {worst:.3g} "
-                f"(tolerance {self.tol:.3g}); the float result may differ from the exact one"
-            )
 
 
 def warn_near_degenerate(message: str) -> None:

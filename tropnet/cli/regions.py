@@ -47,7 +47,8 @@ def add_domain(p: argparse.ArgumentParser) -> None:
                         "polytope:FILE.json, or effective (the effective-radius box)")
 
 
-def resolve_domain(text: str, target: Any, kind: str = "linear") -> tuple[Domain, dict]:
+def resolve_domain(text: str, target: Any, kind: str = "linear",
+                   connectivity: str = "facet") -> tuple[Domain, dict]:
     """The domain of a command, and notes about how it was chosen (for ``effective``)."""
     n = target.input_dim if isinstance(target, Network) else target.nvars
     if text.strip() != "effective":
@@ -57,7 +58,7 @@ def resolve_domain(text: str, target: Any, kind: str = "linear") -> tuple[Domain
     except ImportError:
         raise TropnetError("--domain effective needs the Hoffman module (tropnet.hoffman), "
                            "which is not available") from None
-    dom = effective_box(target, kind=kind)
+    dom = effective_box(target, kind=kind, connectivity=connectivity)
     return dom, {"domain_from": "effective radius (Hoffman constant): a box that meets every "
                                 f"{kind} region of R^n"}
 
@@ -65,7 +66,7 @@ def resolve_domain(text: str, target: Any, kind: str = "linear") -> tuple[Domain
 def compute_regions(args: argparse.Namespace, target: Any) -> tuple[RegionSet, dict]:
     """Run the region computation a ``regions``-style command asks for."""
     kind = args.kind
-    domain, notes = resolve_domain(args.domain, target, kind)
+    domain, notes = resolve_domain(args.domain, target, kind, args.connectivity)
     arith = arith_from(args, target, domain)
     method = args.method or ("tropical" if kind == "linear" else "enumerate")
     with progress_bar(args, desc=f"{kind} regions") as bar:

@@ -88,13 +88,25 @@ def _irredundant(exponents: np.ndarray, coefficients: np.ndarray, arith: Arithme
     total = len(ef)
     simplices, normals, silhouette = hull
     cand, witness = _vertex_witnesses(simplices, normals, silhouette, total, n)
-    vert_ok = _certify_vertices(e, c, ef, cf, cand, witness, arith)
+    others = np.flatnonzero(~np.isin(np.arange(total), cand))
+    red_ok = _certify_redundant(e, c, ef, cf, others, simplices, normals, arith)
+    unsure = others[~red_ok]
+    # A certified-redundant point never beats every candidate (it lies under a simplex of
+    # candidates), so a witness only has to beat the other candidates and the unsure points.
+    against = np.concatenate([cand, unsure])
+    # prefer short dyadic witnesses (readable exact points); keep the raw one where needed
+    short = np.round(witness * 256.0) / 256.0
+    vert_ok = _certify_vertices(e, c, ef, cf, cand, short, against, arith)
+    if not vert_ok.all():
+        retry = ~vert_ok
+        vert_ok[retry] = _certify_vertices(e, c, ef, cf, cand[retry], witness[retry], against,
+                                           arith)
+        short[retry] = witness[retry]
+    witness = short
     points: dict[int, np.ndarray] = {}
     for i, x in zip(cand[vert_ok], witness[vert_ok], strict=True):
         points[int(i)] = _pad(x, cols, n_full)
-    others = np.flatnonzero(~np.isin(np.arange(total), cand))
-    red_ok = _certify_redundant(e, c, ef, cf, others, simplices, normals, arith)
-    uncertain = np.concatenate([cand[~vert_ok], others[~red_ok]])
+    uncertain = np.concatenate([cand[~vert_ok], unsure])
     if len(uncertain):
         pool = np.concatenate([np.array(sorted(points), dtype=int), uncertain])
         for i in uncertain:
@@ -257,13 +269,27 @@ def _upper_hull(ef: np.ndarray, cf: np.ndarray) -> tuple[np.ndarray, np.ndarray,
     recession direction of the cells of the ridge's points. ``None`` when
     qhull cannot build a full-dimensional hull.
     """
-    pts = np.column_stack([ef, cf])
-    try:
-        hull = ConvexHull(pts, qhull_options="Qt")
-    except (QhullError, ValueError):
+    raw = np.column_stack([ef, cf])
+    # qhull works on centred coordinates scaled to [-1, 1] (a positive affine map keeps the
+    # vertices and which facets face up); near-degenerate sets (Minkowski sums with almost
+    # parallel edges) otherwise stop it with precision errors. A hull allowing wide merges,
+    # or of joggled points, is the last resort: every decision is certified afterwards.
+    mid = raw.mean(axis=0)
+    span = np.abs(raw - mid).max(axis=0)
+    span[span == 0] = 1.0
+    pts = (raw - mid) / span
+    hull = None
+    for options in ("Qt", "Qt Q12", "QJ"):
+        try:
+            hull = ConvexHull(pts, qhull_options=options)
+            break
+        except (QhullError, ValueError):
+            continue
+    if hull is None:
         return None
     n = ef.shape[1]
-    eq = hull.equations[:, : n + 1]
+    eq = hull.equations[:, : n + 1] / span  # normals back in the original coordinates
+    eq /= np.linalg.norm(eq, axis=1, keepdims=True)
     up = eq[:, n] > 1e-12
     if not np.any(up):
         return None
@@ -313,36 +339,41 @@ def _vertex_witnesses(simplices: np.ndarray, normals: np.ndarray, silhouette: np
 
 # -- certificates ----------------------------------------------------------------
 def _certify_vertices(e: np.ndarray, c: np.ndarray, ef: np.ndarray, cf: np.ndarray,
-                      cand: np.ndarray, witness: np.ndarray, arith: Arithmetic) -> np.ndarray:
-    """Mask of candidates ``i`` whose witness makes monomial ``i`` strictly maximal."""
-    m, n = ef.shape
+                      cand: np.ndarray, witness: np.ndarray, against: np.ndarray,
+                      arith: Arithmetic) -> np.ndarray:
+    """Mask of candidates ``i`` whose witness makes monomial ``i`` strictly larger than every
+    monomial of ``against`` (``i`` itself excepted)."""
+    n = ef.shape[1]
+    m = len(against)
+    where = {int(p): k for k, p in enumerate(against)}
     ok = np.ones(len(cand), dtype=bool)
-    absE, absC = np.abs(ef), np.abs(cf)
+    E, C = ef[against], cf[against]
+    absE, absC = np.abs(E), np.abs(C)
     rows = max(1, _CHUNK // max(m, 1))
     for start in range(0, len(cand), rows):
         idx = cand[start:start + rows]
+        own_pos = np.array([where[int(i)] for i in idx], dtype=int)
         x = witness[start:start + rows]
-        vals = cf[None, :] + x @ ef.T  # (k, m)
+        r = np.arange(len(idx))
+        vals = C[None, :] + x @ E.T  # (k, m)
         mags = absC[None, :] + np.abs(x) @ absE.T
-        own = vals[np.arange(len(idx)), idx][:, None]
-        own_mag = mags[np.arange(len(idx)), idx][:, None]
-        margin = own - vals
-        mag = own_mag + mags
+        margin = vals[r, own_pos][:, None] - vals
+        mag = mags[r, own_pos][:, None] + mags
 
         def exact_margin(flat: np.ndarray, idx=idx, x=x) -> list[Any]:
             out = []
             for f in flat:
-                r, j = divmod(int(f), m)
-                i = int(idx[r])
+                row, col = divmod(int(f), m)
+                i, j = int(idx[row]), int(against[col])
                 if i == j:
                     out.append(1)  # the candidate itself: never a constraint
                     continue
-                xs = [Fraction(float(v)) for v in x[r]]
+                xs = [Fraction(float(v)) for v in x[row]]
                 out.append(c[i] - c[j] + sum((e[i, k] - e[j, k]) * xs[k] for k in range(n)))
             return out
 
         sign = arith.filtered_sign(margin, mag, exact_margin, terms=n + 1)
-        sign[np.arange(len(idx)), idx] = 1
+        sign[r, own_pos] = 1
         ok[start:start + rows] = np.all(sign > 0, axis=1)
     return ok
 
@@ -352,111 +383,136 @@ def _certify_redundant(e: np.ndarray, c: np.ndarray, ef: np.ndarray, cf: np.ndar
                        arith: Arithmetic, tries: int = 3) -> np.ndarray:
     """Mask of ``points`` proven redundant by a barycentric certificate under a facet.
 
-    The facet tried first for a point ``p`` is the upper simplex whose
-    projection contains ``a_p`` (float barycentric weights) with the lowest
-    plane over ``a_p``; triangulated facets make many simplices share one
-    plane, so the containment test, not the height alone, picks the simplex.
+    For a point ``p`` the upper hull over ``a_p`` is the lowest facet plane
+    there. qhull triangulates facets, so several simplices share a plane: the
+    simplex tried is the one of the lowest plane whose projection contains
+    ``a_p`` (largest smallest barycentric weight). The next lowest planes are
+    tried when the certificate fails.
     """
     n = ef.shape[1]
     ok = np.zeros(len(points), dtype=bool)
     if len(points) == 0:
         return ok
-    nf = len(simplices)
-    bmat = np.concatenate([np.transpose(ef[simplices], (0, 2, 1)),
-                           np.ones((nf, 1, n + 1))], axis=1)  # (F, n+1, n+1) columns = points
-    with np.errstate(all="ignore"):
-        det = np.linalg.det(bmat)
-        good = np.abs(det) > 1e-300
-        inv = np.zeros_like(bmat)
-        inv[good] = np.linalg.inv(bmat[good])
     v0 = simplices[:, 0]
     off = -(np.einsum("ij,ij->i", normals[:, :n], ef[v0]) + normals[:, n] * cf[v0])
-    cache: dict[int, tuple] = {}
-    rows = max(1, _CHUNK // (nf * (n + 1)))
+    planes = np.column_stack([normals, off])
+    _, plane_of, first = _unique_rows(planes)
+    uplanes = planes[first]
+    by_plane = _members(plane_of, len(first))
+    bmat = np.concatenate([np.transpose(ef[simplices], (0, 2, 1)),
+                           np.ones((len(simplices), 1, n + 1))], axis=1)
+    with np.errstate(all="ignore"):
+        good = np.abs(np.linalg.det(bmat)) > 1e-300
+        finv = np.zeros_like(bmat)
+        finv[good] = np.linalg.inv(bmat[good])
+    cache: dict[int, Any] = {}
+    rows = max(1, _CHUNK // max(len(uplanes), 1))
     for start in range(0, len(points), rows):
         pts = points[start:start + rows]
-        v = np.column_stack([ef[pts], np.ones(len(pts))])
-        lam = np.einsum("fij,pj->pfi", inv, v)
-        inside = (lam.min(axis=2) >= -1e-9) & good[None, :]
-        heights = -(ef[pts] @ normals[:, :n].T + off[None, :]) / normals[None, :, n]
-        score = np.where(inside, heights, np.inf)
-        k = min(tries, nf)
-        order = np.argsort(score, axis=1, kind="stable")[:, :k]
+        heights = -(ef[pts] @ uplanes[:, :n].T + uplanes[None, :, n + 1]) / uplanes[None, :, n]
+        k = min(tries, len(uplanes))
+        if k < len(uplanes):
+            part = np.argpartition(heights, k - 1, axis=1)[:, :k]
+            order = np.take_along_axis(part, np.argsort(
+                np.take_along_axis(heights, part, axis=1), axis=1), axis=1)
+        else:
+            order = np.argsort(heights, axis=1)
         for slot in range(k):
             todo = np.flatnonzero(~ok[start:start + rows])
             if len(todo) == 0:
                 break
-            facets = order[todo, slot]
-            for f in np.unique(facets):
-                sel = todo[facets == f]
-                good_f = _barycentric_ok(e, c, ef, cf, pts[sel], simplices[f], int(f), cache,
-                                         arith)
-                ok[start + sel[good_f]] = True
+            chosen = np.full(len(todo), -1, dtype=int)
+            for plane in np.unique(order[todo, slot]):
+                sel = np.flatnonzero(order[todo, slot] == plane)
+                cands = np.array(by_plane[plane], dtype=int)
+                v = np.column_stack([ef[pts[todo[sel]]], np.ones(len(sel))])
+                lam = np.einsum("sij,pj->psi", finv[cands], v).min(axis=2)
+                lam[:, ~good[cands]] = -np.inf
+                chosen[sel] = cands[np.argmax(lam, axis=1)]
+            good_pts = _barycentric_ok(e, c, ef, cf, pts[todo], simplices, chosen, finv,
+                                       cache, arith)
+            ok[start + todo[good_pts]] = True
     return ok
 
 
-def _barycentric_ok(e: np.ndarray, c: np.ndarray, ef: np.ndarray, cf: np.ndarray,
-                    pts: np.ndarray, simplex: np.ndarray, key: int, cache: dict,
-                    arith: Arithmetic) -> np.ndarray:
-    """For points ``p``: ``a_p = sum lambda_s a_s``, ``lambda >= 0`` and
-    ``sum lambda_s c_s >= c_p`` over the simplex's points (which proves ``p``
-    redundant)."""
-    n = ef.shape[1]
-    if key not in cache:
-        cache[key] = _simplex_inverse(e, c, simplex, arith)
-    inv = cache[key]
-    if inv is None:
-        return np.zeros(len(pts), dtype=bool)
-    binv, mu = inv
-    binv_f, mu_f = np.asarray(binv, dtype=float), np.asarray(mu, dtype=float)
-    v = np.column_stack([ef[pts], np.ones(len(pts))])  # (k, n+1)
-    lam = v @ binv_f.T
-    lam_mag = np.abs(v) @ np.abs(binv_f).T
-    gap = v @ mu_f - cf[pts]
-    gap_mag = np.abs(v) @ np.abs(mu_f) + np.abs(cf[pts])
+def _unique_rows(a: np.ndarray, rel: float = 1e-9) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Group float rows equal up to ``rel`` (relative to the largest entry)."""
+    scale = max(1.0, float(np.abs(a).max())) * rel
+    keys = np.round(a / scale).astype(np.int64)
+    uniq, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    return uniq, inverse.reshape(-1), first
 
-    def vec(p: int) -> list:
-        return [*e[p], 1] if arith.exact else [*ef[p], 1.0]
+
+def _members(group: np.ndarray, ngroups: int) -> list[list[int]]:
+    out: list[list[int]] = [[] for _ in range(ngroups)]
+    for i, g in enumerate(group):
+        out[g].append(i)
+    return out
+
+
+def _barycentric_ok(e: np.ndarray, c: np.ndarray, ef: np.ndarray, cf: np.ndarray,
+                    pts: np.ndarray, simplices: np.ndarray, chosen: np.ndarray,
+                    finv: np.ndarray, cache: dict, arith: Arithmetic) -> np.ndarray:
+    """For points ``p`` and their simplices ``S``: ``a_p = sum lambda_s a_s``,
+    ``lambda >= 0`` and ``sum lambda_s c_s >= c_p`` (which proves ``p`` redundant).
+
+    Exact mode inverts each simplex matrix with Fractions, so the float filter
+    on ``lambda`` and the gap has a rigorous error bound; float mode uses the
+    float inverses and the tolerance.
+    """
+    n = ef.shape[1]
+    out = np.zeros(len(pts), dtype=bool)
+    for s in np.unique(chosen[chosen >= 0]):
+        if int(s) not in cache:
+            cache[int(s)] = _simplex_inverse(e, c, simplices[s], arith) if arith.exact else \
+                (finv[s], finv[s].T @ cf[simplices[s]])
+    usable = np.array([ch >= 0 and cache.get(int(ch)) is not None for ch in chosen],
+                      dtype=bool)
+    idx = np.flatnonzero(usable)
+    if len(idx) == 0:
+        return out
+    sims = chosen[idx]
+    binv_f = np.array([np.asarray(cache[int(s)][0], dtype=float) for s in sims])
+    mu_f = np.array([np.asarray(cache[int(s)][1], dtype=float) for s in sims])
+    p = pts[idx]
+    v = np.column_stack([ef[p], np.ones(len(p))])
+    lam = np.einsum("pij,pj->pi", binv_f, v)
+    lam_mag = np.einsum("pij,pj->pi", np.abs(binv_f), np.abs(v))
+    gap = np.einsum("pj,pj->p", mu_f, v) - cf[p]
+    gap_mag = np.einsum("pj,pj->p", np.abs(mu_f), np.abs(v)) + np.abs(cf[p])
+
+    def vec(q: int) -> list:
+        return [*e[q], 1]
 
     def exact_lam(flat: np.ndarray) -> list:
-        out = []
+        res = []
         for f in flat:
             r, k = divmod(int(f), n + 1)
-            out.append(sum(binv[k][l] * x for l, x in enumerate(vec(int(pts[r])))))
-        return out
+            binv = cache[int(sims[r])][0]
+            res.append(sum(binv[k][l] * x for l, x in enumerate(vec(int(p[r])))))
+        return res
 
     def exact_gap(flat: np.ndarray) -> list:
-        out = []
+        res = []
         for f in flat:
-            p = int(pts[f])
-            out.append(sum(mu[l] * x for l, x in enumerate(vec(p))) - c[p])
-        return out
+            mu = cache[int(sims[f])][1]
+            q = int(p[f])
+            res.append(sum(mu[l] * x for l, x in enumerate(vec(q))) - c[q])
+        return res
 
     s_lam = arith.filtered_sign(lam, lam_mag, exact_lam, terms=n + 1)
     s_gap = arith.filtered_sign(gap, gap_mag, exact_gap, terms=n + 2)
-    return np.all(s_lam >= 0, axis=1) & (s_gap >= 0)
+    out[idx] = np.all(s_lam >= 0, axis=1) & (s_gap >= 0)
+    return out
 
 
 def _simplex_inverse(e: np.ndarray, c: np.ndarray, simplex: np.ndarray, arith: Arithmetic
                      ) -> tuple[list, list] | None:
-    """Inverse of ``B = [[a_s], [1]]`` (columns: simplex points) and ``mu = B^-T c_S``.
-
-    Exact mode inverts with Fractions (so the filter's bound is rigorous);
-    float mode with numpy. ``None`` when ``B`` is singular.
-    """
+    """Exact inverse of ``B = [[a_s], [1]]`` (columns: simplex points) and ``mu = B^-T c_S``,
+    with Fractions (so the filter's bound is rigorous); ``None`` when ``B`` is singular."""
     n = e.shape[1]
-    cols = [[*e[s], 1] for s in simplex]
-    if not arith.exact:
-        b = np.array(cols, dtype=float).T
-        try:
-            binv = np.linalg.inv(b)
-        except np.linalg.LinAlgError:
-            return None
-        if not np.all(np.isfinite(binv)) or np.linalg.cond(b) > 1e12:
-            return None
-        mu = binv.T @ np.array([c[s] for s in simplex], dtype=float)
-        return binv.tolist(), mu.tolist()
     size = n + 1
+    cols = [[*e[s], 1] for s in simplex]
     aug = [[Fraction(cols[j][i]) for j in range(size)] + [Fraction(int(i == k)) for k in
                                                           range(size)] for i in range(size)]
     for col in range(size):
