@@ -15,8 +15,9 @@ Two strategies, both ending with a MILP that proves no pattern is left:
   affine map), a small MILP over layer ``l``'s binaries on that polyhedron enumerates the
   node's children with no-good cuts; each verified child becomes a node of the next layer.
   The first child is the pattern at the node's interior point when that point is strictly
-  inside it (no solve needed). Each MILP is compiled once per layer (its data are cvxpy
-  parameters) and re-solved for every node.
+  inside it (no solve needed); optionally (``seed_lines``) more children are read off
+  random lines through the node, a heuristic that only saves solves. Each MILP is
+  compiled once per layer (its data are cvxpy parameters) and re-solved for every node.
 * ``"global"``: the plain formulation P of the whole network with a no-good cut on all the
   binaries per pattern (the original method; slower, as every solve carries every cut).
 
@@ -110,6 +111,8 @@ def count_activation_regions(net: Network, domain: Domain | str | None = None,
     time_limit : seconds for the whole count; :class:`~tropnet.TooLargeError` beyond.
     max_regions : stop with :class:`~tropnet.TooLargeError` past this many regions.
     degenerate_budget : rejected low-margin patterns tolerated per node (default 64).
+    seed_lines : random lines per node whose pieces give children without a solve
+        (default 0: every child comes from the MILP); ``seed`` seeds them.
     progress : called with the number of regions found so far.
     solver_options : extra options for the solver (through cvxpy).
 

@@ -267,8 +267,10 @@ class _Context:
         cons = list(base.constraints)
         prev = base.layers[idx - 1]
         active_prev = sum(1 for v in prev.fixed if v == 1)
-        count = active_prev + (cp.sum(prev.z) if prev.z is not None else 0)
-        cons.append(count <= k)
+        if prev.z is not None:
+            cons.append(active_prev + cp.sum(prev.z) <= k)
+        elif active_prev > k:  # no region has at most k active units: any value is valid
+            return n_plus if what == "active" else 0
         W, b = net.layers[idx].params(_float())
         lo, hi = bigm.lo[idx], bigm.hi[idx]
         u = cp.Variable(len(unstable), boolean=True)
