@@ -300,7 +300,7 @@ def resolve(exact: bool | Arithmetic | None, *sources: Any) -> Arithmetic:
     if isinstance(exact, Arithmetic):
         return exact
     if exact is None:
-        exact = all(_exact_input(s) for s in sources)
+        exact = all(_exact_input(s) for s in sources if s is not None)
     return EXACT if exact else FLOAT
 
 

@@ -18,7 +18,7 @@ from .common import run_command
 __all__ = ["main"]
 
 # Modules under tropnet.cli that define ``register(subparsers)``, in help order.
-COMMAND_MODULES = ("core", "regions", "bounds", "milp", "hoffman", "ecosystem")
+COMMAND_MODULES = ("core", "regions", "crosscheck", "bounds", "milp", "hoffman", "ecosystem")
 
 
 def build_parser() -> argparse.ArgumentParser:

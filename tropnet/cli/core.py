@@ -98,6 +98,7 @@ def demo_network_path() -> str:
 
 
 def cmd_demo(args: argparse.Namespace) -> CommandResult:
+    from ..crosscheck import crosscheck
     from ..io import load_network
 
     path = demo_network_path()
@@ -107,18 +108,23 @@ def cmd_demo(args: argparse.Namespace) -> CommandResult:
     r = maps[0]
     f, g = monomial_complexity(r)
     raw = monomial_complexity(compile_network(net, prune=False)[0], prune=False)
+    with progress_bar(args, desc="crosscheck") as bar:
+        report = crosscheck(net, progress=lambda name: bar.update(1))
     payload = {"network": net.architecture(), "file": path, "exact": r.arith.exact,
                "tropical": r.format(precision=None),
                "monomials": {"numerator": f, "denominator": g},
-               "monomials_unpruned": {"numerator": raw[0], "denominator": raw[1]}}
+               "monomials_unpruned": {"numerator": raw[0], "denominator": raw[1]},
+               "crosscheck": report.to_dict()}
     lines = [
         f"tropnet demo: the built-in network {net.architecture()} ({path})",
         f"arithmetic: {'exact rationals' if r.arith.exact else 'float64'}",
         "",
-        "tropical rational map  f ⊘ g  (value f(x) - g(x)):",
+        "1. tropical rational map  f ⊘ g  (value f(x) - g(x)):",
         f"  y = {r.format()}",
         "",
-        f"monomial complexity: numerator {f}, denominator {g} "
+        f"2. monomial complexity: numerator {f}, denominator {g} "
         f"(unpruned compilation: {raw[0]}, {raw[1]})",
+        "",
+        "3. " + report.table(),
     ]
-    return CommandResult(payload, "\n".join(lines))
+    return CommandResult(payload, "\n".join(lines), status=0 if report.ok else 1)

@@ -78,8 +78,8 @@ def linear_regions(obj: Any, domain: Domain | str | None = None, connectivity: s
         raise TropnetError(f"unknown method {method!r} for linear regions (expected one of "
                            f"{', '.join(LINEAR_METHODS)})")
     if isinstance(obj, Network):
-        arith = resolve(exact, obj, domain if isinstance(domain, Domain) else None)
         dom = parse_domain(domain, obj.input_dim)
+        arith = resolve(exact, obj, dom)
         if method == "tropical":
             cells = tropical_cells(compile_network(obj, exact=arith), domain_region(dom, arith),
                                    arith)
@@ -96,19 +96,14 @@ def linear_regions(obj: Any, domain: Domain | str | None = None, connectivity: s
             raise TropnetError(f"method {method!r} needs a network; tropical expressions use "
                                f"method='tropical'")
         maps = as_maps(obj)
-        arith = resolve(exact, _MapsInput(maps)) if exact is None else resolve(exact)
-        maps = [m.to(arith) for m in maps]
         dom = parse_domain(domain, maps[0].nvars)
+        arith = resolve(exact, *maps, dom)
+        maps = [m.to(arith) for m in maps]
         cells = tropical_cells(maps, domain_region(dom, arith), arith)
         engine_name = None
     regions, _ = glue(cells, connectivity, arith)
     return RegionSet("linear", regions, dom, method, arith, engine=engine_name,
                      connectivity=connectivity, info={"cells": len(cells)})
-
-
-class _MapsInput:
-    def __init__(self, maps: list) -> None:
-        self.exact_input = all(m.arith.exact for m in maps)
 
 
 def number_linear_regions(obj: Any, domain: Domain | str | None = None,

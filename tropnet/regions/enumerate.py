@@ -75,8 +75,8 @@ def activation_regions(net: Network, domain: Domain | str | None = None, engine:
     Each region is split only by the units whose hyperplane crosses it; the
     number of splits is about (regions x width) per layer.
     """
-    arith = resolve(exact, net, domain if isinstance(domain, Domain) else None)
     dom = parse_domain(domain, net.input_dim)
+    arith = resolve(exact, net, dom)
     eng = _engine(choose_engine(engine, dom), arith)
     state, rows = eng.start(dom)
     n = net.input_dim

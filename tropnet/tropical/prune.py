@@ -33,7 +33,7 @@ from fractions import Fraction
 from typing import Any
 
 import numpy as np
-from scipy.spatial import ConvexHull, QhullError
+from scipy.spatial import ConvexHull, QhullError, cKDTree
 
 from ..arithmetic import Arithmetic
 from ..polyhedra.lp import linprog
@@ -406,6 +406,27 @@ def _certify_redundant(e: np.ndarray, c: np.ndarray, ef: np.ndarray, cf: np.ndar
         finv = np.zeros_like(bmat)
         finv[good] = np.linalg.inv(bmat[good])
     cache: dict[int, Any] = {}
+    # Fast path: the upper simplices tile the Newton polytope, so the simplex whose projection
+    # contains a_p is usually among those with the nearest centroids.
+    near = min(8, len(simplices))
+    tree = cKDTree(ef[simplices].mean(axis=1))
+    _, nearest = tree.query(ef[points], k=near)
+    nearest = np.asarray(nearest).reshape(len(points), near)
+    v = np.column_stack([ef[points], np.ones(len(points))])
+    lam = np.einsum("psij,pj->psi", finv[nearest], v).min(axis=2)
+    lam[~good[nearest]] = -np.inf
+    best = np.argmax(lam, axis=1)
+    inside = lam[np.arange(len(points)), best] >= -1e-9
+    if inside.any():
+        sel = np.flatnonzero(inside)
+        chosen = nearest[sel, best[sel]]
+        ok[sel] = _barycentric_ok(e, c, ef, cf, points[sel], simplices, chosen, finv, cache,
+                                  arith)
+    rest = np.flatnonzero(~ok)
+    if len(rest) == 0:
+        return ok
+    ok_all = ok
+    points, ok = points[rest], np.zeros(len(rest), dtype=bool)
     rows = max(1, _CHUNK // max(len(uplanes), 1))
     for start in range(0, len(points), rows):
         pts = points[start:start + rows]
@@ -432,7 +453,8 @@ def _certify_redundant(e: np.ndarray, c: np.ndarray, ef: np.ndarray, cf: np.ndar
             good_pts = _barycentric_ok(e, c, ef, cf, pts[todo], simplices, chosen, finv,
                                        cache, arith)
             ok[start + todo[good_pts]] = True
-    return ok
+    ok_all[rest] = ok
+    return ok_all
 
 
 def _unique_rows(a: np.ndarray, rel: float = 1e-9) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

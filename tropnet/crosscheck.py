@@ -1,0 +1,287 @@
+"""One network, every method, one report.
+
+:func:`crosscheck` counts the regions of a network with every method that
+applies and compares them:
+
+* exact counts of **activation regions**: enumeration with the vertex
+  engine, with the LP engine, and the MILP backend (bounded domains, or
+  ``R^n`` through the effective-radius box);
+* exact counts of **linear regions**: the tropical route (Lezeau et al.
+  Algorithm 4 on the compiled map), gluing the activation regions, and the
+  layerwise pull-back;
+* an **estimate**: the sampling estimator (Lezeau et al. Algorithm 5);
+* **analytical bounds** on the architecture (upper bounds must hold for
+  every network; lower bounds bound the maximum over weights and are shown
+  for reference).
+
+The report fails (``ok`` is False) when two exact counts of the same kind
+differ, when there are more linear than activation regions, or when a count
+exceeds an upper bound. A sampling estimate above the exact linear count is
+reported as a warning (the estimator split a region wrongly).
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .arithmetic import Arithmetic, resolve
+from .domain import Domain, parse_domain
+from .errors import NearDegeneracyWarning, TooLargeError, TropnetError
+from .network import Network
+
+__all__ = ["METHODS", "CrossCheck", "MethodResult", "crosscheck"]
+
+#: every method of the report: name -> (kind, description)
+METHODS: dict[str, tuple[str, str]] = {
+    "activation-vertex": ("activation", "enumeration, vertex (double description) engine"),
+    "activation-lp": ("activation", "enumeration, LP engine"),
+    "activation-milp": ("activation", "MILP (cvxpy) with no-good cuts"),
+    "linear-tropical": ("linear", "tropical Algorithm 4 on the compiled map"),
+    "linear-enumerate": ("linear", "activation regions glued by affine map"),
+    "linear-layerwise": ("linear", "layerwise pull-back of tropical maps"),
+    "sampling": ("linear", "sampling estimate (Algorithm 5), not exact"),
+}
+
+
+@dataclass(frozen=True)
+class MethodResult:
+    """One row of the report: ``status`` is ``"ok"``, ``"skipped"``, ``"too large"`` or
+    ``"error"`` before comparison, and gets ``agree``/``DISAGREE``/``estimate`` after."""
+
+    method: str
+    kind: str
+    count: int | None
+    seconds: float
+    exact: bool
+    status: str
+    note: str = ""
+
+    def to_dict(self) -> dict:
+        return {"method": self.method, "kind": self.kind, "count": self.count,
+                "seconds": round(self.seconds, 6), "exact": self.exact,
+                "status": self.status, "note": self.note}
+
+
+@dataclass(frozen=True)
+class CrossCheck:
+    """The report: rows per method, bound checks, problems found (empty when all agree)."""
+
+    network: str
+    domain: str
+    connectivity: str
+    arith: Arithmetic
+    rows: tuple[MethodResult, ...]
+    bounds: dict[str, Any]
+    problems: tuple[str, ...]
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def counts(self, kind: str) -> set[int]:
+        """The distinct exact counts of one kind."""
+        return {r.count for r in self.rows if r.kind == kind and r.exact and
+                r.count is not None}
+
+    def to_dict(self) -> dict:
+        return {"network": self.network, "domain": self.domain,
+                "connectivity": self.connectivity, "exact": self.arith.exact,
+                "methods": [r.to_dict() for r in self.rows], "bounds": self.bounds,
+                "ok": self.ok, "problems": list(self.problems),
+                **({"warnings": list(self.warnings)} if self.warnings else {})}
+
+    def table(self) -> str:
+        """The report as a text table."""
+        lines = [f"cross-check of {self.network} on {self.domain} "
+                 f"({'exact' if self.arith.exact else 'float'} arithmetic, "
+                 f"{self.connectivity} connectivity for linear regions)", ""]
+        head = f"{'method':<20} {'kind':<11} {'count':>9} {'seconds':>9}  status"
+        lines += [head, "-" * len(head)]
+        for r in self.rows:
+            count = "-" if r.count is None else str(r.count)
+            note = f" ({r.note})" if r.note else ""
+            lines.append(f"{r.method:<20} {r.kind:<11} {count:>9} {r.seconds:>9.3f}  "
+                         f"{r.status}{note}")
+        if self.bounds:
+            lines += ["", "analytical bounds (architecture):"]
+            for name, info in self.bounds.items():
+                lines.append(f"  {name:<24} {info['value']:>12}  {info['status']}")
+        lines.append("")
+        lines.append("all exact counts agree and respect every upper bound" if self.ok else
+                     "PROBLEMS:\n" + "\n".join(f"  - {p}" for p in self.problems))
+        return "\n".join(lines)
+
+
+def crosscheck(net: Network, domain: Domain | str | None = None, connectivity: str = "facet",
+               exact: bool | Arithmetic | None = None, methods: list[str] | None = None,
+               samples: int = 2000, seed: int = 0, solver: str = "HIGHS",
+               progress: Callable[[str], None] | None = None) -> CrossCheck:
+    """Count the regions of ``net`` on ``domain`` with every method and compare.
+
+    Parameters
+    ----------
+    methods : names from :data:`METHODS` (default: all of them).
+    samples, seed : for the sampling estimate.
+    solver : MILP solver name.
+    progress : called with each method's name before it runs.
+
+    Examples
+    --------
+    >>> from tropnet import Network
+    >>> net = Network.from_lists(1, [([[1], [-1]], [0, 0], "relu"), ([[1, 1]], [0], "identity")])
+    >>> report = crosscheck(net, "box:-1,1", methods=["activation-vertex", "linear-tropical"])
+    >>> report.ok, sorted(report.counts("linear")), sorted(report.counts("activation"))
+    (True, [2], [2])
+    """
+    dom = parse_domain(domain, net.input_dim)
+    arith = resolve(exact, net, dom)
+    chosen = list(METHODS) if methods is None else methods
+    unknown = [m for m in chosen if m not in METHODS]
+    if unknown:
+        raise TropnetError(f"unknown method(s) {', '.join(unknown)}; choose from "
+                           f"{', '.join(METHODS)}")
+    rows: list[MethodResult] = []
+    caught: list[str] = []
+    for name in chosen:
+        if progress is not None:
+            progress(name)
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always", NearDegeneracyWarning)
+            rows.append(_run(name, net, dom, connectivity, arith, samples, seed, solver))
+        caught += [f"{name}: {x.message}" for x in w if issubclass(x.category,
+                                                                   NearDegeneracyWarning)]
+    rows, problems = _compare(rows)
+    bounds, bound_problems = _bounds(net, rows)
+    return CrossCheck(net.architecture(), dom.describe(), connectivity, arith, tuple(rows),
+                      bounds, tuple(problems + bound_problems), tuple(dict.fromkeys(caught)))
+
+
+def _run(name: str, net: Network, dom: Domain, connectivity: str, arith: Arithmetic,
+         samples: int, seed: int, solver: str) -> MethodResult:
+    kind = METHODS[name][0]
+    start = time.perf_counter()
+    try:
+        count, exact, note = _count(name, net, dom, connectivity, arith, samples, seed, solver)
+    except _Skip as skip:
+        return MethodResult(name, kind, None, 0.0, name != "sampling", "skipped", str(skip))
+    except TooLargeError as exc:
+        return MethodResult(name, kind, None, time.perf_counter() - start, name != "sampling",
+                            "too large", str(exc))
+    except TropnetError as exc:
+        return MethodResult(name, kind, None, time.perf_counter() - start, name != "sampling",
+                            "error", str(exc))
+    return MethodResult(name, kind, count, time.perf_counter() - start, exact, "ok", note)
+
+
+class _Skip(Exception):
+    """The method does not apply (reason in the message)."""
+
+
+def _count(name: str, net: Network, dom: Domain, connectivity: str, arith: Arithmetic,
+           samples: int, seed: int, solver: str) -> tuple[int, bool, str]:
+    from .regions import activation_regions, linear_regions
+
+    if name == "activation-vertex":
+        return activation_regions(net, dom, "vertex", arith).count, True, ""
+    if name == "activation-lp":
+        return activation_regions(net, dom, "lp", arith).count, True, ""
+    if name == "activation-milp":
+        return _milp(net, dom, arith, solver)
+    if name.startswith("linear-"):
+        method = name.split("-", 1)[1]
+        return linear_regions(net, dom, connectivity, method, arith).count, True, ""
+    return _sampling(net, dom, samples, seed, arith)
+
+
+def _milp(net: Network, dom: Domain, arith: Arithmetic, solver: str) -> tuple[int, bool, str]:
+    try:
+        from .milp import count_activation_regions
+    except ImportError:
+        raise _Skip("the MILP backend is not available") from None
+    note = ""
+    if dom.kind == "rn":
+        try:
+            from .hoffman import effective_box
+        except ImportError:
+            raise _Skip("R^n needs the effective-radius box (tropnet.hoffman)") from None
+        dom = effective_box(net, kind="activation")
+        note = f"on the effective-radius box {dom.describe()}"
+    rs = count_activation_regions(net, dom, solver=solver, exact=arith)
+    return rs.count, True, note
+
+
+def _sampling(net: Network, dom: Domain, samples: int, seed: int, arith: Arithmetic
+              ) -> tuple[int, bool, str]:
+    from .regions.sampling import sample_regions
+
+    if dom.kind == "rn":
+        radius: Any = "effective"
+    elif dom.kind == "box" and len(set(dom.lo or ())) == 1 and len(set(dom.hi or ())) == 1 \
+            and dom.lo[0] == -dom.hi[0]:  # type: ignore[index]
+        radius = dom.hi[0]  # type: ignore[index]
+    else:
+        raise _Skip("sampling covers cubes [-r, r]^n and R^n only")
+    est = sample_regions(net, samples=samples, radius=radius, seed=seed, exact=arith)
+    return est.estimate, False, f"{samples} samples, seed {seed}"
+
+
+def _compare(rows: list[MethodResult]) -> tuple[list[MethodResult], list[str]]:
+    problems = []
+    out = []
+    exact_counts: dict[str, set[int]] = {}
+    for r in rows:
+        if r.exact and r.count is not None:
+            exact_counts.setdefault(r.kind, set()).add(r.count)
+    for kind, counts in exact_counts.items():
+        if len(counts) > 1:
+            detail = ", ".join(f"{r.method} = {r.count}" for r in rows
+                               if r.kind == kind and r.exact and r.count is not None)
+            problems.append(f"exact {kind}-region counts disagree: {detail}")
+    lin, act = exact_counts.get("linear", set()), exact_counts.get("activation", set())
+    if lin and act and max(lin) > min(act):
+        problems.append(f"more linear regions ({max(lin)}) than activation regions "
+                        f"({min(act)})")
+    for r in rows:
+        status = r.status
+        if r.count is not None:
+            if not r.exact:
+                ref = exact_counts.get("linear")
+                status = "estimate"
+                if ref and len(ref) == 1 and r.count > next(iter(ref)):
+                    status = "estimate ABOVE the exact count (a region was split wrongly)"
+            else:
+                status = "agree" if len(exact_counts[r.kind]) == 1 else "DISAGREE"
+        out.append(MethodResult(r.method, r.kind, r.count, r.seconds, r.exact, status, r.note))
+    return out, problems
+
+
+def _bounds(net: Network, rows: list[MethodResult]) -> tuple[dict[str, Any], list[str]]:
+    try:
+        from .bounds import network_bounds
+
+        info = network_bounds(net)
+    except (ImportError, TropnetError):
+        return {}, []
+    counts = [r.count for r in rows if r.exact and r.count is not None]
+    top = max(counts) if counts else None
+    out: dict[str, Any] = {}
+    problems = []
+    for name, value in info["bounds"].items():
+        upper = name.endswith(("_upper", "_upper_rank", "_exact", "_max"))
+        if not upper:
+            out[name] = {"value": value, "status": "lower bound on the maximum over weights"}
+            continue
+        if top is None:
+            status = "not checked"
+        elif top <= value:
+            status = "holds"
+        else:
+            status = "VIOLATED"
+            problems.append(f"{name} = {value} is below the count {top}")
+        out[name] = {"value": value, "status": status}
+    return out, problems
