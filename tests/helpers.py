@@ -34,3 +34,13 @@ def random_net(rng: np.random.Generator, dims: list[int], activation: str = "rel
             spec["rank"] = rank
         layers.append(spec)
     return Network.from_lists(dims[0], layers)
+
+
+def run_cli(capsys, *args: str) -> tuple[int, str, str]:
+    """Run ``tropnet ARGS`` in-process: ``(exit status, stdout, stderr)``."""
+    from tropnet.cli import main
+
+    capsys.readouterr()
+    code = main([str(a) for a in args])
+    out = capsys.readouterr()
+    return code, out.out, out.err

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..arithmetic import Arithmetic, resolve
 from ..errors import NearDegeneracyWarning, TropnetError
+from ..limits import forced
 
 __all__ = [
     "CommandResult",
@@ -42,6 +43,8 @@ def add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
     p.add_argument("--debug", action="store_true", help="show Python tracebacks on errors")
+    p.add_argument("--force", action="store_true",
+                   help="run even when the size/memory budget says the method is too large")
 
 
 def add_arithmetic(p: argparse.ArgumentParser) -> None:
@@ -124,7 +127,8 @@ def run_command(args: argparse.Namespace) -> int:
     debug = getattr(args, "debug", False)
     start = time.perf_counter()
     try:
-        with warnings.catch_warnings(record=True) as caught:
+        with warnings.catch_warnings(record=True) as caught, \
+                forced(getattr(args, "force", False)):
             warnings.simplefilter("always", NearDegeneracyWarning)
             result: CommandResult = args.func(args)
         seconds = time.perf_counter() - start

@@ -32,6 +32,7 @@ import numpy as np
 from ..arithmetic import Arithmetic, resolve
 from ..domain import Domain, parse_domain
 from ..errors import TropnetError
+from ..limits import check_memory
 from ..network import Layer, Network
 from ..polyhedra import Polyhedron, linprog
 from .cones import Cone, initial_cone, integer_row, split_cone
@@ -85,7 +86,11 @@ def activation_regions(net: Network, domain: Domain | str | None = None, engine:
     for layer in net.layers:
         W, b = layer.params(arith)
         nxt = []
-        for st, rws, J, c, pats in items:
+        for k, (st, rws, J, c, pats) in enumerate(items):
+            if k % 256 == 0:
+                check_memory("enumerating activation regions",
+                             "count on a smaller box, or use the MILP bound "
+                             "(tropnet mipbound) or the sampling estimate (tropnet sample)")
             zJ, zc = W.dot(J), W.dot(c) + b
             for st2, rws2, pat in _split_layer(eng, layer, st, rws, zJ, zc, arith):
                 D = layer.pattern_matrix(pat, arith)

@@ -25,6 +25,7 @@ import numpy as np
 from ..arithmetic import Arithmetic
 from ..domain import Domain
 from ..errors import ExpressionError
+from ..limits import check_memory, check_size
 from ..polyhedra import Polyhedron
 from ..tropical.polynomial import TropicalPolynomial, group_monomials
 from ..tropical.prune import irredundant
@@ -64,6 +65,10 @@ def common_refinement(factors: Sequence[TropicalPolynomial], arith: Arithmetic
     cache: dict[tuple[int, int], tuple] = {}
     for j, f in enumerate(factors[1:], start=1):
         m, k = len(E), len(f)
+        check_size(m * k, "the common refinement of the tropical cells",
+                   "use method='enumerate' (glue activation regions) for networks")
+        check_memory("the common refinement of the tropical cells",
+                     "use method='enumerate' for networks")
         E2 = (E[:, None, :] + f.exponents[None, :, :]).reshape(m * k, -1)
         c2 = (c[:, None] + f.coefficients[None, :]).reshape(-1)
         L2 = np.column_stack([np.repeat(labels, k, axis=0), np.tile(np.arange(k), m)])

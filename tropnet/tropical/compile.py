@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..arithmetic import Arithmetic, resolve
+from ..limits import check_memory
 from ..network import Layer, Network
 from .polynomial import TropicalPolynomial
 from .rational import TropicalRational
@@ -49,6 +50,7 @@ def compile_network(net: Network, prune: bool = True, exact: bool | Arithmetic |
     F = [TropicalPolynomial.variable(j, n, arith) for j in range(n)]
     G = [TropicalPolynomial.constant(0, n, arith)] * n
     for li, layer in enumerate(net.layers):
+        check_memory("compiling the network", "count regions with --method enumerate instead")
         F, G = compile_layer(layer, F, G, arith, prune)
         if progress is not None:
             progress(li + 1, len(net.layers))

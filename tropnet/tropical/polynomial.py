@@ -140,6 +140,10 @@ class TropicalPolynomial:
     def tprod(self, other: TropicalPolynomial) -> TropicalPolynomial:
         """Tropical product ``f ⊙ g = f + g``: the Minkowski sum of the monomials."""
         self._check(other)
+        from ..limits import check_size
+
+        check_size(len(self) * len(other), "a tropical product",
+                   "count regions with --method enumerate (activation enumeration) instead")
         n = self.nvars
         e = (self.exponents[:, None, :] + other.exponents[None, :, :]).reshape(-1, n)
         c = (self.coefficients[:, None] + other.coefficients[None, :]).reshape(-1)

@@ -1,0 +1,115 @@
+"""The command line as a user runs it: compile, monomials, regions, crosscheck, demo."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from .helpers import run_cli
+
+ABS = {"input_dim": 1, "layers": [
+    {"weight": [[1], [-1]], "bias": [0, 0], "activation": "relu"},
+    {"weight": [[1, 1]], "bias": [0], "activation": "identity"}]}
+
+
+def _net(tmp_path, spec=ABS, name="net.json"):
+    path = tmp_path / name
+    path.write_text(json.dumps(spec))
+    return path
+
+
+def test_compile_json_exact(tmp_path, capsys):
+    code, out, err = run_cli(capsys, "compile", _net(tmp_path), "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["exact"] is True and data["pruned"] is True
+    (o,) = data["outputs"]
+    assert o["numerator"] == {"exponents": [[0], [2]], "coefficients": [0, 0]}
+    assert o["denominator"] == {"exponents": [[1]], "coefficients": [0]}
+    assert o["text"] == "max(0, 2*x1) - x1"
+    code, out, _ = run_cli(capsys, "compile", _net(tmp_path), "--no-prune", "--json")
+    assert json.loads(out)["outputs"][0]["monomials"] == [3, 1]
+
+
+def test_compile_float_and_text(tmp_path, capsys):
+    spec = {"input_dim": 1, "layers": [{"weight": [[0.5]], "bias": [0.25],
+                                        "activation": "identity"}]}
+    code, out, _ = run_cli(capsys, "compile", _net(tmp_path, spec), "--json")
+    assert json.loads(out)["exact"] is False
+    code, out, _ = run_cli(capsys, "compile", _net(tmp_path, spec), "--exact")
+    assert "1/2*x1 + 1/4" in out
+
+
+def test_monomials_expr_and_network(tmp_path, capsys):
+    code, out, _ = run_cli(capsys, "monomials", "--expr", "max(0, x, 2*x)", "--json")
+    assert json.loads(out)["outputs"] == [{"numerator": 2, "denominator": 1}]
+    code, out, _ = run_cli(capsys, "monomials", "--expr", "max(0, x, 2*x)", "--no-prune",
+                           "--json")
+    assert json.loads(out)["outputs"] == [{"numerator": 3, "denominator": 1}]
+    code, out, _ = run_cli(capsys, "monomials", _net(tmp_path), "--json")
+    assert json.loads(out)["outputs"] == [{"numerator": 2, "denominator": 1}]
+
+
+def test_regions_json_shapes(tmp_path, capsys):
+    net = _net(tmp_path)
+    code, out, _ = run_cli(capsys, "regions", net, "--json")
+    data = json.loads(out)
+    assert data["kind"] == "linear" and data["count"] == 2 and data["method"] == "tropical"
+    assert data["domain"] == "rn" and data["connectivity"] == "facet" and data["exact"]
+    code, out, _ = run_cli(capsys, "regions", net, "--kind", "activation", "--engine", "lp",
+                           "--domain", "box:1,2", "--list", "--json")
+    data = json.loads(out)
+    assert data["count"] == 1 and "connectivity" not in data
+    (reg,) = data["regions"]
+    assert reg["pattern"] == [[1, 0], []]
+    assert reg["affine_map"] == {"weight": [[1]], "bias": [0]}
+    code, out, _ = run_cli(capsys, "regions", "--expr",
+                           "max(x, -x) + max(y, -y) - max(x + y, -x - y)",
+                           "--connectivity", "closure", "--json")
+    assert json.loads(out)["count"] == 5
+
+
+def test_regions_milp_matches(tmp_path, capsys):
+    code, out, err = run_cli(capsys, "regions", "benchmarks/nets/A.json", "--kind",
+                             "activation", "--method", "milp", "--domain", "box:-1,1", "--json")
+    assert code == 0, err
+    assert json.loads(out)["count"] == 38
+
+
+def test_crosscheck_agrees_and_exit_status(capsys):
+    code, out, err = run_cli(capsys, "crosscheck", "tropnet/examples/demo.json", "--domain",
+                             "box:-1,1", "--skip", "activation-milp", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["ok"] is True and data["problems"] == []
+    counts = {m["method"]: m["count"] for m in data["methods"]}
+    assert counts["activation-vertex"] == counts["activation-lp"]
+    assert counts["linear-tropical"] == counts["linear-enumerate"] == \
+        counts["linear-layerwise"]
+    assert counts["sampling"] <= counts["linear-tropical"]
+
+
+def test_crosscheck_reports_a_disagreement(monkeypatch, capsys):
+    import tropnet.crosscheck as cc
+
+    real = cc._count
+
+    def wrong(name, *args, **kw):
+        count, exact, note = real(name, *args, **kw)
+        return (count + 1 if name == "activation-lp" else count), exact, note
+
+    monkeypatch.setattr(cc, "_count", wrong)
+    code, out, _ = run_cli(capsys, "crosscheck", "tropnet/examples/demo.json", "--methods",
+                           "activation-vertex,activation-lp", "--json")
+    data = json.loads(out)
+    assert code == 1 and not data["ok"]
+    assert "disagree" in data["problems"][0]
+
+
+def test_demo_runs_as_console_script():
+    proc = subprocess.run([sys.executable, "-m", "tropnet.cli", "demo"], capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "monomial complexity" in proc.stdout
+    assert "all exact counts agree" in proc.stdout
