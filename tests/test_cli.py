@@ -13,6 +13,12 @@ ABS = {"input_dim": 1, "layers": [
     {"weight": [[1, 1]], "bias": [0], "activation": "identity"}]}
 
 
+def _ok(capsys, *args):
+    code, out, err = run_cli(capsys, *args)
+    assert code == 0, err
+    return out
+
+
 def _net(tmp_path, spec=ABS, name="net.json"):
     path = tmp_path / name
     path.write_text(json.dumps(spec))
@@ -28,43 +34,43 @@ def test_compile_json_exact(tmp_path, capsys):
     assert o["numerator"] == {"exponents": [[0], [2]], "coefficients": [0, 0]}
     assert o["denominator"] == {"exponents": [[1]], "coefficients": [0]}
     assert o["text"] == "max(0, 2*x1) - x1"
-    code, out, _ = run_cli(capsys, "compile", _net(tmp_path), "--no-prune", "--json")
+    out = _ok(capsys, "compile", _net(tmp_path), "--no-prune", "--json")
     assert json.loads(out)["outputs"][0]["monomials"] == [3, 1]
 
 
 def test_compile_float_and_text(tmp_path, capsys):
     spec = {"input_dim": 1, "layers": [{"weight": [[0.5]], "bias": [0.25],
                                         "activation": "identity"}]}
-    code, out, _ = run_cli(capsys, "compile", _net(tmp_path, spec), "--json")
+    out = _ok(capsys, "compile", _net(tmp_path, spec), "--json")
     assert json.loads(out)["exact"] is False
-    code, out, _ = run_cli(capsys, "compile", _net(tmp_path, spec), "--exact")
+    out = _ok(capsys, "compile", _net(tmp_path, spec), "--exact")
     assert "1/2*x1 + 1/4" in out
 
 
 def test_monomials_expr_and_network(tmp_path, capsys):
-    code, out, _ = run_cli(capsys, "monomials", "--expr", "max(0, x, 2*x)", "--json")
+    out = _ok(capsys, "monomials", "--expr", "max(0, x, 2*x)", "--json")
     assert json.loads(out)["outputs"] == [{"numerator": 2, "denominator": 1}]
-    code, out, _ = run_cli(capsys, "monomials", "--expr", "max(0, x, 2*x)", "--no-prune",
+    out = _ok(capsys, "monomials", "--expr", "max(0, x, 2*x)", "--no-prune",
                            "--json")
     assert json.loads(out)["outputs"] == [{"numerator": 3, "denominator": 1}]
-    code, out, _ = run_cli(capsys, "monomials", _net(tmp_path), "--json")
+    out = _ok(capsys, "monomials", _net(tmp_path), "--json")
     assert json.loads(out)["outputs"] == [{"numerator": 2, "denominator": 1}]
 
 
 def test_regions_json_shapes(tmp_path, capsys):
     net = _net(tmp_path)
-    code, out, _ = run_cli(capsys, "regions", net, "--json")
+    out = _ok(capsys, "regions", net, "--json")
     data = json.loads(out)
     assert data["kind"] == "linear" and data["count"] == 2 and data["method"] == "tropical"
     assert data["domain"] == "rn" and data["connectivity"] == "facet" and data["exact"]
-    code, out, _ = run_cli(capsys, "regions", net, "--kind", "activation", "--engine", "lp",
+    out = _ok(capsys, "regions", net, "--kind", "activation", "--engine", "lp",
                            "--domain", "box:1,2", "--list", "--json")
     data = json.loads(out)
     assert data["count"] == 1 and "connectivity" not in data
     (reg,) = data["regions"]
     assert reg["pattern"] == [[1, 0], []]
     assert reg["affine_map"] == {"weight": [[1]], "bias": [0]}
-    code, out, _ = run_cli(capsys, "regions", "--expr",
+    out = _ok(capsys, "regions", "--expr",
                            "max(x, -x) + max(y, -y) - max(x + y, -x - y)",
                            "--connectivity", "closure", "--json")
     assert json.loads(out)["count"] == 5
