@@ -136,3 +136,15 @@ def test_property_exact_equals_float(seed, dims):
     net = random_net(rng, dims, rational=False)
     assert activation_regions(net, exact=True).count == activation_regions(net).count
     assert linear_regions(net, exact=True).count == linear_regions(net).count
+
+
+def test_adjacency_graph_of_a_line_arrangement():
+    # 4 generic lines: 11 regions; each line is cut into 4 edges by the other three: 16 edges
+    rng = np.random.default_rng(4)
+    net = random_net(rng, [2, 4, 1], denominator=13)
+    rs = activation_regions(net)
+    assert rs.count == 11
+    assert rs.graph.number_of_edges() == 16
+    corner = linear_regions(parse(CORNER))
+    assert corner.graph.number_of_edges() == 6  # the six sectors form a cycle
+    assert sorted(d for _, d in corner.graph.degree()) == [2] * 6

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import networkx as nx
@@ -50,9 +51,9 @@ class RegionSet:
     ``kind`` is ``"activation"`` (Serra et al. 2018: inputs sharing one
     activation pattern, counted when the set has non-empty interior) or
     ``"linear"`` (Lezeau et al.: maximal connected sets on which the map is
-    affine; ``connectivity`` is ``"facet"`` or ``"closure"``). ``graph`` has one
-    node per region (its index) and an edge between regions whose closures
-    share a facet.
+    affine; ``connectivity`` is ``"facet"`` or ``"closure"``). ``graph`` (computed on
+    first use) has one node per region (its index) and an edge between regions
+    whose closures share a facet.
     """
 
     kind: str
@@ -62,9 +63,16 @@ class RegionSet:
     arith: Arithmetic
     engine: str | None = None
     connectivity: str | None = None
-    graph: nx.Graph | None = None
     warnings: tuple[str, ...] = field(default=())
     info: dict = field(default_factory=dict)
+
+    @cached_property
+    def graph(self) -> nx.Graph:
+        """Adjacency of regions: an edge between regions sharing a facet (computed on first
+        use; one LP per candidate pair, see :func:`tropnet.regions.graph.region_graph`)."""
+        from .graph import region_graph
+
+        return region_graph(self)
 
     @property
     def count(self) -> int:
