@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from math import gcd, lcm
 from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -131,6 +132,10 @@ class Arithmetic:
     def format(self, value: Any) -> str | float | int:
         return format_number(self.convert(value))
 
+    def scaled(self, values: Any) -> ScaledMatrix:
+        """The matrix as :class:`ScaledMatrix` (exact: integers over one denominator)."""
+        raise NotImplementedError  # pragma: no cover
+
     def __repr__(self) -> str:
         return self.name
 
@@ -182,6 +187,15 @@ class ExactArithmetic(Arithmetic):
         out = np.empty(shape, dtype=object)
         out.fill(Fraction(0))
         return out
+
+    def scaled(self, values: Any) -> ScaledMatrix:
+        fr = np.asarray(values, dtype=object)
+        den = lcm(*(Fraction(v).denominator for v in fr.reshape(-1))) if fr.size else 1
+        num = np.empty(fr.shape, dtype=object)
+        for idx, v in np.ndenumerate(fr):
+            f = Fraction(v)
+            num[idx] = f.numerator * (den // f.denominator)
+        return ScaledMatrix(num, den)
 
     def sign(self, values: np.ndarray, scale: np.ndarray | float = 1.0) -> np.ndarray:
         vals = np.asarray(values, dtype=object)
@@ -250,6 +264,9 @@ class FloatArithmetic(Arithmetic):
     def zeros(self, shape: int | tuple[int, ...]) -> np.ndarray:
         return np.zeros(shape, dtype=float)
 
+    def scaled(self, values: Any) -> ScaledMatrix:
+        return ScaledMatrix(np.asarray(values, dtype=float), 1.0)
+
     def sign(self, values: np.ndarray, scale: np.ndarray | float = 1.0) -> np.ndarray:
         vals = np.asarray(values, dtype=float)
         mag = np.abs(vals)
@@ -267,6 +284,35 @@ class FloatArithmetic(Arithmetic):
     def filtered_sign(self, approx: np.ndarray, magnitude: np.ndarray,
                       exact_values: Any, terms: int) -> np.ndarray:
         return self.sign(approx, magnitude)
+
+
+@dataclass(frozen=True, eq=False)
+class ScaledMatrix:
+    """The matrix ``num / den``: exact rationals as Python integers over one positive
+    denominator (products cost integer operations only), or floats over ``1.0``."""
+
+    num: np.ndarray
+    den: int | float
+
+    def __matmul__(self, other: ScaledMatrix) -> ScaledMatrix:
+        num = self.num.dot(other.num)
+        den = self.den * other.den
+        if isinstance(den, float):
+            return ScaledMatrix(num, den)
+        g = int(np.gcd.reduce(num.reshape(-1))) if num.size else 0
+        g = gcd(g, den)
+        if g > 1:
+            return ScaledMatrix(num // g, den // g)
+        return ScaledMatrix(num, den)
+
+    def values(self) -> np.ndarray:
+        """The entries (Fractions in exact mode, floats otherwise)."""
+        if isinstance(self.den, float):
+            return self.num / self.den
+        out = np.empty(self.num.shape, dtype=object)
+        for idx, v in np.ndenumerate(self.num):
+            out[idx] = Fraction(v, self.den)
+        return out
 
 
 def warn_near_degenerate(message: str) -> None:

@@ -76,6 +76,8 @@ class Cone:
 
 def integer_row(values: Any) -> np.ndarray:
     """A primitive integer vector with the same direction as a vector of Fractions."""
+    if all(isinstance(v, int) for v in values):
+        return _primitive(np.array(list(values), dtype=object).reshape(1, -1))[0]
     fr = [Fraction(v) for v in values]
     den = lcm(*(f.denominator for f in fr)) if fr else 1
     ints = np.array([f.numerator * (den // f.denominator) for f in fr], dtype=object)

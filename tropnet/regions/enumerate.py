@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from ..arithmetic import Arithmetic, resolve
+from ..arithmetic import Arithmetic, ScaledMatrix, resolve
 from ..domain import Domain, parse_domain
 from ..errors import TropnetError
 from ..limits import check_memory
@@ -81,29 +81,45 @@ def activation_regions(net: Network, domain: Domain | str | None = None, engine:
     eng = _engine(choose_engine(engine, dom), arith)
     state, rows = eng.start(dom)
     n = net.input_dim
-    items: list[tuple[Any, tuple, np.ndarray, np.ndarray, tuple]] = [
-        (state, tuple(rows), arith.eye(n), arith.zeros(n), ())]
+    # the affine map x -> layer input, homogeneous: [[1, 0], [c, J]] (exact: integers / den)
+    start = arith.eye(n + 1)
+    items: list[tuple[Any, tuple, ScaledMatrix, tuple]] = [
+        (state, tuple(rows), arith.scaled(start), ())]
     for layer in net.layers:
         W, b = layer.params(arith)
+        lift = arith.scaled(_homogeneous(W, b, arith))
+        pattern_cache: dict[tuple, ScaledMatrix] = {}
         nxt = []
-        for k, (st, rws, J, c, pats) in enumerate(items):
+        for k, (st, rws, M, pats) in enumerate(items):
             if k % 256 == 0:
                 check_memory("enumerating activation regions",
                              "count on a smaller box, or use the MILP bound "
                              "(tropnet mipbound) or the sampling estimate (tropnet sample)")
-            zJ, zc = W.dot(J), W.dot(c) + b
-            for st2, rws2, pat in _split_layer(eng, layer, st, rws, zJ, zc, arith):
-                D = layer.pattern_matrix(pat, arith)
-                nxt.append((st2, rws2, D.dot(zJ), D.dot(zc), (*pats, pat)))
+            z = lift @ M  # row 0 is (1, 0); row i+1 is (beta_i, w_i) up to the factor 1/den
+            for st2, rws2, pat in _split_layer(eng, layer, st, rws, z.num[1:], arith):
+                if pat not in pattern_cache:
+                    D = layer.pattern_matrix(pat, arith)
+                    pattern_cache[pat] = arith.scaled(_homogeneous(D, arith.zeros(len(D)),
+                                                                   arith))
+                nxt.append((st2, rws2, pattern_cache[pat] @ z, (*pats, pat)))
         items = nxt
         if progress is not None:
             progress(len(items))
-    regions = tuple(
-        Region((Polyhedron.from_inequalities([r[0] for r in rws], [r[1] for r in rws], arith,
-                                             n),),
-               J, c, eng.point(st), pats)
-        for st, rws, J, c, pats in items)
-    return RegionSet("activation", regions, dom, "enumerate", arith, engine=eng.name)
+    regions = []
+    for st, rws, M, pats in items:
+        vals = M.values()
+        poly = Polyhedron.from_inequalities([r[0] for r in rws], [r[1] for r in rws], arith, n)
+        regions.append(Region((poly,), vals[1:, 1:], vals[1:, 0], eng.point(st), pats))
+    return RegionSet("activation", tuple(regions), dom, "enumerate", arith, engine=eng.name)
+
+
+def _homogeneous(W: np.ndarray, b: np.ndarray, arith: Arithmetic) -> np.ndarray:
+    """``[[1, 0], [b, W]]``: the affine map ``h -> W h + b`` on homogeneous coordinates."""
+    out = arith.zeros((W.shape[0] + 1, W.shape[1] + 1))
+    out[0, 0] = arith.convert(1)
+    out[1:, 0] = b
+    out[1:, 1:] = W
+    return out
 
 
 def number_activation_regions(net: Network, domain: Domain | str | None = None,
@@ -124,11 +140,16 @@ def choose_engine(engine: str, domain: Domain) -> str:
 
 
 # -- splitting a region by one layer ---------------------------------------------------
-def _split_layer(eng: Any, layer: Layer, state: Any, rows: tuple, zJ: np.ndarray,
-                 zc: np.ndarray, arith: Arithmetic) -> list[tuple[Any, tuple, tuple]]:
-    """The parts of a region on which the layer's pattern is constant, with the patterns."""
+def _split_layer(eng: Any, layer: Layer, state: Any, rows: tuple, z: np.ndarray,
+                 arith: Arithmetic) -> list[tuple[Any, tuple, tuple]]:
+    """The parts of a region on which the layer's pattern is constant, with the patterns.
+
+    Row ``i`` of ``z`` is ``(beta_i, w_i)``, a positive multiple of unit ``i``'s
+    pre-activation ``beta_i + w_i . x`` (signs and half-spaces are all that matter).
+    """
     if layer.activation == "identity":
         return [(state, rows, ())]
+    zc, zJ = z[:, 0], z[:, 1:]
     if layer.activation in ("relu", "leaky_relu"):
         hs = [(zc[i], zJ[i]) for i in range(layer.units)]
         return [(st, rw, tuple(1 if s > 0 else 0 for s in signs))
@@ -207,7 +228,7 @@ class _VertexEngine:
 
     def _h(self, beta: Any, w: np.ndarray) -> np.ndarray:
         if self.arith.exact:
-            return integer_row([beta, *w])
+            return integer_row([beta, *w])  # beta, w are integers here: just made primitive
         return np.concatenate([[float(beta)], np.asarray(w, dtype=float)])
 
     def classify(self, cone: Cone, hs: Sequence[tuple]) -> list[int]:
