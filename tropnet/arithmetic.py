@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import math
 import warnings
-from math import gcd, lcm
 from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
+from math import gcd, lcm
 from typing import Any
 
 import numpy as np
@@ -251,13 +251,14 @@ class FloatArithmetic(Arithmetic):
         return v
 
     def array(self, data: Any) -> np.ndarray:
-        src = np.asarray(data, dtype=object if _has_strings(data) else None)
-        if src.dtype == object:
-            out = np.array([self.convert(v) for v in src.reshape(-1)], dtype=float).reshape(
-                src.shape
-            )
-        else:
-            out = np.array(src, dtype=float)
+        try:
+            out = np.array(data, dtype=float)
+        except (ValueError, TypeError):  # rational strings such as "1/3"
+            src = np.asarray(data, dtype=object)
+            out = np.array([self.convert(v) for v in src.reshape(-1)],
+                           dtype=float).reshape(src.shape)
+        if not np.all(np.isfinite(out)):
+            raise NetworkError("NaN or infinite value where a finite number is required")
         out.setflags(write=False)
         return out
 
@@ -318,16 +319,6 @@ class ScaledMatrix:
 def warn_near_degenerate(message: str) -> None:
     """Issue a :class:`~tropnet.errors.NearDegeneracyWarning` (collected by results and the CLI)."""
     warnings.warn(message, NearDegeneracyWarning, stacklevel=3)
-
-
-def _has_strings(data: Any) -> bool:
-    if isinstance(data, str):
-        return True
-    if isinstance(data, np.ndarray):
-        return data.dtype == object
-    if isinstance(data, (list, tuple)):
-        return any(_has_strings(v) for v in data)
-    return isinstance(data, Fraction)
 
 
 _U = 2.0**-53  # unit roundoff of IEEE double

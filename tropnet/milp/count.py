@@ -68,7 +68,7 @@ from .formulation import (
     check_solver,
     layer_model,
 )
-from .tighten import BigM, tighten_bigm
+from .tighten import BigM, affine_interval, polyhedron_box, tighten_bigm
 
 __all__ = [
     "STRATEGIES",
@@ -111,6 +111,8 @@ def count_activation_regions(net: Network, domain: Domain | str | None = None,
     time_limit : seconds for the whole count; :class:`~tropnet.TooLargeError` beyond.
     max_regions : stop with :class:`~tropnet.TooLargeError` past this many regions.
     degenerate_budget : rejected low-margin patterns tolerated per node (default 64).
+    node_bounds : tighten the big-M constants at every node over the node's bounding box
+        (``2n`` LPs; default ``True``, layerwise strategy).
     seed_lines : random lines per node whose pieces give children without a solve
         (default 0: every child comes from the MILP); ``seed`` seeds them.
     progress : called with the number of regions found so far.
@@ -134,6 +136,7 @@ def count_activation_regions(net: Network, domain: Domain | str | None = None,
     progress = opts.pop("progress", None)
     solver_options = opts.pop("solver_options", None)
     lines = int(opts.pop("seed_lines", 0))
+    node_bounds = bool(opts.pop("node_bounds", True))
     seed = opts.pop("seed", 0)
     if opts:
         raise TropnetError(f"unknown option(s) for MILP counting: {', '.join(sorted(opts))}")
@@ -148,7 +151,7 @@ def count_activation_regions(net: Network, domain: Domain | str | None = None,
     if not isinstance(bigm, BigM):
         bigm = tighten_bigm(net, dom, method=bigm, solver=name)
     run = _Counter(net, dom, bigm, arith, name, start, time_limit, max_regions, budget,
-                   progress, solver_options, lines, np.random.default_rng(seed))
+                   progress, solver_options, lines, np.random.default_rng(seed), node_bounds)
     if strategy == "layerwise":
         run.layerwise()
     else:
@@ -385,8 +388,10 @@ class _LevelModel:
     layer's pre-activation ``G x + c`` (parameters), its binaries with the global big-M,
     the margin ``f``, node-level fixings ``zlo <= z <= zhi`` and no-good cuts."""
 
-    def __init__(self, layer: Layer, index: int, rows: int, n: int, bigm: BigM) -> None:
+    def __init__(self, layer: Layer, index: int, rows: int, n: int, bigm: BigM,
+                 node_bounds: bool = True) -> None:
         self.layer = layer
+        self.bigm, self.index, self.node_bounds = bigm, index, node_bounds
         self.Qa = cp.Parameter((rows, n))
         self.Qb = cp.Parameter(rows)
         self.G = cp.Parameter((layer.units, n))
@@ -394,7 +399,7 @@ class _LevelModel:
         x = cp.Variable(n, name="x")
         cons: list = [self.Qa @ x <= self.Qb, x >= bigm.x_lo, x <= bigm.x_hi]
         self.lm, lcons = layer_model(index, layer, self.G @ x + self.g0, bigm.lo[index],
-                                     bigm.hi[index])
+                                     bigm.hi[index], bound_params=node_bounds)
         cons += lcons
         self.f_cap = max(1.0, self.lm.cap)
         self.tau = _TAU * self.f_cap
@@ -416,8 +421,43 @@ class _LevelModel:
         self.G.value = np.array(Z, dtype=float)
         self.g0.value = np.array(zc, dtype=float)
         lo, hi = _node_fixings(self.layer, self.lm, Z, zc)
+        if self.node_bounds:
+            blo, bhi = self._tighten(self.Qa.value, self.Qb.value, self.G.value,
+                                     self.g0.value)
+            lo, hi = np.maximum(lo, blo), np.minimum(hi, bhi)
         self.zlo.value, self.zhi.value = lo, hi
         self.cuts.clear()
+
+    def _tighten(self, A: np.ndarray, b: np.ndarray, G: np.ndarray, g0: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+        """Node big-M (Appendix H on the node): bounds of the pre-activations over the
+        node polyhedron's bounding box (``2n`` LPs), intersected with the global ones; sets
+        the big-M parameters and returns the binaries' fixings they imply."""
+        bigm, idx, layer, lm = self.bigm, self.index, self.layer, self.lm
+        xlo, xhi = polyhedron_box(A, b, bigm.x_lo, bigm.x_hi)
+        ilo, ihi = affine_interval(G, g0, xlo, xhi)
+        glo, ghi = np.maximum(bigm.lo[idx], ilo), np.minimum(bigm.hi[idx], ihi)
+        ghi = np.maximum(ghi, glo)
+        k = lm.n_binaries
+        flo, fhi = np.zeros(k), np.ones(k)
+        if layer.activation in ("relu", "leaky_relu"):
+            lm.params["Hp"].value = np.maximum(ghi, 0.0)
+            lm.params["Hn"].value = np.maximum(-glo, 0.0)
+            for j, i in enumerate(lm.labels):
+                if ghi[i] <= 0:
+                    fhi[j] = 0.0
+                elif glo[i] > 0:
+                    flo[j] = 1.0
+            return flo, fhi
+        rank = layer.rank
+        cand = BigM.maxout_candidates(glo, ghi, rank)
+        M = np.empty(k)
+        for j, (u, r) in enumerate(lm.labels):
+            M[j] = max(0.0, float(np.max(ghi[u * rank:(u + 1) * rank])) - glo[u * rank + r])
+            if not cand[u, r]:
+                fhi[j] = 0.0
+        lm.params["M"].value = M
+        return flo, fhi
 
 
 def _node_fixings(layer: Layer, lm: Any, Z: np.ndarray, zc: np.ndarray
@@ -451,7 +491,7 @@ class _Counter:
                  start: float, time_limit: float | None, max_regions: int | None,
                  budget: int, progress: Callable[[int], None] | None,
                  solver_options: dict | None = None, lines: int = 0,
-                 rng: np.random.Generator | None = None) -> None:
+                 rng: np.random.Generator | None = None, node_bounds: bool = True) -> None:
         self.net, self.dom, self.bigm, self.arith = net, dom, bigm, arith
         self.solver = solver
         self.deadline = None if time_limit is None else start + float(time_limit)
@@ -461,6 +501,7 @@ class _Counter:
         self.progress = progress
         self.solver_options = solver_options
         self.lines = lines
+        self.node_bounds = node_bounds
         self.rng = rng if rng is not None else np.random.default_rng(0)
         self.regions: list[Region] = []
         self.warnings: list[str] = []
@@ -531,7 +572,8 @@ class _Counter:
                 stack.append((idx + 1, _child(layer, node, (), arith, node.point)))
                 continue
             if idx not in levels:
-                levels[idx] = _LevelModel(layer, idx, row_counts[idx], net.input_dim, self.bigm)
+                levels[idx] = _LevelModel(layer, idx, row_counts[idx], net.input_dim, self.bigm,
+                                          self.node_bounds)
             children = self._children(levels[idx], node, arith)
             stack.extend((idx + 1, ch) for ch in reversed(children))
 

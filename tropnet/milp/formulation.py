@@ -353,7 +353,9 @@ class LayerModel:
     ``labels[j]`` names binary ``j``: the unit index (ReLU/leaky) or ``(unit, piece)``
     (maxout). ``fixed[u]`` is the pattern entry of a stable unit (``None`` if unstable).
     ``margin`` is ``(E, Z)`` such that the counting margin satisfies ``f <= E + F (1 - Z)``
-    row-wise, or ``None``; ``cap`` bounds every entry of ``E`` from above.
+    row-wise, or ``None``; ``cap`` bounds every entry of ``E`` from above. With
+    ``bound_params`` the big-M constants are cvxpy parameters, listed in ``params``
+    (``"Hp"``, ``"Hn"`` per unit; ``"M"`` per maxout binary) to be tightened per solve.
     """
 
     index: int
@@ -365,6 +367,7 @@ class LayerModel:
     fixed: tuple
     margin: tuple | None
     cap: float = 0.0
+    params: dict | None = None
 
     @property
     def n_binaries(self) -> int:
@@ -522,15 +525,28 @@ def build_formulation(net: Network, domain: Domain | str | None = None,
 
 
 def layer_model(index: int, layer: Layer, pre: cp.Expression, lo: np.ndarray, hi: np.ndarray,
-                *, relax: bool = False) -> tuple[LayerModel, list]:
+                *, relax: bool = False, bound_params: bool = False
+                ) -> tuple[LayerModel, list]:
     """Variables and constraints of one layer whose pre-activation is the affine expression
     ``pre`` with valid bounds ``lo <= pre <= hi`` (used for whole networks and for the
-    one-layer node models of :mod:`tropnet.milp.count`)."""
+    one-layer node models of :mod:`tropnet.milp.count`). The binaries are those of the
+    units left unstable by ``lo``/``hi``; with ``bound_params`` the big-M constants are
+    parameters (initialised from ``lo``/``hi``) that may be set to tighter valid values
+    before a solve."""
     if layer.activation == "identity":
         return LayerModel(index, "identity", pre, pre, None, (), (), None), []
     if layer.activation in ("relu", "leaky_relu"):
-        return _unit_layer(index, layer, pre, lo, hi, relax)
-    return _maxout_layer(index, layer, pre, lo, hi, relax)
+        return _unit_layer(index, layer, pre, lo, hi, relax, bound_params)
+    return _maxout_layer(index, layer, pre, lo, hi, relax, bound_params)
+
+
+def _const_or_param(values: np.ndarray, as_param: bool, params: dict, key: str) -> Any:
+    if not as_param:
+        return values
+    par = cp.Parameter(len(values), nonneg=True)
+    par.value = values
+    params[key] = par
+    return par
 
 
 def _binaries(k: int, relax: bool, name: str) -> tuple[cp.Variable | None, list]:
@@ -549,7 +565,8 @@ def _select(rows: int, cols: Sequence[int], width: int) -> sp.csr_matrix:
 
 
 def _unit_layer(index: int, layer: Layer, pre: cp.Expression, lo: np.ndarray,
-                hi: np.ndarray, relax: bool) -> tuple[LayerModel, list]:
+                hi: np.ndarray, relax: bool, bound_params: bool = False
+                ) -> tuple[LayerModel, list]:
     m = layer.units
     state = BigM.unit_states(lo, hi)
     unstable = [i for i in range(m) if state[i] == 0]
@@ -559,9 +576,13 @@ def _unit_layer(index: int, layer: Layer, pre: cp.Expression, lo: np.ndarray,
         + fixed_bits
     Hp = np.maximum(hi, 0.0)
     Hn = np.maximum(-lo, 0.0)
+    params: dict = {}
+    Hp_use = _const_or_param(Hp, bound_params, params, "Hp")
+    Hn_use = _const_or_param(Hn, bound_params, params, "Hn")
     p = cp.Variable(m, nonneg=True, name=f"p{index}")
     n = cp.Variable(m, nonneg=True, name=f"n{index}")
-    cons += [pre == p - n, p <= cp.multiply(Hp, zfull), n <= cp.multiply(Hn, 1 - zfull)]
+    cons += [pre == p - n, p <= cp.multiply(Hp_use, zfull),
+             n <= cp.multiply(Hn_use, 1 - zfull)]
     out = p if layer.activation == "relu" else p - float(layer.slope) * n
     margin = None
     if z is not None:
@@ -569,11 +590,12 @@ def _unit_layer(index: int, layer: Layer, pre: cp.Expression, lo: np.ndarray,
     fixed = tuple(None if state[i] == 0 else int(state[i] > 0) for i in range(m))
     cap = float(max(Hp[unstable])) if unstable else 0.0
     return LayerModel(index, layer.activation, pre, out, z, tuple(unstable), fixed, margin,
-                      cap), cons
+                      cap, params or None), cons
 
 
 def _maxout_layer(index: int, layer: Layer, pre: cp.Expression, lo: np.ndarray,
-                  hi: np.ndarray, relax: bool) -> tuple[LayerModel, list]:
+                  hi: np.ndarray, relax: bool, bound_params: bool = False
+                  ) -> tuple[LayerModel, list]:
     k, units = layer.rank, layer.out_dim
     cand = BigM.maxout_candidates(lo, hi, k)
     labels = [(u, r) for u in range(units) if cand[u].sum() > 1 for r in range(k) if cand[u, r]]
@@ -590,13 +612,15 @@ def _maxout_layer(index: int, layer: Layer, pre: cp.Expression, lo: np.ndarray,
         cons.append(_select(len(stable), stable, units) @ h
                     == _select(len(stable), [u * k + fixed[u] for u in stable], width) @ pre)
     margin, cap = None, 0.0
+    params: dict = {}
     if z is not None:
         L = len(labels)
         hu = _select(L, [u for u, _ in labels], units) @ h
         gr = _select(L, [u * k + r for u, r in labels], width) @ pre
         M = np.array([max(hi[u * k:(u + 1) * k]) - lo[u * k + r] for u, r in labels])
         M = np.maximum(M, 0.0)
-        cons.append(hu <= gr + cp.multiply(M, 1 - z))
+        cons.append(hu <= gr + cp.multiply(_const_or_param(M, bound_params, params, "M"),
+                                           1 - z))
         units_with = sorted({u for u, _ in labels})
         S = sp.csr_matrix((np.ones(L), ([units_with.index(u) for u, _ in labels],
                                         np.arange(L))), shape=(len(units_with), L))
@@ -610,7 +634,7 @@ def _maxout_layer(index: int, layer: Layer, pre: cp.Expression, lo: np.ndarray,
             margin = (E, _select(R, [j for j, _, _ in rows], L) @ z)
             cap = max(max(hi[u * k:(u + 1) * k]) - lo[u * k + q] for _, u, q in rows)
     return LayerModel(index, "maxout", pre, h, z, tuple(labels), tuple(fixed), margin,
-                      max(cap, 0.0)), cons
+                      max(cap, 0.0), params or None), cons
 
 
 def _valid_inequalities(layer: Layer, lm: LayerModel, prev: LayerModel) -> list:

@@ -128,8 +128,8 @@ def mipbound(net: Network, domain: Domain | str | None = None, *, k: int = 3,
              repeats: int = 30, seed: int | None = None, timeout: float | None = None,
              solver: str = "HIGHS", encoding: str = "integer", confidence: float = 0.95,
              exact_limit: int = 4096, exact_time: float | None = 60.0,
-             bigm: BigM | str = "lp", exact: bool | Arithmetic | None = None
-             ) -> MIPBoundResult:
+             bigm: BigM | str = "lp", valid_inequalities: bool = False,
+             exact: bool | Arithmetic | None = None) -> MIPBoundResult:
     """A probabilistic lower bound on the number of activation regions (Algorithm 1 of
     Serra & Ramalingam 2020; see the module docstring).
 
@@ -144,6 +144,9 @@ def mipbound(net: Network, domain: Domain | str | None = None, *, k: int = 3,
     exact_limit, exact_time : also count the regions exactly (MILP) when there are at most
         ``exact_limit`` of them and the count takes at most ``exact_time`` seconds;
         ``exact`` is ``None`` otherwise (``exact_limit=0`` skips it).
+    bigm, valid_inequalities : big-M method (or constants) and inequalities (8)-(9) of the
+        formulation.
+    exact : arithmetic of the confirmations of sampled patterns.
     """
     if encoding not in ENCODINGS:
         raise TropnetError(f"unknown parity encoding {encoding!r} (expected one of "
@@ -162,7 +165,7 @@ def mipbound(net: Network, domain: Domain | str | None = None, *, k: int = 3,
     if not isinstance(bigm, BigM):
         bigm = tighten_bigm(net, dom, method=bigm, solver=name)
     rng = np.random.default_rng(seed)
-    sampler = _Sampler(net, dom, bigm, arith, name, timeout, encoding, k)
+    sampler = _Sampler(net, dom, bigm, arith, name, timeout, encoding, k, valid_inequalities)
     nz = sampler.nz
     kk = min(k, nz) if nz else 0
     feasible = [0] * (nz + 2)
@@ -207,8 +210,10 @@ class _Sampler:
     for rejected (lower-dimensional) patterns, and exact confirmation of solutions."""
 
     def __init__(self, net: Network, dom: Domain, bigm: BigM, arith: Arithmetic, solver: str,
-                 timeout: float | None, encoding: str, k: int) -> None:
-        self.form = build_formulation(net, dom, bigm, margin=True)
+                 timeout: float | None, encoding: str, k: int,
+                 valid_inequalities: bool = False) -> None:
+        self.form = build_formulation(net, dom, bigm, margin=True,
+                                      valid_inequalities=valid_inequalities)
         self.net, self.arith, self.solver, self.timeout = net, arith, solver, timeout
         self.encoding = encoding
         self.nz = self.form.n_binaries

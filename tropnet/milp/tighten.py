@@ -36,7 +36,8 @@ from ..errors import TropnetError
 from ..network import Layer, Network
 from ..polyhedra import linprog
 
-__all__ = ["METHODS", "BigM", "interval_bounds", "tighten_bigm"]
+__all__ = ["METHODS", "BigM", "affine_interval", "interval_bounds", "polyhedron_box",
+           "tighten_bigm"]
 
 METHODS = ("interval", "lp", "milp")
 
@@ -132,12 +133,43 @@ def interval_bounds(layer: Layer, in_lo: np.ndarray, in_hi: np.ndarray
     float64, padded by a rigorous bound on the rounding error, which also covers the
     rounding of rational weights to float)."""
     W, b = layer.params(FLOAT)
+    return affine_interval(W, b, in_lo, in_hi)
+
+
+def affine_interval(W: np.ndarray, b: np.ndarray, in_lo: np.ndarray, in_hi: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Valid bounds of ``W h + b`` (float64 ``W``, ``b``) for ``in_lo <= h <= in_hi``,
+    padded by ``(n + 3) 2^-52`` times the magnitude of the sums."""
     Wp, Wm = np.maximum(W, 0.0), np.minimum(W, 0.0)
     lo = Wp @ in_lo + Wm @ in_hi + b
     hi = Wp @ in_hi + Wm @ in_lo + b
     mag = np.abs(W) @ np.maximum(np.abs(in_lo), np.abs(in_hi)) + np.abs(b)
     pad = (W.shape[1] + 3) * _U * mag + 1e-300
     return lo - pad, hi + pad
+
+
+def polyhedron_box(A: np.ndarray, b: np.ndarray, lo: np.ndarray, hi: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """A valid bounding box of ``{x : A x <= b}`` intersected with ``[lo, hi]`` (float LPs,
+    padded outward by a relative ``1e-6``; ``[lo, hi]`` when an LP fails)."""
+    A = np.asarray(A, float)
+    b = np.asarray(b, float)
+    n = A.shape[1]
+    out_lo, out_hi = np.array(lo, float), np.array(hi, float)
+    for k in range(n):
+        for sense in (1, -1):
+            c = np.zeros(n)
+            c[k] = sense
+            res = linprog(c, A, b, FLOAT, maximize=True)
+            if not res.optimal:
+                continue
+            v = sense * float(res.value)
+            pad = _LP_PAD * max(1.0, abs(v))
+            if sense > 0:
+                out_hi[k] = min(out_hi[k], v + pad)
+            else:
+                out_lo[k] = max(out_lo[k], v - pad)
+    return out_lo, np.maximum(out_hi, out_lo)
 
 
 def _output_bounds(layer: Layer, lo: np.ndarray, hi: np.ndarray

@@ -33,7 +33,7 @@ import numpy as np
 from ..arithmetic import Arithmetic
 from ..domain import Domain
 
-__all__ = ["Cone", "initial_cone", "integer_row", "split_cone"]
+__all__ = ["Cone", "initial_cone", "integer_row", "primitive", "split_cone"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,14 +77,14 @@ class Cone:
 def integer_row(values: Any) -> np.ndarray:
     """A primitive integer vector with the same direction as a vector of Fractions."""
     if all(isinstance(v, int) for v in values):
-        return _primitive(np.array(list(values), dtype=object).reshape(1, -1))[0]
+        return primitive(np.array(list(values), dtype=object).reshape(1, -1))[0]
     fr = [Fraction(v) for v in values]
     den = lcm(*(f.denominator for f in fr)) if fr else 1
     ints = np.array([f.numerator * (den // f.denominator) for f in fr], dtype=object)
-    return _primitive(ints.reshape(1, -1))[0]
+    return primitive(ints.reshape(1, -1))[0]
 
 
-def _primitive(rows: np.ndarray) -> np.ndarray:
+def primitive(rows: np.ndarray) -> np.ndarray:
     if rows.size == 0:
         return rows
     g = np.gcd.reduce(rows, axis=1)
@@ -183,7 +183,7 @@ def split_cone(cone: Cone, h: np.ndarray, arith: Arithmetic, ties: str = "minus"
     p_idx, n_idx = _adjacent_pairs(cone.tight, pi, ni, len(cone.lines))
     if arith.exact:
         new = (vals[p_idx][:, None] * cone.gens[n_idx] - vals[n_idx][:, None] * cone.gens[p_idx])
-        new = _primitive(new)
+        new = primitive(new)
     else:
         new = _normalise(vals[p_idx][:, None] * cone.gens[n_idx]
                          - vals[n_idx][:, None] * cone.gens[p_idx])
@@ -211,8 +211,8 @@ def _split_line(cone: Cone, h: np.ndarray, lv: np.ndarray, ls: np.ndarray, arith
     others = np.delete(np.arange(len(cone.lines)), k)
     vals = cone.gens.dot(h)
     if arith.exact:
-        lines = _primitive(cone.lines[others] * v0 - lv[others][:, None] * l0[None, :])
-        gens = _primitive((cone.gens * v0 - vals[:, None] * l0[None, :]) * sgn)
+        lines = primitive(cone.lines[others] * v0 - lv[others][:, None] * l0[None, :])
+        gens = primitive((cone.gens * v0 - vals[:, None] * l0[None, :]) * sgn)
         ray_p = l0 * sgn
     else:
         lines = _normalise(cone.lines[others] - (lv[others] / v0)[:, None] * l0[None, :])

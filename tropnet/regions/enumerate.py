@@ -35,7 +35,7 @@ from ..errors import TropnetError
 from ..limits import check_memory
 from ..network import Layer, Network
 from ..polyhedra import Polyhedron, linprog
-from .cones import Cone, initial_cone, integer_row, split_cone
+from .cones import Cone, initial_cone, integer_row, primitive, split_cone
 from .result import Region, RegionSet
 
 __all__ = ["activation_regions", "choose_engine", "number_activation_regions"]
@@ -149,11 +149,9 @@ def _split_layer(eng: Any, layer: Layer, state: Any, rows: tuple, z: np.ndarray,
     """
     if layer.activation == "identity":
         return [(state, rows, ())]
-    zc, zJ = z[:, 0], z[:, 1:]
     if layer.activation in ("relu", "leaky_relu"):
-        hs = [(zc[i], zJ[i]) for i in range(layer.units)]
         return [(st, rw, tuple(1 if s > 0 else 0 for s in signs))
-                for st, rw, signs in _cut(eng, state, rows, hs, arith, ties=[-1] * len(hs))]
+                for st, rw, signs in _cut(eng, state, rows, z, arith, ties=[-1] * len(z))]
     k = layer.rank
     parts: list[tuple[Any, tuple, tuple]] = [(state, rows, ())]
     for u in range(layer.out_dim):
@@ -161,18 +159,18 @@ def _split_layer(eng: Any, layer: Layer, state: Any, rows: tuple, z: np.ndarray,
         for st, rw, pat in parts:
             for r in range(k):
                 qs = [q for q in range(k) if q != r]
-                hs = [(zc[u * k + r] - zc[u * k + q], zJ[u * k + r] - zJ[u * k + q]) for q in qs]
+                diffs = z[u * k + r] - z[[u * k + q for q in qs]]
                 # piece r owns ties with later pieces, loses them to earlier ones
                 ties = [1 if r < q else -1 for q in qs]
-                for st2, rw2, _signs in _cut(eng, st, rw, hs, arith, ties, keep=1):
+                for st2, rw2, _signs in _cut(eng, st, rw, diffs, arith, ties, keep=1):
                     nxt.append((st2, rw2, (*pat, r)))
         parts = nxt
     return parts
 
 
-def _cut(eng: Any, state: Any, rows: tuple, hs: Sequence[tuple], arith: Arithmetic,
+def _cut(eng: Any, state: Any, rows: tuple, hs: np.ndarray, arith: Arithmetic,
          ties: Sequence[int], keep: int | None = None) -> list[tuple[Any, tuple, list[int]]]:
-    """Split a region by the hyperplanes ``beta + w . x = 0`` of ``hs``.
+    """Split a region by the hyperplanes ``beta + w . x = 0``, rows ``(beta, w)`` of ``hs``.
 
     Returns the full-dimensional parts with the side (+1/-1) of every
     hyperplane; ``keep=1`` keeps only the parts on the positive side of all.
@@ -186,7 +184,7 @@ def _cut(eng: Any, state: Any, rows: tuple, hs: Sequence[tuple], arith: Arithmet
         if not todo:
             out.append((st, rw, signs))
             continue
-        cls = eng.classify(st, [hs[i] for i in todo])
+        cls = eng.classify(st, hs[todo])
         crossing = None
         for i, c in zip(todo, cls, strict=True):
             if c == _CROSS:
@@ -198,7 +196,7 @@ def _cut(eng: Any, state: Any, rows: tuple, hs: Sequence[tuple], arith: Arithmet
         if crossing is None:
             out.append((st, rw, signs))
             continue
-        beta, w = hs[crossing]
+        beta, w = hs[crossing][0], hs[crossing][1:]
         plus, minus = eng.split(st, beta, w)
         for side, part in ((1, plus), (-1, minus)):
             if keep is not None and side != keep:
@@ -231,8 +229,8 @@ class _VertexEngine:
             return integer_row([beta, *w])  # beta, w are integers here: just made primitive
         return np.concatenate([[float(beta)], np.asarray(w, dtype=float)])
 
-    def classify(self, cone: Cone, hs: Sequence[tuple]) -> list[int]:
-        H = np.array([self._h(b, w) for b, w in hs], dtype=cone.gens.dtype).T  # (n+1, k)
+    def classify(self, cone: Cone, hs: np.ndarray) -> list[int]:
+        H = (primitive(hs) if self.arith.exact else np.asarray(hs, dtype=float)).T  # (n+1, k)
         vals = cone.gens.dot(H)
         scale = 1.0 if self.arith.exact else np.abs(cone.gens) @ np.abs(H)
         sg = self.arith.sign(vals, scale)
@@ -280,10 +278,10 @@ class _LPEngine:
         rows = [(poly.A[i], poly.b[i]) for i in range(len(poly))]
         return (poly, found[0]), rows
 
-    def classify(self, state: tuple, hs: Sequence[tuple]) -> list[int]:
+    def classify(self, state: tuple, hs: np.ndarray) -> list[int]:
         poly, x0 = state
         out = []
-        for beta, w in hs:
+        for beta, w in ((h[0], h[1:]) for h in hs):
             if all(v == 0 for v in w):
                 s = self.arith.sign(np.array([beta], dtype=w.dtype), 1.0)[0]
                 out.append(_ZERO if s == 0 else int(s))
