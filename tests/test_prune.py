@@ -17,7 +17,7 @@ from tropnet.tropical.prune import _lp_all, irredundant
 def _both(e, c, arith):
     p = TropicalPolynomial.from_monomials(e, c, arith)
     fast = irredundant(p.exponents, p.coefficients, arith).tolist()
-    slow = _lp_all(p.exponents, p.coefficients, arith).tolist()
+    slow = _lp_all(p.exponents, p.coefficients, arith)[0].tolist()
     return fast, slow
 
 
@@ -40,7 +40,7 @@ def test_minkowski_sums_of_segments_zonotopes():
             seg = rng.integers(-5, 6, size=(2, n)).tolist()
             p = p & TropicalPolynomial.from_monomials(seg, rng.integers(-3, 4, size=2).tolist())
         fast = irredundant(p.exponents, p.coefficients, EXACT).tolist()
-        slow = _lp_all(p.exponents, p.coefficients, EXACT).tolist()
+        slow = _lp_all(p.exponents, p.coefficients, EXACT)[0].tolist()
         assert fast == slow
 
 
@@ -84,3 +84,15 @@ def test_float_mode_agrees_on_well_conditioned_sets():
         pe = TropicalPolynomial.from_monomials(e, c, EXACT)
         assert irredundant(pf.exponents, pf.coefficients, FLOAT).tolist() == \
             irredundant(pe.exponents, pe.coefficients, EXACT).tolist()
+
+
+@given(st.integers(1, 3).flatmap(lambda n: st.lists(
+    st.tuples(st.lists(coords, min_size=n, max_size=n), st.integers(-4, 4)),
+    min_size=1, max_size=14)))
+def test_witnesses_are_strict_interior_points(terms):
+    p = TropicalPolynomial.from_monomials([t[0] for t in terms], [t[1] for t in terms])
+    idx, pts = irredundant(p.exponents, p.coefficients, EXACT, witnesses=True)
+    assert len(idx) >= 1
+    for i, x in zip(idx, pts, strict=True):
+        vals = p.coefficients + p.exponents.dot(x)
+        assert all(vals[i] > v for j, v in enumerate(vals) if j != i)

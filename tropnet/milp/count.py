@@ -80,8 +80,11 @@ __all__ = [
 STRATEGIES = ("layerwise", "global")
 _TAU = 1e-6
 # The node MILPs are tiny: HiGHS's parallel machinery costs more than it saves (measured
-# about 1.5x faster with it off on 2 cores).
-_SMALL_MILP_OPTIONS = {"parallel": "off"}
+# about 1.5x faster with it off on 2 cores). Presolve is off because HiGHS 1.16's MIP
+# presolve declared a feasible node MILP infeasible (a region was missed; the regression
+# test is tests/test_milp.py::test_float_net_counts_and_regions_are_consistent), and an
+# infeasibility claim is what ends a node.
+_SMALL_MILP_OPTIONS = {"parallel": "off", "presolve": "off"}
 
 
 def count_activation_regions(net: Network, domain: Domain | str | None = None,
@@ -111,6 +114,8 @@ def count_activation_regions(net: Network, domain: Domain | str | None = None,
     time_limit : seconds for the whole count; :class:`~tropnet.TooLargeError` beyond.
     max_regions : stop with :class:`~tropnet.TooLargeError` past this many regions.
     degenerate_budget : rejected low-margin patterns tolerated per node (default 64).
+    chunk : the layerwise strategy fixes at most this many binaries per level (wide layers
+        are split into parts; default 8).
     node_bounds : tighten the big-M constants at every node over the node's bounding box
         (``2n`` LPs; default ``True``, layerwise strategy).
     seed_lines : random lines per node whose pieces give children without a solve
@@ -137,6 +142,7 @@ def count_activation_regions(net: Network, domain: Domain | str | None = None,
     solver_options = opts.pop("solver_options", None)
     lines = int(opts.pop("seed_lines", 0))
     node_bounds = bool(opts.pop("node_bounds", True))
+    chunk = int(opts.pop("chunk", 8))
     seed = opts.pop("seed", 0)
     if opts:
         raise TropnetError(f"unknown option(s) for MILP counting: {', '.join(sorted(opts))}")
@@ -151,7 +157,8 @@ def count_activation_regions(net: Network, domain: Domain | str | None = None,
     if not isinstance(bigm, BigM):
         bigm = tighten_bigm(net, dom, method=bigm, solver=name)
     run = _Counter(net, dom, bigm, arith, name, start, time_limit, max_regions, budget,
-                   progress, solver_options, lines, np.random.default_rng(seed), node_bounds)
+                   progress, solver_options, lines, np.random.default_rng(seed), node_bounds,
+                   chunk)
     if strategy == "layerwise":
         run.layerwise()
     else:
@@ -173,13 +180,16 @@ def count_activation_regions(net: Network, domain: Domain | str | None = None,
 @dataclass(frozen=True, eq=False)
 class _Node:
     """A full-dimensional region of the first layers: its pattern, polyhedron, the affine
-    map ``x -> J x + c`` of the last included layer's output, and an interior point."""
+    map ``x -> J x + c`` of the last included layer's output, and an interior point.
+    ``partial`` holds the pattern entries already fixed in the next layer (the layerwise
+    strategy splits wide layers into parts)."""
 
     pattern: tuple
     poly: Polyhedron
     J: np.ndarray
     c: np.ndarray
     point: np.ndarray
+    partial: tuple = ()
 
 
 def _pre(layer: Layer, node: _Node, arith: Arithmetic) -> tuple[np.ndarray, np.ndarray]:
@@ -231,6 +241,55 @@ def _child(layer: Layer, node: _Node, pattern: tuple, arith: Arithmetic,
             return None  # an "active" unit identically zero here, or a maxout tie
     D = layer.pattern_matrix(pattern, arith)
     return _Node((*node.pattern, pattern), poly, D.dot(Z), D.dot(zc), point)
+
+
+def _extend(sub: Layer, node: _Node, Z: np.ndarray, zc: np.ndarray, pattern: tuple,
+            arith: Arithmetic, point: np.ndarray | None = None) -> _Node | None:
+    """The node where the units of ``sub`` (a part of the next layer, pre-activation
+    ``Z x + zc``) have ``pattern``, if that set has a non-empty interior; the affine map
+    is kept until the layer is complete (:func:`_finish`)."""
+    A, b = _rows(sub, Z, zc, pattern, arith)
+    poly = Polyhedron(np.concatenate([node.poly.A, A]), np.concatenate([node.poly.b, b]),
+                      arith)
+    if point is None:
+        found = poly.interior_point()
+        if found is None:
+            return None
+        point = found[0]
+        if sub.pattern(Z.dot(point) + zc) != pattern:
+            return None  # an "active" unit identically zero here, or a maxout tie
+    return _Node(node.pattern, poly, node.J, node.c, point, node.partial + tuple(pattern))
+
+
+def _finish(layer: Layer, node: _Node, arith: Arithmetic) -> _Node:
+    """Close a layer whose pattern is complete in ``node.partial``."""
+    Z, zc = _pre(layer, node, arith)
+    D = layer.pattern_matrix(node.partial, arith)
+    return _Node((*node.pattern, node.partial), node.poly, D.dot(Z), D.dot(zc), node.point)
+
+
+@dataclass(frozen=True, eq=False)
+class _Part:
+    """Units ``rows`` (weight rows) of layer ``index`` as a layer of their own."""
+
+    index: int
+    sub: Layer
+    rows: np.ndarray
+    last: bool
+
+
+def _parts(layer: Layer, index: int, size: int) -> list[_Part]:
+    """Split a layer into parts of about ``size`` binaries (maxout: whole units)."""
+    per = max(1, size // layer.rank) if layer.activation == "maxout" else max(1, size)
+    units = layer.out_dim
+    out = []
+    for start in range(0, units, per):
+        us = range(start, min(units, start + per))
+        rows = np.array([u * layer.rank + r for u in us for r in range(layer.rank)])
+        sub = layer if len(rows) == layer.units else Layer(
+            layer.weight[rows], layer.bias[rows], layer.activation, layer.slope, layer.rank)
+        out.append(_Part(index, sub, rows, start + per >= units))
+    return out
 
 
 def _root(net: Network, dom: Domain, arith: Arithmetic) -> _Node:
@@ -388,18 +447,20 @@ class _LevelModel:
     layer's pre-activation ``G x + c`` (parameters), its binaries with the global big-M,
     the margin ``f``, node-level fixings ``zlo <= z <= zhi`` and no-good cuts."""
 
-    def __init__(self, layer: Layer, index: int, rows: int, n: int, bigm: BigM,
+    def __init__(self, part: _Part, rows: int, n: int, bigm: BigM,
                  node_bounds: bool = True) -> None:
-        self.layer = layer
-        self.bigm, self.index, self.node_bounds = bigm, index, node_bounds
+        layer = part.sub
+        self.layer, self.part = layer, part
+        self.lo, self.hi = bigm.lo[part.index][part.rows], bigm.hi[part.index][part.rows]
+        self.x_lo, self.x_hi, self.node_bounds = bigm.x_lo, bigm.x_hi, node_bounds
         self.Qa = cp.Parameter((rows, n))
         self.Qb = cp.Parameter(rows)
         self.G = cp.Parameter((layer.units, n))
         self.g0 = cp.Parameter(layer.units)
         x = cp.Variable(n, name="x")
         cons: list = [self.Qa @ x <= self.Qb, x >= bigm.x_lo, x <= bigm.x_hi]
-        self.lm, lcons = layer_model(index, layer, self.G @ x + self.g0, bigm.lo[index],
-                                     bigm.hi[index], bound_params=node_bounds)
+        self.lm, lcons = layer_model(part.index, layer, self.G @ x + self.g0, self.lo,
+                                     self.hi, bound_params=node_bounds)
         cons += lcons
         self.f_cap = max(1.0, self.lm.cap)
         self.tau = _TAU * self.f_cap
@@ -433,10 +494,10 @@ class _LevelModel:
         """Node big-M (Appendix H on the node): bounds of the pre-activations over the
         node polyhedron's bounding box (``2n`` LPs), intersected with the global ones; sets
         the big-M parameters and returns the binaries' fixings they imply."""
-        bigm, idx, layer, lm = self.bigm, self.index, self.layer, self.lm
-        xlo, xhi = polyhedron_box(A, b, bigm.x_lo, bigm.x_hi)
+        layer, lm = self.layer, self.lm
+        xlo, xhi = polyhedron_box(A, b, self.x_lo, self.x_hi)
         ilo, ihi = affine_interval(G, g0, xlo, xhi)
-        glo, ghi = np.maximum(bigm.lo[idx], ilo), np.minimum(bigm.hi[idx], ihi)
+        glo, ghi = np.maximum(self.lo, ilo), np.minimum(self.hi, ihi)
         ghi = np.maximum(ghi, glo)
         k = lm.n_binaries
         flo, fhi = np.zeros(k), np.ones(k)
@@ -491,7 +552,8 @@ class _Counter:
                  start: float, time_limit: float | None, max_regions: int | None,
                  budget: int, progress: Callable[[int], None] | None,
                  solver_options: dict | None = None, lines: int = 0,
-                 rng: np.random.Generator | None = None, node_bounds: bool = True) -> None:
+                 rng: np.random.Generator | None = None, node_bounds: bool = True,
+                 chunk: int = 8) -> None:
         self.net, self.dom, self.bigm, self.arith = net, dom, bigm, arith
         self.solver = solver
         self.deadline = None if time_limit is None else start + float(time_limit)
@@ -502,6 +564,7 @@ class _Counter:
         self.solver_options = solver_options
         self.lines = lines
         self.node_bounds = node_bounds
+        self.chunk = chunk
         self.rng = rng if rng is not None else np.random.default_rng(0)
         self.regions: list[Region] = []
         self.warnings: list[str] = []
@@ -555,46 +618,57 @@ class _Counter:
     # -- layerwise strategy
     def layerwise(self) -> None:
         net, arith = self.net, self.arith
-        levels: dict[int, _LevelModel] = {}
+        levels: dict[tuple[int, int], _LevelModel] = {}
+        parts = [_parts(layer, idx, self.chunk) if layer.activation != "identity" else []
+                 for idx, layer in enumerate(net.layers)]
         rows = len(self.dom.polyhedron(arith))
-        row_counts = []
-        for layer in net.layers:
-            row_counts.append(rows)
-            rows += _row_count(layer)
-        stack = [(0, _root(net, self.dom, arith))]
+        row_counts: dict[tuple[int, int], int] = {}
+        for idx, layer_parts in enumerate(parts):
+            for pi, part in enumerate(layer_parts):
+                row_counts[idx, pi] = rows
+                rows += _row_count(part.sub)
+        stack = [(0, 0, _root(net, self.dom, arith))]
         while stack:
-            idx, node = stack.pop()
+            idx, pi, node = stack.pop()
             if idx == len(net.layers):
                 self._leaf(node)
                 continue
             layer = net.layers[idx]
             if layer.activation == "identity":
-                stack.append((idx + 1, _child(layer, node, (), arith, node.point)))
+                stack.append((idx + 1, 0, _child(layer, node, (), arith, node.point)))
                 continue
-            if idx not in levels:
-                levels[idx] = _LevelModel(layer, idx, row_counts[idx], net.input_dim, self.bigm,
-                                          self.node_bounds)
-            children = self._children(levels[idx], node, arith)
-            stack.extend((idx + 1, ch) for ch in reversed(children))
+            part = parts[idx][pi]
+            if (idx, pi) not in levels:
+                levels[idx, pi] = _LevelModel(part, row_counts[idx, pi], net.input_dim,
+                                              self.bigm, self.node_bounds)
+            children = self._children(levels[idx, pi], node, arith)
+            if part.last:
+                stack.extend((idx + 1, 0, _finish(layer, ch, arith))
+                             for ch in reversed(children))
+            else:
+                stack.extend((idx, pi + 1, ch) for ch in reversed(children))
 
     def _children(self, level: _LevelModel, node: _Node, arith: Arithmetic) -> list[_Node]:
-        layer = level.layer
-        Z, zc = _pre(layer, node, arith)
-        seed = _strict_pattern(layer, Z.dot(node.point) + zc, arith)
+        sub = level.layer
+        layer = self.net.layers[level.part.index]
+        W, b = layer.params(arith)
+        rows = level.part.rows
+        Z, zc = W[rows].dot(node.J), W[rows].dot(node.c) + b[rows]
+        seed = _strict_pattern(sub, Z.dot(node.point) + zc, arith)
         children: list[_Node] = []
         if seed is not None:
-            children.append(_child(layer, node, seed, arith, node.point))
+            children.append(_extend(sub, node, Z, zc, seed, arith, node.point))
             self.seeded += 1
         if level.lm.z is None:  # every unit stable on the domain: one child
             if not children:
-                pat = layer.pattern(Z.dot(node.point) + zc)
-                children.append(_child(layer, node, pat, arith, node.point))
+                pat = sub.pattern(Z.dot(node.point) + zc)
+                children.append(_extend(sub, node, Z, zc, pat, arith, node.point))
             return children
         seen = {seed} if seed is not None else set()
-        for pat, point in _line_patterns(layer, node, Z, zc, arith, self.rng, self.lines):
+        for pat, point in _line_patterns(sub, node, Z, zc, arith, self.rng, self.lines):
             if pat not in seen:
                 seen.add(pat)
-                children.append(_child(layer, node, pat, arith, point))
+                children.append(_extend(sub, node, Z, zc, pat, arith, point))
                 self.seeded += 1
         level.load(node, Z, zc, arith)
         self.taus.append(level.tau)
@@ -612,7 +686,7 @@ class _Counter:
                                    f"{pat} again (numerical trouble); try another solver")
             seen.add(pat)
             self._cut(level.cuts, level.lm.indicator(pat))
-            child = _child(layer, node, pat, arith)
+            child = _extend(sub, node, Z, zc, pat, arith)
             if child is not None:
                 children.append(child)
                 continue
@@ -621,7 +695,7 @@ class _Counter:
                 low += 1
                 if low > self.budget:
                     self.warnings.append(
-                        f"layer {level.lm.index}: stopped after {low} rejected low-margin "
+                        f"layer {level.part.index}: stopped after {low} rejected low-margin "
                         f"patterns at one node; regions with margin below {level.tau:.3g} "
                         f"could be missed")
                     return children

@@ -28,7 +28,7 @@ from ..errors import ExpressionError
 from ..limits import check_memory, check_size
 from ..polyhedra import Polyhedron
 from ..tropical.polynomial import TropicalPolynomial, group_monomials
-from ..tropical.prune import irredundant
+from ..tropical.prune import cell_bounds, irredundant
 from ..tropical.rational import TropicalRational
 from .glue import Cell
 
@@ -65,13 +65,14 @@ def common_refinement(factors: Sequence[TropicalPolynomial], arith: Arithmetic
     cache: dict[tuple[int, int], tuple] = {}
     for j, f in enumerate(factors[1:], start=1):
         m, k = len(E), len(f)
-        check_size(m * k, "the common refinement of the tropical cells",
-                   "use method='enumerate' (glue activation regions) for networks")
         check_memory("the common refinement of the tropical cells",
                      "use method='enumerate' for networks")
-        E2 = (E[:, None, :] + f.exponents[None, :, :]).reshape(m * k, -1)
-        c2 = (c[:, None] + f.coefficients[None, :]).reshape(-1)
-        L2 = np.column_stack([np.repeat(labels, k, axis=0), np.tile(np.arange(k), m)])
+        ia, ib = _candidate_pairs(E, c, f, arith)
+        check_size(len(ia), "the common refinement of the tropical cells",
+                   "use method='enumerate' (glue activation regions) for networks")
+        E2 = E[ia] + f.exponents[ib]
+        c2 = c[ia] + f.coefficients[ib]
+        L2 = np.column_stack([labels[ia], ib])
         group, rep = group_monomials(E2, c2, arith)
         kept, wit = irredundant(E2[rep], c2[rep], arith, witnesses=True)
         keep_rows, keep_pts = [], []
@@ -92,6 +93,34 @@ def common_refinement(factors: Sequence[TropicalPolynomial], arith: Arithmetic
         E, c, labels = E2[sel], c2[sel], L2[sel]
         pts = np.array(keep_pts, dtype=object if arith.exact else float).reshape(len(sel), -1)
     return labels, np.asarray(pts)
+
+
+def _candidate_pairs(E: np.ndarray, c: np.ndarray, f: TropicalPolynomial, arith: Arithmetic
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (cell of the refinement so far, cell of ``f``) that may meet.
+
+    Exact mode takes every pair (the product's hull decides, with exact
+    certificates). Float mode drops pairs whose cell bounding boxes are
+    disjoint (:func:`tropnet.tropical.prune.cell_bounds`) when the product is
+    large: a filter at the float tolerance, not a proof.
+    """
+    m, k = len(E), len(f)
+    ia, ib = np.repeat(np.arange(m), k), np.tile(np.arange(k), m)
+    if arith.exact or m * k < 2_000:
+        return ia, ib
+    box_a = cell_bounds(E, c)
+    box_b = cell_bounds(f.exponents, f.coefficients)
+    if box_a is None or box_b is None:
+        return ia, ib
+    keep_a, keep_b = [], []
+    step = max(1, 2_000_000 // max(k, 1))
+    for s in range(0, m, step):
+        lo_a, hi_a = box_a[0][s:s + step, None, :], box_a[1][s:s + step, None, :]
+        meet = np.all((lo_a <= box_b[1][None]) & (box_b[0][None] <= hi_a), axis=2)
+        a, b = np.nonzero(meet)
+        keep_a.append(a + s)
+        keep_b.append(b)
+    return np.concatenate(keep_a), np.concatenate(keep_b)
 
 
 def _members(group: np.ndarray, ngroups: int) -> list[list[int]]:

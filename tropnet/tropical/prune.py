@@ -38,7 +38,7 @@ from scipy.spatial import ConvexHull, QhullError, cKDTree
 from ..arithmetic import Arithmetic
 from ..polyhedra.lp import linprog
 
-__all__ = ["irredundant"]
+__all__ = ["cell_bounds", "irredundant"]
 
 _CHUNK = 1 << 22  # entries per chunk of the candidate-by-point margin matrices
 
@@ -86,10 +86,10 @@ def _irredundant(exponents: np.ndarray, coefficients: np.ndarray, arith: Arithme
     if hull is None:
         return _lp_all(exponents, coefficients, arith)
     total = len(ef)
-    simplices, normals, silhouette = hull
+    simplices, normals, silhouette, neighbors = hull
     cand, witness = _vertex_witnesses(simplices, normals, silhouette, total, n)
     others = np.flatnonzero(~np.isin(np.arange(total), cand))
-    red_ok = _certify_redundant(e, c, ef, cf, others, simplices, normals, arith)
+    red_ok = _certify_redundant(e, c, ef, cf, others, simplices, normals, neighbors, arith)
     unsure = others[~red_ok]
     # A certified-redundant point never beats every candidate (it lies under a simplex of
     # candidates), so a witness only has to beat the other candidates and the unsure points.
@@ -146,6 +146,38 @@ def _lp_all(e: np.ndarray, c: np.ndarray, arith: Arithmetic
         if x is not None:
             points[i] = x
     return np.array(sorted(points), dtype=int), points
+
+
+def cell_bounds(exponents: np.ndarray, coefficients: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray] | None:
+    """Float bounding boxes ``(lo, hi)`` of the cells of irredundant monomials.
+
+    A cell's vertices are the points ``w / w_c`` of the upper facets through
+    its monomial; a silhouette ray makes the box unbounded along the signs of
+    its coordinates. Boxes are widened by a relative margin of ``1e-7``; they
+    are a float-mode filter only. ``None`` when no hull can be built.
+    """
+    ef = np.asarray(exponents, dtype=float)
+    cf = np.asarray(coefficients, dtype=float)
+    m, n = ef.shape
+    hull = _upper_hull(ef, cf) if m > n + 1 else None
+    if hull is None:
+        return None
+    simplices, normals, silhouette, _ = hull
+    lo, hi = np.full((m, n), np.inf), np.full((m, n), -np.inf)
+    vx = normals[:, :n] / normals[:, n:n + 1]
+    flat = simplices.reshape(-1)
+    rep = np.repeat(vx, simplices.shape[1], axis=0)
+    np.minimum.at(lo, flat, rep)
+    np.maximum.at(hi, flat, rep)
+    rays, ridge = silhouette[:, :n], silhouette[:, n:].astype(int)
+    for k in range(ridge.shape[1]):
+        idx = ridge[:, k]
+        lo[idx] = np.where(rays < -1e-12, -np.inf, lo[idx])
+        hi[idx] = np.where(rays > 1e-12, np.inf, hi[idx])
+    pad = 1e-7 * (1.0 + np.maximum(np.abs(np.where(np.isfinite(lo), lo, 0)),
+                                   np.abs(np.where(np.isfinite(hi), hi, 0))))
+    return lo - pad, hi + pad
 
 
 # -- dimension reduction ------------------------------------------------------------
@@ -306,7 +338,10 @@ def _upper_hull(ef: np.ndarray, cf: np.ndarray) -> tuple[np.ndarray, np.ndarray,
                 ridges.append(np.delete(hull.simplices[f], k))
     ray_arr = np.array(rays, dtype=float).reshape(-1, n)
     ridge_arr = np.array(ridges, dtype=int).reshape(-1, n)
-    return hull.simplices[up], eq[up], np.column_stack([ray_arr, ridge_arr])
+    index = np.full(len(up), -1, dtype=int)
+    index[up] = np.arange(int(up.sum()))
+    return (hull.simplices[up], eq[up], np.column_stack([ray_arr, ridge_arr]),
+            index[hull.neighbors[up]])
 
 
 def _vertex_witnesses(simplices: np.ndarray, normals: np.ndarray, silhouette: np.ndarray,
@@ -380,7 +415,7 @@ def _certify_vertices(e: np.ndarray, c: np.ndarray, ef: np.ndarray, cf: np.ndarr
 
 def _certify_redundant(e: np.ndarray, c: np.ndarray, ef: np.ndarray, cf: np.ndarray,
                        points: np.ndarray, simplices: np.ndarray, normals: np.ndarray,
-                       arith: Arithmetic, tries: int = 3) -> np.ndarray:
+                       neighbors: np.ndarray, arith: Arithmetic, tries: int = 3) -> np.ndarray:
     """Mask of ``points`` proven redundant by a barycentric certificate under a facet.
 
     For a point ``p`` the upper hull over ``a_p`` is the lowest facet plane
@@ -406,21 +441,46 @@ def _certify_redundant(e: np.ndarray, c: np.ndarray, ef: np.ndarray, cf: np.ndar
         finv = np.zeros_like(bmat)
         finv[good] = np.linalg.inv(bmat[good])
     cache: dict[int, Any] = {}
-    # Fast path: the upper simplices tile the Newton polytope, so the simplex whose projection
-    # contains a_p is usually among those with the nearest centroids.
-    near = min(8, len(simplices))
+    # Fast path: the upper simplices project to a regular triangulation of the Newton
+    # polytope. Locate a_p by a stochastic visibility walk from the simplex with the nearest
+    # centroid (step to a random neighbour opposite a negative barycentric weight), then
+    # among the 64 simplices with the nearest centroids; the certificate checks the result.
     tree = cKDTree(ef[simplices].mean(axis=1))
-    _, nearest = tree.query(ef[points], k=near)
-    nearest = np.asarray(nearest).reshape(len(points), near)
+    _, cur = tree.query(ef[points], k=1)
+    cur = np.asarray(cur, dtype=int).reshape(-1)
     v = np.column_stack([ef[points], np.ones(len(points))])
-    lam = np.einsum("psij,pj->psi", finv[nearest], v).min(axis=2)
-    lam[~good[nearest]] = -np.inf
-    best = np.argmax(lam, axis=1)
-    inside = lam[np.arange(len(points)), best] >= -1e-9
-    if inside.any():
-        sel = np.flatnonzero(inside)
-        chosen = nearest[sel, best[sel]]
-        ok[sel] = _barycentric_ok(e, c, ef, cf, points[sel], simplices, chosen, finv, cache,
+    pinv = np.where(good[:, None, None], finv, np.linalg.pinv(bmat))
+    rng = np.random.default_rng(0)
+    found = np.zeros(len(points), dtype=bool)
+    active = np.arange(len(points))
+    for _ in range(48):
+        if len(active) == 0:
+            break
+        lam = np.einsum("pij,pj->pi", pinv[cur[active]], v[active])
+        inside = (lam.min(axis=1) >= -1e-9) & good[cur[active]]
+        found[active[inside]] = True
+        move, lam = active[~inside], lam[~inside]
+        neg = lam < -1e-9
+        pick = np.where(neg.any(axis=1), np.argmax(rng.random(lam.shape) * neg, axis=1),
+                        np.argmin(lam, axis=1))
+        nxt = neighbors[cur[move], pick]
+        keep = nxt >= 0
+        cur[move[keep]] = nxt[keep]
+        active = move[keep]
+    lost = np.flatnonzero(~found)
+    if len(lost):
+        near = min(64, len(simplices))
+        _, cands = tree.query(ef[points[lost]], k=near)
+        cands = np.asarray(cands, dtype=int).reshape(len(lost), near)
+        lam = np.einsum("psij,pj->psi", finv[cands], v[lost]).min(axis=2)
+        lam[~good[cands]] = -np.inf
+        best = np.argmax(lam, axis=1)
+        hit = lam[np.arange(len(lost)), best] >= -1e-9
+        cur[lost[hit]] = cands[hit, best[hit]]
+        found[lost[hit]] = True
+    if found.any():
+        sel = np.flatnonzero(found)
+        ok[sel] = _barycentric_ok(e, c, ef, cf, points[sel], simplices, cur[sel], finv, cache,
                                   arith)
     rest = np.flatnonzero(~ok)
     if len(rest) == 0:
