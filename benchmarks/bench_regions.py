@@ -17,7 +17,7 @@ import numpy as np
 from tropnet import TropicalPolynomial, TropicalRational, load_network
 from tropnet.regions import activation_regions, linear_regions
 
-from .common import NETS, fmt_time, isolated, machine, table, write
+from .common import NETS, best_of, fmt_time, machine, table, write
 from .naive import naive_count
 
 EXPECTED = {"A": (111, 38), "B": (1320, 218), "C": (2344, 1340), "D": (5548, 2080)}
@@ -46,16 +46,7 @@ def _linear(name: str, domain: str | None, method: str) -> int:
 
 
 def _best(fn, *args, timeout: float, repeat: int = 3) -> dict:
-    best = None
-    for _ in range(repeat):
-        res = isolated(fn, *args, timeout=timeout)
-        if res["status"] != "ok":
-            return res
-        if best is None or res["seconds"] < best["seconds"]:
-            best = res
-        if res["seconds"] > 5:  # long runs: one is enough
-            break
-    return best  # type: ignore[return-value]
+    return best_of(fn, *args, repeat=repeat, timeout=timeout, enough=5.0)
 
 
 def activation_table(nets: list[str], timeout: float) -> str:

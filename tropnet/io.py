@@ -138,17 +138,27 @@ def _load_npz(p: Path) -> Network:
     return network_from_dict({"input_dim": int(data["input_dim"]), "layers": layers}, str(p))
 
 
-def write_atomic(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file, so a failure leaves nothing behind."""
+def write_atomic(path: str | os.PathLike, content: str | Callable[[str], None]) -> None:
+    """Write ``path`` via a temporary file in the same folder, so a failure leaves nothing
+    behind. ``content`` is the text, or a function writing the temporary file it is given
+    (e.g. ``lambda tmp: fig.savefig(tmp)``)."""
     p = Path(path)
     try:
-        fd, tmp = tempfile.mkstemp(dir=p.parent if str(p.parent) else ".", prefix=".tropnet-")
+        fd, tmp = tempfile.mkstemp(dir=p.parent if str(p.parent) else ".", prefix=".tropnet-",
+                                   suffix=p.suffix)
     except OSError as exc:
         raise InputFileError(f"{p}: cannot write ({exc})") from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        if callable(content):
+            os.close(fd)
+            content(tmp)
+        else:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(content)
         os.replace(tmp, p)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise InputFileError(f"{p}: cannot write ({exc})") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -165,9 +175,6 @@ def save_network(net: Network, path: str | os.PathLike) -> None:
             arrays[f"act{i}"] = layer.activation
             arrays[f"slope{i}"] = float(layer.slope)
             arrays[f"rank{i}"] = layer.rank
-        try:
-            np.savez(p, **arrays)
-        except OSError as exc:
-            raise InputFileError(f"{p}: cannot write ({exc})") from None
+        write_atomic(p, lambda tmp: np.savez(tmp, **arrays))
         return
     write_atomic(p, json.dumps(net.to_dict(), indent=1) + "\n")

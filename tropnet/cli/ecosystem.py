@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputFileError, TropnetError
+from ..io import write_atomic
 from ..network import Network
 from .common import CommandResult, add_arithmetic, add_common, add_target, arith_from, load_target
 
@@ -141,23 +140,5 @@ def cmd_plot(args: argparse.Namespace) -> CommandResult:
             return f"wrote {p['output']}: Newton polygon with {p['subdivision_cells']} cells"
         return f"wrote {p['output']}: {p['count']} {p['kind']} regions on {p['domain']}"
 
-    return CommandResult(payload, text, files={str(out): lambda: _save(fig, out, args.dpi)})
-
-
-def _save(fig: Any, path: Path, dpi: int) -> None:
-    """Save through a temporary file so that a failure leaves no partial image."""
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".",
-                                   prefix=".tropnet-", suffix=path.suffix)
-    except OSError as exc:
-        raise InputFileError(f"{path}: cannot write ({exc})") from None
-    os.close(fd)
-    try:
-        fig.savefig(tmp, dpi=dpi)
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise InputFileError(f"{path}: cannot write ({exc})") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    return CommandResult(payload, text, files={str(out): lambda: write_atomic(
+        out, lambda tmp: fig.savefig(tmp, dpi=args.dpi))})

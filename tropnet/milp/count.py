@@ -229,18 +229,8 @@ def _child(layer: Layer, node: _Node, pattern: tuple, arith: Arithmetic,
     """The node of ``node``'s region where ``layer`` has ``pattern``, if that set has a
     non-empty interior (``point``: a known interior point, skipping the LP)."""
     Z, zc = _pre(layer, node, arith)
-    A, b = _rows(layer, Z, zc, pattern, arith)
-    poly = Polyhedron(np.concatenate([node.poly.A, A]), np.concatenate([node.poly.b, b]),
-                      arith)
-    if point is None:
-        found = poly.interior_point()
-        if found is None:
-            return None
-        point = found[0]
-        if layer.pattern(Z.dot(point) + zc) != pattern:
-            return None  # an "active" unit identically zero here, or a maxout tie
-    D = layer.pattern_matrix(pattern, arith)
-    return _Node((*node.pattern, pattern), poly, D.dot(Z), D.dot(zc), point)
+    part = _extend(layer, node, Z, zc, pattern, arith, point)
+    return None if part is None else _finish(layer, part, arith, (Z, zc))
 
 
 def _extend(sub: Layer, node: _Node, Z: np.ndarray, zc: np.ndarray, pattern: tuple,
@@ -261,9 +251,11 @@ def _extend(sub: Layer, node: _Node, Z: np.ndarray, zc: np.ndarray, pattern: tup
     return _Node(node.pattern, poly, node.J, node.c, point, node.partial + tuple(pattern))
 
 
-def _finish(layer: Layer, node: _Node, arith: Arithmetic) -> _Node:
-    """Close a layer whose pattern is complete in ``node.partial``."""
-    Z, zc = _pre(layer, node, arith)
+def _finish(layer: Layer, node: _Node, arith: Arithmetic,
+            pre: tuple[np.ndarray, np.ndarray] | None = None) -> _Node:
+    """Close a layer whose pattern is complete in ``node.partial`` (``pre``: the layer's
+    pre-activation map on the node, when known)."""
+    Z, zc = _pre(layer, node, arith) if pre is None else pre
     D = layer.pattern_matrix(node.partial, arith)
     return _Node((*node.pattern, node.partial), node.poly, D.dot(Z), D.dot(zc), node.point)
 

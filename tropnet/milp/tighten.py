@@ -248,12 +248,7 @@ def _optimise_layer(net: Network, domain: Domain, partial: BigM, idx: int, metho
                 counters["lp_solves"] += 1
                 if res is None:
                     continue
-                val = sense * res + b[i]
-                pad = _LP_PAD * max(1.0, abs(val), mag[i])
-                if sense > 0:
-                    hi[i] = min(hi[i], val + pad)
-                else:
-                    lo[i] = max(lo[i], val - pad)
+                _narrow(lo, hi, i, sense, sense * res + b[i], mag[i])
         return lo, hi
     from .formulation import solve
 
@@ -272,13 +267,19 @@ def _optimise_layer(net: Network, domain: Domain, partial: BigM, idx: int, metho
                 best = res.value + 1e-3 * max(1.0, abs(res.value))  # unknown relative gap
             else:
                 continue
-            val = sense * best + b[i]
-            pad = _LP_PAD * max(1.0, abs(val), mag[i])
-            if sense > 0:
-                hi[i] = min(hi[i], val + pad)
-            else:
-                lo[i] = max(lo[i], val - pad)
+            _narrow(lo, hi, i, sense, sense * best + b[i], mag[i])
     return lo, hi
+
+
+def _narrow(lo: np.ndarray, hi: np.ndarray, i: int, sense: int, val: float,
+            mag: float) -> None:
+    """Lower ``hi[i]`` (``sense > 0``) or raise ``lo[i]`` to a solver's optimum ``val``,
+    padded outward by ``_LP_PAD`` relative to the magnitudes involved."""
+    pad = _LP_PAD * max(1.0, abs(val), mag)
+    if sense > 0:
+        hi[i] = min(hi[i], val + pad)
+    else:
+        lo[i] = max(lo[i], val - pad)
 
 
 def _standard_form(problem: cp.Problem, t: cp.Variable):

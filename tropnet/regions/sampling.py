@@ -44,6 +44,7 @@ import numpy as np
 from ..arithmetic import Arithmetic, format_number, resolve
 from ..errors import TropnetError
 from ..network import Network
+from .glue import map_key
 from .symmetry import (
     SymmetryCheck,
     fundamental_samples,
@@ -161,7 +162,7 @@ def sample_regions(net: Network, samples: int = 1000, radius: Any = 1, seed: int
     map_list: list[tuple[np.ndarray, np.ndarray]] = []
     for p, code in enumerate(uniq):
         J, c = _pattern_map(net, _decode(net, code), arith)
-        key = _map_key(J, c, arith)
+        key = map_key(J, c, arith)
         if key not in maps:
             maps[key] = len(map_list)
             map_list.append((J, c))
@@ -268,14 +269,6 @@ def _pattern_map(net: Network, patterns: tuple, arith: Arithmetic
         d = layer.pattern_matrix(pat, arith)
         jac, off = d.dot(w.dot(jac)), d.dot(w.dot(off) + b)
     return jac, off
-
-
-def _map_key(J: np.ndarray, c: np.ndarray, arith: Arithmetic) -> tuple:
-    vals = [*np.asarray(J).reshape(-1), *np.asarray(c).reshape(-1)]
-    if arith.exact:
-        return tuple(vals)
-    scale = max(1.0, *(abs(float(v)) for v in vals))
-    return tuple(round(float(v) / scale, 9) + 0.0 for v in vals)
 
 
 def _clusters(net: Network, X: np.ndarray, members: np.ndarray, J: np.ndarray, c: np.ndarray,

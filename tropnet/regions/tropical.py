@@ -64,7 +64,6 @@ def common_refinement(factors: Sequence[TropicalPolynomial], arith: Arithmetic
     labels = np.asarray(idx, dtype=int).reshape(-1, 1)
     cache: dict[tuple[int, int], tuple] = {}
     for j, f in enumerate(factors[1:], start=1):
-        m, k = len(E), len(f)
         check_memory("the common refinement of the tropical cells",
                      "use method='enumerate' for networks")
         ia, ib = _candidate_pairs(E, c, f, arith)
