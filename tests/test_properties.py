@@ -45,6 +45,7 @@ from tropnet.domain import box, polytope
 from tropnet.milp import count_activation_regions
 from tropnet.network import Layer
 from tropnet.regions import activation_regions, linear_regions
+from tropnet.regions.sampling import sample_regions
 
 from .helpers import random_net
 
@@ -63,6 +64,7 @@ class NetSpec(NamedTuple):
     acts: tuple[str, ...]  # one per hidden layer
     rank: int = 2
     den: int = 4
+    degenerate: bool = False  # add coincident, opposite, parallel and zero rows
 
     def build(self, rational: bool = True) -> Network:
         rng = np.random.default_rng(self.seed)
@@ -74,6 +76,8 @@ class NetSpec(NamedTuple):
                                      denominator=self.den).layers[0])
         layers += random_net(rng, list(self.dims[-2:]), denominator=self.den).layers
         net = Network(self.dims[0], tuple(layers))
+        if self.degenerate:
+            net = make_degenerate(net, self.seed + 1)
         return net if rational else as_floats(net)
 
 
@@ -102,12 +106,38 @@ def as_floats(net: Network) -> Network:
     return Network.from_lists(net.input_dim, layers)
 
 
+def make_degenerate(net: Network, seed: int) -> Network:
+    """Overwrite one or two rows of every hidden layer with a copy of another row (coincident
+    hyperplanes; for maxout, identical pieces), its negative (one hyperplane, two
+    orientations), a parallel shift, or a zero row (a unit always or never active)."""
+    rng = np.random.default_rng(seed)
+    changes = {}
+    for i, ly in enumerate(net.layers[:-1]):
+        w, b = ly.weight.copy(), ly.bias.copy()
+        if w.shape[0] < 2:
+            continue
+        for _ in range(int(rng.integers(1, 3))):
+            src, dst = (int(v) for v in rng.choice(w.shape[0], 2, replace=False))
+            op = int(rng.integers(0, 4))
+            if op == 0:
+                w[dst], b[dst] = w[src], b[src]
+            elif op == 1:
+                w[dst], b[dst] = -w[src], -b[src]
+            elif op == 2:
+                w[dst], b[dst] = 2 * w[src], 2 * b[src] + Fraction(1, 2)
+            else:
+                w[dst], b[dst] = 0 * w[src], Fraction(int(rng.integers(-1, 2)), 2)
+        changes[i] = (w, b)
+    return _with_layers(net, changes)
+
+
 @st.composite
 def net_specs(draw, shapes=SHAPES, acts=ACTIVATIONS, dens=(2, 3, 4)) -> NetSpec:
     dims = tuple(draw(st.sampled_from(shapes)))
     hidden = tuple(draw(st.sampled_from(acts)) for _ in dims[2:])
     return NetSpec(draw(st.integers(0, 2**32 - 1)), dims, hidden,
-                   draw(st.sampled_from((2, 3))), draw(st.sampled_from(dens)))
+                   draw(st.sampled_from((2, 3))), draw(st.sampled_from(dens)),
+                   draw(st.booleans()))
 
 
 @st.composite
@@ -192,6 +222,10 @@ def test_milp_finds_the_enumerated_patterns(case):
 # -- 3. exact mode = float mode on well-conditioned nets --------------------------------------
 @settings(max_examples=15)
 @given(net_and_domain(dens=(2, 3, 4, 5, 7)))
+# float map_key divided each map by its largest coefficient: proportional pieces glued
+@example((NetSpec(9566678, (1, 4, 1), ("relu",), 2, 3), DomSpec("rn")))
+# float z = lift @ M kept round-off of a cancellation: spurious regions far out on a ray
+@example((NetSpec(4065046418, (2, 3, 3, 1), ("leaky_relu", "relu"), 2, 3), DomSpec("rn")))
 def test_exact_equals_float(case):
     spec, dspec = case
     exact_net, float_net, dom = spec.build(), spec.build(rational=False), dspec.build()
@@ -410,3 +444,36 @@ def test_permuting_hidden_units_leaves_counts_unchanged(case, data):
             moved.add(tuple(new))
         assert moved == patterns(after)
     assert _counts(other, dom) == _counts(net, dom)
+
+
+# -- regressions found by the properties above (minimised) ----------------------------------
+def _both(layers, n=1):
+    """The network with rational-string numbers (exact) and the same numbers as floats."""
+    def fl(v):
+        return float(Fraction(v)) if isinstance(v, str) else float(v)
+    floats = [([[fl(v) for v in row] for row in w], [fl(v) for v in b], act)
+              for w, b, act in layers]
+    return Network.from_lists(n, layers), Network.from_lists(n, floats)
+
+
+def test_regression_proportional_pieces_are_different_linear_regions():
+    # 2 relu(x) - relu(-x) is x on the left and 2x on the right: proportional maps, which
+    # float mode's map key (divided by the largest coefficient) once treated as one map
+    exact, floats = _both([([[1], [-1]], [0, 0], "relu"), ([[2, -1]], [0], "identity")])
+    for net in (exact, floats):
+        for method in ("tropical", "enumerate", "layerwise"):
+            assert linear_regions(net, method=method).count == 2
+        assert sample_regions(net, samples=200, radius=1).estimate == 2
+
+
+def test_regression_float_cancellation_is_not_a_hyperplane():
+    # for x > 0 the second layer's unit is 1/3 (x/3) - 5/9 (x/5) + 1 = 1: slope 1/9 - 1/9 = 0
+    # (float: -1.4e-17). Kept as a coefficient, its "hyperplane" cut the ray x > 0 near
+    # x = 7e16 and the float vertex engine found a third region
+    layers = [([["1/3"], ["1/5"]], [0, 0], "relu"), ([["1/3", "-5/9"]], [1], "relu"),
+              ([[1]], [0], "identity")]
+    expected = {((0, 0), (1,), ()), ((1, 1), (1,), ())}
+    for net in _both(layers):
+        for engine in ("vertex", "lp"):
+            assert patterns(activation_regions(net, engine=engine)) == expected
+        assert linear_regions(net).count == linear_regions(net, method="enumerate").count == 1

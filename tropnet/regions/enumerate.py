@@ -95,7 +95,8 @@ def activation_regions(net: Network, domain: Domain | str | None = None, engine:
                 check_memory("enumerating activation regions",
                              "count on a smaller box, or use the MILP bound "
                              "(tropnet mipbound) or the sampling estimate (tropnet sample)")
-            z = lift @ M  # row 0 is (1, 0); row i+1 is (beta_i, w_i) up to the factor 1/den
+            # row 0 is (1, 0); row i+1 is (beta_i, w_i) up to the factor 1/den
+            z = _cancel(lift, M, arith)
             for st2, rws2, pat in _split_layer(eng, layer, st, rws, z.num[1:], arith):
                 if pat not in pattern_cache:
                     D = layer.pattern_matrix(pat, arith)
@@ -111,6 +112,18 @@ def activation_regions(net: Network, domain: Domain | str | None = None, engine:
         poly = Polyhedron.from_inequalities([r[0] for r in rws], [r[1] for r in rws], arith, n)
         regions.append(Region((poly,), vals[1:, 1:], vals[1:, 0], eng.point(st), pats))
     return RegionSet("activation", tuple(regions), dom, "enumerate", arith, engine=eng.name)
+
+
+def _cancel(lift: ScaledMatrix, M: ScaledMatrix, arith: Arithmetic) -> ScaledMatrix:
+    """``lift @ M``; in float mode an entry within the tolerance of zero relative to the
+    size of its terms (``|lift| @ |M|``) is zero: a cancellation such as ``10/9 - 10/9``
+    leaves round-off, not a coefficient (a hyperplane parallel to a ray of the region
+    would otherwise seem to cross it far away and create spurious regions)."""
+    z = lift @ M
+    if arith.exact:
+        return z
+    mag = np.abs(lift.num) @ np.abs(M.num)
+    return ScaledMatrix(np.where(arith.is_zero(z.num, mag), 0.0, z.num), z.den)
 
 
 def _homogeneous(W: np.ndarray, b: np.ndarray, arith: Arithmetic) -> np.ndarray:

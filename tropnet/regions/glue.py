@@ -14,6 +14,7 @@ are *adjacent*:
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -50,13 +51,22 @@ def check_connectivity(connectivity: str) -> str:
 
 
 def map_key(weight: np.ndarray, bias: np.ndarray, arith: Arithmetic) -> tuple:
-    """A hashable key equal for equal affine maps (float: equal up to the tolerance grid)."""
+    """A hashable key equal for equal affine maps (float: equal up to the tolerance grid).
+
+    Float keys round the coefficients to a grid of ``tol * 2**e``, ``2**e`` just above the
+    map's largest coefficient, and include ``e``. The values are not divided by their own
+    maximum: proportional maps (such as ``4/3 x - 2/3`` and ``20/9 x - 10/9``, adjacent
+    pieces of a 1-D net that vanishes at their common breakpoint) must get different keys.
+    """
     vals = np.concatenate([np.asarray(weight).reshape(-1), np.asarray(bias).reshape(-1)])
     if arith.exact:
         return tuple(vals)
     f = np.asarray(vals, dtype=float)
-    grid = arith.tol * max(1.0, float(np.abs(f).max()))  # type: ignore[attr-defined]
-    return tuple(np.round(f / grid).astype(np.int64))
+    # the factor keeps the binade boundaries off powers of two, a frequent exact maximum
+    # that round-off may put on either side
+    e = math.frexp(max(1.0, float(np.abs(f).max())) * (1 + 2.0**-20))[1]
+    grid = arith.tol * 2.0**e  # type: ignore[attr-defined]
+    return (e, *np.round(f / grid).astype(np.int64).tolist())
 
 
 def row_key(a: Any, b: Any, arith: Arithmetic) -> tuple[tuple, int] | None:
