@@ -30,7 +30,13 @@ import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from tropnet import NearDegeneracyWarning, Network, NetworkError, compile_network
+from tropnet import (
+    NearDegeneracyWarning,
+    Network,
+    NetworkError,
+    TooLargeError,
+    compile_network,
+)
 from tropnet import constructions as C
 from tropnet.bounds import (
     montufar2014_lower,
@@ -261,13 +267,18 @@ def test_exact_equals_float(case):
                                       min_size=3, max_size=3), min_size=4, max_size=8))
 def test_pruning_preserves_the_function(spec, points):
     net = spec.build()
-    pruned, full = compile_network(net, prune=True), compile_network(net, prune=False)
+    pruned = compile_network(net, prune=True)
+    try:  # without pruning, two rank-3 maxout layers can exceed the size budget
+        full = compile_network(net, prune=False)
+    except TooLargeError:
+        full = None
     for p in points:
         x = p[:net.input_dim]
-        y = net.forward(x, exact=True)
-        assert [r(x) for r in pruned] == list(y)
-        assert [r(x) for r in full] == list(y)
-    for a, b in zip(pruned, full, strict=True):
+        y = list(net.forward(x, exact=True))
+        assert [r(x) for r in pruned] == y
+        if full is not None:
+            assert [r(x) for r in full] == y
+    for a, b in zip(pruned, full, strict=True) if full is not None else ():
         assert len(a.numerator.coefficients) <= len(b.numerator.coefficients)
         assert len(a.denominator.coefficients) <= len(b.denominator.coefficients)
 
