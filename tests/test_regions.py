@@ -148,3 +148,38 @@ def test_adjacency_graph_of_a_line_arrangement():
     corner = linear_regions(parse(CORNER))
     assert corner.graph.number_of_edges() == 6  # the six sectors form a cycle
     assert sorted(d for _, d in corner.graph.degree()) == [2] * 6
+
+
+def test_float_lp_unbounded_not_reported_infeasible():
+    """An unbounded LP met by the LP engine on net B (R^3): HiGHS's presolve called it
+    infeasible, which dropped 8 activation regions (1315 instead of 1320)."""
+    from tropnet.arithmetic import EXACT, FLOAT
+    from tropnet.polyhedra import linprog
+
+    c = [0.4889558851176914, 0.03243296494601821, -0.2387899372322263]
+    A = [[0.2821683112435684, 0.6708484049968816, 0.2698007429154901],
+         [1.0640234240162014, -0.7392199696614589, -0.36446331214829103],
+         [-0.4384204807897534, 0.4744809451915244, 0.29767211498655916],
+         [0.24015817785897278, 0.023206662856650833, 0.4463892843178486]]
+    b = [-1.0589193775255241, -0.5560103813461407, 0.18880250356349904, -1.0213858037461652]
+    exact = linprog([Fraction(v) for v in c], [[Fraction(v) for v in r] for r in A],
+                    [Fraction(v) for v in b], EXACT)
+    assert exact.status == "unbounded"
+    assert linprog(c, A, b, FLOAT).status == "unbounded"
+
+
+def test_float_tropical_warns_when_a_cell_map_is_wrong(monkeypatch):
+    """A region whose map disagrees with the function at its interior point is reported."""
+    from tropnet import regions as R
+
+    real = R.glue
+
+    def corrupt(cells, connectivity, arith):
+        regions, graph = real(cells, connectivity, arith)
+        r = regions[0]
+        return (R.Region(r.cells, r.weight + 1.0, r.bias, r.interior_point), *regions[1:]), graph
+
+    monkeypatch.setattr(R, "glue", corrupt)
+    rs = linear_regions(parse("max(0, x, 2*y)"), exact=False)
+    assert rs.count == 3 and len(rs.warnings) == 1 and "1 of 3 regions" in rs.warnings[0]
+    assert linear_regions(parse("max(0, x, 2*y)"), exact=True).warnings == ()

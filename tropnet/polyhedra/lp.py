@@ -73,11 +73,16 @@ def linprog(c: Any, A_ub: Any, b_ub: Any, arith: Arithmetic, *, A_eq: Any = None
             return LPResult(status)
         return LPResult(status, np.array(lp.primal_solution, dtype=object), lp.obj_value)
     cf = -np.asarray(c, dtype=float) if maximize else np.asarray(c, dtype=float)
-    res = _scipy_linprog(
-        cf, A_ub=A_ub if len(A_ub) else None, b_ub=b_ub if len(b_ub) else None,
-        A_eq=np.asarray(A_eq, dtype=float).reshape(-1, n) if has_eq else None,
-        b_eq=np.asarray(b_eq, dtype=float).reshape(-1) if has_eq else None,
-        bounds=[(None, None)] * n, method="highs")
+    data = dict(A_ub=A_ub if len(A_ub) else None, b_ub=b_ub if len(b_ub) else None,
+                A_eq=np.asarray(A_eq, dtype=float).reshape(-1, n) if has_eq else None,
+                b_eq=np.asarray(b_eq, dtype=float).reshape(-1) if has_eq else None,
+                bounds=[(None, None)] * n, method="highs")
+    res = _scipy_linprog(cf, **data)
+    if res.status in (2, 3):
+        # HiGHS's presolve reports some unbounded LPs as infeasible (seen with scipy 1.17:
+        # a region was dropped by the LP enumeration engine); its simplex without presolve
+        # decides between the two.
+        res = _scipy_linprog(cf, options={"presolve": False}, **data)
     if res.status == 2:
         return LPResult("infeasible")
     if res.status == 3:

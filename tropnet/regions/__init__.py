@@ -15,8 +15,10 @@ An activation region always lies inside one linear region.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
+
+import numpy as np
 
 from ..arithmetic import Arithmetic, resolve
 from ..domain import Domain, parse_domain
@@ -102,8 +104,36 @@ def linear_regions(obj: Any, domain: Domain | str | None = None, connectivity: s
         cells = tropical_cells(maps, domain_region(dom, arith), arith)
         engine_name = None
     regions, _ = glue(cells, connectivity, arith)
+    warn = () if arith.exact else _float_check(regions, obj, arith)
     return RegionSet("linear", regions, dom, method, arith, engine=engine_name,
-                     connectivity=connectivity, info={"cells": len(cells)})
+                     connectivity=connectivity, info={"cells": len(cells)}, warnings=warn)
+
+
+def _float_check(regions: Sequence[Region], obj: Any, arith: Arithmetic) -> tuple[str, ...]:
+    """Float mode only: the regions whose affine map disagrees with the function at their
+    own interior point (the network's Jacobian, or the value of the tropical map(s)) beyond
+    the tolerance -- a symptom of round-off on near-degenerate cells, reported as a
+    warning since the count is then unreliable."""
+    maps = None if isinstance(obj, Network) else as_maps(obj)
+    bad = 0
+    for r in regions:
+        x = np.asarray(r.interior_point, dtype=float)
+        W, b = np.asarray(r.weight, dtype=float), np.asarray(r.bias, dtype=float)
+        if maps is None:
+            J, c, _ = obj.affine_map(x, exact=False)
+            got, want = np.concatenate([np.ravel(W), b]), np.concatenate([np.ravel(J), c])
+        else:
+            got = np.atleast_1d(W.dot(x) + b)
+            want = np.array([float(m(x)) for m in maps])
+        scale = max(1.0, float(np.abs(want).max(initial=0.0)), float(np.abs(x).max(initial=0)))
+        if np.abs(got - want).max(initial=0.0) > arith.tol * 2**10 * scale:
+            bad += 1
+    if not bad:
+        return ()
+    return (f"{bad} of {len(regions)} regions carry an affine map that differs from the "
+            f"function at their own interior point (float round-off on near-degenerate "
+            f"cells): the float count is unreliable; rerun with --exact or with "
+            f"--method enumerate",)
 
 
 def number_linear_regions(obj: Any, domain: Domain | str | None = None,
