@@ -25,6 +25,9 @@ docs: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run_all
 
+bench-quick: $(STAMP)
+	$(BIN)/python -m benchmarks.run_all --quick
+
 setup: $(STAMP)
 
 # pycddlib needs cddlib and GMP headers to build its exact (gmp) backend.

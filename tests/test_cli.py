@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from .helpers import run_cli
 
@@ -119,3 +120,14 @@ def test_demo_runs_as_console_script():
     assert proc.returncode == 0, proc.stderr
     assert "monomial complexity" in proc.stdout
     assert "all exact counts agree" in proc.stdout
+
+
+def test_solver_chatter_stays_off_stdout():
+    """scipy's HiGHS prints from C on stdout during MILP solves; --json output must still be
+    exactly one JSON object."""
+    demo = Path(__file__).resolve().parents[1] / "tropnet" / "examples" / "demo.json"
+    proc = subprocess.run([sys.executable, "-m", "tropnet", "regions", str(demo), "--kind",
+                           "activation", "--method", "milp", "--solver", "SCIPY", "--domain",
+                           "box:-1,1", "--json"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["count"] == 19

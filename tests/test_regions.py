@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tropnet import Network, parse
+from tropnet import Network, TropnetError, parse
 from tropnet.domain import box, polytope
 from tropnet.regions import activation_regions, count_regions, linear_regions
 
@@ -97,6 +97,9 @@ def test_count_regions_dispatch():
     assert count_regions(ABS) == 2
     assert count_regions(ABS, kind="linear") == 2
     assert count_regions(CORNER_NET, kind="linear", connectivity="closure") == 5
+    for kind in ("activation", "linear"):
+        with pytest.raises(TropnetError, match=r"unknown option.*bogus"):
+            count_regions(ABS, kind=kind, bogus=1)
 
 
 def test_benchmark_net_a_known_counts():

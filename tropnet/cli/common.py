@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
 import time
 import traceback
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..arithmetic import Arithmetic, resolve
@@ -122,6 +124,26 @@ def _emit(result: CommandResult, args: argparse.Namespace, seconds: float,
         sys.stderr.write(f"tropnet: warning: {w}\n")
 
 
+@contextlib.contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    """Send what solvers' C code prints on file descriptor 1 to stderr while a command
+    runs, so that stdout carries only the command's answer (one JSON object)."""
+    try:
+        out, err = sys.stdout.fileno(), sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):  # captured streams: nothing to redirect
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(out)
+    os.dup2(err, out)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, out)
+        os.close(saved)
+
+
 def run_command(args: argparse.Namespace) -> int:
     """Run ``args.func(args)``, turning input errors into exit status 2."""
     debug = getattr(args, "debug", False)
@@ -130,7 +152,8 @@ def run_command(args: argparse.Namespace) -> int:
         with warnings.catch_warnings(record=True) as caught, \
                 forced(getattr(args, "force", False)):
             warnings.simplefilter("always", NearDegeneracyWarning)
-            result: CommandResult = args.func(args)
+            with _stdout_to_stderr():
+                result: CommandResult = args.func(args)
         seconds = time.perf_counter() - start
         warned = [str(w.message) for w in caught if issubclass(w.category,
                                                                 NearDegeneracyWarning)]

@@ -165,11 +165,20 @@ def count_regions(obj: Any, domain: Domain | str | None = None, kind: str = "act
             raise TropnetError(f"unknown method {method!r} for activation regions "
                                f"(expected enumerate or milp)")
         engine = options.pop("engine", "auto")
+        _no_more(options, kind, method)
         return activation_regions(obj, domain, engine, exact).count
     if kind == "linear":
-        return linear_regions(obj, domain, options.pop("connectivity", "facet"),
-                              method or "tropical", exact,
-                              engine=options.pop("engine", "auto")).count
+        connectivity = options.pop("connectivity", "facet")
+        engine = options.pop("engine", "auto")
+        _no_more(options, kind, method or "tropical")
+        return linear_regions(obj, domain, connectivity, method or "tropical", exact,
+                              engine=engine).count
     raise TropnetError(f"unknown region kind {kind!r} (expected activation or linear)")
+
+
+def _no_more(options: dict, kind: str, method: str) -> None:
+    if options:
+        raise TropnetError(f"unknown option(s) for counting {kind} regions by {method}: "
+                           f"{', '.join(sorted(options))}")
 
 
