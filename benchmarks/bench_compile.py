@@ -22,7 +22,7 @@ def main(quick: bool = False) -> str:
     for dims in sizes:
         arch = f"{dims[0]}-[{','.join(map(str, dims[1:-1]))}]-{dims[-1]}"
         for exact in (False, True):
-            res = isolated(_compile, dims, 0, exact, timeout=300 if quick else 900)
+            res = isolated(_compile, dims, 0, exact, timeout=120 if quick else 300)
             mono = res["value"] if res["status"] == "ok" else ("-", "-")
             rows.append([arch, "exact" if exact else "float", mono[0], mono[1], fmt_time(res),
                          f"{res['peak_mb']:.0f}", TARGETS.get(arch, "")])
