@@ -242,6 +242,9 @@ def test_milp_finds_the_enumerated_patterns(case):
 @example((NetSpec(9566678, (1, 4, 1), ("relu",), 2, 3), DomSpec("rn")))
 # float z = lift @ M kept round-off of a cancellation: spurious regions far out on a ray
 @example((NetSpec(4065046418, (2, 3, 3, 1), ("leaky_relu", "relu"), 2, 3), DomSpec("rn")))
+# float maxout piece differences kept round-off (bias 5.6e-17): a sliver along a box face
+@example((NetSpec(0, (2, 2, 2, 2), ("maxout", "maxout"), 2, 3, True),
+          DomSpec("box", (Fraction(0), Fraction(-1, 2)), (Fraction(1, 2), Fraction(0)))))
 def test_exact_equals_float(case):
     spec, dspec = case
     exact_net, float_net, dom = spec.build(), spec.build(rational=False), dspec.build()

@@ -126,6 +126,16 @@ def _cancel(lift: ScaledMatrix, M: ScaledMatrix, arith: Arithmetic) -> ScaledMat
     return ScaledMatrix(np.where(arith.is_zero(z.num, mag), 0.0, z.num), z.den)
 
 
+def _minus(row: np.ndarray, rows: np.ndarray, arith: Arithmetic) -> np.ndarray:
+    """``row - rows``; in float mode a difference within the tolerance of zero relative to
+    its terms is zero (two maxout pieces equal up to round-off, e.g. in their bias, would
+    otherwise cut a sliver off a region along a face)."""
+    d = row - rows
+    if arith.exact:
+        return d
+    return np.where(arith.is_zero(d, np.abs(row) + np.abs(rows)), 0.0, d)
+
+
 def _homogeneous(W: np.ndarray, b: np.ndarray, arith: Arithmetic) -> np.ndarray:
     """``[[1, 0], [b, W]]``: the affine map ``h -> W h + b`` on homogeneous coordinates."""
     out = arith.zeros((W.shape[0] + 1, W.shape[1] + 1))
@@ -172,7 +182,7 @@ def _split_layer(eng: Any, layer: Layer, state: Any, rows: tuple, z: np.ndarray,
         for st, rw, pat in parts:
             for r in range(k):
                 qs = [q for q in range(k) if q != r]
-                diffs = z[u * k + r] - z[[u * k + q for q in qs]]
+                diffs = _minus(z[u * k + r], z[[u * k + q for q in qs]], arith)
                 # piece r owns ties with later pieces, loses them to earlier ones
                 ties = [1 if r < q else -1 for q in qs]
                 for st2, rw2, _signs in _cut(eng, st, rw, diffs, arith, ties, keep=1):
