@@ -80,10 +80,10 @@ __all__ = [
 STRATEGIES = ("layerwise", "global")
 _TAU = 1e-6
 # The node MILPs are tiny: HiGHS's parallel machinery costs more than it saves (measured
-# about 1.5x faster with it off on 2 cores). Presolve is off because HiGHS 1.16's MIP
-# presolve declared a feasible node MILP infeasible (a region was missed; the regression
-# test is tests/test_milp.py::test_float_net_counts_and_regions_are_consistent), and an
-# infeasibility claim is what ends a node.
+# about 1.5x faster with it off on 2 cores). Presolve is off too: every node ends with an
+# infeasible solve, which :func:`~tropnet.milp.formulation.solve` would otherwise confirm
+# by a second solve without presolve (HiGHS 1.16's presolve once declared a feasible node
+# infeasible; regression test: test_float_net_counts_and_regions_are_consistent).
 _SMALL_MILP_OPTIONS = {"parallel": "off", "presolve": "off"}
 
 

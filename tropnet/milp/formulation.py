@@ -152,19 +152,16 @@ def solve(problem: cp.Problem, solver: str = "HIGHS", *, time_limit: float | Non
     if stop_at is not None and name == "HIGHS":
         opts["objective_target"] = -float(stop_at) if maximize else float(stop_at)
     start = time.perf_counter()
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            problem.solve(solver=name, warm_start=warm_start, **opts)
-    except cp.error.SolverError as exc:
-        raise SolverError(f"MILP solver {name} failed: {exc}") from None
-    except ValueError as exc:  # e.g. an option the solver rejects
-        raise SolverError(f"MILP solver {name} rejected the options {sorted(opts)}: "
-                          f"{exc}") from None
-    seconds = time.perf_counter() - start
+    _run_solver(problem, name, warm_start, opts)
     status = problem.status
+    if name == "HIGHS" and status in _NO_POINT and opts.get("presolve") != "off":
+        # HiGHS 1.16's MIP presolve declared a feasible MILP infeasible (a region was missed
+        # by the counting); an infeasibility claim is confirmed without presolve.
+        _run_solver(problem, name, warm_start, {**opts, "presolve": "off"})
+        status = problem.status
+    seconds = time.perf_counter() - start
     bound = _dual_bound(problem, name, maximize)
-    if status in (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE, "infeasible_or_unbounded"):
+    if status in _NO_POINT:
         return SolveResult("infeasible", None, None, seconds, name)
     if status in (cp.UNBOUNDED, cp.UNBOUNDED_INACCURATE):
         return SolveResult("unbounded", None, None, seconds, name)
@@ -175,6 +172,21 @@ def solve(problem: cp.Problem, solver: str = "HIGHS", *, time_limit: float | Non
             else "feasible"
         return SolveResult(kind, float(problem.value), bound, seconds, name)
     raise SolverError(f"MILP solver {name} returned status {status!r}")
+
+
+_NO_POINT = (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE, "infeasible_or_unbounded")
+
+
+def _run_solver(problem: cp.Problem, name: str, warm_start: bool, opts: dict) -> None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            problem.solve(solver=name, warm_start=warm_start, **opts)
+    except cp.error.SolverError as exc:
+        raise SolverError(f"MILP solver {name} failed: {exc}") from None
+    except ValueError as exc:  # e.g. an option the solver rejects
+        raise SolverError(f"MILP solver {name} rejected the options {sorted(opts)}: "
+                          f"{exc}") from None
 
 
 _BANNER_DONE = False
