@@ -211,6 +211,36 @@ def test_torch_files(tmp_path, rng):
         load_model(tmp_path / "weights.pt")
 
 
+class _Payload:
+    """A pickle that creates a file when unpickled (what a hostile .pt file can do)."""
+
+    def __init__(self, path) -> None:
+        self.path = str(path)
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+def test_torch_files_run_no_code(tmp_path, monkeypatch, capsys):
+    from tropnet import InputFileError
+
+    evil = tmp_path / "evil.pt"
+    torch.save({"model": _Payload(tmp_path / "PWNED")}, evil)
+    with pytest.raises(InputFileError, match="trust-pickle"):
+        load_model(evil)
+    assert not (tmp_path / "PWNED").exists()
+    code = main(["import", str(evil), "-o", str(tmp_path / "net.json")])
+    assert code == 2 and "trust-pickle" in capsys.readouterr().err
+    assert not (tmp_path / "PWNED").exists() and not (tmp_path / "net.json").exists()
+    # a custom module class needs the explicit opt-in, which then imports it
+    model = _Maxout()
+    torch.save(model, tmp_path / "custom.pt")
+    with pytest.raises(InputFileError, match="trust-pickle"):
+        load_model(tmp_path / "custom.pt")
+    with pytest.raises(UnsupportedModelError):  # unpickled (trusted), then not a Sequential
+        load_model(tmp_path / "custom.pt", trust=True)
+
+
 @pytest.mark.parametrize("model, needle", [
     (nn.Sequential(nn.Linear(2, 2), nn.Sigmoid()), r"layer 1 \(Sigmoid\)"),
     (nn.Sequential(nn.Linear(2, 2), nn.Sequential(nn.ReLU(), nn.Tanh())), r"layer 1\.1 \(Tanh\)"),

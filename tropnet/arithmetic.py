@@ -245,7 +245,11 @@ class FloatArithmetic(Arithmetic):
     def convert(self, value: Any) -> float:
         if isinstance(value, str):
             value = parse_number(value)[0]
-        v = float(value)
+        try:
+            v = float(value)
+        except OverflowError:
+            raise NetworkError(f"{value} is beyond the float range; use exact arithmetic"
+                               ) from None
         if not math.isfinite(v):
             raise NetworkError(f"{v} is not a finite number")
         return v
@@ -253,7 +257,7 @@ class FloatArithmetic(Arithmetic):
     def array(self, data: Any) -> np.ndarray:
         try:
             out = np.array(data, dtype=float)
-        except (ValueError, TypeError):  # rational strings such as "1/3"
+        except (ValueError, TypeError, OverflowError):  # "1/3", or Fractions beyond float
             src = np.asarray(data, dtype=object)
             out = np.array([self.convert(v) for v in src.reshape(-1)],
                            dtype=float).reshape(src.shape)

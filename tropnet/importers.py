@@ -47,6 +47,7 @@ from __future__ import annotations
 import itertools
 import math
 import os
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
@@ -582,14 +583,18 @@ _ONNX_RULES: dict[str, Callable[[Any, list[Any], dict, str], Any]] = {
 # files
 # ---------------------------------------------------------------------------------------------
 
-def load_model(path: str | os.PathLike, input_shape: Sequence[int] | None = None) -> Network:
+def load_model(path: str | os.PathLike, input_shape: Sequence[int] | None = None,
+               trust: bool = False) -> Network:
     """Import a model file: ``.onnx`` with :func:`from_onnx`; ``.pt``/``.pth`` (a TorchScript
     archive, or a whole module saved with ``torch.save``) with :func:`from_torch`.
 
-    Reading a ``torch.save`` file unpickles it, which runs code stored in the
-    file: only load files you trust. A file holding a ``state_dict`` (weights
-    without the module) cannot be imported; build the module and call
-    :func:`from_torch`.
+    A ``torch.save`` file is a pickle. It is read with ``weights_only=True``
+    and an allow-list of the ``torch.nn`` layers tropnet imports, so no code
+    stored in the file runs. A file that needs other classes (a custom
+    module) is refused unless ``trust=True`` (CLI: ``--trust-pickle``), which
+    unpickles it fully and runs whatever code it holds: only for files you
+    trust. A file holding a ``state_dict`` (weights without the module)
+    cannot be imported; build the module and call :func:`from_torch`.
     """
     p = Path(path)
     if not p.is_file():
@@ -604,17 +609,42 @@ def load_model(path: str | os.PathLike, input_shape: Sequence[int] | None = None
                              f".pth)")
     torch = _require("torch")
     try:
-        module = torch.jit.load(str(p), map_location="cpu")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            module = torch.jit.load(str(p), map_location="cpu")
     except Exception:
-        try:
-            module = torch.load(str(p), map_location="cpu", weights_only=False)
-        except Exception as exc:
-            raise InputFileError(f"{p}: not a readable torch file ({exc})") from None
+        module = _unpickle(p, torch, trust)
     if isinstance(module, dict):
         raise UnsupportedModelError(f"{p}: holds a state_dict (weights only), not a module; "
                                     f"build the module in Python and call from_torch, or save "
                                     f"the whole module")
     return from_torch(module, input_shape)
+
+
+def _unpickle(p: Path, torch: Any, trust: bool) -> Any:
+    """A ``torch.save`` file read with the weights-only unpickler and the allow-list of
+    :data:`_TORCH_RULES` layers (or fully, when ``trust``)."""
+    import pickle
+
+    safe = [cls for cls in vars(torch.nn).values()
+            if isinstance(cls, type) and (cls.__name__ in _TORCH_RULES
+                                          or cls.__name__ == "Sequential")]
+    try:
+        if trust:
+            return torch.load(str(p), map_location="cpu", weights_only=False)
+        with torch.serialization.safe_globals(safe):
+            return torch.load(str(p), map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        if trust:
+            raise InputFileError(f"{p}: not a readable torch file ({exc})") from None
+        raise InputFileError(
+            f"{p}: the file needs classes beyond the torch.nn layers tropnet imports, and "
+            f"unpickling them would run code stored in the file; save the model with "
+            f"torch.jit.script(model).save(...), or pass --trust-pickle (trust=True) for a "
+            f"file you trust") from None
+    except Exception as exc:
+        raise InputFileError(f"{p}: not a readable torch file "
+                             f"({str(exc).splitlines()[0] if str(exc) else exc!r})") from None
 
 
 def _require(name: str) -> Any:

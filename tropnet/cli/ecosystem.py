@@ -22,8 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "import", help="convert an ONNX or torch model into a tropnet network file",
         description="Read MODEL.onnx (Gemm/MatMul+Add, Relu, LeakyRelu, Conv, Flatten, Max, "
                     "MaxPool, ...) or a torch file (.pt/.pth: a TorchScript archive or a "
-                    "whole module saved with torch.save; unpickling runs code, so only trusted "
-                    "files) and write the equivalent network. Weights are the exact values of "
+                    "whole module saved with torch.save, read without running code from it) "
+                    "and write the equivalent network. Weights are the exact values of "
                     "the stored floats; convolutions are lowered to dense layers with inputs "
                     "flattened as height x width x channels.")
     p.add_argument("model", metavar="MODEL.onnx", help="the model file (.onnx, .pt or .pth)")
@@ -31,6 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="network file to write (.json, or .npz for float64 arrays)")
     p.add_argument("--input-shape", metavar="C,H,W",
                    help="sample shape of a torch model that starts with a convolution")
+    p.add_argument("--trust-pickle", action="store_true",
+                   help="unpickle a torch.save file fully, running any code it holds (only "
+                        "for files you trust; needed for custom module classes)")
     add_common(p)
     p.set_defaults(func=cmd_import)
 
@@ -74,7 +77,7 @@ def cmd_import(args: argparse.Namespace) -> CommandResult:
     if out.suffix.lower() not in _NET_SUFFIXES:
         raise InputFileError(f"{out}: the network file must end in .json or .npz")
     shape = _shape(args.input_shape) if args.input_shape else None
-    net = load_model(args.model, shape)
+    net = load_model(args.model, shape, trust=args.trust_pickle)
     layers = [{"units": ly.out_dim, "activation": ly.activation,
                **({"rank": ly.rank} if ly.activation == "maxout" else {}),
                **({"slope": float(ly.slope)} if ly.activation == "leaky_relu" else {}),
