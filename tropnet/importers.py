@@ -47,6 +47,7 @@ from __future__ import annotations
 import itertools
 import math
 import os
+import pickle
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -624,8 +625,6 @@ def load_model(path: str | os.PathLike, input_shape: Sequence[int] | None = None
 def _unpickle(p: Path, torch: Any, trust: bool) -> Any:
     """A ``torch.save`` file read with the weights-only unpickler and the allow-list of
     :data:`_TORCH_RULES` layers (or fully, when ``trust``)."""
-    import pickle
-
     safe = [cls for cls in vars(torch.nn).values()
             if isinstance(cls, type) and (cls.__name__ in _TORCH_RULES
                                           or cls.__name__ == "Sequential")]

@@ -168,7 +168,7 @@ class _Reader:
         if not isinstance(op, (ast.Mult, ast.Div, ast.Pow)):
             raise self.fail(f"the operator {type(op).__name__} is not allowed (only {_ALLOWED})")
         left, right = self.read(node.left), self.read(node.right)
-        term = _segment(self.text, node)
+        term = _segment(node)
         if isinstance(op, ast.Mult):
             if left.is_constant:
                 return right.times(left.const)
@@ -215,7 +215,7 @@ class _Reader:
             value = self.read(arg).times(sign)
             bad = next((k for k, _ in value.terms if k < 0), None)
             if bad is not None:
-                raise self.fail(f"{_segment(self.text, arg)} inside {func.id}(...) is a "
+                raise self.fail(f"{_segment(arg)} inside {func.id}(...) is a "
                                 f"negative multiple of max/min, not a tropical polynomial")
             args.append(value)
         return _Value(terms=((sign, _Max(tuple(args))),))
@@ -415,7 +415,7 @@ def _describe(node: ast.AST) -> str:
     return names.get(type(node), type(node).__name__)
 
 
-def _segment(text: str, node: ast.AST) -> str:
+def _segment(node: ast.AST) -> str:
     """Readable text of a node (for messages)."""
     return _short(ast.unparse(node), quote=False)
 
