@@ -18,9 +18,9 @@ from tropnet import TropicalPolynomial, TropicalRational
 from tropnet.domain import box
 from tropnet.hoffman import effective_box, effective_radius, map_hoffman
 from tropnet.network import Network
-from tropnet.regions import activation_regions, linear_regions
-from tropnet.regions.sampling import sample_regions
-from tropnet.regions.symmetry import deepsets_network
+from tropnet import activation_regions, linear_regions
+from tropnet.sampling import sample_regions
+from tropnet.engines.symmetry import deepsets_network
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -30,7 +30,7 @@ from tropnet import Network, TooLargeError  # noqa: E402
 from tropnet.bounds import serra2018_upper  # noqa: E402
 from tropnet.io import load_network  # noqa: E402
 from tropnet.milp import count_activation_regions, empirical_bound, mipbound  # noqa: E402
-from tropnet.regions import activation_regions  # noqa: E402
+from tropnet import activation_regions  # noqa: E402
 
 NETS = {"A": 38, "B": 218, "C": 1340, "D": 2080}  # exact counts on [-1,1]^n (issue text)
 

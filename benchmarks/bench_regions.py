@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from tropnet import TropicalPolynomial, TropicalRational, load_network
-from tropnet.regions import activation_regions, linear_regions
+from tropnet import activation_regions, linear_regions
 
 from .common import NETS, best_of, fmt_time, machine, table, write
 from .naive import naive_count

@@ -55,13 +55,13 @@ def _compile(net: Any, exact: bool) -> str:
 
 
 def _tropical(net: Any) -> int:
-    from tropnet.regions import linear_regions
+    from tropnet import linear_regions
 
     return linear_regions(net, DOMAIN, method="tropical", exact=False).count
 
 
 def _enumerate(net: Any, engine: str, exact: bool) -> int:
-    from tropnet.regions import activation_regions
+    from tropnet import activation_regions
 
     return activation_regions(net, DOMAIN, engine=engine, exact=exact).count
 
@@ -73,7 +73,7 @@ def _milp(net: Any) -> int:
 
 
 def _sampling(net: Any) -> str:
-    from tropnet.regions.sampling import sample_regions
+    from tropnet.sampling import sample_regions
 
     return f"~{sample_regions(net, samples=SAMPLES, radius=1, seed=0).estimate}"
 

@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.helpers import random_net
-from tropnet import Network, NetworkError
+from tropnet import Network, NetworkError, activation_regions, linear_regions
 from tropnet.bounds import (
     architecture_bounds,
     maps_eta,
@@ -35,7 +35,6 @@ from tropnet.bounds import (
     zaslavsky,
     zaslavsky_rank,
 )
-from tropnet.regions import activation_regions, linear_regions
 
 
 def theorem1_bruteforce(n0: int, widths: list[int], ranks: list[int] | None = None) -> int:

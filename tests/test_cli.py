@@ -98,7 +98,7 @@ def test_crosscheck_agrees_and_exit_status(capsys):
 
 
 def test_crosscheck_reports_a_disagreement(monkeypatch, capsys):
-    import tropnet.crosscheck as cc
+    import tropnet.comparison as cc
 
     real = cc._count
 

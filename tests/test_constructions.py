@@ -1,4 +1,4 @@
-"""Every construction, counted exactly with tropnet.regions, reaches its theorem's count."""
+"""Every construction, counted exactly with tropnet.regions(), reaches its theorem's count."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from fractions import Fraction
 
 import pytest
 
-from tropnet import NetworkError, load_network
+from tropnet import NetworkError, activation_regions, linear_regions, load_network
 from tropnet import constructions as C
 from tropnet.bounds import (
     montufar2014_lower,
@@ -19,7 +19,6 @@ from tropnet.bounds import (
     serra2018_upper,
 )
 from tropnet.domain import box
-from tropnet.regions import activation_regions, linear_regions
 
 
 def _counts(con: C.Construction, domain=None) -> tuple[int, int]:

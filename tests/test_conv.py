@@ -10,7 +10,14 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from tropnet import InputFileError, Network, NetworkError, load_network, save_network
+from tropnet import (
+    InputFileError,
+    Network,
+    NetworkError,
+    activation_regions,
+    load_network,
+    save_network,
+)
 from tropnet.bounds import (
     conv_rank_bound,
     hall_feasible,
@@ -22,7 +29,6 @@ from tropnet.bounds import (
     zaslavsky_rank,
 )
 from tropnet.conv import conv_layer, conv_spec
-from tropnet.regions import activation_regions
 
 
 def _random_kernel(rng, shape) -> list:

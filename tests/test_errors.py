@@ -115,7 +115,8 @@ def test_bad_options(tmp_path, capsys):
     _assert_error(*run_cli(capsys, "regions", path, "--expr", "max(x, y)"), "not both")
     _assert_error(*run_cli(capsys, "regions", "--expr", "max(x, y)", "--kind", "activation"),
                   "need a network")
-    _assert_error(*run_cli(capsys, "regions", path, "--method", "milp"), "--kind activation")
+    _assert_error(*run_cli(capsys, "regions", path, "--kind", "linear", "--method", "milp"),
+                  "counts activation regions")
     _assert_error(*run_cli(capsys, "crosscheck", path, "--methods", "magic"), "unknown method")
     _assert_error(*run_cli(capsys, "regions", path, "--float", "--limit-denominator", "10"),
                   "exact mode")

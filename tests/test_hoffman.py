@@ -11,15 +11,21 @@ import numpy as np
 import pytest
 
 from tests.helpers import random_net
-from tropnet import TropicalPolynomial, TropicalRational, TropnetError, parse
+from tropnet import (
+    TropicalPolynomial,
+    TropicalRational,
+    TropnetError,
+    activation_regions,
+    linear_regions,
+    parse,
+)
 from tropnet.arithmetic import EXACT
 from tropnet.cli import main
 from tropnet.domain import box
+from tropnet.engines.glue import glue
+from tropnet.engines.tropical import tropical_cells
 from tropnet.hoffman import effective_box, effective_radius, hoffman_constant, map_hoffman
 from tropnet.polyhedra import Polyhedron, linprog
-from tropnet.regions import activation_regions, linear_regions
-from tropnet.regions.glue import glue
-from tropnet.regions.tropical import tropical_cells
 
 GOLDEN = (1 + math.sqrt(5)) / 2
 

@@ -1,7 +1,7 @@
 """MILP backend: formulation, big-M tightening and exact counting of activation regions.
 
 Counts are checked against two independent references: the regions module's enumeration
-(:func:`tropnet.regions.activation_regions`) and a brute force written here (every pattern's
+(:func:`tropnet.activation_regions`) and a brute force written here (every pattern's
 polyhedron tested for an interior point with ``Polyhedron.interior_point`` and the pattern
 re-read at that point with ``net.patterns``).
 """
@@ -16,7 +16,15 @@ import numpy as np
 import pytest
 
 from tests.helpers import random_net
-from tropnet import EXACT, FLOAT, Network, SolverError, TooLargeError, TropnetError
+from tropnet import (
+    EXACT,
+    FLOAT,
+    Network,
+    SolverError,
+    TooLargeError,
+    TropnetError,
+    activation_regions,
+)
 from tropnet.domain import box, parse_domain, polytope
 from tropnet.milp import (
     build_formulation,
@@ -26,7 +34,6 @@ from tropnet.milp import (
     solve,
     tighten_bigm,
 )
-from tropnet.regions import activation_regions
 
 # -- an independent brute-force reference ----------------------------------------------
 

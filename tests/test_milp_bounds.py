@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from tests.helpers import random_net
-from tropnet import Network, UnsupportedModelError
+from tropnet import Network, UnsupportedModelError, activation_regions
 from tropnet.bounds import serra2018_upper, zaslavsky
 from tropnet.cli import main
 from tropnet.domain import box
@@ -25,7 +25,6 @@ from tropnet.milp import (
     tighten_bigm,
 )
 from tropnet.milp.mipbound import ENCODINGS, _Sampler
-from tropnet.regions import activation_regions
 
 # -- MIPBound -------------------------------------------------------------------------------
 

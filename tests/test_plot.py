@@ -93,7 +93,7 @@ def test_restriction_to_a_plane_is_exact(rng):
 def test_slice_plot_counts_the_restricted_map(tmp_path):
     net = random_net(np.random.default_rng(1), [3, 4, 1])
     ax = plot_regions(net, "box:-2,2", slice="p=0,0,0;u=1,0,0;v=0,0,1")
-    from tropnet.regions import linear_regions
+    from tropnet import linear_regions
 
     direct = linear_regions(restrict_to_plane(net, [0, 0, 0], [1, 0, 0], [0, 0, 1]), "box:-2,2")
     assert ax.tropnet_regions.count == direct.count

@@ -35,7 +35,9 @@ from tropnet import (
     Network,
     NetworkError,
     TooLargeError,
+    activation_regions,
     compile_network,
+    linear_regions,
 )
 from tropnet import constructions as C
 from tropnet.bounds import (
@@ -51,8 +53,7 @@ from tropnet.bounds import (
 from tropnet.domain import box, polytope
 from tropnet.milp import count_activation_regions
 from tropnet.network import Layer
-from tropnet.regions import activation_regions, linear_regions
-from tropnet.regions.sampling import sample_regions
+from tropnet.sampling import sample_regions
 
 from .helpers import random_net
 

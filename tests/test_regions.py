@@ -10,9 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tropnet import Network, TropnetError, parse
+from tropnet import Network, TropnetError, activation_regions, count_regions, linear_regions, parse
 from tropnet.domain import box, polytope
-from tropnet.regions import activation_regions, count_regions, linear_regions
 
 from .helpers import random_net
 
@@ -173,7 +172,7 @@ def test_float_lp_unbounded_not_reported_infeasible():
 
 def test_float_tropical_warns_when_a_cell_map_is_wrong(monkeypatch):
     """A region whose map disagrees with the function at its interior point is reported."""
-    from tropnet import regions as R
+    from tropnet import dispatch as R
 
     real = R.glue
 

@@ -10,20 +10,19 @@ import numpy as np
 import pytest
 
 from tests.helpers import random_net
-from tropnet import Network, NetworkError, TropnetError
+from tropnet import Network, NetworkError, TropnetError, linear_regions
 from tropnet.arithmetic import EXACT
 from tropnet.cli import main
 from tropnet.domain import box
-from tropnet.hoffman import effective_box
-from tropnet.regions import linear_regions
-from tropnet.regions.sampling import sample_regions
-from tropnet.regions.symmetry import (
+from tropnet.engines.symmetry import (
     deepsets_network,
     fundamental_samples,
     orbit_weight,
     permutation_invariant,
     require_invariant,
 )
+from tropnet.hoffman import effective_box
+from tropnet.sampling import sample_regions
 
 # relu(min(x1, x2)) = relu(relu(x1) - relu(-x1) - relu(x1 - x2)): 3 linear regions, the zero
 # region is an L (three quadrants); symmetric in x1, x2
@@ -185,7 +184,7 @@ def test_cli_sample(tmp_path, capsys):
 
 def test_float_patterns_are_checked_at_ties():
     # points on region boundaries (pre-activations exactly 0) get the exact pattern
-    from tropnet.regions.sampling import _encode, _pattern_codes
+    from tropnet.sampling import _encode, _pattern_codes
 
     X = np.array([[0.0, 0.0], [1.0, 1.0], [0.5, -0.25], [-1.0, 0.3], [0.25, 0.25]])
     codes, redone = _pattern_codes(RELU_MIN, X, EXACT)

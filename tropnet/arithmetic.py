@@ -32,8 +32,15 @@ import numpy as np
 from .errors import NearDegeneracyWarning, NetworkError
 
 __all__ = [
+    "BOX_PAD",
     "EXACT",
     "FLOAT",
+    "GEOMETRY_RTOL",
+    "LEAD_RTOL",
+    "SAMPLE_TIE",
+    "SOLVER_TOL",
+    "SPECTRAL_RTOL",
+    "TINY",
     "Arithmetic",
     "ExactArithmetic",
     "FloatArithmetic",
@@ -85,10 +92,47 @@ def format_number(value: Number) -> str | float | int:
 
 
 class Arithmetic:
-    """Interface shared by :class:`ExactArithmetic` and :class:`FloatArithmetic`."""
+    """Interface shared by :class:`ExactArithmetic` and :class:`FloatArithmetic`.
+
+    It carries everything that differs between the two: the numpy ``dtype`` of
+    arrays, ``zero`` and ``one``, conversion, signs (with the tolerance ``tol``,
+    0 in exact mode), hashable keys of vectors and hyperplanes, scaling to one
+    denominator (:meth:`scaled`) and the cdd backend (``cdd_exact``).
+    """
 
     exact: bool
     name: str
+    tol: float
+    dtype: Any
+    #: pycddlib backend: ``True`` for ``cdd.gmp`` (exact rationals), ``False`` for ``cdd``
+    cdd_exact: bool
+
+    @property
+    def zero(self) -> Number:
+        return self.convert(0)
+
+    @property
+    def one(self) -> Number:
+        return self.convert(1)
+
+    def vector(self, values: Any) -> np.ndarray:
+        """A 1-d array of ``values`` converted to this arithmetic (writable)."""
+        return np.array([self.convert(v) for v in np.asarray(values, dtype=object).reshape(-1)],
+                        dtype=self.dtype)
+
+    def asarray(self, values: Any) -> np.ndarray:
+        """``values`` as an array of this arithmetic's dtype, without converting entries."""
+        return np.asarray(values, dtype=self.dtype)
+
+    def vector_key(self, values: Any) -> tuple:
+        """A hashable key, equal for equal vectors (float: equal up to the tolerance grid)."""
+        raise NotImplementedError  # pragma: no cover
+
+    def hyperplane_key(self, a: Any, b: Any) -> tuple[tuple, int] | None:
+        """Key of the hyperplane ``a . x = b`` and the orientation (+1/-1) of ``a . x <= b``
+        (``None`` for a zero row). Rows are scaled so that opposite inequalities on one
+        hyperplane share the key."""
+        raise NotImplementedError  # pragma: no cover
 
     def convert(self, value: Any) -> Number:  # pragma: no cover - interface
         raise NotImplementedError
@@ -112,6 +156,14 @@ class Arithmetic:
 
     def is_zero(self, values: np.ndarray, scale: np.ndarray | float = 1.0) -> np.ndarray:
         return self.sign(values, scale) == 0
+
+    def cancel(self, values: np.ndarray, magnitude: np.ndarray | float) -> np.ndarray:
+        """``values`` with the entries that are zero relative to ``magnitude`` (the size of
+        the terms they were computed from) set to exactly 0: float round-off of a
+        cancellation such as ``10/9 - 10/9`` is not a coefficient. Exact: unchanged."""
+        if self.exact:
+            return values
+        return np.where(self.is_zero(values, magnitude), 0.0, values)
 
     def filtered_sign(self, approx: np.ndarray, magnitude: np.ndarray,
                       exact_values: Any, terms: int) -> np.ndarray:
@@ -151,6 +203,9 @@ class ExactArithmetic(Arithmetic):
 
     limit_denominator: int | None = None
     exact: bool = True
+    tol: float = 0.0
+    dtype: Any = object
+    cdd_exact: bool = True
 
     @property
     def name(self) -> str:  # type: ignore[override]
@@ -197,6 +252,18 @@ class ExactArithmetic(Arithmetic):
             num[idx] = f.numerator * (den // f.denominator)
         return ScaledMatrix(num, den)
 
+    def vector_key(self, values: Any) -> tuple:
+        return tuple(np.asarray(values, dtype=object).reshape(-1))
+
+    def hyperplane_key(self, a: Any, b: Any) -> tuple[tuple, int] | None:
+        ints = self.scaled([*a, b]).num
+        g = int(np.gcd.reduce(ints)) if ints.size else 0
+        if g == 0:
+            return None
+        ints = ints // g
+        sgn = 1 if next(v for v in ints if v != 0) > 0 else -1
+        return tuple(int(v) * sgn for v in ints), sgn
+
     def sign(self, values: np.ndarray, scale: np.ndarray | float = 1.0) -> np.ndarray:
         vals = np.asarray(values, dtype=object)
         return np.array(
@@ -241,6 +308,34 @@ class FloatArithmetic(Arithmetic):
     band_high: float = 2.0**4
     exact: bool = False
     name: str = "float"
+    dtype: Any = float
+    cdd_exact: bool = False
+
+    @property
+    def map_check_tol(self) -> float:
+        """Relative gap above which a region's affine map and the function disagree at the
+        region's own point (``2**10 tol``: round-off of a map built over many cells)."""
+        return self.tol * 2**10
+
+    def vector_key(self, values: Any) -> tuple:
+        """Float keys round the entries to a grid of ``tol * 2**e``, ``2**e`` just above the
+        largest entry, and include ``e``. The values are not divided by their own maximum:
+        proportional maps (such as ``4/3 x - 2/3`` and ``20/9 x - 10/9``, adjacent pieces of
+        a 1-D net that vanishes at their common breakpoint) must get different keys."""
+        f = np.asarray(values, dtype=float).reshape(-1)
+        # the factor keeps the binade boundaries off powers of two, a frequent exact maximum
+        # that round-off may put on either side
+        e = math.frexp(max(1.0, float(np.abs(f).max(initial=0.0))) * (1 + 2.0**-20))[1]
+        return (e, *np.round(f / (self.tol * 2.0**e)).astype(np.int64).tolist())
+
+    def hyperplane_key(self, a: Any, b: Any) -> tuple[tuple, int] | None:
+        f = np.asarray([*a, b], dtype=float)
+        scale = float(np.abs(f).max())
+        if scale == 0:
+            return None
+        lead = f[np.flatnonzero(np.abs(f) > LEAD_RTOL * scale)[0]]
+        sgn = 1 if lead > 0 else -1
+        return tuple(np.round(f * sgn / scale / self.tol).astype(np.int64)), sgn
 
     def convert(self, value: Any) -> float:
         if isinstance(value, str):
@@ -326,6 +421,31 @@ def warn_near_degenerate(message: str) -> None:
 
 
 _U = 2.0**-53  # unit roundoff of IEEE double
+
+# -- named float tolerances ---------------------------------------------------------------
+# Every float threshold of the library that is not a sign decision of FloatArithmetic is
+# named here, with what it decides. They only ever steer float computations: exact mode
+# decides every sign exactly, and float answers that matter are re-checked (see
+# docs/exactness.md).
+
+#: relative size under which a float coefficient counts as zero when picking a row's
+#: leading entry (hyperplane keys) or a ray direction
+LEAD_RTOL = 1e-12
+#: relative tolerance of float rank, coplanarity and point-on-map checks in geometry that
+#: is drawn or sampled (plots, region graphs, sampling's point checks, symmetry checks)
+GEOMETRY_RTOL = 1e-9
+#: relative margin by which float bounding boxes are widened (monomial pruning)
+BOX_PAD = 1e-7
+#: relative margin under which a sampled float activation decision is recomputed exactly
+SAMPLE_TIE = 1e-7
+#: feasibility tolerance of the MILP and LP solvers (HiGHS' default is 1e-7): values
+#: within it of an integer or a bound are rounded to it
+SOLVER_TOL = 1e-6
+#: singular values and eigenvalues below this (relative) are zero in the float Hoffman
+#: bounds
+SPECTRAL_RTOL = 1e-10
+#: smallest float treated as non-zero when only division by zero is to be avoided
+TINY = 1e-300
 
 EXACT: ExactArithmetic = ExactArithmetic()
 FLOAT: FloatArithmetic = FloatArithmetic()

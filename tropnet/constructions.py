@@ -7,7 +7,7 @@ al.'s Definition 1, inputs sharing an activation pattern; ``"linear"``:
 Montúfar et al.'s maximal connected sets on which the map is affine, counted
 here with facet connectivity), and the :class:`~tropnet.domain.Domain` on
 which the count holds. The tests count every construction exactly with
-:mod:`tropnet.regions` and compare with ``count`` (:meth:`Construction.verify`).
+:func:`tropnet.regions` and compare with ``count`` (:meth:`Construction.verify`).
 
 * :func:`montufar2014` -- Montúfar et al. 2014 as written in Nakahara et al.,
   eqs. (5)-(7), on ``[0,1]^{n0}`` (optionally with the last layer replaced by
@@ -31,6 +31,7 @@ from fractions import Fraction
 from typing import Any
 
 from .bounds import analytic
+from .dispatch import count_regions
 from .domain import Domain, box, rn
 from .errors import NetworkError
 from .network import Network
@@ -67,16 +68,11 @@ class Construction:
     parameters: dict = field(default_factory=dict)
     note: str = ""
 
-    def verify(self, **kwargs: Any) -> int:
+    def verify(self, method: str = "auto", **params: Any) -> int:
         """Count the network's regions of ``kind`` on ``domain`` exactly with
-        :mod:`tropnet.regions` (``kwargs`` go to the counter) and return the count."""
-        from . import regions
-
-        if self.kind == "activation":
-            result = regions.activation_regions(self.network, self.domain, exact=True, **kwargs)
-        else:
-            result = regions.linear_regions(self.network, self.domain, exact=True, **kwargs)
-        return result.count
+        :func:`tropnet.regions` (``method`` and ``params`` as there) and return the count."""
+        return count_regions(self.network, self.domain, self.kind, method, exact=True,
+                             **params)
 
     def to_dict(self) -> dict:
         return {"construction": self.name, "theorem": self.theorem, "count": self.count,

@@ -39,10 +39,9 @@ import numpy as np
 
 from .arithmetic import parse_number
 from .errors import InputFileError, NetworkError
-from .io import LAYER_READERS
 from .network import Layer
 
-__all__ = ["ConvSpec", "conv_layer", "conv_spec", "lower_conv"]
+__all__ = ["ConvSpec", "conv_layer", "conv_spec", "lower_conv", "read_conv_layer"]
 
 
 @dataclass(frozen=True)
@@ -174,8 +173,8 @@ def conv_layer(input: Sequence[int], filter: Sequence[int], stride: int | Sequen
     return Layer.create(w, b, activation, slope=slope, meta=spec.to_dict(), where=where)
 
 
-def _read_conv(spec: dict, where: str) -> Layer:
-    """``LAYER_READERS["conv"]``: a JSON conv layer -> a dense Layer."""
+def read_conv_layer(spec: dict, where: str) -> Layer:
+    """A JSON conv layer (``{"type": "conv", ...}``) lowered to a dense Layer."""
     allowed = {"type", "input", "filter", "stride", "channels", "kernel", "bias",
                "activation", "slope"}
     unknown = set(spec) - allowed
@@ -190,9 +189,6 @@ def _read_conv(spec: dict, where: str) -> Layer:
     return conv_layer(spec["input"], spec["filter"], spec.get("stride", 1), spec["channels"],
                       spec["kernel"], spec["bias"], spec.get("activation", "relu"),
                       slope=spec.get("slope", 0), where=where)
-
-
-LAYER_READERS["conv"] = _read_conv
 
 
 def _pos(v: Any, what: str) -> int:

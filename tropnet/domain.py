@@ -17,7 +17,8 @@ import numpy as np
 
 from .arithmetic import EXACT, Arithmetic, format_number, parse_number
 from .errors import DomainError, NetworkError, TropnetError
-from .polyhedra import Polyhedron
+from .files import load_json
+from .polyhedra import Polyhedron, linprog
 
 __all__ = ["Domain", "box", "parse_domain", "polytope", "rn"]
 
@@ -46,8 +47,6 @@ class Domain:
         return self.kind == "box" or (self.kind == "polytope" and self._polytope_bounded())
 
     def _polytope_bounded(self) -> bool:
-        from .polyhedra.lp import linprog
-
         n = self.n or 0
         A = np.array(self.A, dtype=object)
         for k in range(n):
@@ -214,8 +213,6 @@ def parse_domain(text: str | Domain | None, n: int | None = None) -> Domain:
                               f"box:LO1,HI1;LO2,HI2;...")
         dom = box([p[0] for p in pairs], [p[1] for p in pairs])
     elif spec.startswith("polytope:"):
-        from .io import load_json
-
         path = spec[len("polytope:"):]
         try:
             data = load_json(path)

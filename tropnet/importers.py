@@ -57,6 +57,7 @@ from typing import Any
 
 import numpy as np
 
+from .conv import conv_spec, lower_conv
 from .errors import InputFileError, NetworkError, UnsupportedModelError
 from .network import Layer, Network
 
@@ -929,8 +930,6 @@ def _lower_conv(kernel: np.ndarray, in_hwc: Sequence[int], stride: Sequence[int]
     columns of the real pixels. Returns the weight, the output shape
     ``(H', W', D)`` and the layer's ``meta["conv"]``.
     """
-    from .conv import conv_spec, lower_conv
-
     H, W, C = (int(s) for s in in_hwc)
     D, cg, kh, kw = kernel.shape
     if groups < 1 or C % groups or D % groups or cg != C // groups:

@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .conv import read_conv_layer
 from .errors import InputFileError, NetworkError
+from .files import load_json, write_atomic
 from .network import Layer, Network
 
 __all__ = [
@@ -33,28 +33,6 @@ __all__ = [
     "save_network",
     "write_atomic",
 ]
-
-#: Readers for non-dense layer types, keyed by the JSON ``"type"`` field.
-LAYER_READERS: dict[str, Callable[[dict, str], Layer]] = {}
-
-
-def load_json(path: str | os.PathLike) -> Any:
-    """Read a JSON file, turning every failure into an :class:`InputFileError`."""
-    p = Path(path)
-    if not p.exists():
-        raise InputFileError(f"{p}: no such file")
-    if p.is_dir():
-        raise InputFileError(f"{p}: is a directory, expected a file")
-    try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputFileError(f"{p}: cannot read file ({exc})") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputFileError(f"{p}: not valid JSON ({exc.msg} at line {exc.lineno}, "
-                             f"column {exc.colno})") from None
-
 
 def network_from_dict(data: Any, source: str = "network") -> Network:
     """Build a :class:`Network` from the parsed JSON format."""
@@ -74,14 +52,11 @@ def network_from_dict(data: Any, source: str = "network") -> Network:
         if not isinstance(spec, dict):
             raise InputFileError(f"{where}: expected an object")
         kind = spec.get("type", "dense")
-        if kind != "dense":
-            if kind not in LAYER_READERS:
-                _load_plugins()
-            reader = LAYER_READERS.get(kind)
-            if reader is None:
-                raise NetworkError(f"{where}: unknown layer type {kind!r}")
-            built.append(reader(spec, where))
+        if kind == "conv":
+            built.append(read_conv_layer(spec, where))
             continue
+        if kind != "dense":
+            raise NetworkError(f"{where}: unknown layer type {kind!r} (expected dense or conv)")
         missing = [k for k in ("weight", "bias") if k not in spec]
         if missing:
             raise InputFileError(f"{where}: missing key{'s' if len(missing) > 1 else ''} "
@@ -99,14 +74,6 @@ def _input_dim(value: Any, source: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise NetworkError(f"{source}: 'input_dim' must be a positive integer, got {value!r}")
     return value
-
-
-def _load_plugins() -> None:
-    """Import modules that register extra layer readers (conv)."""
-    try:
-        from . import conv  # noqa: F401
-    except ImportError:  # pragma: no cover - conv module is optional during development
-        pass
 
 
 def load_network(path: str | os.PathLike) -> Network:
@@ -136,32 +103,6 @@ def _load_npz(p: Path) -> Network:
         except KeyError as exc:
             raise InputFileError(f"{p}: missing array {exc}") from None
     return network_from_dict({"input_dim": int(data["input_dim"]), "layers": layers}, str(p))
-
-
-def write_atomic(path: str | os.PathLike, content: str | Callable[[str], None]) -> None:
-    """Write ``path`` via a temporary file in the same folder, so a failure leaves nothing
-    behind. ``content`` is the text, or a function writing the temporary file it is given
-    (e.g. ``lambda tmp: fig.savefig(tmp)``)."""
-    p = Path(path)
-    try:
-        fd, tmp = tempfile.mkstemp(dir=p.parent if str(p.parent) else ".", prefix=".tropnet-",
-                                   suffix=p.suffix)
-    except OSError as exc:
-        raise InputFileError(f"{p}: cannot write ({exc})") from None
-    try:
-        if callable(content):
-            os.close(fd)
-            content(tmp)
-        else:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(content)
-        os.replace(tmp, p)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise InputFileError(f"{p}: cannot write ({exc})") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def save_network(net: Network, path: str | os.PathLike) -> None:

@@ -23,12 +23,11 @@ from typing import Any
 
 import numpy as np
 
+from .activations import ACTIVATIONS, Activation, ReLU, activation_from_spec
 from .arithmetic import Arithmetic, format_number, parse_number, resolve
 from .errors import NetworkError
 
 __all__ = ["ACTIVATIONS", "Layer", "Network"]
-
-ACTIVATIONS = ("relu", "leaky_relu", "maxout", "identity")
 
 
 def _exact_matrix(data: Any, shape_name: str, ndim: int) -> tuple[np.ndarray, bool]:
@@ -58,50 +57,36 @@ class Layer:
     """One dense layer ``h -> act(W h + b)``.
 
     ``weight`` has one row per pre-activation unit (for maxout: ``rank`` rows
-    per output unit, consecutive); ``meta`` carries optional provenance
-    (e.g. the convolution a dense layer was lowered from).
+    per output unit, consecutive); ``act`` is an :class:`~tropnet.activations.Activation`;
+    ``meta`` carries optional provenance (e.g. the convolution a dense layer was
+    lowered from).
     """
 
     weight: np.ndarray
     bias: np.ndarray
-    activation: str = "relu"
-    slope: Fraction = Fraction(0)
-    rank: int = 1
+    act: Activation = field(default_factory=ReLU)
     meta: dict | None = None
     exact_input: bool = field(default=True, compare=False)
 
     @classmethod
-    def create(cls, weight: Any, bias: Any, activation: str = "relu", *,
+    def create(cls, weight: Any, bias: Any, activation: str | Activation = "relu", *,
                slope: Any = 0, rank: int = 1, meta: dict | None = None,
                where: str = "layer") -> Layer:
-        """Validate and build a layer from nested lists / arrays of numbers."""
-        if activation not in ACTIVATIONS:
-            raise NetworkError(f"{where}: unknown activation {activation!r} "
-                               f"(expected one of {', '.join(ACTIVATIONS)})")
+        """Validate and build a layer from nested lists / arrays of numbers; ``activation``
+        is an :class:`Activation` or a JSON name with its ``slope``/``rank``."""
+        if isinstance(activation, Activation):
+            act, a_rat = activation, True
+        else:
+            act, a_rat = activation_from_spec(activation, slope, rank, where)
         w, w_rat = _exact_matrix(weight, f"{where}.weight", 2)
         b, b_rat = _exact_matrix(bias, f"{where}.bias", 1)
         if b.shape[0] != w.shape[0]:
             raise NetworkError(f"{where}: weight has {w.shape[0]} rows but bias has "
                                f"{b.shape[0]} entries")
-        s, s_rat = parse_number(slope, f"{where}.slope")
-        if activation == "leaky_relu":
-            if not (0 <= s < 1):
-                raise NetworkError(f"{where}: leaky_relu slope must satisfy 0 <= slope < 1, "
-                                   f"got {float(s)}")
-        elif s != 0:
-            raise NetworkError(f"{where}: 'slope' only applies to leaky_relu")
-        if isinstance(rank, bool) or not isinstance(rank, (int, np.integer)):
-            raise NetworkError(f"{where}: maxout rank must be an integer, got {rank!r}")
-        rank = int(rank)
-        if activation == "maxout":
-            if rank < 1:
-                raise NetworkError(f"{where}: maxout rank must be >= 1, got {rank}")
-            if w.shape[0] % rank:
-                raise NetworkError(f"{where}: maxout rank {rank} does not divide the "
-                                   f"{w.shape[0]} weight rows")
-        elif rank != 1:
-            raise NetworkError(f"{where}: 'rank' only applies to maxout")
-        return cls(w, b, activation, s, rank, meta, w_rat and b_rat and s_rat)
+        if w.shape[0] % act.rank:
+            raise NetworkError(f"{where}: maxout rank {act.rank} does not divide the "
+                               f"{w.shape[0]} weight rows")
+        return cls(w, b, act, meta, w_rat and b_rat and a_rat)
 
     def __post_init__(self) -> None:
         fw = np.array(self.weight, dtype=float)
@@ -124,60 +109,48 @@ class Layer:
     def out_dim(self) -> int:
         return self.units // self.rank
 
+    @property
+    def activation(self) -> str:
+        """The activation's JSON name."""
+        return self.act.name
+
+    @property
+    def rank(self) -> int:
+        """Pre-activation rows per output unit (maxout rank; 1 otherwise)."""
+        return self.act.rank
+
+    @property
+    def slope(self) -> Fraction:
+        """The leaky ReLU slope (0 for other activations)."""
+        return getattr(self.act, "slope", Fraction(0))
+
     def params(self, arith: Arithmetic) -> tuple[np.ndarray, np.ndarray]:
         """``(W, b)`` in the given arithmetic."""
         if arith.exact:
             if getattr(arith, "limit_denominator", None):
                 return arith.array(self.weight), arith.array(self.bias)
             return self.weight, self.bias
-        return self._float  # type: ignore[attr-defined]
+        return self.float_params
 
-    def slope_in(self, arith: Arithmetic) -> Fraction | float:
-        return arith.convert(self.slope)
+    @property
+    def float_params(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(W, b)`` as read-only float64 arrays."""
+        return self._float  # type: ignore[attr-defined]
 
     # -- evaluation -------------------------------------------------------
     def activate(self, z: np.ndarray, arith: Arithmetic) -> np.ndarray:
         """Apply the activation to a pre-activation vector ``z``."""
-        if self.activation == "relu":
-            return np.array([v if v > 0 else v * 0 for v in z], dtype=z.dtype)
-        if self.activation == "leaky_relu":
-            s = self.slope_in(arith)
-            return np.array([v if v > 0 else v * s for v in z], dtype=z.dtype)
-        if self.activation == "maxout":
-            k = self.rank
-            return np.array([max(z[u * k:(u + 1) * k]) for u in range(self.out_dim)],
-                            dtype=z.dtype)
-        return z
+        return self.act.activate(z, arith)
 
     def pattern(self, z: np.ndarray) -> tuple[int, ...]:
-        """Activation pattern of a pre-activation vector.
-
-        ReLU/leaky: 1 where ``z > 0`` (strictly active), else 0. Maxout: the
-        index (0..rank-1) of the first maximal piece per unit. Identity: ``()``.
-        """
-        if self.activation in ("relu", "leaky_relu"):
-            return tuple(int(v > 0) for v in z)
-        if self.activation == "maxout":
-            k = self.rank
-            return tuple(max(range(k), key=lambda r, u=u: (z[u * k + r], -r))
-                         for u in range(self.out_dim))
-        return ()
+        """Activation pattern of a pre-activation vector: per unit the index of its first
+        maximal piece (ReLU/leaky: 1 where ``z > 0``, else 0; maxout: the first maximal
+        of the ``rank`` rows). Identity: ``()``."""
+        return self.act.pattern(z)
 
     def pattern_matrix(self, pattern: Sequence[int], arith: Arithmetic) -> np.ndarray:
         """The matrix ``D`` with ``act(z) = D z`` on the region of ``pattern``."""
-        one, zero = arith.convert(1), arith.convert(0)
-        if self.activation == "identity":
-            return arith.eye(self.units)
-        if self.activation in ("relu", "leaky_relu"):
-            low = self.slope_in(arith) if self.activation == "leaky_relu" else zero
-            d = arith.zeros((self.units, self.units))
-            for i, p in enumerate(pattern):
-                d[i, i] = one if p else low
-            return d
-        d = arith.zeros((self.out_dim, self.units))
-        for u, r in enumerate(pattern):
-            d[u, u * self.rank + r] = one
-        return d
+        return self.act.pattern_matrix(pattern, self.units, arith)
 
     def to_dict(self) -> dict:
         """The JSON form; round-trips exactly (floats stay floats, rationals become strings)."""
@@ -185,12 +158,9 @@ class Layer:
         out: dict[str, Any] = {
             "weight": [[fmt(v) for v in row] for row in self.weight],
             "bias": [fmt(v) for v in self.bias],
-            "activation": self.activation,
         }
-        if self.activation == "leaky_relu":
-            out["slope"] = fmt(self.slope)
-        if self.activation == "maxout":
-            out["rank"] = self.rank
+        out.update({k: fmt(v) if isinstance(v, Fraction) else v
+                    for k, v in self.act.to_dict().items()})
         if self.meta:
             out["meta"] = self.meta
         return out
@@ -260,7 +230,7 @@ class Network:
     @property
     def hidden_widths(self) -> tuple[int, ...]:
         """Widths of the non-identity layers (the ``n_1..n_L`` of the region bounds)."""
-        return tuple(layer.out_dim for layer in self.layers if layer.activation != "identity")
+        return tuple(layer.out_dim for layer in self.layers if layer.act.patterned)
 
     @property
     def exact_input(self) -> bool:
@@ -278,8 +248,7 @@ class Network:
         if vec.shape[0] != self.input_dim:
             raise NetworkError(f"point has {vec.shape[0]} coordinates, network input_dim "
                                f"is {self.input_dim}")
-        return np.array([arith.convert(v) for v in vec],
-                        dtype=object if arith.exact else float)
+        return arith.vector(vec)
 
     def forward(self, x: Any, exact: bool | Arithmetic | None = None) -> np.ndarray:
         """Evaluate the network at one point (exactly with Fractions, or in float64)."""
@@ -297,16 +266,8 @@ class Network:
         """Float64 evaluation of many points at once (rows of ``xs``)."""
         h = np.asarray(xs, dtype=float)
         for layer in self.layers:
-            w, b = layer._float  # type: ignore[attr-defined]
-            z = h @ w.T + b
-            if layer.activation == "relu":
-                h = np.maximum(z, 0.0)
-            elif layer.activation == "leaky_relu":
-                h = np.where(z > 0, z, float(layer.slope) * z)
-            elif layer.activation == "maxout":
-                h = z.reshape(z.shape[0], layer.out_dim, layer.rank).max(axis=2)
-            else:
-                h = z
+            w, b = layer.float_params
+            h = layer.act.activate_batch(h @ w.T + b)
         return h
 
     def patterns(self, x: Any, exact: bool | Arithmetic | None = None) -> tuple[tuple, ...]:

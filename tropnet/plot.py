@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .arithmetic import Arithmetic, parse_number
+from .dispatch import RegionSet, regions
 from .domain import Domain
 from .errors import DomainError, ExpressionError, NetworkError, TropnetError
 from .network import Layer, Network
@@ -132,8 +133,8 @@ def _input_dim(obj: Any) -> int:
 def plot_regions(obj: Any, domain: Domain | str | None = None, ax: Any = None,
                  kind: str = "linear", slice: Any = None, surface: bool = False, *,
                  connectivity: str = "facet", exact: bool | Arithmetic | None = None,
-                 output: int = 0, boundaries: bool = True, linewidth: float | None = None,
-                 title: str | None = None) -> Any:
+                 method: str = "auto", output: int = 0, boundaries: bool = True,
+                 linewidth: float | None = None, title: str | None = None) -> Any:
     """Draw the regions of a map with 2 inputs (or of a 2-D slice of an n-D map).
 
     Every region gets one colour (regions that touch, even at a corner, get
@@ -146,7 +147,7 @@ def plot_regions(obj: Any, domain: Domain | str | None = None, ax: Any = None,
     ----------
     obj
         A :class:`~tropnet.Network`, a tropical map (or list of maps), or an
-        already computed :class:`~tropnet.regions.RegionSet` of a 2-input map.
+        already computed :class:`~tropnet.RegionSet` of a 2-input map.
     domain
         ``None``/``"rn"``: the regions on all of ``R^2``, drawn in a box that
         holds every vertex and an interior point of every region; a box or
@@ -156,6 +157,9 @@ def plot_regions(obj: Any, domain: Domain | str | None = None, ax: Any = None,
         ``"linear"`` (maximal connected sets where the map is affine;
         ``connectivity`` ``"facet"`` or ``"closure"``) or ``"activation"``
         (one region per activation pattern; networks only).
+    method
+        How the regions are found: a name of :data:`tropnet.dispatch.METHODS` or
+        ``"auto"`` (see :func:`tropnet.regions`).
     slice
         ``(p, u, v)`` or the text ``"p=..;u=..;v=.."``: draw ``F(p + s u + t v)``
         (see :func:`restrict_to_plane`).
@@ -166,9 +170,8 @@ def plot_regions(obj: Any, domain: Domain | str | None = None, ax: Any = None,
     -------
     matplotlib.axes.Axes
         The axes (a new figure's when ``ax`` is ``None``); ``ax.tropnet_regions``
-        holds the :class:`~tropnet.regions.RegionSet` that was drawn.
+        holds the :class:`~tropnet.RegionSet` that was drawn.
     """
-    from .regions import RegionSet
 
     if isinstance(obj, RegionSet):
         if slice is not None:
@@ -179,7 +182,8 @@ def plot_regions(obj: Any, domain: Domain | str | None = None, ax: Any = None,
             if isinstance(slice, str):
                 slice = parse_slice(slice, _input_dim(obj))
             obj = restrict_to_plane(obj, *slice)
-        rs = _regions(obj, domain, kind, connectivity, exact)
+        params = {"connectivity": connectivity} if kind == "linear" else {}
+        rs = regions(obj, domain, kind, method, exact=exact, **params)
     if rs.domain.n != 2:
         raise DomainError(f"plot_regions draws maps of 2 inputs; this one has {rs.domain.n} "
                           f"(give slice=(p, u, v) to draw a plane through an n-D input)")
@@ -213,19 +217,6 @@ def plot_regions(obj: Any, domain: Domain | str | None = None, ax: Any = None,
         ax.set_title(title)
     ax.tropnet_regions = rs
     return ax
-
-
-def _regions(obj: Any, domain: Any, kind: str, connectivity: str, exact: Any) -> Any:
-    from .regions import activation_regions, linear_regions
-
-    if kind == "linear":
-        return linear_regions(obj, domain, connectivity=connectivity, exact=exact)
-    if kind == "activation":
-        if not isinstance(obj, Network):
-            raise TropnetError("activation regions need a network (a tropical expression has "
-                               "no activation pattern); use kind='linear'")
-        return activation_regions(obj, domain, exact=exact)
-    raise TropnetError(f"unknown region kind {kind!r} (expected linear or activation)")
 
 
 def _ratio(lo: np.ndarray, hi: np.ndarray) -> float:

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from ..arithmetic import parse_number
 from ..errors import NetworkError
 
 __all__ = [
@@ -483,8 +484,6 @@ def matrix_rank(matrix: Any) -> int:
     >>> matrix_rank([[1, 2], [2, 4]]), matrix_rank([[1, 0], [0, "1/3"]])
     (1, 2)
     """
-    from ..arithmetic import parse_number
-
     arr = np.asarray(matrix, dtype=object)
     if arr.ndim != 2:
         raise NetworkError(f"matrix_rank needs a 2-d matrix, got shape {arr.shape}")

@@ -46,6 +46,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from ..conv import conv_spec
 from ..errors import NetworkError, TooLargeError
 
 __all__ = ["conv_rank_bound", "hall_feasible", "is_line_layout", "receptive_fields",
@@ -184,8 +185,6 @@ def is_line_layout(input: Sequence[int], filter: Sequence[int],
 # private helpers
 # ---------------------------------------------------------------------------
 def _spec(input: Any, filter: Any, stride: Any, channels: Any) -> Any:
-    from ..conv import conv_spec
-
     return conv_spec(input, filter, stride, channels, where="cnn")
 
 

@@ -13,17 +13,27 @@ import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from ..arithmetic import Arithmetic, resolve
+from ..arithmetic import Arithmetic, ExactArithmetic, resolve
+from ..domain import Domain, parse_domain
+from ..engines.glue import CONNECTIVITY
 from ..errors import NearDegeneracyWarning, TropnetError
+from ..hoffman import effective_box
+from ..io import load_network
 from ..limits import forced
+from ..network import Network
+from ..tropical import parse
 
 __all__ = [
     "CommandResult",
     "add_arithmetic",
     "add_common",
+    "add_connectivity",
+    "add_domain",
+    "add_solver",
     "add_target",
     "arith_from",
     "load_target",
+    "resolve_domain",
     "run_command",
 ]
 
@@ -73,10 +83,39 @@ def add_target(p: argparse.ArgumentParser, expr: bool = True) -> None:
                        help="comma-separated variable order for --expr")
 
 
+def add_domain(p: argparse.ArgumentParser, effective: bool = True) -> None:
+    """``--domain`` (default ``rn``)."""
+    p.add_argument("--domain", default="rn", metavar="DOMAIN",
+                   help="rn (default), box:LO,HI, box:LO1,HI1;LO2,HI2;..., "
+                        "polytope:FILE.json" + (", or effective (the effective-radius box)"
+                                                if effective else ""))
+
+
+def add_connectivity(p: argparse.ArgumentParser) -> None:
+    """``--connectivity`` of linear regions (default ``facet``)."""
+    p.add_argument("--connectivity", choices=CONNECTIVITY, default="facet",
+                   help="when same-map cells glue: sharing a facet (default) or touching")
+
+
+def add_solver(p: argparse.ArgumentParser) -> None:
+    """``--solver`` of the MILP backend (default ``HIGHS``)."""
+    p.add_argument("--solver", default="HIGHS",
+                   help="MILP solver through cvxpy: HIGHS (default), SCIP, ...")
+
+
+def resolve_domain(text: str, target: Any, kind: str = "linear",
+                   connectivity: str = "facet") -> tuple[Domain, dict]:
+    """The domain of a command, and notes about how it was chosen (for ``effective``)."""
+    n = target.input_dim if isinstance(target, Network) else target.nvars
+    if text.strip() != "effective":
+        return parse_domain(text, n), {}
+    dom = effective_box(target, kind=kind, connectivity=connectivity)
+    return dom, {"domain_from": "effective radius (Hoffman constant): a box that meets every "
+                                f"{kind} region of R^n"}
+
+
 def arith_from(args: argparse.Namespace, *sources: Any) -> Arithmetic:
     """The arithmetic chosen by ``--exact/--float/--limit-denominator`` and the inputs."""
-    from ..arithmetic import ExactArithmetic
-
     limit = getattr(args, "limit_denominator", None)
     if limit is not None:
         if limit < 1:
@@ -89,9 +128,6 @@ def arith_from(args: argparse.Namespace, *sources: Any) -> Arithmetic:
 
 def load_target(args: argparse.Namespace) -> Any:
     """The network (``Network``) or parsed expression (``TropicalRational``) of a command."""
-    from ..io import load_network
-    from ..tropical import parse
-
     net_path = getattr(args, "network", None)
     text = getattr(args, "expr", None)
     if net_path and text:

@@ -98,7 +98,7 @@ def demo_network_path() -> str:
 
 
 def cmd_demo(args: argparse.Namespace) -> CommandResult:
-    from ..crosscheck import crosscheck
+    from ..comparison import crosscheck
     from ..io import load_network
 
     path = demo_network_path()

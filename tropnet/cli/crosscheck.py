@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import argparse
 
-from ..crosscheck import METHODS, crosscheck
+from ..comparison import ROWS, crosscheck
 from ..errors import TropnetError
-from .common import CommandResult, add_arithmetic, add_common, add_target, arith_from, load_target
+from .common import (
+    CommandResult,
+    add_arithmetic,
+    add_common,
+    add_connectivity,
+    add_domain,
+    add_solver,
+    add_target,
+    arith_from,
+    load_target,
+    resolve_domain,
+)
 from .progress import progress_bar
-from .regions import add_domain, resolve_domain
 
 __all__ = ["register"]
 
@@ -21,14 +31,14 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "and check them against each other and against the analytical bounds. "
                     "Exit status 1 if two exact counts disagree or a count breaks a bound.")
     add_target(p, expr=False)
-    add_domain(p)
-    p.add_argument("--connectivity", choices=("facet", "closure"), default="facet")
+    add_domain(p, effective=False)
+    add_connectivity(p)
     p.add_argument("--methods", metavar="M1,M2,...",
-                   help=f"methods to run (default all): {', '.join(METHODS)}")
+                   help=f"methods to run (default all): {', '.join(ROWS)}")
     p.add_argument("--skip", metavar="M1,M2,...", help="methods to leave out")
     p.add_argument("--samples", type=int, default=2000, help="samples for the estimate")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--solver", default="HIGHS", help="MILP solver")
+    add_solver(p)
     add_arithmetic(p)
     add_common(p)
     p.set_defaults(func=cmd_crosscheck)
@@ -44,12 +54,12 @@ def cmd_crosscheck(args: argparse.Namespace) -> CommandResult:
         raise TropnetError("crosscheck uses rn, a box or a polytope; on rn the MILP and "
                            "sampling rows use the effective-radius box themselves")
     domain, _ = resolve_domain(args.domain, net)
-    methods = _names(args.methods) or list(METHODS)
+    methods = _names(args.methods) or list(ROWS)
     skip = set(_names(args.skip))
-    unknown = [m for m in [*methods, *skip] if m not in METHODS]
+    unknown = [m for m in [*methods, *skip] if m not in ROWS]
     if unknown:
         raise TropnetError(f"unknown method(s) {', '.join(unknown)}; choose from "
-                           f"{', '.join(METHODS)}")
+                           f"{', '.join(ROWS)}")
     methods = [m for m in methods if m not in skip]
     arith = arith_from(args, net, domain)
     with progress_bar(args, total=len(methods), desc="crosscheck") as bar:

@@ -10,7 +10,7 @@ from ..errors import InputFileError, TropnetError
 from ..hoffman import effective_radius, hoffman_constant
 from ..io import load_json, load_network, network_from_dict
 from ..network import Network
-from ..regions.sampling import sample_regions
+from ..sampling import sample_regions
 from .common import CommandResult, add_arithmetic, add_common, arith_from, load_target
 
 __all__ = ["register"]

@@ -19,7 +19,7 @@ from ..arithmetic import Arithmetic
 from ..network import Network
 from ..tropical import TropicalPolynomial, TropicalRational
 from .matrix import CONVENTIONS, METHODS, NORMS, HoffmanConstant, matrix_hoffman
-from .radius import EffectiveRadius, effective_box, effective_radius, map_hoffman
+from .radius import EffectiveRadius, bounded_domain, effective_box, effective_radius, map_hoffman
 
 __all__ = [
     "CONVENTIONS",
@@ -27,6 +27,7 @@ __all__ = [
     "NORMS",
     "EffectiveRadius",
     "HoffmanConstant",
+    "bounded_domain",
     "effective_box",
     "effective_radius",
     "hoffman_constant",

@@ -2,7 +2,7 @@
 
 **Hoffman constant of a tropical map** (Lezeau et al., Definitions 19–20). Each
 cell ``C`` of the common refinement of the (pruned) numerators and denominators
-(:func:`tropnet.regions.tropical.tropical_cells`: one irredundant monomial of
+(:func:`tropnet.engines.tropical.tropical_cells`: one irredundant monomial of
 each, a full-dimensional intersection) is a polyhedron ``{x : A_C x <= b_C}``
 whose rows are ``a_j - a_i`` (numerator) and ``b_l - b_k`` (denominator), the
 matrix of their equation (6); ``H(f ⊘ g) = max_C H(A_C)``. tropnet computes it
@@ -35,7 +35,7 @@ linear region. Derivation of the bound tropnet computes:
    tropnet also bounds the distance to the *gluing faces* ``C1 ∩ C2`` of
    adjacent cells (the rows of both cells stacked, the residual of the stack)
    and keeps the faces of a minimum-bottleneck spanning forest of the gluing
-   graph of :func:`tropnet.regions.glue.glue` (a minimum spanning tree by
+   graph of :func:`tropnet.engines.glue.glue` (a minimum spanning tree by
    networkx): if the open box meets every cell and every face of that forest,
    each region meets the box in one connected piece. With
    ``connectivity="facet"`` the faces are shared facets, with ``"closure"``
@@ -52,7 +52,7 @@ linear region. Derivation of the bound tropnet computes:
 
 **Activation regions** (``kind="activation"``) are convex polyhedra (one
 activation pattern each), so step 1 applied to the activation regions on
-``R^n`` (found by :func:`tropnet.regions.activation_regions`, any
+``R^n`` (found by :func:`tropnet.activation_regions`, any
 H-representation of each is valid) is enough: a box of radius ``R > r``
 meets the interior of every activation region, and each region meets a box in
 a convex, connected set. (Equivalently, they are the linear regions of the
@@ -71,14 +71,17 @@ import networkx as nx
 import numpy as np
 
 from ..arithmetic import FLOAT, Arithmetic, format_number, resolve
-from ..domain import Domain, box
-from ..errors import TropnetError
+from ..domain import Domain, box, parse_domain
+from ..engines.enumerate import activation_regions
+from ..engines.glue import glue, map_key
+from ..engines.tropical import as_maps, tropical_cells
+from ..errors import DomainError, TropnetError
 from ..network import Network
 from ..polyhedra import Polyhedron
 from ..tropical import TropicalRational, compile_network
 from .matrix import CONVENTIONS, METHODS, NORMS, HoffmanConstant, matrix_hoffman
 
-__all__ = ["EffectiveRadius", "effective_box", "effective_radius", "map_hoffman"]
+__all__ = ["EffectiveRadius", "bounded_domain", "effective_box", "effective_radius", "map_hoffman"]
 
 KINDS = ("linear", "activation")
 CONNECTIVITIES = ("facet", "closure")
@@ -236,6 +239,29 @@ def effective_box(obj: Any, kind: str = "linear", norm: str = "inf", method: str
     return box(-R, R, len(er.center))
 
 
+def bounded_domain(obj: Any, domain: Domain | str | None, kind: str = "activation", *,
+                   exact: bool | Arithmetic | None = None, connectivity: str = "facet"
+                   ) -> tuple[Domain, dict]:
+    """The bounded domain a method that needs one (MILP, sampling) runs on, and notes.
+
+    A box or bounded polytope is returned as given, with no notes. ``R^n``
+    (``None``/``"rn"``) becomes :func:`effective_box` for regions of ``kind``, whose
+    interior meets every such region, so that a count on it is the count on ``R^n``;
+    the notes say so (``{"domain": ..., "box_from": "effective radius"}``). An unbounded
+    polytope is a :class:`~tropnet.DomainError`. This is the one place where ``R^n`` is
+    replaced by a box.
+    """
+    n = obj.input_dim if isinstance(obj, Network) else as_maps(obj)[0].nvars
+    dom = parse_domain(domain, n)
+    if dom.kind == "rn":
+        boxed = effective_box(obj, kind=kind, connectivity=connectivity, exact=exact)
+        return boxed, {"domain": boxed.describe(), "box_from": "effective radius"}
+    if dom.kind == "polytope" and not dom.bounded:
+        raise DomainError(f"this method needs a bounded domain: the polytope "
+                          f"{dom.describe()} is unbounded")
+    return dom, {}
+
+
 # -- implementation --------------------------------------------------------------------
 
 def _check(norm: str, method: str, rows: str) -> None:
@@ -312,7 +338,6 @@ def _center(center: Any, n: int, arith: Arithmetic) -> np.ndarray:
 def _maps(obj: Any, exact: bool | Arithmetic | None) -> tuple[list[TropicalRational],
                                                               Arithmetic]:
     """The tropical rational maps of an object (a network is compiled) in one arithmetic."""
-    from ..regions.tropical import as_maps
 
     if isinstance(obj, Network):
         arith = resolve(exact, obj)
@@ -327,8 +352,7 @@ def _maps(obj: Any, exact: bool | Arithmetic | None) -> tuple[list[TropicalRatio
 
 
 def _cells(maps: list[TropicalRational], arith: Arithmetic) -> list:
-    """The cells of the common refinement on ``R^n`` (:mod:`tropnet.regions.tropical`)."""
-    from ..regions.tropical import tropical_cells
+    """The cells of the common refinement on ``R^n`` (:mod:`tropnet.engines.tropical`)."""
 
     return tropical_cells(maps, None, arith)
 
@@ -348,7 +372,6 @@ def _spread(maps: list[TropicalRational], x: np.ndarray) -> Any:
 def _linear_radius(maps: list[TropicalRational], arith: Arithmetic, obj: Any, norm: str,
                    method: str, center: Any, connectivity: str, rows: str, options: dict
                    ) -> EffectiveRadius:
-    from ..regions.glue import glue, map_key
 
     x = _center(center, maps[0].nvars, arith)
     cells = _cells(maps, arith)
@@ -382,7 +405,6 @@ def _linear_radius(maps: list[TropicalRational], arith: Arithmetic, obj: Any, no
 
 def _activation_radius(net: Network, norm: str, method: str, center: Any, rows: str,
                        exact: bool | Arithmetic | None, options: dict) -> EffectiveRadius:
-    from ..regions import activation_regions
 
     arith = resolve(exact, net)
     regions = activation_regions(net, None, exact=arith)

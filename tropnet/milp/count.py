@@ -55,15 +55,15 @@ import numpy as np
 
 from ..arithmetic import Arithmetic, resolve
 from ..domain import Domain, parse_domain
+from ..engines.result import Region, RegionSet
 from ..errors import TooLargeError, TropnetError
+from ..hoffman import bounded_domain
 from ..network import Layer, Network
 from ..polyhedra import Polyhedron
-from ..regions.result import Region, RegionSet
 from .formulation import (
     Model,
     RowBlock,
     SolveResult,
-    bounded_domain,
     build_formulation,
     check_solver,
     layer_model,
@@ -92,11 +92,11 @@ def count_activation_regions(net: Network, domain: Domain | str | None = None,
                              **options: Any) -> RegionSet:
     """The activation regions of ``net`` on a bounded domain, enumerated with the MILP.
 
-    Returns a :class:`~tropnet.regions.RegionSet` (kind ``"activation"``, method
-    ``"milp"``) with one :class:`~tropnet.regions.Region` per pattern whose region has a
+    Returns a :class:`~tropnet.RegionSet` (kind ``"activation"``, method
+    ``"milp"``) with one :class:`~tropnet.Region` per pattern whose region has a
     non-empty interior: its pattern, polyhedron (H-representation from the pattern), affine
     map and an interior point -- the same regions as
-    :func:`tropnet.regions.activation_regions`.
+    :func:`tropnet.activation_regions`.
 
     Parameters
     ----------
@@ -151,7 +151,7 @@ def count_activation_regions(net: Network, domain: Domain | str | None = None,
                            f"{', '.join(STRATEGIES)})")
     name = check_solver(solver)
     original = parse_domain(domain, net.input_dim)
-    dom, notes = bounded_domain(net, original)
+    dom, notes = bounded_domain(net, original, exact=exact)
     arith = resolve(exact, net, dom)
     start = time.perf_counter()
     if not isinstance(bigm, BigM):
@@ -279,7 +279,7 @@ def _parts(layer: Layer, index: int, size: int) -> list[_Part]:
         us = range(start, min(units, start + per))
         rows = np.array([u * layer.rank + r for u in us for r in range(layer.rank)])
         sub = layer if len(rows) == layer.units else Layer(
-            layer.weight[rows], layer.bias[rows], layer.activation, layer.slope, layer.rank)
+            layer.weight[rows], layer.bias[rows], layer.act)
         out.append(_Part(index, sub, rows, start + per >= units))
     return out
 

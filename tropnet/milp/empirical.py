@@ -38,10 +38,12 @@ from functools import cache
 import cvxpy as cp
 import numpy as np
 
+from ..arithmetic import FLOAT
 from ..domain import Domain
 from ..errors import TropnetError, UnsupportedModelError
+from ..hoffman import bounded_domain
 from ..network import Network
-from .formulation import bounded_domain, build_formulation, check_solver, layer_model, solve
+from .formulation import build_formulation, check_solver, layer_model, solve
 from .tighten import BigM, tighten_bigm
 
 __all__ = ["EmpiricalBound", "empirical_bound", "empirical_upper_bound", "theorem2_bound"]
@@ -328,6 +330,4 @@ def _copy_prefix(net: Network, bigm: BigM, idx: int, zs: list, cons: list,
 
 
 def _float():
-    from ..arithmetic import FLOAT
-
     return FLOAT

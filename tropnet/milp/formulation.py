@@ -40,8 +40,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..arithmetic import FLOAT
-from ..domain import Domain, parse_domain
-from ..errors import DomainError, SolverError
+from ..domain import Domain
+from ..errors import SolverError
+from ..hoffman import bounded_domain
 from ..network import Layer, Network
 from .tighten import BigM, tighten_bigm
 
@@ -51,7 +52,6 @@ __all__ = [
     "Model",
     "RowBlock",
     "SolveResult",
-    "bounded_domain",
     "build_formulation",
     "check_solver",
     "installed_mip_solvers",
@@ -327,31 +327,6 @@ class Model:
         self.solves += 1
         self.seconds += res.seconds
         return res
-
-
-# -- domains ---------------------------------------------------------------------------
-
-def bounded_domain(net: Network, domain: Domain | str | None) -> tuple[Domain, dict]:
-    """The bounded domain the MILP runs on, and notes for the result's ``info``.
-
-    A box or bounded polytope is used as given. On ``R^n`` (``None``/``"rn"``) the MILP
-    needs a box: :func:`tropnet.hoffman.effective_box` gives one whose interior meets every
-    activation region (noted as ``"box_from": "effective radius"``).
-    """
-    dom = parse_domain(domain, net.input_dim)
-    if dom.kind == "rn":
-        try:
-            from ..hoffman import effective_box
-        except ImportError:
-            raise DomainError("the MILP backend needs a bounded domain (box or polytope), "
-                              "e.g. box:-1,1; the effective-radius box for R^n is not "
-                              "available") from None
-        boxed = effective_box(net, kind="activation")
-        return boxed, {"domain": boxed.describe(), "box_from": "effective radius"}
-    if dom.kind == "polytope" and not dom.bounded:
-        raise DomainError("the MILP backend needs a bounded domain: the polytope "
-                          f"{dom.describe()} is unbounded")
-    return dom, {}
 
 
 # -- the model -------------------------------------------------------------------------

@@ -47,9 +47,10 @@ import numpy as np
 from ..arithmetic import Arithmetic, resolve
 from ..domain import Domain, parse_domain
 from ..errors import TooLargeError, TropnetError
+from ..hoffman import bounded_domain
 from ..network import Network
 from .count import _root, _walk, count_activation_regions
-from .formulation import Model, RowBlock, bounded_domain, build_formulation, check_solver
+from .formulation import Model, RowBlock, build_formulation, check_solver
 from .tighten import BigM, tighten_bigm
 
 __all__ = ["ENCODINGS", "MIPBoundResult", "mipbound", "parity_probabilities"]
@@ -160,7 +161,7 @@ def mipbound(net: Network, domain: Domain | str | None = None, *, k: int = 3,
     name = check_solver(solver)
     start = time.perf_counter()
     original = parse_domain(domain, net.input_dim)
-    dom, notes = bounded_domain(net, original)
+    dom, notes = bounded_domain(net, original, exact=exact)
     arith = resolve(exact, net, dom)
     if not isinstance(bigm, BigM):
         bigm = tighten_bigm(net, dom, method=bigm, solver=name)

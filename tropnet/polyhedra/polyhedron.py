@@ -16,7 +16,7 @@ import cdd
 import cdd.gmp
 import numpy as np
 
-from ..arithmetic import Arithmetic
+from ..arithmetic import Arithmetic, format_number
 from .lp import linprog
 
 __all__ = ["Polyhedron", "closures_meet", "facet_adjacent"]
@@ -247,8 +247,6 @@ class Polyhedron:
         return np.array(pts, dtype=float).reshape(-1, self.n)
 
     def to_dict(self) -> dict:
-        from ..arithmetic import format_number
-
         return {"A": [[format_number(v) for v in row] for row in self.A],
                 "b": [format_number(v) for v in self.b]}
 

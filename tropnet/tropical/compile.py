@@ -94,32 +94,5 @@ def _affine_layer(layer: Layer, F: list[TropicalPolynomial], G: list[TropicalPol
 def _activate(layer: Layer, H: list[TropicalPolynomial], N: list[TropicalPolynomial],
               arith: Arithmetic, simplify: Callable[[TropicalPolynomial], TropicalPolynomial]
               ) -> tuple[list[TropicalPolynomial], list[TropicalPolynomial]]:
-    act = layer.activation
-    if act == "identity":
-        return H, N
-    if act == "relu":
-        return [simplify(h | nn) for h, nn in zip(H, N, strict=True)], N
-    if act == "leaky_relu":
-        s = layer.slope_in(arith)
-        if s == 0:
-            return [simplify(h | nn) for h, nn in zip(H, N, strict=True)], N
-        F = [simplify(simplify(h & nn ** s) | simplify((h ** s) & nn))
-             for h, nn in zip(H, N, strict=True)]
-        return F, [simplify(nn ** (1 + s)) for nn in N]
-    k = layer.rank
-    F, G = [], []
-    for u in range(layer.out_dim):
-        hs, ns = H[u * k:(u + 1) * k], N[u * k:(u + 1) * k]
-        total = ns[0]
-        for q in ns[1:]:
-            total = simplify(total & q)
-        f = None
-        for r in range(k):
-            term = hs[r]
-            for q in range(k):
-                if q != r:
-                    term = simplify(term & ns[q])
-            f = term if f is None else simplify(f | term)
-        F.append(f)
-        G.append(total)
-    return F, G
+    one = TropicalPolynomial.constant(0, H[0].nvars, arith)
+    return layer.act.tropical(H, N, arith, one, simplify)

@@ -28,6 +28,8 @@ import numpy as np
 
 from ..arithmetic import EXACT, Arithmetic, format_number, resolve
 from ..errors import ExpressionError
+from ..limits import check_size
+from .prune import irredundant
 
 __all__ = ["TropicalPolynomial", "format_affine", "group_monomials"]
 
@@ -140,8 +142,6 @@ class TropicalPolynomial:
     def tprod(self, other: TropicalPolynomial) -> TropicalPolynomial:
         """Tropical product ``f ⊙ g = f + g``: the Minkowski sum of the monomials."""
         self._check(other)
-        from ..limits import check_size
-
         check_size(len(self) * len(other), "a tropical product",
                    "count regions with --method enumerate (activation enumeration) instead")
         n = self.nvars
@@ -198,8 +198,6 @@ class TropicalPolynomial:
     # -- structure ----------------------------------------------------------
     def irredundant(self) -> np.ndarray:
         """Indices of the irredundant monomials: those whose cell is full-dimensional."""
-        from .prune import irredundant
-
         return irredundant(self.exponents, self.coefficients, self.arith)
 
     def prune(self) -> TropicalPolynomial:

@@ -16,7 +16,6 @@ import networkx as nx
 import numpy as np
 
 from ..polyhedra import Polyhedron, linprog
-from .glue import row_key
 
 __all__ = ["region_graph"]
 
@@ -24,7 +23,7 @@ __all__ = ["region_graph"]
 def region_graph(regions: Any) -> nx.Graph:
     """Graph on region indices with an edge between regions sharing a facet.
 
-    ``regions`` is a :class:`~tropnet.regions.RegionSet` (or its regions with
+    ``regions`` is a :class:`~tropnet.RegionSet` (or its regions with
     an ``arith``). Cost: one LP per candidate pair (cells on opposite sides of
     a common hyperplane).
     """
@@ -39,7 +38,7 @@ def region_graph(regions: Any) -> nx.Graph:
             ci = len(cells)
             cells.append((ri, poly))
             for r in range(len(poly)):
-                key = row_key(poly.A[r], poly.b[r], arith)
+                key = arith.hyperplane_key(poly.A[r], poly.b[r])
                 if key is not None:
                     sides[key[0]][key[1]].append((ci, r, ri))
     tested: set[tuple[int, int]] = set()

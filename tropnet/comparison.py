@@ -29,22 +29,35 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .arithmetic import Arithmetic, resolve
+from .bounds import network_bounds
+from .dispatch import METHODS, regions
 from .domain import Domain, parse_domain
 from .errors import NearDegeneracyWarning, TooLargeError, TropnetError
 from .network import Network
+from .sampling import sample_regions
 
-__all__ = ["METHODS", "CrossCheck", "MethodResult", "crosscheck"]
+__all__ = ["CHECKS", "ROWS", "CrossCheck", "MethodResult", "crosscheck"]
 
-#: every method of the report: name -> (kind, description)
-METHODS: dict[str, tuple[str, str]] = {
-    "activation-vertex": ("activation", "enumeration, vertex (double description) engine"),
-    "activation-lp": ("activation", "enumeration, LP engine"),
-    "activation-milp": ("activation", "MILP (cvxpy) with no-good cuts"),
-    "linear-tropical": ("linear", "tropical Algorithm 4 on the compiled map"),
-    "linear-enumerate": ("linear", "activation regions glued by affine map"),
-    "linear-layerwise": ("linear", "layerwise pull-back of tropical maps"),
-    "sampling": ("linear", "sampling estimate (Algorithm 5), not exact"),
-}
+
+def _checks() -> dict[str, tuple[str, str, str | None]]:
+    """The rows of the report, read from :data:`tropnet.dispatch.METHODS`: every exact
+    method for every kind it counts on a network, once per engine where it has several."""
+    out: dict[str, tuple[str, str, str | None]] = {}
+    for kind in ("activation", "linear"):
+        for m in METHODS.values():
+            if not m.applies(kind, "network"):
+                continue
+            if kind == "activation" and m.engines:
+                out.update({f"{kind}-{e}": (kind, m.name, e) for e in m.engines})
+            else:
+                out[f"{kind}-{m.name}"] = (kind, m.name, None)
+    return out
+
+
+#: the exact rows: name -> (kind, method, engine)
+CHECKS: dict[str, tuple[str, str, str | None]] = _checks()
+#: every row of the report: name -> kind; ``sampling`` is the one estimate
+ROWS: dict[str, str] = {**{k: v[0] for k, v in CHECKS.items()}, "sampling": "linear"}
 
 
 @dataclass(frozen=True)
@@ -125,7 +138,7 @@ def crosscheck(net: Network, domain: Domain | str | None = None, connectivity: s
 
     Parameters
     ----------
-    methods : names from :data:`METHODS` (default: all of them).
+    methods : names from :data:`ROWS` (default: all of them).
     samples, seed : for the sampling estimate.
     solver : MILP solver name.
     progress : called with each method's name before it runs.
@@ -140,11 +153,11 @@ def crosscheck(net: Network, domain: Domain | str | None = None, connectivity: s
     """
     dom = parse_domain(domain, net.input_dim)
     arith = resolve(exact, net, dom)
-    chosen = list(METHODS) if methods is None else methods
-    unknown = [m for m in chosen if m not in METHODS]
+    chosen = list(ROWS) if methods is None else methods
+    unknown = [m for m in chosen if m not in ROWS]
     if unknown:
         raise TropnetError(f"unknown method(s) {', '.join(unknown)}; choose from "
-                           f"{', '.join(METHODS)}")
+                           f"{', '.join(ROWS)}")
     rows: list[MethodResult] = []
     caught: list[str] = []
     for name in chosen:
@@ -163,7 +176,7 @@ def crosscheck(net: Network, domain: Domain | str | None = None, connectivity: s
 
 def _run(name: str, net: Network, dom: Domain, connectivity: str, arith: Arithmetic,
          samples: int, seed: int, solver: str) -> MethodResult:
-    kind = METHODS[name][0]
+    kind = ROWS[name]
     start = time.perf_counter()
     try:
         count, exact, note = _count(name, net, dom, connectivity, arith, samples, seed, solver)
@@ -184,41 +197,23 @@ class _Skip(Exception):
 
 def _count(name: str, net: Network, dom: Domain, connectivity: str, arith: Arithmetic,
            samples: int, seed: int, solver: str) -> tuple[int, bool, str]:
-    from .regions import activation_regions, linear_regions
-
-    if name == "activation-vertex":
-        return activation_regions(net, dom, "vertex", arith).count, True, ""
-    if name == "activation-lp":
-        return activation_regions(net, dom, "lp", arith).count, True, ""
-    if name == "activation-milp":
-        return _milp(net, dom, arith, solver)
-    if name.startswith("linear-"):
-        method = name.split("-", 1)[1]
-        return linear_regions(net, dom, connectivity, method, arith).count, True, ""
-    return _sampling(net, dom, samples, seed, arith)
-
-
-def _milp(net: Network, dom: Domain, arith: Arithmetic, solver: str) -> tuple[int, bool, str]:
-    try:
-        from .milp import count_activation_regions
-    except ImportError:
-        raise _Skip("the MILP backend is not available") from None
-    note = ""
-    if dom.kind == "rn":
-        try:
-            from .hoffman import effective_box
-        except ImportError:
-            raise _Skip("R^n needs the effective-radius box (tropnet.hoffman)") from None
-        dom = effective_box(net, kind="activation")
-        note = f"on the effective-radius box {dom.describe()}"
-    rs = count_activation_regions(net, dom, solver=solver, exact=arith)
+    if name == "sampling":
+        return _sampling(net, dom, samples, seed, arith)
+    kind, method, engine = CHECKS[name]
+    if METHODS[method].bounded and dom.kind == "polytope" and not dom.bounded:
+        raise _Skip(f"{method} needs a bounded domain")
+    params: dict[str, Any] = {"connectivity": connectivity} if kind == "linear" else {}
+    if engine:
+        params["engine"] = engine
+    if method == "milp":
+        params["solver"] = solver
+    rs = regions(net, dom, kind, method, exact=arith, **params)
+    note = f"on the effective-radius box {rs.info['domain']}" if "box_from" in rs.info else ""
     return rs.count, True, note
 
 
 def _sampling(net: Network, dom: Domain, samples: int, seed: int, arith: Arithmetic
               ) -> tuple[int, bool, str]:
-    from .regions.sampling import sample_regions
-
     if dom.kind == "rn":
         radius: Any = "effective"
     elif dom.kind == "box" and len(set(dom.lo or ())) == 1 and len(set(dom.hi or ())) == 1 \
@@ -242,6 +237,7 @@ def _compare(rows: list[MethodResult]) -> tuple[list[MethodResult], list[str]]:
             detail = ", ".join(f"{r.method} = {r.count}" for r in rows
                                if r.kind == kind and r.exact and r.count is not None)
             problems.append(f"exact {kind}-region counts disagree: {detail}")
+    problems += [f"{r.method} failed: {r.note}" for r in rows if r.status == "error"]
     lin, act = exact_counts.get("linear", set()), exact_counts.get("activation", set())
     if lin and act and max(lin) > min(act):
         problems.append(f"more linear regions ({max(lin)}) than activation regions "
@@ -262,11 +258,9 @@ def _compare(rows: list[MethodResult]) -> tuple[list[MethodResult], list[str]]:
 
 def _bounds(net: Network, rows: list[MethodResult]) -> tuple[dict[str, Any], list[str]]:
     try:
-        from .bounds import network_bounds
-
         info = network_bounds(net)
-    except (ImportError, TropnetError):
-        return {}, []
+    except TropnetError as exc:  # an architecture the formulas do not cover
+        return {"not available": {"value": "-", "status": str(exc)}}, []
     counts = [r.count for r in rows if r.exact and r.count is not None]
     top = max(counts) if counts else None
     out: dict[str, Any] = {}

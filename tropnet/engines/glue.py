@@ -14,11 +14,9 @@ are *adjacent*:
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -26,10 +24,9 @@ import numpy as np
 from ..arithmetic import Arithmetic
 from ..errors import TropnetError
 from ..polyhedra import Polyhedron, closures_meet, facet_adjacent
-from .cones import integer_row
 from .result import Region
 
-__all__ = ["CONNECTIVITY", "Cell", "glue", "map_key", "row_key"]
+__all__ = ["CONNECTIVITY", "Cell", "glue", "map_key"]
 
 CONNECTIVITY = ("facet", "closure")
 
@@ -51,45 +48,9 @@ def check_connectivity(connectivity: str) -> str:
 
 
 def map_key(weight: np.ndarray, bias: np.ndarray, arith: Arithmetic) -> tuple:
-    """A hashable key equal for equal affine maps (float: equal up to the tolerance grid).
-
-    Float keys round the coefficients to a grid of ``tol * 2**e``, ``2**e`` just above the
-    map's largest coefficient, and include ``e``. The values are not divided by their own
-    maximum: proportional maps (such as ``4/3 x - 2/3`` and ``20/9 x - 10/9``, adjacent
-    pieces of a 1-D net that vanishes at their common breakpoint) must get different keys.
-    """
-    vals = np.concatenate([np.asarray(weight).reshape(-1), np.asarray(bias).reshape(-1)])
-    if arith.exact:
-        return tuple(vals)
-    f = np.asarray(vals, dtype=float)
-    # the factor keeps the binade boundaries off powers of two, a frequent exact maximum
-    # that round-off may put on either side
-    e = math.frexp(max(1.0, float(np.abs(f).max())) * (1 + 2.0**-20))[1]
-    grid = arith.tol * 2.0**e  # type: ignore[attr-defined]
-    return (e, *np.round(f / grid).astype(np.int64).tolist())
-
-
-def row_key(a: Any, b: Any, arith: Arithmetic) -> tuple[tuple, int] | None:
-    """Key of the hyperplane ``a . x = b`` and the orientation (+1/-1) of ``a . x <= b``.
-
-    Rows are scaled so that opposite inequalities on one hyperplane share the key.
-    """
-    vals = [*a, b]
-    if arith.exact:
-        ints = integer_row(vals)
-        lead = next((v for v in ints if v != 0), 0)
-        if lead == 0:
-            return None
-        sgn = 1 if lead > 0 else -1
-        return tuple(int(v) * sgn for v in ints), sgn
-    f = np.asarray(vals, dtype=float)
-    scale = float(np.abs(f).max())
-    if scale == 0:
-        return None
-    lead = f[np.flatnonzero(np.abs(f) > 1e-12 * scale)[0]]
-    sgn = 1 if lead > 0 else -1
-    grid = arith.tol  # type: ignore[attr-defined]
-    return tuple(np.round(f * sgn / scale / grid).astype(np.int64)), sgn
+    """A hashable key equal for equal affine maps (:meth:`Arithmetic.vector_key`)."""
+    return arith.vector_key(np.concatenate([np.asarray(weight).reshape(-1),
+                                            np.asarray(bias).reshape(-1)]))
 
 
 def glue(cells: Sequence[Cell], connectivity: str, arith: Arithmetic
@@ -136,7 +97,7 @@ def _candidates(cells: Sequence[Cell], members: list[int], connectivity: str,
     for i in members:
         poly = cells[i].poly
         for r in range(len(poly)):
-            key = row_key(poly.A[r], poly.b[r], arith)
+            key = arith.hyperplane_key(poly.A[r], poly.b[r])
             if key is not None:
                 sides[key[0]][key[1]].add(i)
     pairs = set()

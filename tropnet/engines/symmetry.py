@@ -25,6 +25,7 @@ import numpy as np
 from ..arithmetic import EXACT, Arithmetic, resolve
 from ..errors import NetworkError, TropnetError
 from ..network import Network
+from ..tropical import TropicalPolynomial, compile_network
 
 __all__ = [
     "SymmetryCheck",
@@ -189,8 +190,6 @@ def _numeric(net: Network, gens: list[tuple[int, ...]], points: int, seed: int, 
 
 
 def _exact(net: Network, gens: list[tuple[int, ...]]) -> SymmetryCheck:
-    from ..tropical import TropicalPolynomial, compile_network
-
     arith = resolve(None, net)
     for r in compile_network(net, prune=True, exact=arith):
         f, g = r.numerator, r.denominator

@@ -27,7 +27,7 @@ of a pattern that fails the check are recomputed one by one). The map of each
 distinct pattern is then built exactly from the layers' pattern matrices.
 
 With ``symmetric=True`` (a permutation-invariant network; Lezeau et al.,
-Theorem 29 and Lemma 30, :mod:`tropnet.regions.symmetry`) the samples are drawn
+Theorem 29 and Lemma 30, :mod:`tropnet.engines.symmetry`) the samples are drawn
 from the fundamental domain ``x_1 >= ... >= x_n`` of the cube and each cluster
 counts ``n! / prod_k m_k!`` regions.
 """
@@ -41,17 +41,18 @@ from typing import Any
 
 import numpy as np
 
-from ..arithmetic import Arithmetic, format_number, resolve
-from ..errors import TropnetError
-from ..network import Network
-from .glue import map_key
-from .symmetry import (
+from .arithmetic import Arithmetic, format_number, resolve
+from .engines.glue import map_key
+from .engines.symmetry import (
     SymmetryCheck,
     fundamental_samples,
     orbit_weight,
     permutation_invariant,
     require_invariant,
 )
+from .errors import TropnetError
+from .hoffman import effective_box
+from .network import Network
 
 __all__ = ["SampleEstimate", "sample_regions"]
 
@@ -187,8 +188,6 @@ def sample_regions(net: Network, samples: int = 1000, radius: Any = 1, seed: int
 
 def _radius(net: Network, radius: Any) -> Fraction | float:
     if isinstance(radius, str) and radius.strip().lower() == "effective":
-        from ..hoffman import effective_box
-
         dom = effective_box(net, kind="linear")
         return dom.hi[0]  # type: ignore[index]
     try:
@@ -206,7 +205,7 @@ def _pattern_codes(net: Network, X: np.ndarray, arith: Arithmetic) -> tuple[np.n
     h = X
     parts, near = [], np.zeros(len(X), dtype=bool)
     for layer in net.layers:
-        w, b = layer._float  # type: ignore[attr-defined]
+        w, b = layer.float_params
         z = h @ w.T + b
         mag = np.abs(h) @ np.abs(w).T + np.abs(b) + 1e-300
         if layer.activation in ("relu", "leaky_relu"):

@@ -4,7 +4,7 @@ Cells carry the affine map from ``x`` to the current layer's input. On a
 cell ``C`` the next layer, fed the affine inputs ``y_j = J_j . x + c_j``
 (tropical monomials in ``x``), is a vector of tropical rational maps
 (:func:`tropnet.tropical.compile.compile_layer`); the common refinement of
-their cells inside ``C`` (:func:`tropnet.regions.tropical.tropical_cells`)
+their cells inside ``C`` (:func:`tropnet.engines.tropical.tropical_cells`)
 gives the next cells with their maps. The final cells are glued by map.
 This route shares no splitting code with activation-region enumeration.
 """

@@ -3,7 +3,7 @@
 For ``f ⊘ g`` with cells ``P_i`` (monomials of ``f``) and ``Q_k`` (of ``g``),
 the map is ``x -> (a_i - b_k) . x + (c_i - d_k)`` on ``P_i ∩ Q_k``; the linear
 regions are the connected components of the full-dimensional intersections
-with equal maps (:mod:`tropnet.regions.glue`). For a vector map every
+with equal maps (:mod:`tropnet.engines.glue`). For a vector map every
 numerator and denominator is intersected at once.
 
 The full-dimensional intersections are computed without pairwise LPs: they

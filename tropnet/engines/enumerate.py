@@ -11,7 +11,7 @@ hyperplane that either misses the region or splits it. Two engines decide
 this:
 
 * ``"vertex"``: regions are kept by their generators
-  (:mod:`tropnet.regions.cones`, double description); a hyperplane splits a
+  (:mod:`tropnet.engines.cones`, double description); a hyperplane splits a
   region iff generators lie strictly on both sides. No LP; bounded and
   unbounded domains; cost grows with the number of generators, so best in
   low input dimension.
@@ -38,7 +38,7 @@ from ..polyhedra import Polyhedron, linprog
 from .cones import Cone, initial_cone, integer_row, primitive, split_cone
 from .result import Region, RegionSet
 
-__all__ = ["activation_regions", "choose_engine", "number_activation_regions"]
+__all__ = ["ENGINES", "activation_regions", "choose_engine"]
 
 ENGINES = ("vertex", "lp")
 
@@ -52,7 +52,7 @@ def activation_regions(net: Network, domain: Domain | str | None = None, engine:
     """The activation regions of ``net`` on ``domain`` (default ``R^n``).
 
     Every activation pattern whose region ``{x in domain : pattern(x) = S}``
-    has a non-empty interior gives one :class:`~tropnet.regions.Region` with
+    has a non-empty interior gives one :class:`~tropnet.Region` with
     its pattern, polyhedron, affine map and an interior point.
 
     Parameters
@@ -120,20 +120,16 @@ def _cancel(lift: ScaledMatrix, M: ScaledMatrix, arith: Arithmetic) -> ScaledMat
     leaves round-off, not a coefficient (a hyperplane parallel to a ray of the region
     would otherwise seem to cross it far away and create spurious regions)."""
     z = lift @ M
-    if arith.exact:
+    if arith.exact:  # no round-off: skip computing the magnitudes
         return z
-    mag = np.abs(lift.num) @ np.abs(M.num)
-    return ScaledMatrix(np.where(arith.is_zero(z.num, mag), 0.0, z.num), z.den)
+    return ScaledMatrix(arith.cancel(z.num, np.abs(lift.num) @ np.abs(M.num)), z.den)
 
 
 def _minus(row: np.ndarray, rows: np.ndarray, arith: Arithmetic) -> np.ndarray:
     """``row - rows``; in float mode a difference within the tolerance of zero relative to
     its terms is zero (two maxout pieces equal up to round-off, e.g. in their bias, would
     otherwise cut a sliver off a region along a face)."""
-    d = row - rows
-    if arith.exact:
-        return d
-    return np.where(arith.is_zero(d, np.abs(row) + np.abs(rows)), 0.0, d)
+    return arith.cancel(row - rows, np.abs(row) + np.abs(rows))
 
 
 def _homogeneous(W: np.ndarray, b: np.ndarray, arith: Arithmetic) -> np.ndarray:
@@ -143,13 +139,6 @@ def _homogeneous(W: np.ndarray, b: np.ndarray, arith: Arithmetic) -> np.ndarray:
     out[1:, 0] = b
     out[1:, 1:] = W
     return out
-
-
-def number_activation_regions(net: Network, domain: Domain | str | None = None,
-                              engine: str = "auto", exact: bool | Arithmetic | None = None
-                              ) -> int:
-    """The number of activation regions (see :func:`activation_regions`)."""
-    return activation_regions(net, domain, engine, exact).count
 
 
 def choose_engine(engine: str, domain: Domain) -> str:
@@ -170,19 +159,24 @@ def _split_layer(eng: Any, layer: Layer, state: Any, rows: tuple, z: np.ndarray,
     Row ``i`` of ``z`` is ``(beta_i, w_i)``, a positive multiple of unit ``i``'s
     pre-activation ``beta_i + w_i . x`` (signs and half-spaces are all that matter).
     """
-    if layer.activation == "identity":
+    act = layer.act
+    if not act.patterned:
         return [(state, rows, ())]
-    if layer.activation in ("relu", "leaky_relu"):
+    if act.hyperplane:  # the pattern is the side of z = 0, ties on the first piece's side
         return [(st, rw, tuple(1 if s > 0 else 0 for s in signs))
                 for st, rw, signs in _cut(eng, state, rows, z, arith, ties=[-1] * len(z))]
-    k = layer.rank
+    k, pieces = layer.rank, act.pieces()
+    if any(s != 1 for _, s in pieces):
+        raise TropnetError(f"the enumeration splits by pieces of slope 1 or by one "
+                           f"hyperplane per unit; {act.name} has neither")
     parts: list[tuple[Any, tuple, tuple]] = [(state, rows, ())]
     for u in range(layer.out_dim):
         nxt = []
         for st, rw, pat in parts:
-            for r in range(k):
-                qs = [q for q in range(k) if q != r]
-                diffs = _minus(z[u * k + r], z[[u * k + q for q in qs]], arith)
+            for r in range(len(pieces)):
+                qs = [q for q in range(len(pieces)) if q != r]
+                diffs = _minus(z[u * k + pieces[r][0]], z[[u * k + pieces[q][0] for q in qs]],
+                               arith)
                 # piece r owns ties with later pieces, loses them to earlier ones
                 ties = [1 if r < q else -1 for q in qs]
                 for st2, rw2, _signs in _cut(eng, st, rw, diffs, arith, ties, keep=1):
@@ -237,7 +231,7 @@ def _engine(name: str, arith: Arithmetic) -> Any:
 
 
 class _VertexEngine:
-    """Regions as cones of generators (:mod:`tropnet.regions.cones`)."""
+    """Regions as cones of generators (:mod:`tropnet.engines.cones`)."""
 
     name = "vertex"
 

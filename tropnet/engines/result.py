@@ -69,7 +69,7 @@ class RegionSet:
     @cached_property
     def graph(self) -> nx.Graph:
         """Adjacency of regions: an edge between regions sharing a facet (computed on first
-        use; one LP per candidate pair, see :func:`tropnet.regions.graph.region_graph`)."""
+        use; one LP per candidate pair, see :func:`tropnet.engines.graph.region_graph`)."""
         from .graph import region_graph
 
         return region_graph(self)

@@ -1,0 +1,351 @@
+"""The one dispatcher: which method computes which regions, chosen from one table.
+
+Two notions of region, kept apart everywhere:
+
+* an **activation region** (Serra et al. 2018) is the set of inputs sharing
+  one activation pattern, counted when it has a non-empty interior in the
+  domain;
+* a **linear region** (Lezeau et al.) is a maximal connected set on which
+  the map is affine, with ``connectivity="facet"`` (cells sharing an
+  ``(n-1)``-face glue; default) or ``"closure"`` (cells whose closures meet glue).
+
+An activation region always lies inside one linear region.
+
+:data:`METHODS` lists every exact method: its name, the region kinds and
+targets it handles, whether it needs a bounded domain, a cost hint and the
+function that runs it. :func:`regions` is the single entry point that reads
+it; :func:`linear_regions`, :func:`activation_regions` and
+:func:`count_regions` are thin wrappers, and the CLI's ``--method`` choices,
+:func:`tropnet.crosscheck`, :func:`tropnet.plot_regions` and the docs' method
+table read the same table.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .arithmetic import Arithmetic, resolve
+from .domain import Domain, parse_domain
+from .engines import enumerate as enumeration
+from .engines.glue import Cell, check_connectivity, glue
+from .engines.layerwise import layerwise_cells
+from .engines.result import Region, RegionSet
+from .engines.tropical import as_maps, domain_region, tropical_cells
+from .errors import TropnetError
+from .hoffman import bounded_domain
+from .limits import forced
+from .network import Network
+from .tropical import compile_network
+
+__all__ = [
+    "KINDS",
+    "METHODS",
+    "Method",
+    "Region",
+    "RegionSet",
+    "activation_regions",
+    "choose_method",
+    "count_regions",
+    "linear_regions",
+    "method_names",
+    "regions",
+    "resolve_kind",
+]
+
+KINDS = ("linear", "activation")
+
+
+@dataclass(frozen=True)
+class Method:
+    """One row of the method table.
+
+    ``run(obj, domain, kind, arith, params)`` returns a :class:`RegionSet`;
+    ``params`` are the options the method accepts (``None``: the backend checks
+    its own options). ``bounded``: the method needs a bounded domain, and ``R^n``
+    is replaced by the effective-radius box (:func:`tropnet.hoffman.bounded_domain`).
+    """
+
+    name: str
+    kinds: tuple[str, ...]
+    targets: tuple[str, ...]
+    bounded: bool
+    cost: str
+    summary: str
+    run: Callable[..., RegionSet]
+    params: frozenset[str] | None = frozenset()
+    engines: tuple[str, ...] = ()
+
+    def applies(self, kind: str, target: str) -> bool:
+        """Whether the method counts ``kind`` regions of a ``target`` (``"network"`` or
+        ``"expression"``)."""
+        return kind in self.kinds and target in self.targets
+
+
+# -- the methods ---------------------------------------------------------------------------
+
+def _linear(cells: Sequence[Cell], obj: Any, dom: Domain, method: str, arith: Arithmetic,
+            params: dict, engine: str | None = None) -> RegionSet:
+    """Glue convex cells with their affine maps into linear regions."""
+    connectivity = params.get("connectivity", "facet")
+    found, _ = glue(cells, connectivity, arith)
+    warn = () if arith.exact else _float_check(found, obj, arith)
+    return RegionSet("linear", found, dom, method, arith, engine=engine,
+                     connectivity=connectivity, info={"cells": len(cells)}, warnings=warn)
+
+
+def _run_tropical(obj: Any, dom: Domain, kind: str, arith: Arithmetic, params: dict
+                  ) -> RegionSet:
+    maps = compile_network(obj, exact=arith) if isinstance(obj, Network) else \
+        [m.to(arith) for m in as_maps(obj)]
+    cells = tropical_cells(maps, domain_region(dom, arith), arith)
+    return _linear(cells, obj, dom, "tropical", arith, params)
+
+
+def _run_enumerate(obj: Any, dom: Domain, kind: str, arith: Arithmetic, params: dict
+                   ) -> RegionSet:
+    acts = enumeration.activation_regions(obj, dom, params.get("engine", "auto"), arith,
+                                          params.get("progress"))
+    if kind == "activation":
+        return acts
+    cells = [Cell(r.cells[0], r.weight, r.bias, r.interior_point) for r in acts]
+    return _linear(cells, obj, dom, "enumerate", arith, params, engine=acts.engine)
+
+
+def _run_layerwise(obj: Any, dom: Domain, kind: str, arith: Arithmetic, params: dict
+                   ) -> RegionSet:
+    cells = layerwise_cells(obj, dom, arith, params.get("progress"))
+    return _linear(cells, obj, dom, "layerwise", arith, params)
+
+
+def _run_milp(obj: Any, dom: Domain, kind: str, arith: Arithmetic, params: dict
+              ) -> RegionSet:
+    from .milp import count_activation_regions  # cvxpy takes ~0.7 s to import: on first use
+
+    return count_activation_regions(obj, dom, exact=arith, **params)
+
+
+#: Every exact region method, in the order ``method="auto"`` tries them.
+METHODS: dict[str, Method] = {m.name: m for m in (
+    Method("tropical", ("linear",), ("network", "expression"), False,
+           "compiles F ⊘ G; grows with the monomials (fast for expressions, slow past "
+           "a few hundred monomials)",
+           "Lezeau et al. Algorithm 4: cells of the common refinement of the compiled "
+           "numerators and denominators, glued by affine map",
+           _run_tropical, frozenset({"connectivity"})),
+    Method("enumerate", ("activation", "linear"), ("network",), False,
+           "one split per unit and region; the fastest exact method on networks",
+           "depth-first enumeration of activation patterns (vertex or LP engine); linear "
+           "regions glue the activation regions by affine map",
+           _run_enumerate, frozenset({"engine", "progress", "connectivity"}),
+           engines=enumeration.ENGINES),
+    Method("layerwise", ("linear",), ("network",), False,
+           "one tropical refinement per layer and cell",
+           "pull back each layer on each cell (TropicalNN.jl's route), then glue",
+           _run_layerwise, frozenset({"progress", "connectivity"})),
+    Method("milp", ("activation",), ("network",), True,
+           "one MILP solve per region (slow; the independent check)",
+           "MILP enumeration with no-good cuts (Serra et al. 2018, cvxpy with HiGHS or "
+           "SCIP), every region confirmed exactly",
+           _run_milp, None),
+)}
+
+
+def method_names(kind: str | None = None, target: str | None = None) -> tuple[str, ...]:
+    """Names of the methods for ``kind`` and ``target`` (``None``: any)."""
+    return tuple(m.name for m in METHODS.values()
+                 if (kind is None or kind in m.kinds) and (target is None or
+                                                          target in m.targets))
+
+
+# -- the dispatcher ------------------------------------------------------------------------
+
+def regions(obj: Any, domain: Domain | str | None = None, kind: str | None = None,
+            method: str = "auto", *, exact: bool | Arithmetic | None = None,
+            force: bool = False, **params: Any) -> RegionSet:
+    """The regions of ``kind`` of a network or tropical map(s) on ``domain``, by ``method``.
+
+    Parameters
+    ----------
+    obj : :class:`~tropnet.Network`, :class:`~tropnet.TropicalRational`,
+        :class:`~tropnet.TropicalPolynomial`, or a list of maps (a vector map).
+    domain : ``None``/``"rn"`` (all of ``R^n``), a :class:`~tropnet.Domain` or a domain
+        string such as ``"box:-1,1"``. Methods that need a bounded domain (``milp``) run on
+        the effective-radius box on ``R^n`` and say so in ``info``.
+    kind : ``"linear"`` or ``"activation"``; ``None`` (default) is ``"linear"`` unless
+        ``method`` counts activation regions only (``"milp"``).
+    method : a name of :data:`METHODS`, or ``"auto"``: the first method of the table that
+        handles ``kind`` and ``obj``.
+    exact : ``True``, ``False``, an :class:`~tropnet.Arithmetic`, or ``None`` (exact iff
+        every number of the input is rational).
+    force : lift the size and memory budgets (:func:`tropnet.limits.forced`).
+    params : the method's options: ``connectivity`` (linear regions), ``engine``
+        (enumerate), ``progress``, and for ``milp`` those of
+        :func:`tropnet.milp.count_activation_regions` (``solver``, ``time_limit``, ...).
+
+    Examples
+    --------
+    >>> from tropnet import parse
+    >>> regions(parse("max(0, x) + max(0, -x)")).count   # |x|
+    2
+    >>> net = Network.from_lists(1, [([[1], [-1]], [0, 0], "relu"),
+    ...                              ([[1, 1]], [0], "identity")])
+    >>> regions(net, "box:-1,1", kind="activation", method="milp").count
+    2
+    """
+    kind = resolve_kind(kind, method)
+    chosen = choose_method(kind, method, obj)
+    n = obj.input_dim if isinstance(obj, Network) else as_maps(obj)[0].nvars
+    original = parse_domain(domain, n)
+    check_connectivity(params.get("connectivity", "facet"))
+    if chosen.params is not None:
+        unknown = sorted(set(params) - chosen.params)
+        if unknown:
+            raise TropnetError(f"unknown option(s) for {kind} regions by {chosen.name}: "
+                               f"{', '.join(unknown)} (it takes "
+                               f"{', '.join(sorted(chosen.params)) or 'none'})")
+    with forced() if force else contextlib.nullcontext():
+        dom, notes = (bounded_domain(obj, original, kind, exact=exact,
+                                     connectivity=params.get("connectivity", "facet"))
+                      if chosen.bounded else (original, {}))
+        sources = (obj,) if isinstance(obj, Network) else (*as_maps(obj),)
+        arith = resolve(exact, *sources, dom)
+        result = chosen.run(obj, dom, kind, arith, params)
+    if notes:  # report the domain asked for, and the box that stood for it
+        result = RegionSet(result.kind, result.regions, original, result.method, result.arith,
+                           result.engine, result.connectivity, result.warnings,
+                           {**result.info, **notes})
+    return result
+
+
+def _target(obj: Any) -> str:
+    return "network" if isinstance(obj, Network) else "expression"
+
+
+def resolve_kind(kind: str | None, method: str = "auto") -> str:
+    """``kind``, or for ``None`` the kind ``method`` counts if it counts one kind only, else
+    ``"linear"``."""
+    if kind is not None:
+        return kind
+    only = METHODS[method].kinds if method in METHODS else KINDS
+    return only[0] if len(only) == 1 else "linear"
+
+
+def choose_method(kind: str, method: str, obj: Any) -> Method:
+    """The row of :data:`METHODS` that computes ``kind`` regions of ``obj`` (``"auto"``: the
+    first that applies), or a :class:`~tropnet.TropnetError` saying why none does."""
+    if kind not in KINDS:
+        raise TropnetError(f"unknown region kind {kind!r} (expected linear or activation)")
+    if kind == "activation" and not isinstance(obj, Network):
+        raise TropnetError("activation regions need a network (a tropical expression has no "
+                           "activation pattern); use kind='linear'")
+    if method == "auto":
+        return next(m for m in METHODS.values() if m.applies(kind, _target(obj)))
+    m = METHODS.get(method)
+    if m is None:
+        raise TropnetError(f"unknown method {method!r} (expected auto or one of "
+                           f"{', '.join(METHODS)})")
+    if kind not in m.kinds:
+        raise TropnetError(f"method {method!r} counts {' and '.join(m.kinds)} regions, not "
+                           f"{kind} regions (use one of "
+                           f"{', '.join(method_names(kind, _target(obj)))})")
+    if _target(obj) not in m.targets:
+        raise TropnetError(f"method {method!r} needs a network; tropical expressions use "
+                           f"method='tropical'")
+    return m
+
+
+def _float_check(found: Sequence[Region], obj: Any, arith: Arithmetic) -> tuple[str, ...]:
+    """Float mode only: the regions whose affine map disagrees with the function at their
+    own interior point (the network's Jacobian, or the value of the tropical map(s)) beyond
+    the tolerance -- a symptom of round-off on near-degenerate cells, reported as a
+    warning since the count is then unreliable."""
+    maps = None if isinstance(obj, Network) else as_maps(obj)
+    bad = 0
+    for r in found:
+        x = np.asarray(r.interior_point, dtype=float)
+        W, b = np.asarray(r.weight, dtype=float), np.asarray(r.bias, dtype=float)
+        if maps is None:
+            J, c, _ = obj.affine_map(x, exact=False)
+            got, want = np.concatenate([np.ravel(W), b]), np.concatenate([np.ravel(J), c])
+        else:
+            got = np.atleast_1d(W.dot(x) + b)
+            want = np.array([float(m(x)) for m in maps])
+        scale = max(1.0, float(np.abs(want).max(initial=0.0)), float(np.abs(x).max(initial=0)))
+        if np.abs(got - want).max(initial=0.0) > arith.map_check_tol * scale:
+            bad += 1
+    if not bad:
+        return ()
+    return (f"{bad} of {len(found)} regions carry an affine map that differs from the "
+            f"function at their own interior point (float round-off on near-degenerate "
+            f"cells): the float count is unreliable; rerun with --exact or with "
+            f"--method enumerate",)
+
+
+# -- thin wrappers -------------------------------------------------------------------------
+
+def linear_regions(obj: Any, domain: Domain | str | None = None, connectivity: str = "facet",
+                   method: str = "tropical", exact: bool | Arithmetic | None = None,
+                   engine: str = "auto", progress: Callable[[int], None] | None = None,
+                   force: bool = False) -> RegionSet:
+    """The linear regions of a network or tropical map(s) on ``domain``: :func:`regions`
+    with ``kind="linear"``.
+
+    A linear region is a maximal connected subset of the domain (the closure of an open
+    set) on which the map is affine; for several outputs, all of them at once. Each
+    :class:`Region` lists its convex cells, the affine map and an interior point.
+    ``method`` is ``"tropical"`` (default), ``"enumerate"`` or ``"layerwise"`` (networks
+    only); ``connectivity`` is ``"facet"`` (default) or ``"closure"``.
+
+    Examples
+    --------
+    >>> from tropnet import parse
+    >>> linear_regions(parse("max(x, y)")).count
+    2
+    >>> linear_regions(parse("max(0, x) + max(0, -x)")).count   # |x|
+    2
+    """
+    params: dict[str, Any] = {"connectivity": connectivity}
+    if method in ("enumerate", "layerwise") and progress is not None:
+        params["progress"] = progress
+    if method == "enumerate":
+        params["engine"] = engine
+    return regions(obj, domain, "linear", method, exact=exact, force=force, **params)
+
+
+def activation_regions(net: Network, domain: Domain | str | None = None, engine: str = "auto",
+                       exact: bool | Arithmetic | None = None,
+                       progress: Callable[[int], None] | None = None,
+                       method: str = "enumerate", force: bool = False,
+                       **params: Any) -> RegionSet:
+    """The activation regions of ``net`` on ``domain``: :func:`regions` with
+    ``kind="activation"``.
+
+    Each region is the set of inputs sharing one activation pattern, listed when its
+    interior is non-empty, with its pattern, polyhedron, affine map and an interior
+    point. ``method`` is ``"enumerate"`` (default; ``engine`` ``"vertex"``, ``"lp"`` or
+    ``"auto"``) or ``"milp"`` (``params`` as in :func:`tropnet.milp.count_activation_regions`).
+
+    Examples
+    --------
+    >>> net = Network.from_lists(1, [([[1], [-1]], [0, 0], "relu"),
+    ...                              ([[1, 1]], [0], "identity")])
+    >>> activation_regions(net).count   # x < 0 and x > 0
+    2
+    """
+    if method == "enumerate":
+        params = {"engine": engine, **params}
+    if progress is not None:
+        params["progress"] = progress
+    return regions(net, domain, "activation", method, exact=exact, force=force, **params)
+
+
+def count_regions(obj: Any, domain: Domain | str | None = None, kind: str | None = None,
+                  method: str = "auto", *, exact: bool | Arithmetic | None = None,
+                  **params: Any) -> int:
+    """The number of regions: ``regions(...).count`` (see :func:`regions`)."""
+    return regions(obj, domain, kind, method, exact=exact, **params).count

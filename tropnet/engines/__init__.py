@@ -1,0 +1,19 @@
+"""Region engines: the algorithms that find activation and linear regions.
+
+* :mod:`.enumerate` -- activation regions by depth-first splitting (vertex and LP
+  engines, :mod:`.cones` for the double description);
+* :mod:`.tropical` -- cells of the common refinement of tropical maps;
+* :mod:`.layerwise` -- cells of a network pulled back layer by layer;
+* :mod:`.glue` -- cells with equal affine maps glued into linear regions;
+* :mod:`.graph` -- the adjacency graph of regions;
+* :mod:`.result` -- the result values :class:`Region` and :class:`RegionSet`;
+* :mod:`.symmetry` -- permutation-invariant networks.
+
+Which engine runs for a request is decided in one place, :mod:`tropnet.dispatch`.
+"""
+
+from .enumerate import ENGINES
+from .glue import Cell, check_connectivity, glue
+from .result import Region, RegionSet
+
+__all__ = ["ENGINES", "Cell", "Region", "RegionSet", "check_connectivity", "glue"]
