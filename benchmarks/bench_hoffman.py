@@ -14,13 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
-from tropnet import TropicalPolynomial, TropicalRational
+from tropnet import TropicalPolynomial, TropicalRational, activation_regions, linear_regions
 from tropnet.domain import box
+from tropnet.engines.symmetry import deepsets_network
 from tropnet.hoffman import effective_box, effective_radius, map_hoffman
 from tropnet.network import Network
-from tropnet import activation_regions, linear_regions
 from tropnet.sampling import sample_regions
-from tropnet.engines.symmetry import deepsets_network
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -2,7 +2,7 @@
 
 1. Exact counting of activation regions on [-1,1]^n: MILP (HiGHS through cvxpy, layerwise
    strategy, pure and with line seeding; the global no-good strategy on the smallest net)
-   against the enumeration of tropnet.regions, on the nets A-D of benchmarks/nets.
+   against the enumeration of tropnet.regions(), on the nets A-D of benchmarks/nets.
 2. A Table-1-like comparison (Serra & Ramalingam 2020): MIPBound lower bound (XOR-3, the
    three parity encodings on the first net) vs exact count vs empirical upper bound
    (Theorem 2) vs the configuration upper bound (Serra et al. 2018, Theorem 1), on random
@@ -26,11 +26,14 @@ ROOT = HERE.parent
 if str(ROOT) not in sys.path:  # pragma: no cover - when run as a script
     sys.path.insert(0, str(ROOT))
 
-from tropnet import Network, TooLargeError  # noqa: E402
+from tropnet import (  # noqa: E402
+    Network,
+    TooLargeError,
+    activation_regions,
+)
 from tropnet.bounds import serra2018_upper  # noqa: E402
 from tropnet.io import load_network  # noqa: E402
 from tropnet.milp import count_activation_regions, empirical_bound, mipbound  # noqa: E402
-from tropnet import activation_regions  # noqa: E402
 
 NETS = {"A": 38, "B": 218, "C": 1340, "D": 2080}  # exact counts on [-1,1]^n (issue text)
 

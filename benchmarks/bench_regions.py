@@ -14,8 +14,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from tropnet import TropicalPolynomial, TropicalRational, load_network
-from tropnet import activation_regions, linear_regions
+from tropnet import (
+    TropicalPolynomial,
+    TropicalRational,
+    activation_regions,
+    linear_regions,
+    load_network,
+)
 
 from .common import NETS, best_of, fmt_time, machine, table, write
 from .naive import naive_count

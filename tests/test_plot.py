@@ -14,7 +14,8 @@ from scipy import ndimage
 from tests.helpers import random_net
 from tropnet import DomainError, Network, TropnetError, parse, parse_polynomial
 from tropnet.cli import main
-from tropnet.plot import parse_slice, plot_curves, plot_newton, plot_regions, restrict_to_plane
+from tropnet.plot import plot_curves, plot_newton, plot_regions
+from tropnet.slicing import parse_slice, restrict_to_plane
 
 # Serra, Tjandraatmadja, Ramalingam 2018, Figure 2: two inputs, three layers of two ReLUs.
 SERRA_FIG2 = Network.from_lists(2, [([[-1, 1], [1, 1]], [0, -4], "relu"),

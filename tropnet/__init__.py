@@ -48,6 +48,7 @@ _LAZY = {
     "sample_regions": "tropnet.sampling",
     "crosscheck": "tropnet.comparison",
     "plot_regions": "tropnet.plot",
+    "restrict_to_plane": "tropnet.slicing",
     "from_torch": "tropnet.importers",
     "from_onnx": "tropnet.importers",
 }

@@ -32,11 +32,14 @@ import numpy as np
 from .errors import NearDegeneracyWarning, NetworkError
 
 __all__ = [
+    "BARYCENTRIC_TOL",
     "BOX_PAD",
+    "EIGEN_GAP_RTOL",
     "EXACT",
     "FLOAT",
     "GEOMETRY_RTOL",
     "LEAD_RTOL",
+    "ROUNDOFF_PAD",
     "SAMPLE_TIE",
     "SOLVER_TOL",
     "SPECTRAL_RTOL",
@@ -164,6 +167,14 @@ class Arithmetic:
         if self.exact:
             return values
         return np.where(self.is_zero(values, magnitude), 0.0, values)
+
+    def product_scale(self, a: Any, b: Any) -> np.ndarray | float:
+        """``|a| @ |b|``, the size of the terms of ``a @ b``: the ``scale`` of its
+        :meth:`sign` and the ``magnitude`` of its :meth:`cancel`. Exact mode needs no
+        scale and returns ``1.0`` without computing it."""
+        if self.exact:
+            return 1.0
+        return np.abs(a) @ np.abs(b)
 
     def filtered_sign(self, approx: np.ndarray, magnitude: np.ndarray,
                       exact_values: Any, terms: int) -> np.ndarray:
@@ -429,11 +440,20 @@ _U = 2.0**-53  # unit roundoff of IEEE double
 # docs/exactness.md).
 
 #: relative size under which a float coefficient counts as zero when picking a row's
-#: leading entry (hyperplane keys) or a ray direction
+#: leading entry (hyperplane keys), a ray direction or an upper hull facet, a pivot of a
+#: float rank guess (QR, times the matrix size), or the support of a float LP solution or
+#: eigenvector (Hoffman constants)
 LEAD_RTOL = 1e-12
 #: relative tolerance of float rank, coplanarity and point-on-map checks in geometry that
-#: is drawn or sampled (plots, region graphs, sampling's point checks, symmetry checks)
+#: is drawn or sampled (plots, region graphs, sampling's point checks, symmetry checks,
+#: equality of float tropical polynomials, coplanar hull facets in monomial pruning)
 GEOMETRY_RTOL = 1e-9
+#: barycentric weights above ``-BARYCENTRIC_TOL`` put a point in a simplex (pruning's guess)
+BARYCENTRIC_TOL = 1e-9
+#: eigenvalues within this (relative) of the smallest share its eigenspace (Euclidean Hoffman)
+EIGEN_GAP_RTOL = 1e-9
+#: relative round-up of a float upper bound for the round-off of its SVDs (Hoffman "bounds")
+ROUNDOFF_PAD = 1e-12
 #: relative margin by which float bounding boxes are widened (monomial pruning)
 BOX_PAD = 1e-7
 #: relative margin under which a sampled float activation decision is recomputed exactly
@@ -442,10 +462,16 @@ SAMPLE_TIE = 1e-7
 #: within it of an integer or a bound are rounded to it
 SOLVER_TOL = 1e-6
 #: singular values and eigenvalues below this (relative) are zero in the float Hoffman
-#: bounds
+#: computations (Euclidean constants, ranks and bounds)
 SPECTRAL_RTOL = 1e-10
 #: smallest float treated as non-zero when only division by zero is to be avoided
 TINY = 1e-300
+#: relative margin added to a MILP optimum when the solver reports no proven dual bound
+#: (it covers the solver's relative optimality gap; big-M tightening)
+MIP_GAP = 1e-3
+#: relative outward padding of the float rows ``a x <= b`` of a polytope domain in a MILP
+#: that must contain the whole domain (witness copies of the empirical upper bound)
+DOMAIN_PAD = 1e-9
 
 EXACT: ExactArithmetic = ExactArithmetic()
 FLOAT: FloatArithmetic = FloatArithmetic()

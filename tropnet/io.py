@@ -34,6 +34,7 @@ __all__ = [
     "write_atomic",
 ]
 
+
 def network_from_dict(data: Any, source: str = "network") -> Network:
     """Build a :class:`Network` from the parsed JSON format."""
     if not isinstance(data, dict):

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from .activations import ACTIVATIONS, Activation, ReLU, activation_from_spec
-from .arithmetic import Arithmetic, format_number, parse_number, resolve
+from .arithmetic import EXACT, Arithmetic, format_number, parse_number, resolve
 from .errors import NetworkError
 
 __all__ = ["ACTIVATIONS", "Layer", "Network"]
@@ -125,12 +125,13 @@ class Layer:
         return getattr(self.act, "slope", Fraction(0))
 
     def params(self, arith: Arithmetic) -> tuple[np.ndarray, np.ndarray]:
-        """``(W, b)`` in the given arithmetic."""
-        if arith.exact:
-            if getattr(arith, "limit_denominator", None):
-                return arith.array(self.weight), arith.array(self.bias)
+        """``(W, b)`` in the given arithmetic (the stored arrays for exact and float; others,
+        such as exact with ``limit_denominator``, convert them)."""
+        if arith == EXACT:
             return self.weight, self.bias
-        return self.float_params
+        if not arith.exact:
+            return self.float_params
+        return arith.array(self.weight), arith.array(self.bias)
 
     @property
     def float_params(self) -> tuple[np.ndarray, np.ndarray]:

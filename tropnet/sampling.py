@@ -4,10 +4,10 @@ The estimator samples ``N`` points uniformly in the cube ``[-R, R]^n`` (a seeded
 :class:`numpy.random.Generator`), takes the affine map ``x -> J x + c`` of the
 network at each point, groups the points by map, and splits each group with the
 midpoint test: a sample ``q`` whose midpoint with a cluster's representative ``p``
-satisfies ``N((p + q)/2) = J (p + q)/2 + c`` (relative tolerance 1e-9) joins that
-cluster — every cluster it passes with, which merges them (union-find); a sample
-passing with no earlier representative starts a new cluster. The estimate is the
-number of clusters.
+satisfies ``N((p + q)/2) = J (p + q)/2 + c`` (relative tolerance
+:data:`~tropnet.arithmetic.GEOMETRY_RTOL`) joins that cluster — every cluster it
+passes with, which merges them (union-find); a sample passing with no earlier
+representative starts a new cluster. The estimate is the number of clusters.
 
 **It is an estimate, never an exact count**, and it is reported as such:
 
@@ -19,12 +19,14 @@ number of clusters.
 * regions are those of the cube, not of ``R^n``, unless ``R`` is at least the
   effective radius (:func:`tropnet.hoffman.effective_box`; ``radius="effective"``).
 
-Affine maps are exact. Activation patterns are computed for all samples at once
-in float64 and checked: a sample with a pre-activation within ``1e-7``
-(relative) of a tie is recomputed exactly, and one sample of every pattern is
-re-evaluated with :meth:`tropnet.Network.affine_map` (in exact mode all samples
-of a pattern that fails the check are recomputed one by one). The map of each
-distinct pattern is then built exactly from the layers' pattern matrices.
+Affine maps are computed in the chosen arithmetic. Activation patterns are
+computed for all samples at once in float64 and checked: a sample with a
+pre-activation within
+:data:`~tropnet.arithmetic.SAMPLE_TIE` (relative) of a tie is recomputed exactly,
+and one sample of every pattern is re-evaluated with
+:meth:`tropnet.Network.affine_map` (in exact mode all samples of a pattern that
+fails the check are recomputed one by one). The map of each distinct pattern is
+then built from the layers' pattern matrices.
 
 With ``symmetric=True`` (a permutation-invariant network; Lezeau et al.,
 Theorem 29 and Lemma 30, :mod:`tropnet.engines.symmetry`) the samples are drawn
@@ -41,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from .arithmetic import Arithmetic, format_number, resolve
+from .arithmetic import GEOMETRY_RTOL, SAMPLE_TIE, TINY, Arithmetic, format_number, resolve
 from .engines.glue import map_key
 from .engines.symmetry import (
     SymmetryCheck,
@@ -55,8 +57,6 @@ from .hoffman import effective_box
 from .network import Network
 
 __all__ = ["SampleEstimate", "sample_regions"]
-
-_TIE = 1e-7  # relative margin under which a float activation decision is recomputed exactly
 
 
 @dataclass(frozen=True)
@@ -142,7 +142,7 @@ def sample_regions(net: Network, samples: int = 1000, radius: Any = 1, seed: int
         raise TropnetError(f"the number of samples must be a positive integer, got {samples!r}")
     arith = resolve(exact, net)
     n = net.input_dim
-    R = _radius(net, radius)
+    R = _radius(net, radius, arith)
     check = None
     if symmetric == "auto":
         check = permutation_invariant(net)
@@ -186,9 +186,9 @@ def sample_regions(net: Network, samples: int = 1000, radius: Any = 1, seed: int
 
 # -- implementation --------------------------------------------------------------------
 
-def _radius(net: Network, radius: Any) -> Fraction | float:
+def _radius(net: Network, radius: Any, arith: Arithmetic) -> Fraction | float:
     if isinstance(radius, str) and radius.strip().lower() == "effective":
-        dom = effective_box(net, kind="linear")
+        dom = effective_box(net, kind="linear", exact=arith)
         return dom.hi[0]  # type: ignore[index]
     try:
         R = Fraction(radius) if not isinstance(radius, float) else radius
@@ -205,55 +205,53 @@ def _pattern_codes(net: Network, X: np.ndarray, arith: Arithmetic) -> tuple[np.n
     h = X
     parts, near = [], np.zeros(len(X), dtype=bool)
     for layer in net.layers:
+        act = layer.act
         w, b = layer.float_params
         z = h @ w.T + b
-        mag = np.abs(h) @ np.abs(w).T + np.abs(b) + 1e-300
-        if layer.activation in ("relu", "leaky_relu"):
+        mag = np.abs(h) @ np.abs(w).T + np.abs(b) + TINY
+        if act.hyperplane:  # the pattern is the side of z = 0
             parts.append((z > 0).astype(np.int64))
-            near |= np.any(np.abs(z) <= _TIE * mag, axis=1)
-            h = np.maximum(z, 0.0) if layer.activation == "relu" else \
-                np.where(z > 0, z, float(layer.slope) * z)
-        elif layer.activation == "maxout":
-            zz = z.reshape(len(X), layer.out_dim, layer.rank)
-            top = zz.argmax(axis=2)
-            parts.append(top.astype(np.int64))
-            srt = np.sort(zz, axis=2)
-            if layer.rank > 1:
+            near |= np.any(np.abs(z) <= SAMPLE_TIE * mag, axis=1)
+        elif act.patterned:  # the first maximal piece s_r z[u k + o_r] of every unit
+            k, pieces = act.rank, act.pieces()
+            zz = z.reshape(len(X), layer.out_dim, k)
+            vals = np.stack([float(s) * zz[:, :, o] for o, s in pieces], axis=2)
+            parts.append(vals.argmax(axis=2).astype(np.int64))
+            if len(pieces) > 1:
+                srt = np.sort(vals, axis=2)
                 gap = srt[:, :, -1] - srt[:, :, -2]
-                scale = mag.reshape(len(X), layer.out_dim, layer.rank).max(axis=2)
-                near |= np.any(gap <= _TIE * scale, axis=1)
-            h = zz.max(axis=2)
-        else:
-            h = z
+                mm = mag.reshape(len(X), layer.out_dim, k)
+                scale = np.stack([abs(float(s)) * mm[:, :, o] for o, s in pieces],
+                                 axis=2).max(axis=2)
+                near |= np.any(gap <= SAMPLE_TIE * scale, axis=1)
+        h = act.activate_batch(z)
     codes = np.concatenate(parts, axis=1) if parts else np.zeros((len(X), 0), dtype=np.int64)
+    # near-ties are recomputed in exact mode only (recomputing in float decides nothing new)
     redo = set(np.flatnonzero(near).tolist()) if arith.exact else set()
     # check one sample of every pattern against the network's own affine map
+    # (affine_map converts the float sample to the arithmetic: exactly, in exact mode)
     _, first = np.unique(codes, axis=0, return_index=True)
     for i in first:
-        if _encode(net, net.affine_map(_point(X[i], arith), arith)[2]) != tuple(codes[i]):
+        if _encode(net, net.affine_map(X[i], arith)[2]) != tuple(codes[i]):
             redo.update(np.flatnonzero(np.all(codes == codes[i], axis=1)).tolist())
     for i in sorted(redo):
-        codes[i] = _encode(net, net.affine_map(_point(X[i], arith), arith)[2])
+        codes[i] = _encode(net, net.affine_map(X[i], arith)[2])
     return codes, len(redo)
-
-
-def _point(x: np.ndarray, arith: Arithmetic) -> list:
-    """A sample in the arithmetic (floats convert to Fractions exactly)."""
-    return [Fraction(float(v)) for v in x] if arith.exact else [float(v) for v in x]
 
 
 def _encode(net: Network, patterns: tuple) -> tuple:
     return tuple(int(v) for layer, pat in zip(net.layers, patterns, strict=True)
-                 if layer.activation != "identity" for v in pat)
+                 if layer.act.patterned for v in pat)
 
 
 def _decode(net: Network, code: np.ndarray) -> tuple:
+    """The per-layer patterns of a code (one entry per output unit of a patterned layer)."""
     out, pos = [], 0
     for layer in net.layers:
-        if layer.activation == "identity":
+        if not layer.act.patterned:
             out.append(())
             continue
-        k = layer.out_dim if layer.activation == "maxout" else layer.units
+        k = layer.out_dim
         out.append(tuple(int(v) for v in code[pos:pos + k]))
         pos += k
     return tuple(out)
@@ -292,7 +290,7 @@ def _clusters(net: Network, X: np.ndarray, members: np.ndarray, J: np.ndarray, c
             actual = net.forward_batch(mids)
             predicted = mids @ Jf.T + cf
             scale = 1.0 + np.abs(actual).max(axis=1) + np.abs(predicted).max(axis=1)
-            passed = others[np.abs(actual - predicted).max(axis=1) <= 1e-9 * scale]
+            passed = others[np.abs(actual - predicted).max(axis=1) <= GEOMETRY_RTOL * scale]
             edges.extend((max(int(p), rep), int(p), rep) for p in passed)
         else:
             passed = np.zeros(0, dtype=int)

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from ..activations import Activation, Maxout, ReLU
 from ..arithmetic import parse_number
 from ..errors import NetworkError
 
@@ -446,15 +447,17 @@ def network_bounds(net: Any) -> dict[str, Any]:
     Returns ``{"input_dim", "widths", "activation", "maxout_rank", "bounds"}``
     (and ``"weight_ranks"``, ``"note"`` where they apply).
     """
-    weights, acts, ranks_k = _collapse_identity(net)
-    kinds = set(acts)
+    weights, acts = _collapse_identity(net)
     if not weights:
         raise NetworkError("the network has no hidden ReLU or maxout layer; every bound is 1")
-    if kinds - {"relu", "maxout"} or len(kinds) > 1:
+    relu = all(isinstance(a, ReLU) for a in acts)
+    if not relu and not all(isinstance(a, Maxout) for a in acts):
         raise NetworkError("the analytical bounds cover networks whose hidden layers are all "
-                           f"ReLU or all maxout of one rank; this one has {sorted(kinds)}")
+                           f"ReLU or all maxout of one rank; this one has "
+                           f"{sorted({a.name for a in acts})}")
+    ranks_k = [a.rank for a in acts]
     widths = [w.shape[0] // k for w, k in zip(weights, ranks_k, strict=True)]
-    if kinds == {"maxout"}:
+    if not relu:  # all maxout
         if len(set(ranks_k)) > 1:
             raise NetworkError(f"maxout layers of different ranks {sorted(set(ranks_k))}")
         k = ranks_k[0]
@@ -597,13 +600,14 @@ def _rank_fraction(rows: list[list[Fraction]]) -> int:
     return rank
 
 
-def _collapse_identity(net: Any) -> tuple[list[np.ndarray], list[str], list[int]]:
-    """The non-identity layers, identity layers multiplied into the next one.
+def _collapse_identity(net: Any) -> tuple[list[np.ndarray], list[Activation]]:
+    """The weights and activations of the non-identity layers, identity layers multiplied
+    into the next one.
 
     Trailing identity layers are the linear output and are dropped; a final
     ReLU layer counts as a hidden layer (its units cut regions too).
     """
-    weights, acts, ks = [], [], []
+    weights, acts = [], []
     pending = None  # (W, b) of accumulated identity layers
     for layer in net.layers:
         w, b = layer.weight, layer.bias
@@ -611,10 +615,9 @@ def _collapse_identity(net: Any) -> tuple[list[np.ndarray], list[str], list[int]
             pw, pb = pending
             w, b = w.dot(pw), w.dot(pb) + b
             pending = None
-        if layer.activation == "identity":
+        if not layer.act.patterned:
             pending = (w, b)
             continue
         weights.append(np.asarray(w, dtype=object))
-        acts.append(layer.activation)
-        ks.append(layer.rank)
-    return weights, acts, ks
+        acts.append(layer.act)
+    return weights, acts

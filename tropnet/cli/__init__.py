@@ -13,31 +13,27 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from .. import __version__
 from .common import run_command
 
-__all__ = ["main"]
+__all__ = ["COMMAND_MODULES", "build_parser", "main"]
 
-# Modules under tropnet.cli that define ``register(subparsers)``, in help order.
-COMMAND_MODULES = ("core", "regions", "crosscheck", "bounds", "milp", "hoffman", "ecosystem")
+#: The modules under tropnet.cli, one per command (named after it; ``import_model`` is
+#: ``tropnet import``), each defining ``register(subparsers)``; in help order.
+COMMAND_MODULES = ("compile", "monomials", "demo", "regions", "crosscheck", "bounds",
+                   "construct", "mipbound", "hoffman", "sample", "import_model", "plot")
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``tropnet`` argument parser with every command of :data:`COMMAND_MODULES`."""
     parser = argparse.ArgumentParser(
         prog="tropnet",
         description="Exact algebraic and polyhedral analysis of piecewise-linear neural "
                     "networks.")
-    from .. import __version__
-
     parser.add_argument("--version", action="version", version=f"tropnet {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"{__name__}.{name}":  # not written yet
-                continue
-            raise
-        module.register(sub)
+        importlib.import_module(f"{__name__}.{name}").register(sub)
     return parser
 
 

@@ -4,4 +4,5 @@ import sys
 
 from . import main
 
-sys.exit(main())
+if __name__ == "__main__":  # not on import (e.g. by pytest --doctest-modules)
+    sys.exit(main())

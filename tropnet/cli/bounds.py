@@ -1,16 +1,19 @@
-"""The ``bounds`` and ``construct`` commands: analytical bounds and the networks attaining them."""
+"""The ``bounds`` command: every analytical bound on the number of regions of an architecture."""
 
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
+from ..activations import ReLU
 from ..bounds import analytic, cnn
+from ..conv import conv_spec
+from ..domain import parse_domain
 from ..errors import NetworkError, TropnetError
-from .common import CommandResult, add_common
+from ..io import load_network
+from .common import CommandResult, add_common, add_domain, int_list
 
-__all__ = ["register"]
+__all__ = ["cmd_bounds", "register"]
 
 #: key -> (theorem, what it says) for the text report.
 DESCRIPTIONS = {
@@ -52,8 +55,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--empirical", action="store_true",
                    help="with NET.json: add the empirical upper bound of Serra & Ramalingam "
                         "2020 on --domain (MILP)")
-    p.add_argument("--domain", default=None, metavar="DOMAIN",
-                   help="bounded domain for --empirical, e.g. box:0,1")
+    add_domain(p, effective=False, bounded=True, note="a bounded domain, for --empirical")
     p.add_argument("--cnn", action="store_true",
                    help="one convolutional ReLU layer: Xiong et al. 2024's exact count")
     p.add_argument("--input", dest="cnn_input", metavar="HxWxC", help="--cnn input shape")
@@ -65,37 +67,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_common(p)
     p.set_defaults(func=cmd_bounds)
 
-    from ..constructions import CONSTRUCTIONS
 
-    p = sub.add_parser(
-        "construct", help="build a network attaining a lower bound",
-        description="Build the network of a lower-bound theorem with exact rational weights, "
-                    "print the theorem's count, the region kind it counts and the domain, and "
-                    "write it with -o. Parameters: " + "; ".join(
-                        f"{name}: {', '.join(_FLAG[k] for k in params)}"
-                        for name, (_, params) in CONSTRUCTIONS.items()))
-    p.add_argument("name", choices=sorted(CONSTRUCTIONS), metavar="NAME",
-                   help=", ".join(sorted(CONSTRUCTIONS)))
-    p.add_argument("--input-dim", type=int, metavar="N", help="input dimension n0")
-    p.add_argument("--widths", metavar="W1,W2,...", help="hidden widths")
-    p.add_argument("--width", type=int, metavar="N", help="width of every layer (ternary)")
-    p.add_argument("--depth", type=int, metavar="L", help="number of layers")
-    p.add_argument("--m", type=int, metavar="M", help="Theorem 9: first layer has 2m units")
-    p.add_argument("--w", type=int, metavar="W", help="Theorem 9: width of the other layers")
-    p.add_argument("--last-layer", choices=("zigzag", "arrangement"),
-                   help="montufar2014: eqs. (5)-(7) (zigzag, default) or a general-position "
-                        "arrangement (Theorem 5's full bound)")
-    p.add_argument("--outputs", type=int, metavar="K", help="number of outputs")
-    p.add_argument("-o", "--output", metavar="NET.json", help="write the network here")
-    p.add_argument("--verify", action="store_true",
-                   help="count the regions exactly (tropnet.regions) and compare")
-    add_common(p)
-    p.set_defaults(func=cmd_construct)
-
-
-# ---------------------------------------------------------------------------
-# bounds
-# ---------------------------------------------------------------------------
 def cmd_bounds(args: argparse.Namespace) -> CommandResult:
     arch_given = args.input_dim is not None or args.widths is not None
     if args.cnn:
@@ -112,8 +84,8 @@ def cmd_bounds(args: argparse.Namespace) -> CommandResult:
         if args.input_dim is None or args.widths is None:
             raise TropnetError("give --input-dim N and --widths W1,W2,... (or NET.json, or "
                                "--cnn)")
-        widths = _int_list(args.widths, "--widths")
-        ranks = _int_list(args.ranks, "--ranks") if args.ranks else None
+        widths = int_list(args.widths, "--widths")
+        ranks = int_list(args.ranks, "--ranks") if args.ranks else None
         if ranks is not None and args.maxout_rank is not None:
             raise TropnetError("--ranks refines the ReLU bound; it does not apply with "
                                "--maxout-rank")
@@ -129,8 +101,6 @@ def cmd_bounds(args: argparse.Namespace) -> CommandResult:
 
 
 def _network_bounds(args: argparse.Namespace) -> dict:
-    from ..io import load_network
-
     net = load_network(args.network)
     info = analytic.network_bounds(net)
     payload: dict[str, Any] = {"network": net.architecture(), "input_dim": info["input_dim"],
@@ -141,8 +111,8 @@ def _network_bounds(args: argparse.Namespace) -> dict:
         payload["ranks"] = info["weight_ranks"]
     if "note" in info:
         payload["note"] = info["note"]
-    hidden = [ly for ly in net.layers if ly.activation != "identity"]
-    if len(hidden) == 1 and hidden[0].activation == "relu" and \
+    hidden = [ly for ly in net.layers if ly.act.patterned]
+    if len(hidden) == 1 and isinstance(hidden[0].act, ReLU) and \
             (hidden[0].meta or {}).get("type") == "conv" and net.layers[0] is hidden[0]:
         meta = hidden[0].meta
         payload["xiong2024_exact"] = cnn.xiong2024_one_layer(
@@ -159,13 +129,11 @@ def _network_bounds(args: argparse.Namespace) -> dict:
 def _empirical(net: Any, domain_text: str | None) -> dict:
     if domain_text is None:
         raise TropnetError("--empirical needs a bounded --domain, e.g. --domain box:0,1")
-    try:
+    try:  # imported here: tropnet.milp imports cvxpy, which the other bounds never need
         from ..milp import empirical_upper_bound
     except ImportError:
         raise TropnetError("--empirical needs the MILP backend (tropnet.milp."
                            "empirical_upper_bound), which is not available") from None
-    from ..domain import parse_domain
-
     domain = parse_domain(domain_text, net.input_dim)
     result = empirical_upper_bound(net, domain)
     out: dict[str, Any] = {"domain": domain.describe()}
@@ -197,8 +165,6 @@ def _cnn_bounds(args: argparse.Namespace) -> dict:
         raise TropnetError(f"--stride must be S or SHxSW, got {args.cnn_stride!r}")
     stride = stride_parts[0] if len(stride_parts) == 1 else stride_parts
     count = cnn.xiong2024_one_layer(inp, filt, stride, args.cnn_channels)
-    from ..conv import conv_spec
-
     spec = conv_spec(inp, filt, stride, args.cnn_channels, where="--cnn")
     rank = cnn.conv_rank_bound(inp, filt, stride, args.cnn_channels)
     m = spec.out_dim
@@ -245,76 +211,6 @@ def _bounds_text(p: dict) -> str:
 def _short(v: int) -> str:
     s = str(v)
     return s if len(s) <= 24 else f"{s[0]}.{s[1:6]}e+{len(s) - 1}"
-
-
-# ---------------------------------------------------------------------------
-# construct
-# ---------------------------------------------------------------------------
-_FLAG = {"n0": "--input-dim", "widths": "--widths", "width": "--width", "depth": "--depth",
-         "m": "--m", "w": "--w", "last_layer": "--last-layer", "outputs": "--outputs"}
-_ATTR = {"n0": "input_dim", "widths": "widths", "width": "width", "depth": "depth",
-         "m": "m", "w": "w", "last_layer": "last_layer", "outputs": "outputs"}
-_OPTIONAL = {"last_layer", "outputs"}
-
-
-def cmd_construct(args: argparse.Namespace) -> CommandResult:
-    from ..constructions import CONSTRUCTIONS
-    from ..io import save_network
-
-    builder, params = CONSTRUCTIONS[args.name]
-    kwargs: dict[str, Any] = {}
-    for name in params:
-        value = getattr(args, _ATTR[name])
-        if value is None:
-            if name in _OPTIONAL:
-                continue
-            raise TropnetError(f"construct {args.name} needs {_FLAG[name]}")
-        kwargs[name] = _int_list(value, "--widths") if name == "widths" else value
-    extra = [_FLAG[k] for k in _ATTR if k not in params and getattr(args, _ATTR[k]) is not None]
-    if extra:
-        raise TropnetError(f"construct {args.name} does not take {', '.join(extra)} (it takes "
-                           f"{', '.join(_FLAG[k] for k in params)})")
-    con = builder(**kwargs)
-    payload = con.to_dict()
-    status = 0
-    if args.verify:
-        counted = con.verify()
-        payload["verified_count"] = counted
-        payload["agrees"] = counted == con.count
-        status = 0 if counted == con.count else 1
-    files = {}
-    if args.output:
-        payload["output"] = args.output
-        files[args.output] = lambda: save_network(con.network, args.output)
-
-    def text(p: dict) -> str:
-        lines = [f"{p['construction']}: {p['theorem']}",
-                 f"  network {p['network']}, parameters {json.dumps(p['parameters'])}",
-                 f"  theorem's count: {p['count']} {p['region_kind']} regions on "
-                 f"{con.domain.describe()}"]
-        if p["note"]:
-            lines.append(f"  note: {p['note']}")
-        if "verified_count" in p:
-            verdict = "agrees" if p["agrees"] else "DISAGREES"
-            lines.append(f"  exact count (tropnet.regions): {p['verified_count']} ({verdict})")
-        if "output" in p:
-            lines.append(f"  written to {p['output']}")
-        return "\n".join(lines)
-
-    return CommandResult(payload, text, status=status, files=files)
-
-
-# ---------------------------------------------------------------------------
-# parsing helpers
-# ---------------------------------------------------------------------------
-def _int_list(text: str, flag: str) -> list[int]:
-    try:
-        values = [int(v) for v in text.replace(" ", "").split(",") if v != ""]
-    except ValueError:
-        raise TropnetError(f"{flag} must be comma-separated integers, got {text!r}") from None
-    if not values:
-        raise TropnetError(f"{flag} is empty")
-    return values
 
 
 def _shape(text: str, n: int | None, flag: str, form: str) -> tuple[int, ...]:

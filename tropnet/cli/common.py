@@ -1,4 +1,5 @@
-"""Shared pieces of the CLI: common options, loading inputs, output and error handling."""
+"""Shared pieces of the CLI: the options several commands take (declared once, here),
+loading inputs, progress bars, output and error handling."""
 
 from __future__ import annotations
 
@@ -13,7 +14,10 @@ import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from tqdm import tqdm
+
 from ..arithmetic import Arithmetic, ExactArithmetic, resolve
+from ..dispatch import METHODS
 from ..domain import Domain, parse_domain
 from ..engines.glue import CONNECTIVITY
 from ..errors import NearDegeneracyWarning, TropnetError
@@ -21,7 +25,7 @@ from ..hoffman import effective_box
 from ..io import load_network
 from ..limits import forced
 from ..network import Network
-from ..tropical import parse
+from ..tropical import TropicalRational, compile_network, parse
 
 __all__ = [
     "CommandResult",
@@ -29,10 +33,14 @@ __all__ = [
     "add_common",
     "add_connectivity",
     "add_domain",
+    "add_method",
     "add_solver",
     "add_target",
     "arith_from",
+    "compile_maps",
+    "int_list",
     "load_target",
+    "progress_bar",
     "resolve_domain",
     "run_command",
 ]
@@ -83,12 +91,24 @@ def add_target(p: argparse.ArgumentParser, expr: bool = True) -> None:
                        help="comma-separated variable order for --expr")
 
 
-def add_domain(p: argparse.ArgumentParser, effective: bool = True) -> None:
-    """``--domain`` (default ``rn``)."""
-    p.add_argument("--domain", default="rn", metavar="DOMAIN",
-                   help="rn (default), box:LO,HI, box:LO1,HI1;LO2,HI2;..., "
-                        "polytope:FILE.json" + (", or effective (the effective-radius box)"
-                                                if effective else ""))
+def add_domain(p: argparse.ArgumentParser, effective: bool = True, bounded: bool = False,
+               note: str = "") -> None:
+    """``--domain``: ``rn`` (default), a box or a polytope; with ``effective`` also the
+    effective-radius box; with ``bounded`` a box or polytope and no default (``None``).
+    ``note`` ends the help text."""
+    forms = [] if bounded else ["rn (default)"]
+    forms += ["box:LO,HI", "box:LO1,HI1;LO2,HI2;...", "polytope:FILE.json"]
+    if effective:
+        forms.append("or effective (the effective-radius box)")
+    p.add_argument("--domain", default=None if bounded else "rn", metavar="DOMAIN",
+                   help=", ".join(forms) + (f" ({note})" if note else ""))
+
+
+def add_method(p: argparse.ArgumentParser) -> None:
+    """``--method`` of the region computation (default ``auto``)."""
+    p.add_argument("--method", choices=("auto", *METHODS), default="auto",
+                   help="; ".join(f"{m.name}: {'/'.join(m.kinds)}" for m in METHODS.values())
+                        + " (auto: the first that applies, in this order)")
 
 
 def add_connectivity(p: argparse.ArgumentParser) -> None:
@@ -142,6 +162,34 @@ def load_target(args: argparse.Namespace) -> Any:
         raise TropnetError("missing input: give a network file NET.json"
                            + (" or --expr TEXT" if hasattr(args, "expr") else ""))
     return load_network(net_path)
+
+
+def int_list(text: str, flag: str) -> list[int]:
+    """The comma-separated integers of option ``flag``."""
+    try:
+        values = [int(v) for v in text.replace(" ", "").split(",") if v != ""]
+    except ValueError:
+        raise TropnetError(f"{flag} must be comma-separated integers, got {text!r}") from None
+    if not values:
+        raise TropnetError(f"{flag} is empty")
+    return values
+
+
+def progress_bar(args: argparse.Namespace | None, total: int | None = None, desc: str = ""
+                 ) -> Any:
+    """A tqdm bar on stderr, disabled under ``--json``/``--quiet`` or when stderr is no tty."""
+    quiet = args is None or getattr(args, "json", False) or getattr(args, "quiet", False)
+    return tqdm(total=total, desc=desc, file=sys.stderr, leave=False,
+                disable=quiet or not sys.stderr.isatty())
+
+
+def compile_maps(net: Network, args: argparse.Namespace, prune: bool
+                 ) -> list[TropicalRational]:
+    """The tropical rational maps of ``net`` in the command's arithmetic, with a progress bar."""
+    arith = arith_from(args, net)
+    with progress_bar(args, total=len(net.layers), desc="compile") as bar:
+        return compile_network(net, prune=prune, exact=arith,
+                               progress=lambda i, n: bar.update(1))
 
 
 def _emit(result: CommandResult, args: argparse.Namespace, seconds: float,

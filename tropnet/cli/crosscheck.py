@@ -16,11 +16,11 @@ from .common import (
     add_target,
     arith_from,
     load_target,
+    progress_bar,
     resolve_domain,
 )
-from .progress import progress_bar
 
-__all__ = ["register"]
+__all__ = ["cmd_crosscheck", "register"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:

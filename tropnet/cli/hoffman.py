@@ -1,4 +1,4 @@
-"""The ``hoffman`` and ``sample`` commands: Hoffman constants, effective radius, sampling."""
+"""The ``hoffman`` command: Hoffman constants and the effective radius."""
 
 from __future__ import annotations
 
@@ -6,14 +6,20 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from ..dispatch import KINDS
 from ..errors import InputFileError, TropnetError
 from ..hoffman import effective_radius, hoffman_constant
 from ..io import load_json, load_network, network_from_dict
-from ..network import Network
-from ..sampling import sample_regions
-from .common import CommandResult, add_arithmetic, add_common, arith_from, load_target
+from .common import (
+    CommandResult,
+    add_arithmetic,
+    add_common,
+    add_connectivity,
+    arith_from,
+    load_target,
+)
 
-__all__ = ["register"]
+__all__ = ["cmd_hoffman", "register"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,10 +40,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--method", choices=("exact", "pvz", "bounds"), default="pvz",
                    help="pvz (default) or exact: the exact value (Pena-Vera-Zuluaga, or "
                         "exhaustive enumeration of row sets); bounds: a cheap interval")
-    p.add_argument("--kind", choices=("linear", "activation"), default="linear",
+    p.add_argument("--kind", choices=KINDS, default="linear",
                    help="regions the effective radius must meet (networks: activation too)")
-    p.add_argument("--connectivity", choices=("facet", "closure"), default="facet",
-                   help="gluing rule of linear regions used for the effective radius")
+    add_connectivity(p)
     p.add_argument("--rows", choices=("all", "facets"), default="all",
                    help="rows of each cell for the map's Hoffman constant: all (the paper's "
                         "definition, default) or only the facet rows")
@@ -47,27 +52,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_arithmetic(p)
     add_common(p)
     p.set_defaults(func=cmd_hoffman)
-
-    p = sub.add_parser(
-        "sample", help="estimate the number of linear regions by sampling",
-        description="Lezeau et al. Algorithm 5: sample points in the cube [-R, R]^n, count "
-                    "distinct affine maps (exact Jacobians), split same-map points whose "
-                    "midpoint does not follow the map. The result is an ESTIMATE (it can "
-                    "miss regions, and split non-convex regions wrongly).")
-    p.add_argument("network", metavar="NET.json", help="network file")
-    p.add_argument("--samples", type=int, default=1000, help="number of points (default 1000)")
-    p.add_argument("--radius", default="1",
-                   help="half-width R of the cube (default 1), or 'effective' for the "
-                        "effective-radius box of the linear regions (compiles the network)")
-    p.add_argument("--symmetric", action="store_true",
-                   help="the network is invariant under permuting its inputs (verified on "
-                        "random points): sample x1 >= ... >= xn only, weight by Lemma 30")
-    p.add_argument("--auto-symmetric", action="store_true",
-                   help="detect permutation invariance and use it when present")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    add_arithmetic(p)
-    add_common(p)
-    p.set_defaults(func=cmd_sample)
 
 
 def _load(args: argparse.Namespace) -> tuple[str, Any]:
@@ -148,37 +132,3 @@ def _hoffman_text(p: dict) -> str:
         if "prop22_bound" in r:
             lines.append(f"(Lezeau et al. Prop. 22 uniform bound: {r['prop22_bound']})")
     return "\n".join(lines)
-
-
-def cmd_sample(args: argparse.Namespace) -> CommandResult:
-    net: Network = load_network(args.network)
-    arith = arith_from(args, net)
-    if args.symmetric and args.auto_symmetric:
-        raise TropnetError("give --symmetric or --auto-symmetric, not both")
-    symmetric: bool | str = True if args.symmetric else ("auto" if args.auto_symmetric
-                                                          else False)
-    radius: Any = args.radius
-    if radius.strip().lower() != "effective":
-        try:
-            from ..arithmetic import parse_number
-
-            radius = parse_number(radius, "--radius")[0]
-        except TropnetError:
-            raise TropnetError(f"--radius must be a positive number or 'effective', got "
-                               f"{args.radius!r}") from None
-    est = sample_regions(net, samples=args.samples, radius=radius, seed=args.seed,
-                         symmetric=symmetric, exact=arith)
-    payload = {"network": net.architecture(), **est.to_dict()}
-
-    def text(p: dict) -> str:
-        sym = " (fundamental domain x1 >= ... >= xn, Lemma 30 weights)" if p["symmetric"] \
-            else ""
-        lines = [f"estimated linear regions: {p['estimate']}  (an ESTIMATE from "
-                 f"{p['samples']} samples in {p['domain']}, seed {p['seed']}){sym}",
-                 f"distinct affine maps {p['distinct_maps']}, activation patterns "
-                 f"{p['activation_patterns']}, midpoint splits {p['midpoint_splits']}",
-                 "convergence (samples: estimate): "
-                 + ", ".join(f"{k}: {v}" for k, v in p["curve"])]
-        return "\n".join(lines)
-
-    return CommandResult(payload, text)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..dispatch import KINDS, METHODS, RegionSet, choose_method, regions, resolve_kind
+from ..dispatch import KINDS, RegionSet, choose_method, regions, resolve_kind
 from ..engines import ENGINES
 from .common import (
     CommandResult,
@@ -13,15 +13,16 @@ from .common import (
     add_common,
     add_connectivity,
     add_domain,
+    add_method,
     add_solver,
     add_target,
     arith_from,
     load_target,
+    progress_bar,
     resolve_domain,
 )
-from .progress import progress_bar
 
-__all__ = ["register"]
+__all__ = ["cmd_regions", "compute_regions", "register"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,9 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--kind", choices=KINDS, default=None,
                    help="which regions (default: linear, or activation for a method that "
                         "counts activation regions only)")
-    p.add_argument("--method", choices=("auto", *METHODS), default="auto",
-                   help="; ".join(f"{m.name}: {'/'.join(m.kinds)}" for m in METHODS.values())
-                        + " (auto: the first that applies, in this order)")
+    add_method(p)
     p.add_argument("--engine", choices=("auto", *ENGINES), default="auto",
                    help="activation enumeration engine (default: vertex up to 6 inputs)")
     add_domain(p)

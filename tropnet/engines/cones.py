@@ -102,13 +102,11 @@ def initial_cone(domain: Domain, arith: Arithmetic) -> tuple[Cone, list]:
     """The cone of a domain, and the H-representation rows ``(a, b)`` (``a . x <= b``) that
     define it."""
     n = int(domain.n or 0)
-    dtype = object if arith.exact else float
-    one = 1 if arith.exact else 1.0
-    zero = 0 if arith.exact else 0.0
+    # exact generators are Python integers: the literal 0 and 1 in this arithmetic's dtype
     if domain.kind == "rn":
-        gens = np.array([[one] + [zero] * n], dtype=dtype)
-        lines = np.array([[zero] * (k + 1) + [one] + [zero] * (n - k - 1) for k in range(n)],
-                         dtype=dtype).reshape(n, n + 1)
+        gens = arith.asarray([[1] + [0] * n])
+        lines = arith.asarray([[0] * (k + 1) + [1] + [0] * (n - k - 1)
+                               for k in range(n)]).reshape(n, n + 1)
         tight = np.zeros((1, 1), dtype=bool)
         return Cone(gens, lines, tight), []
     poly = domain.polyhedron(arith)
@@ -117,20 +115,20 @@ def initial_cone(domain: Domain, arith: Arithmetic) -> tuple[Cone, list]:
         lo, hi = list(domain.lo or ()), list(domain.hi or ())
         corners = np.array(np.meshgrid(*[[0, 1]] * n, indexing="ij")).reshape(n, -1).T
         pts = [[hi[k] if c else lo[k] for k, c in enumerate(corner)] for corner in corners]
-        gens_list = [[one, *p] for p in pts]
+        gens_list = [[1, *p] for p in pts]
     else:
         gens_list = _polytope_generators(poly, arith)
     if arith.exact:
         gens = np.array([integer_row(g) for g in gens_list], dtype=object)
     else:
         gens = _normalise(np.array(gens_list, dtype=float))
-    cone0 = Cone(gens, np.zeros((0, n + 1), dtype=dtype), np.zeros((len(gens), 1), dtype=bool))
+    cone0 = Cone(gens, arith.zeros((0, n + 1)), np.zeros((len(gens), 1), dtype=bool))
     tight = _incidence(cone0, rows, arith)
     return Cone(gens, cone0.lines, tight), rows
 
 
 def _polytope_generators(poly: Any, arith: Arithmetic) -> list:
-    mod = cdd.gmp if arith.exact else cdd
+    mod = cdd.gmp if arith.cdd_exact else cdd
     mat = mod.matrix_from_array([[b, *(-a for a in row)] for row, b in zip(poly.A, poly.b,
                                                                          strict=True)],
                                 rep_type=cdd.RepType.INEQUALITY)
@@ -144,18 +142,12 @@ def _incidence(cone: Cone, rows: list, arith: Arithmetic) -> np.ndarray:
     """Incidence of generators on ``t >= 0`` and on each row ``a . x <= b`` (``b t - a x = 0``)."""
     cols = [np.array([v == 0 for v in cone.gens[:, 0]], dtype=bool)]
     for a, b in rows:
-        h = np.array([b, *(-v for v in a)], dtype=object if arith.exact else float)
-        if arith.exact:
+        h = arith.asarray([b, *(-v for v in a)])
+        if arith.exact:  # exact generators and hyperplanes are primitive integer rows
             h = integer_row(h)
         vals = cone.gens.dot(h)
-        cols.append(arith.sign(vals, _scale(cone.gens, h, arith)) == 0)
+        cols.append(arith.sign(vals, arith.product_scale(cone.gens, h)) == 0)
     return np.column_stack(cols)
-
-
-def _scale(gens: np.ndarray, h: np.ndarray, arith: Arithmetic) -> np.ndarray | float:
-    if arith.exact:
-        return 1.0
-    return np.abs(gens) @ np.abs(h)
 
 
 def split_cone(cone: Cone, h: np.ndarray, arith: Arithmetic, ties: str = "minus"
@@ -168,11 +160,11 @@ def split_cone(cone: Cone, h: np.ndarray, arith: Arithmetic, ties: str = "minus"
     """
     if len(cone.lines):
         lv = cone.lines.dot(h)
-        ls = arith.sign(lv, _scale(cone.lines, h, arith))
+        ls = arith.sign(lv, arith.product_scale(cone.lines, h))
         if np.any(ls != 0):
             return _split_line(cone, h, lv, ls, arith)
     vals = cone.gens.dot(h)
-    sign = arith.sign(vals, _scale(cone.gens, h, arith))
+    sign = arith.sign(vals, arith.product_scale(cone.gens, h))
     pos, neg = sign > 0, sign < 0
     if not neg.any() or not pos.any():
         if not neg.any() and not pos.any():  # h vanishes on P

@@ -120,9 +120,7 @@ def _cancel(lift: ScaledMatrix, M: ScaledMatrix, arith: Arithmetic) -> ScaledMat
     leaves round-off, not a coefficient (a hyperplane parallel to a ray of the region
     would otherwise seem to cross it far away and create spurious regions)."""
     z = lift @ M
-    if arith.exact:  # no round-off: skip computing the magnitudes
-        return z
-    return ScaledMatrix(arith.cancel(z.num, np.abs(lift.num) @ np.abs(M.num)), z.den)
+    return ScaledMatrix(arith.cancel(z.num, arith.product_scale(lift.num, M.num)), z.den)
 
 
 def _minus(row: np.ndarray, rows: np.ndarray, arith: Arithmetic) -> np.ndarray:
@@ -135,7 +133,7 @@ def _minus(row: np.ndarray, rows: np.ndarray, arith: Arithmetic) -> np.ndarray:
 def _homogeneous(W: np.ndarray, b: np.ndarray, arith: Arithmetic) -> np.ndarray:
     """``[[1, 0], [b, W]]``: the affine map ``h -> W h + b`` on homogeneous coordinates."""
     out = arith.zeros((W.shape[0] + 1, W.shape[1] + 1))
-    out[0, 0] = arith.convert(1)
+    out[0, 0] = arith.one
     out[1:, 0] = b
     out[1:, 1:] = W
     return out
@@ -166,17 +164,15 @@ def _split_layer(eng: Any, layer: Layer, state: Any, rows: tuple, z: np.ndarray,
         return [(st, rw, tuple(1 if s > 0 else 0 for s in signs))
                 for st, rw, signs in _cut(eng, state, rows, z, arith, ties=[-1] * len(z))]
     k, pieces = layer.rank, act.pieces()
-    if any(s != 1 for _, s in pieces):
-        raise TropnetError(f"the enumeration splits by pieces of slope 1 or by one "
-                           f"hyperplane per unit; {act.name} has neither")
     parts: list[tuple[Any, tuple, tuple]] = [(state, rows, ())]
     for u in range(layer.out_dim):
+        # piece r of unit u is slope_r * z[u k + offset_r]
+        terms = [z[u * k + o] if s == 1 else arith.convert(s) * z[u * k + o] for o, s in pieces]
         nxt = []
         for st, rw, pat in parts:
             for r in range(len(pieces)):
                 qs = [q for q in range(len(pieces)) if q != r]
-                diffs = _minus(z[u * k + pieces[r][0]], z[[u * k + pieces[q][0] for q in qs]],
-                               arith)
+                diffs = _minus(terms[r], np.array([terms[q] for q in qs]), arith)
                 # piece r owns ties with later pieces, loses them to earlier ones
                 ties = [1 if r < q else -1 for q in qs]
                 for st2, rw2, _signs in _cut(eng, st, rw, diffs, arith, ties, keep=1):
@@ -249,13 +245,12 @@ class _VertexEngine:
     def classify(self, cone: Cone, hs: np.ndarray) -> list[int]:
         H = (primitive(hs) if self.arith.exact else np.asarray(hs, dtype=float)).T  # (n+1, k)
         vals = cone.gens.dot(H)
-        scale = 1.0 if self.arith.exact else np.abs(cone.gens) @ np.abs(H)
-        sg = self.arith.sign(vals, scale)
+        sg = self.arith.sign(vals, self.arith.product_scale(cone.gens, H))
         pos, neg = (sg > 0).any(axis=0), (sg < 0).any(axis=0)
         if len(cone.lines):
             lv = cone.lines.dot(H)
-            lscale = 1.0 if self.arith.exact else np.abs(cone.lines) @ np.abs(H)
-            lcross = (self.arith.sign(lv, lscale) != 0).any(axis=0)
+            lcross = (self.arith.sign(lv, self.arith.product_scale(cone.lines, H)) != 0
+                      ).any(axis=0)
         else:
             lcross = np.zeros(H.shape[1], dtype=bool)
         out = []
@@ -314,9 +309,7 @@ class _LPEngine:
         return out
 
     def _scale(self, beta: Any, w: np.ndarray, x0: np.ndarray) -> float:
-        if self.arith.exact:
-            return 1.0
-        return abs(float(beta)) + float(np.abs(w) @ np.abs(x0))
+        return abs(float(beta)) + float(self.arith.product_scale(w, x0))
 
     def _reaches(self, poly: Polyhedron, beta: Any, w: np.ndarray, side: int) -> bool:
         """Does ``side * (beta + w . x)`` take a positive value on the region?"""

@@ -15,6 +15,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
+from ..arithmetic import GEOMETRY_RTOL, Arithmetic
 from ..polyhedra import Polyhedron, linprog
 
 __all__ = ["region_graph"]
@@ -65,7 +66,7 @@ def _share_facet(p: Polyhedron, rp: int, q: Polyhedron, rq: int) -> bool:
             rows.append(poly.A[r])
             rhs.append(poly.b[r])
     n = p.n
-    one, zero = arith.convert(1), arith.convert(0)
+    one, zero = arith.one, arith.zero
     A = [[*row, sum(abs(v) for v in row)] for row in rows] + [[zero] * n + [one]]
     b = [*rhs, one]
     res = linprog([zero] * n + [one], np.array(A, dtype=p.A.dtype), np.array(b, dtype=p.b.dtype),
@@ -79,11 +80,11 @@ def _share_facet(p: Polyhedron, rp: int, q: Polyhedron, rq: int) -> bool:
     return bool(arith.sign(np.array([res.value], dtype=p.b.dtype), scale)[0] > 0)
 
 
-def _parallel(a: np.ndarray, b: np.ndarray, arith: Any) -> bool:
+def _parallel(a: np.ndarray, b: np.ndarray, arith: Arithmetic) -> bool:
     """Rows on parallel hyperplanes (the facet's own hyperplane, either orientation)."""
     m = np.array([list(a), list(b)], dtype=a.dtype)
     if arith.exact:
         return all(a[i] * b[j] == a[j] * b[i] for i in range(len(a)) for j in range(i + 1,
                                                                                     len(a)))
-    return bool(np.linalg.matrix_rank(np.asarray(m, dtype=float), tol=1e-9 * max(
+    return bool(np.linalg.matrix_rank(np.asarray(m, dtype=float), tol=GEOMETRY_RTOL * max(
         1.0, float(np.abs(np.asarray(m, dtype=float)).max()))) < 2)

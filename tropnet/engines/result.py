@@ -12,6 +12,7 @@ import numpy as np
 from ..arithmetic import Arithmetic, format_number
 from ..domain import Domain
 from ..polyhedra import Polyhedron
+from .graph import region_graph
 
 __all__ = ["Region", "RegionSet"]
 
@@ -70,8 +71,6 @@ class RegionSet:
     def graph(self) -> nx.Graph:
         """Adjacency of regions: an edge between regions sharing a facet (computed on first
         use; one LP per candidate pair, see :func:`tropnet.engines.graph.region_graph`)."""
-        from .graph import region_graph
-
         return region_graph(self)
 
     @property

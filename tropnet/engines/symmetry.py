@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ..arithmetic import EXACT, Arithmetic, resolve
+from ..arithmetic import EXACT, GEOMETRY_RTOL, Arithmetic, resolve
 from ..errors import NetworkError, TropnetError
 from ..network import Network
 from ..tropical import TropicalPolynomial, compile_network
@@ -62,7 +62,8 @@ class SymmetryCheck:
 
 def orbit_weight(jacobian: Any, arith: Arithmetic = EXACT) -> int:
     """``n! / prod_k m_k!`` with ``m_k`` the multiplicities of equal columns of the Jacobian
-    (equal entries of a gradient): Lezeau et al., Lemma 30.
+    (equal entries of a gradient; equal up to the tolerance grid of
+    :meth:`~tropnet.arithmetic.Arithmetic.vector_key` in float mode): Lezeau et al., Lemma 30.
 
     >>> orbit_weight([[1, 0, 0]]), orbit_weight([[2, 1, 0]]), orbit_weight([[1, 1, 1]])
     (3, 6, 1)
@@ -71,10 +72,7 @@ def orbit_weight(jacobian: Any, arith: Arithmetic = EXACT) -> int:
     if J.ndim == 1:
         J = J.reshape(1, -1)
     n = J.shape[1]
-    if arith.exact:
-        cols = [tuple(Fraction(v) for v in J[:, k]) for k in range(n)]
-    else:
-        cols = [tuple(round(float(v), 9) + 0.0 for v in J[:, k]) for k in range(n)]
+    cols = [arith.vector_key(J[:, k]) for k in range(n)]
     weight = math.factorial(n)
     for m in Counter(cols).values():
         weight //= math.factorial(m)
@@ -90,7 +88,7 @@ def fundamental_samples(rng: np.random.Generator, samples: int, n: int, radius: 
 
 
 def permutation_invariant(net: Network, method: str = "auto", points: int = 256,
-                          seed: int = 0, tol: float = 1e-9) -> SymmetryCheck:
+                          seed: int = 0, tol: float = GEOMETRY_RTOL) -> SymmetryCheck:
     """Decide whether ``net(P x) = net(x)`` for every permutation ``P`` of the inputs.
 
     It suffices to check the two generators of the symmetric group (a transposition
@@ -122,8 +120,8 @@ def permutation_invariant(net: Network, method: str = "auto", points: int = 256,
     return numeric
 
 
-def require_invariant(net: Network, points: int = 256, seed: int = 0, tol: float = 1e-9
-                      ) -> SymmetryCheck:
+def require_invariant(net: Network, points: int = 256, seed: int = 0,
+                      tol: float = GEOMETRY_RTOL) -> SymmetryCheck:
     """Verify a user's assertion of permutation invariance on random points; raise
     :class:`~tropnet.errors.NetworkError` with a witness when it fails."""
     check = permutation_invariant(net, "numeric", points, seed, tol)

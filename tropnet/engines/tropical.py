@@ -90,7 +90,7 @@ def common_refinement(factors: Sequence[TropicalPolynomial], arith: Arithmetic
                     keep_pts.append(found[0])
         sel = np.array(keep_rows, dtype=int)
         E, c, labels = E2[sel], c2[sel], L2[sel]
-        pts = np.array(keep_pts, dtype=object if arith.exact else float).reshape(len(sel), -1)
+        pts = arith.asarray(keep_pts).reshape(len(sel), -1)
     return labels, np.asarray(pts)
 
 
@@ -130,10 +130,9 @@ def _members(group: np.ndarray, ngroups: int) -> list[list[int]]:
 
 
 def _equal(a: Any, b: Any, arith: Arithmetic) -> bool:
-    if arith.exact:
-        return a == b
+    """``a = b`` in the arithmetic (float: up to the tolerance, relative to ``|a|, |b|``)."""
     scale = max(1.0, abs(float(a)), abs(float(b)))
-    return bool(arith.sign(np.array([float(a) - float(b)]), scale)[0] == 0)
+    return bool(arith.is_zero(arith.asarray([a - b]), scale)[0])
 
 
 def _monomial_rows(f: TropicalPolynomial, i: int) -> tuple[np.ndarray, np.ndarray]:

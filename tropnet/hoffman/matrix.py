@@ -37,7 +37,17 @@ from typing import Any
 
 import numpy as np
 
-from ..arithmetic import EXACT, FLOAT, Arithmetic, format_number, parse_number
+from ..arithmetic import (
+    EIGEN_GAP_RTOL,
+    EXACT,
+    FLOAT,
+    LEAD_RTOL,
+    ROUNDOFF_PAD,
+    SPECTRAL_RTOL,
+    Arithmetic,
+    format_number,
+    parse_number,
+)
 from ..errors import TooLargeError, TropnetError
 from ..polyhedra import linprog
 
@@ -182,7 +192,7 @@ def matrix_hoffman(A: Any, norm: str = "inf", method: str = "pvz",
     m, n = mat.shape
     info = {"rows": m, "cols": n, "distinct_nonzero_rows": len(rows)}
     if len(rows) == 0:
-        zero = arith.convert(0)
+        zero = arith.zero
         return HoffmanConstant(zero, zero, zero, norm, method, arith, info=info)
     oracle = _Oracle(rows, arith)
     if method == "bounds":
@@ -190,7 +200,7 @@ def matrix_hoffman(A: Any, norm: str = "inf", method: str = "pvz",
     sets = _pvz(oracle) if method == "pvz" else _exhaustive(oracle)
     info["surjective_sets"] = len(sets)
     if norm == "inf":
-        best, arg = arith.convert(0), frozenset()
+        best, arg = arith.zero, frozenset()
         for J in sets:
             h = 1 / oracle.solve(J)[0]
             if h > best:
@@ -239,7 +249,7 @@ class _Oracle:
             return hit
         idx = sorted(J)
         arith, n, k = self.arith, self.n, len(idx)
-        one, zero = arith.convert(1), arith.convert(0)
+        one, zero = arith.one, arith.zero
         AJt = self.rows[idx].T  # n x k
         eye_n, eye_k = arith.eye(n), arith.eye(k)
         A_ub = np.concatenate([
@@ -258,14 +268,13 @@ class _Oracle:
         if arith.exact:
             support = tuple(i for i, yi in zip(idx, y, strict=True) if yi > 0)
         else:
-            support = tuple(i for i, yi in zip(idx, y, strict=True) if yi > 1e-12)
-        out = (v if self.positive(v) else arith.convert(0), support)
+            support = tuple(i for i, yi in zip(idx, y, strict=True) if yi > LEAD_RTOL)
+        out = (v if self.positive(v) else arith.zero, support)
         self._cache[J] = out
         return out
 
     def positive(self, v: Any) -> bool:
-        arr = np.array([v], dtype=object if self.arith.exact else float)
-        return bool(self.arith.sign(arr, self.scale)[0] > 0)
+        return bool(self.arith.sign(self.arith.asarray([v]), self.scale)[0] > 0)
 
     def surjective(self, J: frozenset) -> bool:
         return bool(J) and self.positive(self.solve(J)[0])
@@ -370,7 +379,7 @@ def _euclid_candidates(A: np.ndarray, within: frozenset | None = None, limit: in
     k, n = A.shape
     pool = sorted(within) if within is not None else list(range(k))
     scale = max(1.0, float(np.abs(A).max()))
-    tol = 1e-10 * scale
+    tol = SPECTRAL_RTOL * scale
     out: dict[frozenset, float] = {}
     stack: list[tuple[int, ...]] = [(i,) for i in reversed(range(len(pool)))]
     visited = 0
@@ -399,10 +408,10 @@ def _nonneg_eigen_value(sub: np.ndarray, tol: float) -> float | None:
     M = sub @ sub.T
     w, V = np.linalg.eigh(M)
     lam = max(float(w[0]), 0.0)
-    span = V[:, w <= w[0] + 1e-9 * max(1.0, float(w[-1]))]
+    span = V[:, w <= w[0] + EIGEN_GAP_RTOL * max(1.0, float(w[-1]))]
     if span.shape[1] == 1:
         v = span[:, 0]
-        ok = bool(np.all(v >= -1e-12) or np.all(v <= 1e-12))
+        ok = bool(np.all(v >= -LEAD_RTOL) or np.all(v <= LEAD_RTOL))
     else:  # a non-negative vector in the eigenspace: y = V z >= 0, sum(y) = 1
         d = span.shape[1]
         res = linprog(np.zeros(d), -span, np.zeros(span.shape[0]), FLOAT,
@@ -449,7 +458,7 @@ def _bounds(rows: np.ndarray, index: list[int], oracle: _Oracle, norm: str,
     rng = np.random.default_rng(seed)
     k, n = rows.shape
     Af = np.asarray(rows, dtype=float)
-    lower: Any = arith.convert(0) if norm == "inf" else 0.0
+    lower: Any = arith.zero if norm == "inf" else 0.0
     arg: frozenset = frozenset()
     for _ in range(max(1, samples)):
         S, euclid = _independent_chain(Af, rng)
@@ -461,8 +470,8 @@ def _bounds(rows: np.ndarray, index: list[int], oracle: _Oracle, norm: str,
             lower, arg = cand, frozenset(S)
     ghr, certified = _ghr(Af, limit, rng)
     info = {**info, "ghr_bound": ghr, "bases_certified": certified}
-    # rounded up by a relative 1e-12 to cover the round-off of the SVDs
-    upper = (ghr if norm == "2" else ghr * math.sqrt(min(k, n + 1))) * (1 + 1e-12)
+    # rounded up to cover the round-off of the SVDs
+    upper = (ghr if norm == "2" else ghr * math.sqrt(min(k, n + 1))) * (1 + ROUNDOFF_PAD)
     argmax = tuple(sorted(index[i] for i in arg))
     return HoffmanConstant(None, lower, upper, norm, "bounds", arith, argmax, oracle.calls,
                            certified, info)
@@ -478,9 +487,9 @@ def _independent_chain(Af: np.ndarray, rng: np.random.Generator) -> tuple[list[i
     for r in rng.permutation(Af.shape[0]):
         trial = [*S, int(r)]
         sv = np.linalg.svd(Af[trial], compute_uv=False)
-        if sv[-1] > 1e-10 * scale * max(1.0, sv[0]):
+        if sv[-1] > SPECTRAL_RTOL * scale * max(1.0, sv[0]):
             S = trial
-            val = _nonneg_eigen_value(Af[S], 1e-10 * scale)
+            val = _nonneg_eigen_value(Af[S], SPECTRAL_RTOL * scale)
             if val is not None:
                 best = max(best, val)
             if len(S) == Af.shape[1]:
@@ -493,7 +502,7 @@ def _ghr(Af: np.ndarray, limit: int, rng: np.random.Generator) -> tuple[float, b
     ``limit``, else ``limit`` random ones (then not a certified bound)."""
     k = Af.shape[0]
     scale = max(1.0, float(np.abs(Af).max()))
-    r = int(np.linalg.matrix_rank(Af, tol=1e-10 * scale))
+    r = int(np.linalg.matrix_rank(Af, tol=SPECTRAL_RTOL * scale))
     total = math.comb(k, r)
     certified = total <= limit
     if certified:
@@ -507,7 +516,7 @@ def _ghr(Af: np.ndarray, limit: int, rng: np.random.Generator) -> tuple[float, b
         idx = np.array(chunk, dtype=int)
         sv = np.linalg.svd(Af[idx], compute_uv=False)  # (c, r)
         smin, smax = sv[:, -1], sv[:, 0]
-        ok = smin > 1e-10 * scale * np.maximum(1.0, smax)
+        ok = smin > SPECTRAL_RTOL * scale * np.maximum(1.0, smax)
         return float(np.max(1.0 / smin[ok])) if ok.any() else 0.0
 
     for s in subsets:

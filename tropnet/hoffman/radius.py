@@ -224,17 +224,19 @@ def effective_radius(obj: Any, norm: str = "inf", method: str = "pvz", *,
 
 
 def effective_box(obj: Any, kind: str = "linear", norm: str = "inf", method: str = "pvz", *,
-                  margin: Any = Fraction(1, 4), **options: Any) -> Domain:
+                  margin: Any = Fraction(1, 4), exact: bool | Arithmetic | None = None,
+                  **options: Any) -> Domain:
     """A box ``[-R, R]^n`` centred at the origin whose interior meets every linear region
     (``kind="linear"``) or every activation region (``kind="activation"``), such that
     counting those regions on it gives the count on ``R^n``; ``R`` is
-    :meth:`EffectiveRadius.box_radius` of :func:`effective_radius`.
+    :meth:`EffectiveRadius.box_radius` of :func:`effective_radius` (computed in the
+    arithmetic ``exact``, default as there).
 
     >>> from tropnet import parse
     >>> effective_box(parse("max(0, x - 10)")).describe()
     'box:[-25/2,25/2]^1'
     """
-    er = effective_radius(obj, norm, method, kind=kind, **options)
+    er = effective_radius(obj, norm, method, kind=kind, exact=exact, **options)
     R = er.box_radius(margin)
     return box(-R, R, len(er.center))
 
@@ -301,7 +303,7 @@ class _Solver:
         if hit is not None:
             return hit
         if len(P) == 0:
-            zero = self.arith.convert(0)
+            zero = self.arith.zero
             h = HoffmanConstant(zero, zero, zero, self.norm, self.method, self.arith)
         else:
             h = matrix_hoffman(P.A, self.norm, self.method, self.arith, **self.options)
@@ -332,7 +334,7 @@ def _center(center: Any, n: int, arith: Arithmetic) -> np.ndarray:
     vec = vec.reshape(-1)
     if vec.shape[0] != n:
         raise TropnetError(f"the centre has {vec.shape[0]} coordinates, expected {n}")
-    return np.array([arith.convert(v) for v in vec], dtype=object if arith.exact else float)
+    return arith.vector(vec)
 
 
 def _maps(obj: Any, exact: bool | Arithmetic | None) -> tuple[list[TropicalRational],
@@ -377,8 +379,8 @@ def _linear_radius(maps: list[TropicalRational], arith: Arithmetic, obj: Any, no
     cells = _cells(maps, arith)
     solver = _Solver(norm, method, arith, options)
     systems = [c.poly.minimize() if rows == "facets" else c.poly for c in cells]
-    radius: Any = arith.convert(0)
-    hmax: Any = arith.convert(0)
+    radius: Any = arith.zero
+    hmax: Any = arith.zero
     for P in systems:
         H, r = solver.bound(P, x)
         radius, hmax = max(radius, r), max(hmax, H)
@@ -410,8 +412,8 @@ def _activation_radius(net: Network, norm: str, method: str, center: Any, rows: 
     regions = activation_regions(net, None, exact=arith)
     x = _center(center, net.input_dim, arith)
     solver = _Solver(norm, method, arith, options)
-    radius: Any = arith.convert(0)
-    hmax: Any = arith.convert(0)
+    radius: Any = arith.zero
+    hmax: Any = arith.zero
     for region in regions:
         P = region.cells[0]
         P = P.minimize() if rows == "facets" else P

@@ -3,20 +3,23 @@ big-M tightening, MIPBound probabilistic lower bounds and the empirical upper bo
 
 Serra, Tjandraatmadja & Ramalingam 2018 (formulation P, Appendices H and K) and Serra &
 Ramalingam 2020 (Algorithm 1 MIPBound, inequalities (8)-(9), Theorem 2).
+
+Modules, lowest first: :mod:`.solvers` (one adapter per MIP solver, ``solve``),
+:mod:`.bigm` (the big-M value), :mod:`.blocks` (one layer's encoding, rows in parameters),
+:mod:`.tighten` (big-M tightening), :mod:`.formulation` (the network's MILP),
+:mod:`.level` (the one-layer node MILP), :mod:`.parity` (XOR constraints), then the
+methods :mod:`.count`, :mod:`.mipbound` and :mod:`.empirical`. The exact geometry of a
+pattern, which confirms every solution, is :mod:`tropnet.engines.patterns`.
 """
 
-from .count import count_activation_regions, pattern_polyhedron, region_of_pattern
+from ..engines.patterns import pattern_polyhedron, region_of_pattern
+from .bigm import BigM
+from .count import count_activation_regions
 from .empirical import EmpiricalBound, empirical_bound, empirical_upper_bound, theorem2_bound
-from .formulation import (
-    Formulation,
-    SolveResult,
-    build_formulation,
-    check_solver,
-    installed_mip_solvers,
-    solve,
-)
+from .formulation import Formulation, build_formulation
 from .mipbound import MIPBoundResult, mipbound, parity_probabilities
-from .tighten import BigM, tighten_bigm
+from .solvers import SolveResult, check_solver, installed_mip_solvers, solve
+from .tighten import tighten_bigm
 
 __all__ = [
     "BigM",

@@ -22,19 +22,21 @@ Two strategies, both ending with a MILP that proves no pattern is left:
   binaries per pattern (the original method; slower, as every solve carries every cut).
 
 Exactness. The MILP is solved in floating point, so every pattern it proposes is
-*confirmed*: the pattern's H-representation (domain rows and one row per unit) is tested
-for an interior point with :meth:`tropnet.polyhedra.Polyhedron.interior_point` (an exact
-cdd LP when the arithmetic is exact), and the network's pattern at that interior point must
-equal the proposed pattern (this rejects patterns whose "active" unit is identically zero on
-the polyhedron, and maxout ties). Rejected patterns get a no-good cut like the others, so no
-pattern is proposed twice and none is counted twice.
+*confirmed* (:mod:`tropnet.engines.patterns`): the pattern's H-representation (domain rows
+and one row per unit) is tested for an interior point with
+:meth:`tropnet.polyhedra.Polyhedron.interior_point` (an exact cdd LP when the arithmetic is
+exact), and the network's pattern at that interior point must equal the proposed pattern
+(this rejects patterns whose "active" unit is identically zero on the polyhedron, and maxout
+ties). Rejected patterns get a no-good cut like the others, so no pattern is proposed twice
+and none is counted twice.
 
 Tolerance. Nothing is decided by the sign of the float margin ``f``: a node is finished
 only when its MILP is *infeasible*, i.e. no pattern compatible with any point of the node
 (with the closed conditions ``z = 1 => g >= 0``, ``z = 0 => g <= 0``) remains uncut. So a
 region whose margin is tiny (a thin region) is still proposed and confirmed. The margin
 only orders the search: a solve stops at the first solution with ``f >= tau``,
-``tau = 1e-6 F`` (``F`` the largest possible margin), so genuine regions come first and
+``tau = MARGIN_TARGET F = 1e-6 F`` (``F`` the largest possible margin; see
+:data:`~tropnet.milp.formulation.MARGIN_TARGET`), so genuine regions come first and
 degenerate patterns (closed-compatible but lower-dimensional, all with ``f ~ 0``) last.
 Units that are identically zero on a node are fixed inactive there (exactly). Degenerate
 patterns that remain are enumerated and rejected, up to ``degenerate_budget`` per node;
@@ -44,10 +46,8 @@ exceeding it stops the node with a warning in the result (regions with margin be
 
 from __future__ import annotations
 
-import itertools
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 import cvxpy as cp
@@ -55,36 +55,35 @@ import numpy as np
 
 from ..arithmetic import Arithmetic, resolve
 from ..domain import Domain, parse_domain
+from ..engines.patterns import (
+    PatternNode,
+    child_node,
+    extend_node,
+    finish_node,
+    line_patterns,
+    node_region,
+    pattern_row_count,
+    pre_activation,
+    root_node,
+    strict_pattern,
+    walk_pattern,
+)
 from ..engines.result import Region, RegionSet
 from ..errors import TooLargeError, TropnetError
 from ..hoffman import bounded_domain
-from ..network import Layer, Network
-from ..polyhedra import Polyhedron
-from .formulation import (
-    Model,
-    RowBlock,
-    SolveResult,
-    build_formulation,
-    check_solver,
-    layer_model,
-)
-from .tighten import BigM, affine_interval, polyhedron_box, tighten_bigm
+from ..network import Network
+from .bigm import BigM
+from .blocks import RowBlock
+from .formulation import MARGIN_TARGET, Model, build_formulation
+from .level import LevelModel, layer_parts
+from .solvers import SolveResult, check_solver, solver_adapter
+from .tighten import tighten_bigm
 
-__all__ = [
-    "STRATEGIES",
-    "count_activation_regions",
-    "pattern_polyhedron",
-    "region_of_pattern",
-]
+__all__ = ["STRATEGIES", "count_activation_regions"]
 
 STRATEGIES = ("layerwise", "global")
-_TAU = 1e-6
-# The node MILPs are tiny: HiGHS's parallel machinery costs more than it saves (measured
-# about 1.5x faster with it off on 2 cores). Presolve is off too: every node ends with an
-# infeasible solve, which :func:`~tropnet.milp.formulation.solve` would otherwise confirm
-# by a second solve without presolve (HiGHS 1.16's presolve once declared a feasible node
-# infeasible; regression test: test_float_net_counts_and_regions_are_consistent).
-_SMALL_MILP_OPTIONS = {"parallel": "off", "presolve": "off"}
+#: seconds: a solve without a solution this close to the deadline ran out of time
+_DEADLINE_SLACK = 1e-3
 
 
 def count_activation_regions(net: Network, domain: Domain | str | None = None,
@@ -175,371 +174,12 @@ def count_activation_regions(net: Network, domain: Domain | str | None = None,
                      engine=name, warnings=tuple(run.warnings), info=info)
 
 
-# -- exact pieces --------------------------------------------------------------------------
-
-@dataclass(frozen=True, eq=False)
-class _Node:
-    """A full-dimensional region of the first layers: its pattern, polyhedron, the affine
-    map ``x -> J x + c`` of the last included layer's output, and an interior point.
-    ``partial`` holds the pattern entries already fixed in the next layer (the layerwise
-    strategy splits wide layers into parts)."""
-
-    pattern: tuple
-    poly: Polyhedron
-    J: np.ndarray
-    c: np.ndarray
-    point: np.ndarray
-    partial: tuple = ()
-
-
-def _pre(layer: Layer, node: _Node, arith: Arithmetic) -> tuple[np.ndarray, np.ndarray]:
-    W, b = layer.params(arith)
-    return W.dot(node.J), W.dot(node.c) + b
-
-
-def _rows(layer: Layer, Z: np.ndarray, zc: np.ndarray, pattern: Sequence[int],
-          arith: Arithmetic) -> tuple[np.ndarray, np.ndarray]:
-    """Rows ``A x <= b`` of the set where the layer (pre-activation ``Z x + zc``) has
-    ``pattern`` (closed: ties on the boundary)."""
-    n = Z.shape[1]
-    A: list = []
-    b: list = []
-    if layer.activation in ("relu", "leaky_relu"):
-        for i, s in enumerate(pattern):
-            if s:
-                A.append(-Z[i])
-                b.append(zc[i])
-            else:
-                A.append(Z[i])
-                b.append(-zc[i])
-    elif layer.activation == "maxout":
-        k = layer.rank
-        for u, r in enumerate(pattern):
-            for q in range(k):
-                if q != r:
-                    A.append(Z[u * k + q] - Z[u * k + r])
-                    b.append(zc[u * k + r] - zc[u * k + q])
-    if not A:
-        return arith.zeros((0, n)), arith.zeros(0)
-    return np.array(A, dtype=Z.dtype).reshape(-1, n), np.array(b, dtype=zc.dtype)
-
-
-def _child(layer: Layer, node: _Node, pattern: tuple, arith: Arithmetic,
-           point: np.ndarray | None = None) -> _Node | None:
-    """The node of ``node``'s region where ``layer`` has ``pattern``, if that set has a
-    non-empty interior (``point``: a known interior point, skipping the LP)."""
-    Z, zc = _pre(layer, node, arith)
-    part = _extend(layer, node, Z, zc, pattern, arith, point)
-    return None if part is None else _finish(layer, part, arith, (Z, zc))
-
-
-def _extend(sub: Layer, node: _Node, Z: np.ndarray, zc: np.ndarray, pattern: tuple,
-            arith: Arithmetic, point: np.ndarray | None = None) -> _Node | None:
-    """The node where the units of ``sub`` (a part of the next layer, pre-activation
-    ``Z x + zc``) have ``pattern``, if that set has a non-empty interior; the affine map
-    is kept until the layer is complete (:func:`_finish`)."""
-    A, b = _rows(sub, Z, zc, pattern, arith)
-    poly = Polyhedron(np.concatenate([node.poly.A, A]), np.concatenate([node.poly.b, b]),
-                      arith)
-    if point is None:
-        found = poly.interior_point()
-        if found is None:
-            return None
-        point = found[0]
-        if sub.pattern(Z.dot(point) + zc) != pattern:
-            return None  # an "active" unit identically zero here, or a maxout tie
-    return _Node(node.pattern, poly, node.J, node.c, point, node.partial + tuple(pattern))
-
-
-def _finish(layer: Layer, node: _Node, arith: Arithmetic,
-            pre: tuple[np.ndarray, np.ndarray] | None = None) -> _Node:
-    """Close a layer whose pattern is complete in ``node.partial`` (``pre``: the layer's
-    pre-activation map on the node, when known)."""
-    Z, zc = _pre(layer, node, arith) if pre is None else pre
-    D = layer.pattern_matrix(node.partial, arith)
-    return _Node((*node.pattern, node.partial), node.poly, D.dot(Z), D.dot(zc), node.point)
-
-
-@dataclass(frozen=True, eq=False)
-class _Part:
-    """Units ``rows`` (weight rows) of layer ``index`` as a layer of their own."""
-
-    index: int
-    sub: Layer
-    rows: np.ndarray
-    last: bool
-
-
-def _parts(layer: Layer, index: int, size: int) -> list[_Part]:
-    """Split a layer into parts of about ``size`` binaries (maxout: whole units)."""
-    per = max(1, size // layer.rank) if layer.activation == "maxout" else max(1, size)
-    units = layer.out_dim
-    out = []
-    for start in range(0, units, per):
-        us = range(start, min(units, start + per))
-        rows = np.array([u * layer.rank + r for u in us for r in range(layer.rank)])
-        sub = layer if len(rows) == layer.units else Layer(
-            layer.weight[rows], layer.bias[rows], layer.act)
-        out.append(_Part(index, sub, rows, start + per >= units))
-    return out
-
-
-def _root(net: Network, dom: Domain, arith: Arithmetic) -> _Node:
-    poly = dom.polyhedron(arith)
-    found = poly.interior_point()
-    if found is None:  # pragma: no cover - resolved domains have interiors
-        raise TropnetError("the domain has an empty interior")
-    n = net.input_dim
-    return _Node((), poly, arith.eye(n), arith.zeros(n), found[0])
-
-
-def _strict_pattern(layer: Layer, pre: np.ndarray, arith: Arithmetic) -> tuple | None:
-    """The layer's pattern at a point whose pre-activation is ``pre`` when no unit is at
-    a tie there (so the point is interior to that pattern's set; ties are decided by
-    ``arith``), else ``None``."""
-    if layer.activation in ("relu", "leaky_relu"):
-        vals = np.asarray(pre, dtype=object if arith.exact else float)
-        if np.any(arith.sign(vals, _scale(vals)) == 0):
-            return None
-        return layer.pattern(pre)
-    if layer.activation == "maxout":
-        k = layer.rank
-        pat = layer.pattern(pre)
-        diffs = [pre[u * k + r] - pre[u * k + q] for u, r in enumerate(pat) for q in range(k)
-                 if q != r]
-        if diffs:
-            vals = np.array(diffs, dtype=object if arith.exact else float)
-            if np.any(arith.sign(vals, _scale(np.asarray(pre, dtype=vals.dtype))) <= 0):
-                return None
-        return pat
-    return ()
-
-
-def _line_patterns(layer: Layer, node: _Node, Z: np.ndarray, zc: np.ndarray,
-                   arith: Arithmetic, rng: np.random.Generator, lines: int
-                   ) -> list[tuple[tuple, np.ndarray]]:
-    """Children of ``node`` met by random lines (the first through its interior point, the
-    next ones through points found before, as in hit-and-run): the segment of
-    the line inside the node's polyhedron is cut at every point where a unit of ``layer``
-    changes (a hyperplane, or a tie of two maxout pieces); the midpoint of each piece
-    lies strictly inside one child, which is then known without an LP. (A heuristic that
-    saves MILP solves; the MILP still proves that no child is left.)"""
-    if lines <= 0:
-        return []
-    n = node.J.shape[1]
-    A, b, x0 = node.poly.A, node.poly.b, node.point
-    nonzero = np.array([any(v != 0 for v in row) for row in A], dtype=bool)
-    out: list[tuple[tuple, np.ndarray]] = []
-    for _ in range(lines):
-        if out:  # hit-and-run: the next line goes through a point found so far
-            x0 = out[int(rng.integers(len(out)))][1]
-        d = rng.integers(-4, 5, size=n)
-        if not d.any():
-            d[rng.integers(n)] = 1
-        d = np.array([arith.convert(int(v)) for v in d], dtype=object if arith.exact else float)
-        Ad, slack = A.dot(d), b - A.dot(x0)
-        lo, hi = None, None
-        for i in np.flatnonzero(nonzero):
-            if Ad[i] > 0:
-                t = slack[i] / Ad[i]
-                hi = t if hi is None or t < hi else hi
-            elif Ad[i] < 0:
-                t = slack[i] / Ad[i]
-                lo = t if lo is None or t > lo else lo
-        if lo is None or hi is None or not lo < hi:
-            continue
-        g0, gd = Z.dot(x0) + zc, Z.dot(d)
-        cuts = _crossings(layer, g0, gd)
-        ts = sorted({t for t in cuts if lo < t < hi})
-        bounds = [lo, *ts, hi]
-        for t1, t2 in itertools.pairwise(bounds):
-            point = x0 + ((t1 + t2) / 2) * d
-            if not _strictly_inside(node.poly, point, nonzero, arith):
-                continue
-            pat = _strict_pattern(layer, Z.dot(point) + zc, arith)
-            if pat is not None:
-                out.append((pat, point))
-    return out
-
-
-def _crossings(layer: Layer, g0: np.ndarray, gd: np.ndarray) -> list:
-    """Parameters ``t`` where a unit's pattern can change along ``g0 + t gd``."""
-    if layer.activation in ("relu", "leaky_relu"):
-        return [-g0[i] / gd[i] for i in range(len(g0)) if gd[i] != 0]
-    k = layer.rank
-    out = []
-    for u in range(layer.out_dim):
-        for r in range(k):
-            for q in range(r + 1, k):
-                i, j = u * k + r, u * k + q
-                if gd[i] != gd[j]:
-                    out.append(-(g0[i] - g0[j]) / (gd[i] - gd[j]))
-    return out
-
-
-def _strictly_inside(poly: Polyhedron, point: np.ndarray, nonzero: np.ndarray,
-                     arith: Arithmetic) -> bool:
-    slack = poly.slacks(point)[nonzero]
-    if len(slack) == 0:
-        return True
-    return bool(np.all(arith.sign(slack, poly._scale()) > 0))
-
-
-def _scale(vals: np.ndarray) -> float:
-    return max(1.0, float(np.max(np.abs(np.asarray(vals, dtype=float))))) if len(vals) else 1.0
-
-
-def pattern_polyhedron(net: Network, pattern: Sequence[Sequence[int]],
-                       domain: Domain | str | None, exact: bool | Arithmetic | None = None
-                       ) -> Polyhedron:
-    """The closed polyhedron ``{x in domain : the pre-activations have the signs (ReLU/
-    leaky) or maxima (maxout) of pattern}`` (its interior is the pattern's region when the
-    pattern is realised)."""
-    arith = resolve(exact, net)
-    dom = parse_domain(domain, net.input_dim)
-    n = net.input_dim
-    node = _Node((), dom.polyhedron(arith), arith.eye(n), arith.zeros(n), arith.zeros(n))
-    for layer, pat in zip(net.layers, pattern, strict=True):
-        Z, zc = _pre(layer, node, arith)
-        A, b = _rows(layer, Z, zc, tuple(pat), arith)
-        D = layer.pattern_matrix(tuple(pat), arith) if layer.activation != "identity" \
-            else arith.eye(layer.units)
-        node = _Node((), node.poly.add(A, b) if len(A) else node.poly, D.dot(Z), D.dot(zc),
-                     node.point)
-    return node.poly
-
-
-def region_of_pattern(net: Network, pattern: Sequence[Sequence[int]],
-                      domain: Domain | str | None, exact: bool | Arithmetic | None = None
-                      ) -> Region | None:
-    """The activation region of ``pattern`` on ``domain`` as a :class:`Region`, or
-    ``None`` when it has an empty interior (decided exactly in exact arithmetic)."""
-    arith = resolve(exact, net)
-    dom = parse_domain(domain, net.input_dim)
-    node: _Node | None = _root(net, dom, arith)
-    for layer, pat in zip(net.layers, pattern, strict=True):
-        node = _child(layer, node, tuple(pat), arith)
-        if node is None:
-            return None
-    return _region(net, node, arith)
-
-
-def _region(net: Network, node: _Node, arith: Arithmetic) -> Region:
-    J, c, pats = net.affine_map(node.point, arith)
-    if tuple(pats) != tuple(node.pattern):  # pragma: no cover - a bug, not bad input
-        raise RuntimeError(f"internal error: pattern {node.pattern} confirmed but the network "
-                           f"has pattern {pats} at its interior point")
-    return Region((node.poly,), J, c, node.point, tuple(node.pattern))
-
-
 # -- the enumeration ---------------------------------------------------------------------
 
-class _LevelModel:
-    """The MILP of one layer on a node: ``x`` in the node polyhedron (parameters), the
-    layer's pre-activation ``G x + c`` (parameters), its binaries with the global big-M,
-    the margin ``f``, node-level fixings ``zlo <= z <= zhi`` and no-good cuts."""
-
-    def __init__(self, part: _Part, rows: int, n: int, bigm: BigM,
-                 node_bounds: bool = True) -> None:
-        layer = part.sub
-        self.layer, self.part = layer, part
-        self.lo, self.hi = bigm.lo[part.index][part.rows], bigm.hi[part.index][part.rows]
-        self.x_lo, self.x_hi, self.node_bounds = bigm.x_lo, bigm.x_hi, node_bounds
-        self.Qa = cp.Parameter((rows, n))
-        self.Qb = cp.Parameter(rows)
-        self.G = cp.Parameter((layer.units, n))
-        self.g0 = cp.Parameter(layer.units)
-        x = cp.Variable(n, name="x")
-        cons: list = [self.Qa @ x <= self.Qb, x >= bigm.x_lo, x <= bigm.x_hi]
-        self.lm, lcons = layer_model(part.index, layer, self.G @ x + self.g0, self.lo,
-                                     self.hi, bound_params=node_bounds)
-        cons += lcons
-        self.f_cap = max(1.0, self.lm.cap)
-        self.tau = _TAU * self.f_cap
-        self.cuts: RowBlock | None = None
-        if self.lm.z is not None:
-            k = self.lm.n_binaries
-            self.zlo, self.zhi = cp.Parameter(k), cp.Parameter(k)
-            f = cp.Variable(name="f")
-            E, Zs = self.lm.margin if self.lm.margin is not None else (None, None)
-            cons += [self.lm.z >= self.zlo, self.lm.z <= self.zhi, f <= self.f_cap]
-            if E is not None:
-                cons.append(f <= E + self.f_cap * (1 - Zs))
-            self.cuts = RowBlock(self.lm.z, 16)
-            self.model = Model(cons, cp.Maximize(f), [self.cuts])
-
-    def load(self, node: _Node, Z: np.ndarray, zc: np.ndarray, arith: Arithmetic) -> None:
-        self.Qa.value = np.array(node.poly.A, dtype=float)
-        self.Qb.value = np.array(node.poly.b, dtype=float)
-        self.G.value = np.array(Z, dtype=float)
-        self.g0.value = np.array(zc, dtype=float)
-        lo, hi = _node_fixings(self.layer, self.lm, Z, zc)
-        if self.node_bounds:
-            blo, bhi = self._tighten(self.Qa.value, self.Qb.value, self.G.value,
-                                     self.g0.value)
-            lo, hi = np.maximum(lo, blo), np.minimum(hi, bhi)
-        self.zlo.value, self.zhi.value = lo, hi
-        self.cuts.clear()
-
-    def _tighten(self, A: np.ndarray, b: np.ndarray, G: np.ndarray, g0: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray]:
-        """Node big-M (Appendix H on the node): bounds of the pre-activations over the
-        node polyhedron's bounding box (``2n`` LPs), intersected with the global ones; sets
-        the big-M parameters and returns the binaries' fixings they imply."""
-        layer, lm = self.layer, self.lm
-        xlo, xhi = polyhedron_box(A, b, self.x_lo, self.x_hi)
-        ilo, ihi = affine_interval(G, g0, xlo, xhi)
-        glo, ghi = np.maximum(self.lo, ilo), np.minimum(self.hi, ihi)
-        ghi = np.maximum(ghi, glo)
-        k = lm.n_binaries
-        flo, fhi = np.zeros(k), np.ones(k)
-        if layer.activation in ("relu", "leaky_relu"):
-            lm.params["Hp"].value = np.maximum(ghi, 0.0)
-            lm.params["Hn"].value = np.maximum(-glo, 0.0)
-            for j, i in enumerate(lm.labels):
-                if ghi[i] <= 0:
-                    fhi[j] = 0.0
-                elif glo[i] > 0:
-                    flo[j] = 1.0
-            return flo, fhi
-        rank = layer.rank
-        cand = BigM.maxout_candidates(glo, ghi, rank)
-        M = np.empty(k)
-        for j, (u, r) in enumerate(lm.labels):
-            M[j] = max(0.0, float(np.max(ghi[u * rank:(u + 1) * rank])) - glo[u * rank + r])
-            if not cand[u, r]:
-                fhi[j] = 0.0
-        lm.params["M"].value = M
-        return flo, fhi
-
-
-def _node_fixings(layer: Layer, lm: Any, Z: np.ndarray, zc: np.ndarray
-                  ) -> tuple[np.ndarray, np.ndarray]:
-    """Exact fixings of a node's binaries: a unit whose pre-activation is constant on the
-    node (zero gradient) has a known pattern entry (constant ``<= 0``: inactive)."""
-    k = lm.n_binaries
-    lo, hi = np.zeros(k), np.ones(k)
-    flat = [all(v == 0 for v in row) for row in Z]
-    if layer.activation in ("relu", "leaky_relu"):
-        for j, i in enumerate(lm.labels):
-            if flat[i]:
-                lo[j] = hi[j] = 1.0 if zc[i] > 0 else 0.0
-        return lo, hi
-    rank = layer.rank
-    for j, (u, r) in enumerate(lm.labels):
-        i = u * rank + r
-        for q in range(rank):
-            if q == r:
-                continue
-            iq = u * rank + q
-            if all(a == b for a, b in zip(Z[i], Z[iq], strict=True)):
-                diff = zc[i] - zc[iq]
-                if diff < 0 or (q < r and diff == 0):
-                    hi[j] = 0.0  # piece q is always at least as large: r never first max
-    return lo, hi
-
-
 class _Counter:
+    """One run of :func:`count_activation_regions`: the regions confirmed so far, the
+    solver statistics, and the two strategies."""
+
     def __init__(self, net: Network, dom: Domain, bigm: BigM, arith: Arithmetic, solver: str,
                  start: float, time_limit: float | None, max_regions: int | None,
                  budget: int, progress: Callable[[int], None] | None,
@@ -585,14 +225,16 @@ class _Counter:
 
     def _solve(self, model: Model, tau: float) -> SolveResult:
         opts = self.solver_options
-        if opts is None and self.solver == "HIGHS":
-            opts = _SMALL_MILP_OPTIONS
+        if opts is None:
+            opts = solver_adapter(self.solver).small_problem_options
         res = model.solve(self.solver, time_limit=self._remaining(), stop_at=tau,
                           options=opts)
         self.solves += 1
         self.milp_seconds += res.seconds
         if res.status == "no_solution":
-            if self.deadline is not None and time.perf_counter() >= self.deadline - 1e-3:
+            late = self.deadline is not None \
+                and time.perf_counter() >= self.deadline - _DEADLINE_SLACK
+            if late:
                 self._stop_time()
             raise TropnetError(f"MILP solver {self.solver} stopped without a solution or a "
                                f"proof of infeasibility; try another solver or options")
@@ -600,8 +242,8 @@ class _Counter:
             raise TropnetError("internal error: the counting MILP is unbounded")
         return res
 
-    def _leaf(self, node: _Node) -> None:
-        self.regions.append(_region(self.net, node, self.arith))
+    def _leaf(self, node: PatternNode) -> None:
+        self.regions.append(node_region(self.net, node, self.arith))
         if self.max_regions is not None and len(self.regions) > self.max_regions:
             raise TooLargeError(f"more than {self.max_regions} activation regions")
         if self.progress is not None:
@@ -610,62 +252,63 @@ class _Counter:
     # -- layerwise strategy
     def layerwise(self) -> None:
         net, arith = self.net, self.arith
-        levels: dict[tuple[int, int], _LevelModel] = {}
-        parts = [_parts(layer, idx, self.chunk) if layer.activation != "identity" else []
+        levels: dict[tuple[int, int], LevelModel] = {}
+        parts = [layer_parts(layer, idx, self.chunk) if layer.act.patterned else []
                  for idx, layer in enumerate(net.layers)]
         rows = len(self.dom.polyhedron(arith))
         row_counts: dict[tuple[int, int], int] = {}
-        for idx, layer_parts in enumerate(parts):
-            for pi, part in enumerate(layer_parts):
+        for idx, of_layer in enumerate(parts):
+            for pi, part in enumerate(of_layer):
                 row_counts[idx, pi] = rows
-                rows += _row_count(part.sub)
-        stack = [(0, 0, _root(net, self.dom, arith))]
+                rows += pattern_row_count(part.sub)
+        stack = [(0, 0, root_node(net, self.dom, arith))]
         while stack:
             idx, pi, node = stack.pop()
             if idx == len(net.layers):
                 self._leaf(node)
                 continue
             layer = net.layers[idx]
-            if layer.activation == "identity":
-                stack.append((idx + 1, 0, _child(layer, node, (), arith, node.point)))
+            if not layer.act.patterned:
+                stack.append((idx + 1, 0, child_node(layer, node, (), arith, node.point)))
                 continue
             part = parts[idx][pi]
             if (idx, pi) not in levels:
-                levels[idx, pi] = _LevelModel(part, row_counts[idx, pi], net.input_dim,
-                                              self.bigm, self.node_bounds)
+                levels[idx, pi] = LevelModel(part, row_counts[idx, pi], net.input_dim,
+                                             self.bigm, self.node_bounds)
             children = self._children(levels[idx, pi], node, arith)
             if part.last:
-                stack.extend((idx + 1, 0, _finish(layer, ch, arith))
+                stack.extend((idx + 1, 0, finish_node(layer, ch, arith))
                              for ch in reversed(children))
             else:
                 stack.extend((idx, pi + 1, ch) for ch in reversed(children))
 
-    def _children(self, level: _LevelModel, node: _Node, arith: Arithmetic) -> list[_Node]:
+    def _children(self, level: LevelModel, node: PatternNode, arith: Arithmetic
+                  ) -> list[PatternNode]:
         sub = level.layer
         layer = self.net.layers[level.part.index]
         W, b = layer.params(arith)
         rows = level.part.rows
         Z, zc = W[rows].dot(node.J), W[rows].dot(node.c) + b[rows]
-        seed = _strict_pattern(sub, Z.dot(node.point) + zc, arith)
-        children: list[_Node] = []
+        seed = strict_pattern(sub, Z.dot(node.point) + zc, arith)
+        children: list[PatternNode] = []
         if seed is not None:
-            children.append(_extend(sub, node, Z, zc, seed, arith, node.point))
+            children.append(extend_node(sub, node, Z, zc, seed, arith, node.point))
             self.seeded += 1
         if level.lm.z is None:  # every unit stable on the domain: one child
             if not children:
                 pat = sub.pattern(Z.dot(node.point) + zc)
-                children.append(_extend(sub, node, Z, zc, pat, arith, node.point))
+                children.append(extend_node(sub, node, Z, zc, pat, arith, node.point))
             return children
         seen = {seed} if seed is not None else set()
-        for pat, point in _line_patterns(sub, node, Z, zc, arith, self.rng, self.lines):
+        for pat, point in line_patterns(sub, node, Z, zc, arith, self.rng, self.lines):
             if pat not in seen:
                 seen.add(pat)
-                children.append(_extend(sub, node, Z, zc, pat, arith, point))
+                children.append(extend_node(sub, node, Z, zc, pat, arith, point))
                 self.seeded += 1
         level.load(node, Z, zc, arith)
         self.taus.append(level.tau)
         for pat in seen:
-            self._cut(level.cuts, level.lm.indicator(pat))
+            level.cuts.add_no_good(level.lm.indicator(pat))
         low = 0
         while True:
             self._remaining()
@@ -677,8 +320,8 @@ class _Counter:
                 raise TropnetError(f"MILP solver {self.solver} returned the excluded pattern "
                                    f"{pat} again (numerical trouble); try another solver")
             seen.add(pat)
-            self._cut(level.cuts, level.lm.indicator(pat))
-            child = _extend(sub, node, Z, zc, pat, arith)
+            level.cuts.add_no_good(level.lm.indicator(pat))
+            child = extend_node(sub, node, Z, zc, pat, arith)
             if child is not None:
                 children.append(child)
                 continue
@@ -692,20 +335,16 @@ class _Counter:
                         f"could be missed")
                     return children
 
-    @staticmethod
-    def _cut(block: RowBlock, v: np.ndarray) -> None:
-        block.add(1.0 - 2.0 * v, 1.0 - float(v.sum()))
-
     # -- global strategy
     def global_(self, valid_inequalities: bool) -> None:
         net, arith = self.net, self.arith
         form = build_formulation(net, self.dom, self.bigm, margin=True,
                                  valid_inequalities=valid_inequalities)
-        root = _root(net, self.dom, arith)
+        root = root_node(net, self.dom, arith)
         if form.z is None:
-            self._leaf(_walk(net, root, None, arith))
+            self._leaf(walk_pattern(net, root, None, arith))
             return
-        tau = _TAU * form.f_cap
+        tau = MARGIN_TARGET * form.f_cap
         self.taus.append(tau)
         cuts = RowBlock(form.z, 64)
         model = Model(form.constraints, cp.Maximize(form.f), [cuts])
@@ -714,7 +353,7 @@ class _Counter:
         if seed is not None:
             self.seeded += 1
             seen.add(seed.pattern)
-            self._cut(cuts, form.indicator(seed.pattern))
+            cuts.add_no_good(form.indicator(seed.pattern))
             self._leaf(seed)
         low = 0
         while True:
@@ -727,8 +366,8 @@ class _Counter:
                 raise TropnetError(f"MILP solver {self.solver} returned the excluded pattern "
                                    f"again (numerical trouble); try another solver")
             seen.add(pat)
-            self._cut(cuts, form.indicator(pat))
-            node = _walk(net, root, pat, arith)
+            cuts.add_no_good(form.indicator(pat))
+            node = walk_pattern(net, root, pat, arith)
             if node is not None:
                 self._leaf(node)
                 continue
@@ -741,38 +380,13 @@ class _Counter:
                                          f"missed")
                     return
 
-    def _seed(self, root: _Node) -> _Node | None:
+    def _seed(self, root: PatternNode) -> PatternNode | None:
+        """The node of the pattern at the root's point when no unit is at a tie there."""
         node = root
         for layer in self.net.layers:
-            Z, zc = _pre(layer, node, self.arith)
-            pat = _strict_pattern(layer, Z.dot(node.point) + zc, self.arith)
+            Z, zc = pre_activation(layer, node, self.arith)
+            pat = strict_pattern(layer, Z.dot(node.point) + zc, self.arith)
             if pat is None:
                 return None
-            node = _child(layer, node, pat, self.arith, node.point)
+            node = child_node(layer, node, pat, self.arith, node.point)
         return node
-
-
-def _walk(net: Network, root: _Node, pattern: tuple | None, arith: Arithmetic
-          ) -> _Node | None:
-    """The node of a whole-network ``pattern`` (confirmed layer by layer), or ``None`` when
-    its region has an empty interior; ``pattern=None`` follows the pattern at the root's
-    point (for networks without binaries)."""
-    node: _Node | None = root
-    for idx, layer in enumerate(net.layers):
-        if pattern is None or layer.activation == "identity":
-            Z, zc = _pre(layer, node, arith)
-            pat = layer.pattern(Z.dot(node.point) + zc) if pattern is None else ()
-            node = _child(layer, node, pat, arith, node.point)
-        else:
-            node = _child(layer, node, tuple(pattern[idx]), arith)
-        if node is None:
-            return None
-    return node
-
-
-def _row_count(layer: Layer) -> int:
-    if layer.activation in ("relu", "leaky_relu"):
-        return layer.units
-    if layer.activation == "maxout":
-        return layer.out_dim * (layer.rank - 1)
-    return 0

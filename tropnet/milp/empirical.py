@@ -38,13 +38,16 @@ from functools import cache
 import cvxpy as cp
 import numpy as np
 
-from ..arithmetic import FLOAT
+from ..arithmetic import DOMAIN_PAD, FLOAT, SOLVER_TOL, Arithmetic
 from ..domain import Domain
 from ..errors import TropnetError, UnsupportedModelError
 from ..hoffman import bounded_domain
 from ..network import Network
-from .formulation import build_formulation, check_solver, layer_model, solve
-from .tighten import BigM, tighten_bigm
+from .bigm import BigM
+from .blocks import inactive_is_zero, layer_model
+from .formulation import Formulation, build_formulation
+from .solvers import SolveResult, check_solver, solve
+from .tighten import tighten_bigm
 
 __all__ = ["EmpiricalBound", "empirical_bound", "empirical_upper_bound", "theorem2_bound"]
 
@@ -95,7 +98,8 @@ def empirical_upper_bound(net: Network, domain: Domain | str | None = None,
 
 def empirical_bound(net: Network, domain: Domain | str | None = None, solver: str = "HIGHS",
                     *, method: str = "milp", bigm: BigM | str = "lp",
-                    time_limit: float | None = 30.0) -> EmpiricalBound:
+                    time_limit: float | None = 30.0,
+                    exact: bool | Arithmetic | None = None) -> EmpiricalBound:
     """Theorem 2 with the details (see the module docstring).
 
     Parameters
@@ -103,13 +107,15 @@ def empirical_bound(net: Network, domain: Domain | str | None = None, solver: st
     method : ``"milp"`` (default; combined with the propositions) or ``"propositions"``.
     bigm : big-M method or constants (the stability of units comes from them).
     time_limit : seconds per MILP (then its proven bound is used).
+    exact : arithmetic of the effective box that replaces ``R^n`` (see
+        :func:`tropnet.hoffman.bounded_domain`).
     """
     if method not in METHODS:
         raise TropnetError(f"unknown method {method!r} (expected one of {', '.join(METHODS)})")
     hidden = _hidden_layers(net)
     name = check_solver(solver)
     start = time.perf_counter()
-    dom, notes = bounded_domain(net, domain)
+    dom, notes = bounded_domain(net, domain, exact=exact)
     if not isinstance(bigm, BigM):
         bigm = tighten_bigm(net, dom, method=bigm, solver=name)
     ctx = _Context(net, dom, bigm, name, time_limit, method)
@@ -128,8 +134,8 @@ def theorem2_bound(n0: int, layers: int, A, I) -> int:
 
     With ``A(l, k) = I(l, k) = n_l`` it is Theorem 1 of Serra et al. 2018:
 
-    >>> theorem2_bound(2, 2, lambda l, k: 3, lambda l, k: 3)
-    22
+    >>> theorem2_bound(2, 2, lambda l, k: 3, lambda l, k: 3)   # serra2018_upper(2, [3, 3])
+    40
     """
 
     @cache
@@ -149,9 +155,8 @@ def theorem2_bound(n0: int, layers: int, A, I) -> int:
 def _hidden_layers(net: Network) -> list[int]:
     """Indices of the hidden ReLU layers; the network must be ReLU layers followed by
     identity output layers (the setting of Theorem 2)."""
-    acts = [layer.activation for layer in net.layers]
-    hidden = [i for i, a in enumerate(acts) if a != "identity"]
-    if any(a != "relu" for a in acts if a != "identity"):
+    hidden = [i for i, layer in enumerate(net.layers) if layer.act.patterned]
+    if not all(inactive_is_zero(net.layers[i].act) for i in hidden):
         raise UnsupportedModelError("the empirical upper bound (Serra & Ramalingam 2020, "
                                     "Theorem 2) applies to ReLU networks only")
     if hidden and hidden != list(range(len(hidden))):
@@ -273,7 +278,7 @@ class _Context:
             cons.append(active_prev + cp.sum(prev.z) <= k)
         elif active_prev > k:  # no region has at most k active units: any value is valid
             return n_plus if what == "active" else 0
-        W, b = net.layers[idx].params(_float())
+        W, b = net.layers[idx].params(FLOAT)
         lo, hi = bigm.lo[idx], bigm.hi[idx]
         u = cp.Variable(len(unstable), boolean=True)
         signs = (1,) if what == "active" else (1, -1)
@@ -292,12 +297,13 @@ class _Context:
         return extra + self._ceil(res, default=len(unstable))
 
     @staticmethod
-    def _ceil(res, default: int | None = None) -> int:
-        """A valid integer upper bound from a maximisation's result."""
+    def _ceil(res: SolveResult, default: int | None = None) -> int:
+        """A valid integer upper bound from a maximisation's result (values within the
+        solver tolerance of an integer are that integer)."""
         if res.bound is not None:
-            return max(0, math.ceil(res.bound - 1e-6))
+            return max(0, math.ceil(res.bound - SOLVER_TOL))
         if res.status == "optimal":
-            return max(0, math.ceil(res.value - 1e-6))
+            return max(0, math.ceil(res.value - SOLVER_TOL))
         if res.status == "infeasible":
             return 0
         if default is None:
@@ -306,7 +312,7 @@ class _Context:
 
 
 def _copy_prefix(net: Network, bigm: BigM, idx: int, zs: list, cons: list,
-                 base) -> cp.Expression:
+                 base: Formulation) -> cp.Expression:
     """A fresh copy of the input and continuous variables of layers ``< idx`` whose
     (relaxed) indicator variables equal the shared binaries ``zs``; returns the copy's
     output of layer ``idx - 1``."""
@@ -315,11 +321,11 @@ def _copy_prefix(net: Network, bigm: BigM, idx: int, zs: list, cons: list,
     if base.domain.kind == "polytope":
         A = np.array(base.domain.A, dtype=float)
         bb = np.array([float(v) for v in base.domain.b])
-        cons.append(A @ x <= bb + 1e-9 * (1 + np.abs(bb)))
+        cons.append(A @ x <= bb + DOMAIN_PAD * (1 + np.abs(bb)))
     h = x
     for l_idx in range(idx):
         layer = net.layers[l_idx]
-        W, b = layer.params(_float())
+        W, b = layer.params(FLOAT)
         lm, lcons = layer_model(l_idx, layer, W @ h + b, bigm.lo[l_idx], bigm.hi[l_idx],
                                 relax=True)
         cons += lcons
@@ -327,7 +333,3 @@ def _copy_prefix(net: Network, bigm: BigM, idx: int, zs: list, cons: list,
             cons.append(lm.z == zs[l_idx])
         h = lm.out
     return h
-
-
-def _float():
-    return FLOAT

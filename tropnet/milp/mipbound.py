@@ -19,7 +19,7 @@ the probability with which ``|S| > 2^j`` (if ``|S| <= 2^j``, each run is feasibl
 ``probabilistic_bound``), or the number of distinct regions actually met during the runs
 (``certain_lower_bound``, probability 1) when that is larger.
 
-Three encodings of a parity constraint in the MILP (``encoding``):
+Three encodings of a parity constraint in the MILP (``encoding``; :mod:`tropnet.milp.parity`):
 
 * ``"integer"``: ``sum_{j in U} z_j - 2 t = parity`` with ``t`` integer in ``[0, k/2]``;
 * ``"chain"``: a chain of XORs ``u_m = u_{m-1} xor z_{j_m}`` with four linear
@@ -35,28 +35,31 @@ a no-good cut and the solve is repeated, so the runs sample ``S`` itself. A solv
 
 from __future__ import annotations
 
-import itertools
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
 import cvxpy as cp
 import numpy as np
 
 from ..arithmetic import Arithmetic, resolve
 from ..domain import Domain, parse_domain
+from ..engines.patterns import root_node, walk_pattern
 from ..errors import TooLargeError, TropnetError
 from ..hoffman import bounded_domain
 from ..network import Network
-from .count import _root, _walk, count_activation_regions
-from .formulation import Model, RowBlock, build_formulation, check_solver
-from .tighten import BigM, tighten_bigm
+from .bigm import BigM
+from .blocks import RowBlock
+from .count import count_activation_regions
+from .formulation import MARGIN_TARGET, Model, build_formulation
+from .parity import PARITY
+from .solvers import check_solver
+from .tighten import tighten_bigm
 
 __all__ = ["ENCODINGS", "MIPBoundResult", "mipbound", "parity_probabilities"]
 
-ENCODINGS = ("integer", "chain", "cuts")
-_TAU = 1e-6
+#: the parity encodings (see :mod:`tropnet.milp.parity`)
+ENCODINGS = tuple(PARITY)
 
 
 @dataclass(frozen=True)
@@ -111,8 +114,8 @@ def parity_probabilities(feasible: list[int] | tuple[int, ...], repeats: int
     there are more than ``2^j`` solutions, given ``feasible[j]`` = number of the
     ``repeats`` runs that were feasible after ``j`` parity constraints.
 
-    >>> round(parity_probabilities([20, 20, 20, 3], 20)[1], 4)   # 20 of 20 runs feasible
-    0.9785
+    >>> round(parity_probabilities([20, 20, 20, 3], 20)[1], 4)   # 1 - (e/4)^10
+    0.979
     """
     out: dict[int, float] = {}
     i = repeats
@@ -218,15 +221,15 @@ class _Sampler:
         self.net, self.arith, self.solver, self.timeout = net, arith, solver, timeout
         self.encoding = encoding
         self.nz = self.form.n_binaries
-        self.tau = _TAU * self.form.f_cap
-        self.root = _root(net, dom, arith)
+        self.tau = MARGIN_TARGET * self.form.f_cap
+        self.root = root_node(net, dom, arith)
         self.confirmed: set[tuple] = set()
         self.rejected: set[tuple] = set()
         self.solves = 0
         self.timeouts = 0
         if self.nz:
             self.exclude = RowBlock(self.form.z, 8)
-            self.parity = _PARITY[encoding](self.form.z, max(1, min(k, self.nz)), 16)
+            self.parity = PARITY[encoding](self.form.z, max(1, min(k, self.nz)), 16)
             self.model = Model(self.form.constraints, cp.Maximize(self.form.f),
                                [self.exclude, self.parity])
 
@@ -266,144 +269,10 @@ class _Sampler:
             z = self.form.indicator(pat)
             if pat in self.confirmed:
                 return z
-            if pat not in self.rejected and _walk(self.net, self.root, pat, self.arith) is not None:
+            confirmed = pat not in self.rejected \
+                and walk_pattern(self.net, self.root, pat, self.arith) is not None
+            if confirmed:
                 self.confirmed.add(pat)
                 return z
             self.rejected.add(pat)
-            self.exclude.add(1.0 - 2.0 * z, 1.0 - float(z.sum()))
-
-
-class _ParityBlock:
-    """Slots for parity constraints over the binaries ``z`` (cvxpy parameters, so adding a
-    constraint re-solves the compiled problem); doubles its capacity when full."""
-
-    def __init__(self, z: cp.Expression, k: int, capacity: int) -> None:
-        self.z, self.k = z, k
-        self.nz = int(z.shape[0])
-        self.items: list[tuple[np.ndarray, int]] = []
-        self.version = 0
-        self._alloc(capacity)
-
-    def _alloc(self, capacity: int) -> None:
-        self.capacity = capacity
-        self._build()
-        for slot, (subset, bit) in enumerate(self.items):
-            self._set(slot, subset, bit)
-        self._flush()
-        self.version += 1
-
-    def add(self, subset: np.ndarray, bit: int) -> None:
-        self.items.append((np.asarray(subset), int(bit)))
-        if len(self.items) > self.capacity:
-            self._alloc(2 * self.capacity)
-            return
-        self._set(len(self.items) - 1, subset, bit)
-        self._flush()
-
-    def clear(self) -> None:
-        self.items = []
-        self._reset()
-        self._flush()
-
-    def constraints(self) -> list:
-        return self.cons
-
-    # subclasses: _build (variables, parameters, self.cons, self._reset()), _set, _flush
-
-
-class _IntegerParity(_ParityBlock):
-    """``A z - 2 t = y`` with ``t`` integer in ``[0, floor(k/2)]`` per slot."""
-
-    def _build(self) -> None:
-        R = self.capacity
-        self.A = cp.Parameter((R, self.nz))
-        self.y = cp.Parameter(R)
-        t = cp.Variable(R, integer=True)
-        self.cons = [self.A @ self.z - 2 * t == self.y, t >= 0, t <= self.k // 2]
-        self._reset()
-
-    def _reset(self) -> None:
-        self._A = np.zeros((self.capacity, self.nz))
-        self._y = np.zeros(self.capacity)
-
-    def _set(self, slot: int, subset: np.ndarray, bit: int) -> None:
-        self._A[slot] = 0.0
-        self._A[slot, subset] = 1.0
-        self._y[slot] = bit
-
-    def _flush(self) -> None:
-        self.A.value, self.y.value = self._A, self._y
-
-
-class _ChainParity(_ParityBlock):
-    """``u_1 = z_{j_1}``, ``u_m = u_{m-1} xor z_{j_m}`` (four inequalities each), ``u_k = y``;
-    unused slots select nothing (all zero)."""
-
-    def _build(self) -> None:
-        R, k = self.capacity, self.k
-        self.S = [cp.Parameter((R, self.nz)) for _ in range(k)]
-        self.y = cp.Parameter(R)
-        w = [S @ self.z for S in self.S]
-        cons = []
-        prev = w[0]
-        for m in range(1, k):
-            u = cp.Variable(R)
-            cons += [u <= prev + w[m], u >= prev - w[m], u >= w[m] - prev,
-                     u <= 2 - prev - w[m]]
-            prev = u
-        cons.append(prev == self.y)
-        self.cons = cons
-        self._reset()
-
-    def _reset(self) -> None:
-        self._S = [np.zeros((self.capacity, self.nz)) for _ in range(self.k)]
-        self._y = np.zeros(self.capacity)
-
-    def _set(self, slot: int, subset: np.ndarray, bit: int) -> None:
-        for m in range(self.k):
-            self._S[m][slot] = 0.0
-            if m < len(subset):
-                self._S[m][slot, subset[m]] = 1.0
-        self._y[slot] = bit
-
-    def _flush(self) -> None:
-        for S, val in zip(self.S, self._S, strict=True):
-            S.value = val
-        self.y.value = self._y
-
-
-class _CutParity(_ParityBlock):
-    """The canonical cuts ``sum_{T} z - sum_{U \\ T} z <= |T| - 1`` for every ``T`` subset of
-    ``U`` with ``|T|`` of the wrong parity (``2^{k-1}`` rows per slot)."""
-
-    def _build(self) -> None:
-        per = 2 ** (self.k - 1)
-        self.per = per
-        R = self.capacity * per
-        self.C = cp.Parameter((R, self.nz))
-        self.d = cp.Parameter(R)
-        self.cons = [self.C @ self.z <= self.d]
-        self._reset()
-
-    def _reset(self) -> None:
-        self._C = np.zeros((self.capacity * self.per, self.nz))
-        self._d = np.zeros(self.capacity * self.per)
-
-    def _set(self, slot: int, subset: np.ndarray, bit: int) -> None:
-        rows = [T for size in range(len(subset) + 1) if size % 2 != bit
-                for T in itertools.combinations(subset, size)]
-        base = slot * self.per
-        for m in range(self.per):
-            self._C[base + m] = 0.0
-            self._d[base + m] = 0.0
-        for m, T in enumerate(rows):
-            self._C[base + m, list(subset)] = -1.0
-            self._C[base + m, list(T)] = 1.0
-            self._d[base + m] = len(T) - 1
-
-    def _flush(self) -> None:
-        self.C.value, self.d.value = self._C, self._d
-
-
-_PARITY: dict[str, Any] = {"integer": _IntegerParity, "chain": _ChainParity,
-                           "cuts": _CutParity}
+            self.exclude.add_no_good(z)

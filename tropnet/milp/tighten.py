@@ -1,9 +1,9 @@
 """Big-M constants of the MILP: valid bounds on every pre-activation over the domain.
 
-The constants of :mod:`tropnet.milp.formulation` must satisfy ``H_i >= max g_i`` and
-``Hbar_i >= max -g_i`` over the domain (Serra et al. 2018, Appendix H); the smaller they are,
-the tighter the formulation (Serra & Ramalingam 2020, Lemma 1). Three methods, each refining
-the previous one layer by layer:
+The constants of the blocks of :mod:`tropnet.milp.blocks` must satisfy ``H_i >= max g_i``
+and ``Hbar_i >= max -g_i`` over the domain (Serra et al. 2018, Appendix H); the smaller they
+are, the tighter the formulation (Serra & Ramalingam 2020, Lemma 1). Three methods, each
+refining the previous one layer by layer:
 
 * ``"interval"``: interval arithmetic from the domain's bounding box;
 * ``"lp"``: for each unit, maximise ``g_i`` and ``-g_i`` over the LP relaxation of the
@@ -13,82 +13,42 @@ the previous one layer by layer:
   Fischetti & Jo 2018, Tjeng et al. 2019).
 
 Every bound is *valid*: interval bounds are padded by a rigorous bound on float64
-rounding (``(n + 3) 2^-52`` times the magnitude of the sum), LP and MILP values by a
-relative ``1e-6`` (solver tolerances), and MILP values use the solver's proven dual bound
-when it reports one. A ReLU/leaky unit whose upper bound is ``<= 0`` is stably inactive, one
-whose lower bound is ``> 0`` stably active (Serra & Ramalingam 2020, Section 3): such units
-get no binary. A maxout piece that can never be the first maximal piece gets no binary.
+rounding (``(n + 3) 2^-52`` times the magnitude of the sum), LP and MILP values by the
+relative solver tolerance :data:`~tropnet.arithmetic.SOLVER_TOL`, and MILP values use the
+solver's proven dual bound when it reports one (else the optimum plus the relative
+:data:`~tropnet.arithmetic.MIP_GAP`). A ReLU/leaky unit whose upper bound is ``<= 0`` is
+stably inactive, one whose lower bound is ``> 0`` stably active (Serra & Ramalingam 2020,
+Section 3): such units get no binary. A maxout piece that can never be the first maximal
+piece gets no binary. The bounds themselves are a :class:`~tropnet.milp.bigm.BigM` value.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
-from fractions import Fraction
-from typing import Any
 
 import cvxpy as cp
 import numpy as np
 
-from ..arithmetic import EXACT, FLOAT
+from ..arithmetic import EXACT, FLOAT, MIP_GAP, SOLVER_TOL, TINY
 from ..domain import Domain
 from ..errors import TropnetError
 from ..network import Layer, Network
 from ..polyhedra import linprog
+from .bigm import BigM, round_down, round_up
+from .blocks import encode_network
+from .solvers import solve
 
-__all__ = ["METHODS", "BigM", "affine_interval", "interval_bounds", "polyhedron_box",
-           "tighten_bigm"]
+__all__ = ["METHODS", "affine_interval", "interval_bounds", "polyhedron_box", "tighten_bigm"]
 
 METHODS = ("interval", "lp", "milp")
 
-_U = 2.0 ** -52
-_LP_PAD = 1e-6
-
-
-@dataclass(frozen=True, eq=False)
-class BigM:
-    """Valid bounds ``lo[l] <= g^l <= hi[l]`` on every layer's pre-activations over the
-    domain (float64, one array per layer), the input box ``x_lo <= x <= x_hi``, the method
-    that produced them and a report of how much it tightened."""
-
-    lo: tuple[np.ndarray, ...]
-    hi: tuple[np.ndarray, ...]
-    x_lo: np.ndarray
-    x_hi: np.ndarray
-    method: str
-    report: dict = field(default_factory=dict)
-
-    @staticmethod
-    def unit_states(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-        """Per ReLU/leaky unit: ``1`` stably active (``lo > 0``), ``-1`` stably inactive
-        (``hi <= 0``), ``0`` unstable."""
-        return np.where(hi <= 0, -1, np.where(lo > 0, 1, 0)).astype(np.int8)
-
-    @staticmethod
-    def maxout_candidates(lo: np.ndarray, hi: np.ndarray, rank: int) -> np.ndarray:
-        """``cand[u, r]``: piece ``r`` of maxout unit ``u`` can be its pattern (the first
-        maximal piece). Piece ``r`` is ruled out when some piece is always larger
-        (``hi_r < lo_q``) or some earlier piece always at least as large (``q < r``,
-        ``hi_r <= lo_q``)."""
-        lo2, hi2 = lo.reshape(-1, rank), hi.reshape(-1, rank)
-        cand = np.ones(lo2.shape, dtype=bool)
-        for r in range(rank):
-            for q in range(rank):
-                if q == r:
-                    continue
-                out = hi2[:, r] < lo2[:, q] if q > r else hi2[:, r] <= lo2[:, q]
-                cand[:, r] &= ~out
-        return cand
-
-    def states(self, index: int, layer: Layer) -> np.ndarray:
-        return self.unit_states(self.lo[index], self.hi[index])
-
-    def to_dict(self) -> dict:
-        return dict(self.report)
+#: machine epsilon of float64 (``2^-52``): the relative rounding error of one operation is
+#: at most half of it
+_EPS = float(np.finfo(np.float64).eps)
 
 
 def tighten_bigm(net: Network, domain: Domain, method: str = "lp", *, solver: str = "HIGHS",
-            time_limit: float | None = None, layers: int | None = None) -> BigM:
+                 time_limit: float | None = None, layers: int | None = None) -> BigM:
     """Big-M constants of ``net`` on a bounded ``domain`` by ``method`` (see the module
     docstring). ``time_limit`` applies to each MILP of ``method="milp"``; ``layers``
     limits the computation to the first layers."""
@@ -107,8 +67,8 @@ def tighten_bigm(net: Network, domain: Domain, method: str = "lp", *, solver: st
     ivl_states = {"stable": 0}
     for idx, layer in enumerate(net.layers[:count]):
         g_lo, g_hi = interval_bounds(layer, in_lo, in_hi)
-        needs = idx < len(net.layers) - 1 or layer.activation != "identity"
-        if layer.activation != "identity":
+        needs = idx < len(net.layers) - 1 or layer.act.patterned
+        if layer.act.patterned:
             ivl_width += float(np.sum(g_hi - g_lo))
             ivl_states["stable"] += _stable_count(layer, g_lo, g_hi)
         if method != "interval" and needs and (idx > 0 or domain.kind == "polytope"):
@@ -117,11 +77,11 @@ def tighten_bigm(net: Network, domain: Domain, method: str = "lp", *, solver: st
                                          time_limit, counters, g_lo, g_hi)
             g_lo, g_hi = np.maximum(g_lo, t_lo), np.minimum(g_hi, t_hi)
             g_hi = np.maximum(g_hi, g_lo)  # numerical safety: keep lo <= hi
-        if layer.activation != "identity":
+        if layer.act.patterned:
             width += float(np.sum(g_hi - g_lo))
         los.append(g_lo)
         his.append(g_hi)
-        in_lo, in_hi = _output_bounds(layer, g_lo, g_hi)
+        in_lo, in_hi = layer.act.interval(g_lo, g_hi)
     report = _report(net, los, his, method, ivl_width, width, ivl_states["stable"],
                      counters, time.perf_counter() - start)
     return BigM(tuple(los), tuple(his), x_lo, x_hi, method, report)
@@ -144,14 +104,14 @@ def affine_interval(W: np.ndarray, b: np.ndarray, in_lo: np.ndarray, in_hi: np.n
     lo = Wp @ in_lo + Wm @ in_hi + b
     hi = Wp @ in_hi + Wm @ in_lo + b
     mag = np.abs(W) @ np.maximum(np.abs(in_lo), np.abs(in_hi)) + np.abs(b)
-    pad = (W.shape[1] + 3) * _U * mag + 1e-300
+    pad = (W.shape[1] + 3) * _EPS * mag + TINY
     return lo - pad, hi + pad
 
 
 def polyhedron_box(A: np.ndarray, b: np.ndarray, lo: np.ndarray, hi: np.ndarray
                    ) -> tuple[np.ndarray, np.ndarray]:
     """A valid bounding box of ``{x : A x <= b}`` intersected with ``[lo, hi]`` (float LPs,
-    padded outward by a relative ``1e-6``; ``[lo, hi]`` when an LP fails)."""
+    padded outward by the relative solver tolerance; ``[lo, hi]`` when an LP fails)."""
     A = np.asarray(A, float)
     b = np.asarray(b, float)
     n = A.shape[1]
@@ -164,7 +124,7 @@ def polyhedron_box(A: np.ndarray, b: np.ndarray, lo: np.ndarray, hi: np.ndarray
             if not res.optimal:
                 continue
             v = sense * float(res.value)
-            pad = _LP_PAD * max(1.0, abs(v))
+            pad = SOLVER_TOL * max(1.0, abs(v))
             if sense > 0:
                 out_hi[k] = min(out_hi[k], v + pad)
             else:
@@ -172,27 +132,12 @@ def polyhedron_box(A: np.ndarray, b: np.ndarray, lo: np.ndarray, hi: np.ndarray
     return out_lo, np.maximum(out_hi, out_lo)
 
 
-def _output_bounds(layer: Layer, lo: np.ndarray, hi: np.ndarray
-                   ) -> tuple[np.ndarray, np.ndarray]:
-    """Bounds of the layer's output from bounds of its pre-activation (every activation is
-    monotone in each argument)."""
-    if layer.activation == "relu":
-        return np.maximum(lo, 0.0), np.maximum(hi, 0.0)
-    if layer.activation == "leaky_relu":
-        s = float(layer.slope)
-        return np.where(lo > 0, lo, s * lo), np.where(hi > 0, hi, s * hi)
-    if layer.activation == "maxout":
-        k = layer.rank
-        return lo.reshape(-1, k).max(axis=1), hi.reshape(-1, k).max(axis=1)
-    return lo, hi
-
-
 def _input_box(domain: Domain) -> tuple[np.ndarray, np.ndarray]:
     """The domain's bounding box, rounded outward to float64 (exact LPs for a polytope)."""
     if domain.kind == "box":
         lo, hi = domain.lo, domain.hi
     elif domain.kind == "polytope":
-        A = np.array(domain.A, dtype=object)
+        A = EXACT.asarray(domain.A)
         b = list(domain.b)
         n = domain.n
         lo, hi = [], []
@@ -207,21 +152,7 @@ def _input_box(domain: Domain) -> tuple[np.ndarray, np.ndarray]:
             hi.append(top.value)
     else:
         raise TropnetError("the MILP backend needs a bounded domain (box or polytope)")
-    return (np.array([_down(v) for v in lo]), np.array([_up(v) for v in hi]))
-
-
-def _down(v: Any) -> float:
-    f = float(v)
-    if isinstance(v, Fraction) and Fraction(f) > v:
-        f = float(np.nextafter(f, -np.inf))
-    return f
-
-
-def _up(v: Any) -> float:
-    f = float(v)
-    if isinstance(v, Fraction) and Fraction(f) < v:
-        f = float(np.nextafter(f, np.inf))
-    return f
+    return (np.array([round_down(v) for v in lo]), np.array([round_up(v) for v in hi]))
 
 
 def _optimise_layer(net: Network, domain: Domain, partial: BigM, idx: int, method: str,
@@ -229,15 +160,13 @@ def _optimise_layer(net: Network, domain: Domain, partial: BigM, idx: int, metho
                     g_lo: np.ndarray, g_hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Bounds of layer ``idx``'s pre-activations by optimising over the LP relaxation
     (``"lp"``) or the MILP (``"milp"``) of layers ``0..idx-1``."""
-    from .formulation import build_formulation
-
     relax = method == "lp"
-    form = build_formulation(net, domain, partial, layers=idx, relax=relax, margin=False)
+    x, models, prefix = encode_network(net, domain, partial, layers=idx, relax=relax)
     layer = net.layers[idx]
     W, b = layer.params(FLOAT)
-    h = form.layers[-1].out if form.layers else form.x
+    h = models[-1].out if models else x
     t = cp.Variable(layer.units, name="t")
-    cons = [*form.constraints, t == W @ h]
+    cons = [*prefix, t == W @ h]
     mag = np.abs(g_lo) + np.abs(g_hi)
     lo, hi = g_lo.copy(), g_hi.copy()
     if relax:
@@ -250,8 +179,6 @@ def _optimise_layer(net: Network, domain: Domain, partial: BigM, idx: int, metho
                     continue
                 _narrow(lo, hi, i, sense, sense * res + b[i], mag[i])
         return lo, hi
-    from .formulation import solve
-
     c = cp.Parameter(layer.units)
     prob = cp.Problem(cp.Maximize(c @ t), cons)
     for i in range(layer.units):
@@ -264,7 +191,7 @@ def _optimise_layer(net: Network, domain: Domain, partial: BigM, idx: int, metho
             if res.bound is not None:
                 best = res.bound
             elif res.status == "optimal":
-                best = res.value + 1e-3 * max(1.0, abs(res.value))  # unknown relative gap
+                best = res.value + MIP_GAP * max(1.0, abs(res.value))  # unknown gap
             else:
                 continue
             _narrow(lo, hi, i, sense, sense * best + b[i], mag[i])
@@ -274,8 +201,8 @@ def _optimise_layer(net: Network, domain: Domain, partial: BigM, idx: int, metho
 def _narrow(lo: np.ndarray, hi: np.ndarray, i: int, sense: int, val: float,
             mag: float) -> None:
     """Lower ``hi[i]`` (``sense > 0``) or raise ``lo[i]`` to a solver's optimum ``val``,
-    padded outward by ``_LP_PAD`` relative to the magnitudes involved."""
-    pad = _LP_PAD * max(1.0, abs(val), mag)
+    padded outward by the solver tolerance relative to the magnitudes involved."""
+    pad = SOLVER_TOL * max(1.0, abs(val), mag)
     if sense > 0:
         hi[i] = min(hi[i], val + pad)
     else:
@@ -318,23 +245,23 @@ def _standard_form(problem: cp.Problem, t: cp.Variable):
 
 
 def _stable_count(layer: Layer, lo: np.ndarray, hi: np.ndarray) -> int:
-    if layer.activation in ("relu", "leaky_relu"):
+    if not layer.act.patterned:
+        return 0
+    if layer.act.hyperplane:
         return int(np.sum(BigM.unit_states(lo, hi) != 0))
-    if layer.activation == "maxout":
-        return int(np.sum(BigM.maxout_candidates(lo, hi, layer.rank).sum(axis=1) == 1))
-    return 0
+    return int(np.sum(BigM.maxout_candidates(lo, hi, layer.rank).sum(axis=1) == 1))
 
 
 def _report(net: Network, los: list, his: list, method: str, ivl_width: float, width: float,
             ivl_stable: int, counters: dict, seconds: float) -> dict:
     active = inactive = unstable = 0
     for layer, lo, hi in zip(net.layers, los, his, strict=False):
-        if layer.activation in ("relu", "leaky_relu"):
+        if layer.act.hyperplane:
             st = BigM.unit_states(lo, hi)
             active += int(np.sum(st > 0))
             inactive += int(np.sum(st < 0))
             unstable += int(np.sum(st == 0))
-        elif layer.activation == "maxout":
+        elif layer.act.patterned:
             cand = BigM.maxout_candidates(lo, hi, layer.rank).sum(axis=1)
             active += int(np.sum(cand == 1))
             unstable += int(np.sum(cand > 1))

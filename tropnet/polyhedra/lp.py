@@ -54,10 +54,10 @@ def linprog(c: Any, A_ub: Any, b_ub: Any, arith: Arithmetic, *, A_eq: Any = None
             b_eq: Any = None, maximize: bool = False) -> LPResult:
     """Optimise ``c . x`` subject to ``A_ub x <= b_ub`` and ``A_eq x = b_eq`` (x free)."""
     n = len(c)
-    A_ub = np.asarray(A_ub, dtype=object if arith.exact else float).reshape(-1, n)
-    b_ub = np.asarray(b_ub, dtype=object if arith.exact else float).reshape(-1)
+    A_ub = arith.asarray(A_ub).reshape(-1, n)
+    b_ub = arith.asarray(b_ub).reshape(-1)
     has_eq = A_eq is not None and len(A_eq) > 0
-    if arith.exact:
+    if arith.cdd_exact:
         rows = [[b, *(-a for a in row)] for row, b in zip(A_ub, b_ub, strict=True)]
         if has_eq:
             for row, b in zip(np.asarray(A_eq, dtype=object).reshape(-1, n),

@@ -83,9 +83,7 @@ class Polyhedron:
     # -- membership ---------------------------------------------------------
     def slacks(self, x: Any) -> np.ndarray:
         """``b - A x`` at a point."""
-        pt = np.array([self.arith.convert(v) for v in np.asarray(x, dtype=object).reshape(-1)],
-                      dtype=object if self.arith.exact else float)
-        return self.b - self.A.dot(pt)
+        return self.b - self.A.dot(self.arith.vector(x))
 
     def contains(self, x: Any, strict: bool = False) -> bool:
         """``A x <= b`` (``strict``: ``A x < b``, i.e. ``x`` in the interior for an
@@ -102,8 +100,7 @@ class Polyhedron:
 
     def _norms(self) -> np.ndarray:
         """Row 1-norms: the slack of row ``i`` at distance ``t`` (max-norm) from its hyperplane."""
-        return np.array([sum(abs(v) for v in row) for row in self.A],
-                        dtype=object if self.arith.exact else float)
+        return self.arith.asarray([sum(abs(v) for v in row) for row in self.A])
 
     # -- interior -----------------------------------------------------------
     def interior_point(self) -> tuple[np.ndarray, Any] | None:
@@ -122,8 +119,8 @@ class Polyhedron:
         keep = ~zero
         A, b, s = self.A[keep], self.b[keep], norms[keep]
         if len(A) == 0:
-            return arith.zeros(n), arith.convert(1)
-        one, zero_v = arith.convert(1), arith.convert(0)
+            return arith.zeros(n), arith.one
+        one, zero_v = arith.one, arith.zero
         rows = np.concatenate([np.column_stack([A, s]),
                                np.array([[zero_v] * n + [one]], dtype=A.dtype)])
         rhs = np.concatenate([b, np.array([one], dtype=b.dtype)])
@@ -134,7 +131,7 @@ class Polyhedron:
         t = res.value
         scale = max(1.0, float(np.max(np.abs(np.asarray(b, dtype=float) /
                                              np.asarray(s, dtype=float)))))
-        if arith.sign(np.array([t], dtype=object if arith.exact else float), scale)[0] <= 0:
+        if arith.sign(arith.asarray([t]), scale)[0] <= 0:
             return None
         return res.x[:n], t
 
@@ -154,7 +151,7 @@ class Polyhedron:
         n = self.n
         if len(self) == 0:
             return n
-        if self.arith.exact:
+        if self.arith.cdd_exact:
             # min t subject to A x - t <= b: the polyhedron is empty iff the optimum is > 0
             res = linprog([0] * n + [1], np.column_stack([self.A, np.full(len(self), -1)]),
                           self.b, self.arith)
@@ -172,7 +169,7 @@ class Polyhedron:
         A, b = np.asarray(self.A, dtype=float), np.asarray(self.b, dtype=float)
         norms = np.abs(A).sum(axis=1)
         nz = norms > 0
-        if np.any(~nz & (b < -arith.tol)):  # type: ignore[attr-defined]
+        if np.any(~nz & (b < -arith.tol)):
             return -1
         A, b, norms = A[nz], b[nz], norms[nz]
         scale = max(1.0, float(np.max(np.abs(b) / norms))) if len(b) else 1.0
@@ -188,14 +185,14 @@ class Polyhedron:
             if not res.optimal:
                 return -1
             sgn = arith.sign(np.array([res.value]), scale)[0]
-            rank = int(np.linalg.matrix_rank(A[eq], tol=arith.tol * scale)) if eq.any() else 0  # type: ignore[attr-defined]
+            rank = int(np.linalg.matrix_rank(A[eq], tol=arith.tol * scale)) if eq.any() else 0
             if sgn > 0 or not ineq.any():
                 return n - rank
             if sgn < 0:
                 return -1
             duals = res.duals[:-1] if res.duals is not None else np.zeros(int(ineq.sum()))
             idx = np.flatnonzero(ineq)
-            new = idx[duals > arith.tol]  # type: ignore[attr-defined]
+            new = idx[duals > arith.tol]
             if len(new) == 0:  # degenerate dual: fall back to testing each row's slack
                 new = idx[[self._row_always_tight(i, eq) for i in idx]]
                 if len(new) == 0:
@@ -209,14 +206,14 @@ class Polyhedron:
                       A_eq=A[eq] if eq.any() else None, b_eq=b[eq] if eq.any() else None)
         if not res.optimal:
             return False
-        return bool(b[i] - (-res.value) <= self.arith.tol * max(1.0, abs(b[i])))  # type: ignore[attr-defined]
+        return bool(b[i] - (-res.value) <= self.arith.tol * max(1.0, abs(b[i])))
 
     # -- representation -------------------------------------------------------
     def minimize(self) -> Polyhedron:
         """The same polyhedron without redundant rows (exact: cdd; float: one LP per row)."""
         if len(self) <= 1:
             return self
-        if self.arith.exact:
+        if self.arith.cdd_exact:
             mat = cdd.gmp.matrix_from_array(
                 [[bi, *(-a for a in row)] for row, bi in zip(self.A, self.b, strict=True)],
                 rep_type=cdd.RepType.INEQUALITY)
@@ -231,7 +228,7 @@ class Polyhedron:
                 continue
             res = linprog(A[i], np.vstack([A[others], A[i]]), np.r_[b[others], b[i] + 1.0],
                           self.arith, maximize=True)
-            tol = self.arith.tol * max(1.0, abs(b[i]))  # type: ignore[attr-defined]
+            tol = self.arith.tol * max(1.0, abs(b[i]))
             if res.optimal and res.value <= b[i] + tol:
                 keep.remove(i)
         return Polyhedron(self.A[keep], self.b[keep], self.arith)

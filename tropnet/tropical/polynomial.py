@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ..arithmetic import EXACT, Arithmetic, format_number, resolve
+from ..arithmetic import EXACT, GEOMETRY_RTOL, Arithmetic, format_number, resolve
 from ..errors import ExpressionError
 from ..limits import check_size
 from .prune import irredundant
@@ -220,7 +220,8 @@ class TropicalPolynomial:
         scale = max(1.0, *(abs(float(v)) for m in ma for v in (*m[0], m[1])))
         return all(np.allclose(np.array([*x[0], x[1]], dtype=float),
                                np.array([*y[0], y[1]], dtype=float),
-                               rtol=0, atol=1e-9 * scale) for x, y in zip(ma, mb, strict=True))
+                               rtol=0, atol=GEOMETRY_RTOL * scale)
+                   for x, y in zip(ma, mb, strict=True))
 
     # -- text -------------------------------------------------------------
     def format(self, variables: Sequence[str] | None = None, precision: int | None = 6) -> str:
@@ -270,7 +271,7 @@ def _point(x: Any, n: int, arith: Arithmetic) -> np.ndarray:
     vec = np.asarray(x, dtype=object).reshape(-1)
     if vec.shape[0] != n:
         raise ExpressionError(f"point has {vec.shape[0]} coordinates, expected {n}")
-    return np.array([arith.convert(v) for v in vec], dtype=object if arith.exact else float)
+    return arith.vector(vec)
 
 
 def _dedupe(e: np.ndarray, c: np.ndarray, arith: Arithmetic) -> tuple[np.ndarray, np.ndarray]:
@@ -298,7 +299,7 @@ def group_monomials(e: np.ndarray, c: np.ndarray, arith: Arithmetic
         group = np.array([ids.setdefault(tuple(row), len(ids)) for row in e], dtype=int)
     else:
         ef = np.asarray(e, dtype=float)
-        grid = arith.tol * max(1.0, float(np.abs(ef).max()) if m else 1.0)  # type: ignore[attr-defined]
+        grid = arith.tol * max(1.0, float(np.abs(ef).max()) if m else 1.0)
         keys = np.round(ef / grid).astype(np.int64)
         _, group = np.unique(keys, axis=0, return_inverse=True)
         group = group.reshape(-1)

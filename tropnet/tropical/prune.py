@@ -33,9 +33,10 @@ from fractions import Fraction
 from typing import Any
 
 import numpy as np
+from scipy.linalg import qr
 from scipy.spatial import ConvexHull, QhullError, cKDTree
 
-from ..arithmetic import Arithmetic
+from ..arithmetic import BARYCENTRIC_TOL, BOX_PAD, GEOMETRY_RTOL, LEAD_RTOL, TINY, Arithmetic
 from ..polyhedra.lp import linprog
 
 __all__ = ["cell_bounds", "irredundant"]
@@ -60,8 +61,7 @@ def irredundant(exponents: np.ndarray, coefficients: np.ndarray, arith: Arithmet
     idx, pts = _irredundant(exponents, coefficients, arith)
     if not witnesses:
         return idx
-    dtype = object if arith.exact else float
-    out = np.empty((len(idx), exponents.shape[1]), dtype=dtype)
+    out = np.empty((len(idx), exponents.shape[1]), dtype=arith.dtype)
     for row, i in enumerate(idx):
         out[row] = [arith.convert(v) for v in pts[int(i)]]
     return idx, out
@@ -154,7 +154,8 @@ def cell_bounds(exponents: np.ndarray, coefficients: np.ndarray
 
     A cell's vertices are the points ``w / w_c`` of the upper facets through
     its monomial; a silhouette ray makes the box unbounded along the signs of
-    its coordinates. Boxes are widened by a relative margin of ``1e-7``; they
+    its coordinates. Boxes are widened by the relative margin
+    :data:`~tropnet.arithmetic.BOX_PAD`; they
     are a float-mode filter only. ``None`` when no hull can be built.
     """
     ef = np.asarray(exponents, dtype=float)
@@ -173,9 +174,9 @@ def cell_bounds(exponents: np.ndarray, coefficients: np.ndarray
     rays, ridge = silhouette[:, :n], silhouette[:, n:].astype(int)
     for k in range(ridge.shape[1]):
         idx = ridge[:, k]
-        lo[idx] = np.where(rays < -1e-12, -np.inf, lo[idx])
-        hi[idx] = np.where(rays > 1e-12, np.inf, hi[idx])
-    pad = 1e-7 * (1.0 + np.maximum(np.abs(np.where(np.isfinite(lo), lo, 0)),
+        lo[idx] = np.where(rays < -LEAD_RTOL, -np.inf, lo[idx])
+        hi[idx] = np.where(rays > LEAD_RTOL, np.inf, hi[idx])
+    pad = BOX_PAD * (1.0 + np.maximum(np.abs(np.where(np.isfinite(lo), lo, 0)),
                                    np.abs(np.where(np.isfinite(hi), hi, 0))))
     return lo - pad, hi + pad
 
@@ -213,13 +214,11 @@ def _reduce(e: np.ndarray, c: np.ndarray, ef: np.ndarray, cf: np.ndarray, arith:
 
 def _independent_columns(d: np.ndarray, scale: float, arith: Arithmetic) -> np.ndarray:
     """A maximal set of linearly independent columns of ``d`` (QR with pivoting)."""
-    from scipy.linalg import qr
-
     if d.shape[1] == 0:
         return np.zeros(0, dtype=int)
     _, rr, piv = qr(d, mode="economic", pivoting=True)
     diag = np.abs(np.diag(rr))
-    tol = max(d.shape) * 1e-12 * scale * max(1.0, np.sqrt(d.shape[0]))
+    tol = max(d.shape) * LEAD_RTOL * scale * max(1.0, np.sqrt(d.shape[0]))
     rank = int(np.sum(diag > tol))
     return np.sort(piv[:rank])
 
@@ -235,8 +234,6 @@ def _dependent(e: np.ndarray, ef: np.ndarray, base: np.ndarray, rest: np.ndarray
     if r == 0:
         rows = []
     else:
-        from scipy.linalg import qr
-
         _, _, piv = qr(d[:, base].T, mode="economic", pivoting=True)
         rows = np.sort(piv[:r])
     if arith.exact:
@@ -283,7 +280,7 @@ def _with_apex(e: np.ndarray, c: np.ndarray, ef: np.ndarray, cf: np.ndarray,
     """
     m = len(e)
     apex_e = np.array([sum(e[:, k]) / m for k in range(e.shape[1])], dtype=e.dtype)
-    apex_c = sum(c) / m + arith.convert(1)
+    apex_c = sum(c) / m + arith.one
     e2 = np.concatenate([e, apex_e.reshape(1, -1)])
     c2 = np.concatenate([c, np.array([apex_c], dtype=c.dtype)])
     return e2, c2, np.asarray(e2, dtype=float), np.asarray(c2, dtype=float)
@@ -323,7 +320,7 @@ def _upper_hull(ef: np.ndarray, cf: np.ndarray) -> tuple[np.ndarray, np.ndarray,
     n = ef.shape[1]
     eq = hull.equations[:, : n + 1] / span  # normals back in the original coordinates
     eq /= np.linalg.norm(eq, axis=1, keepdims=True)
-    up = eq[:, n] > 1e-12
+    up = eq[:, n] > LEAD_RTOL
     if not np.any(up):
         return None
     rays, ridges = [], []
@@ -438,7 +435,7 @@ def _certify_redundant(e: np.ndarray, c: np.ndarray, ef: np.ndarray, cf: np.ndar
     bmat = np.concatenate([np.transpose(ef[simplices], (0, 2, 1)),
                            np.ones((len(simplices), 1, n + 1))], axis=1)
     with np.errstate(all="ignore"):
-        good = np.abs(np.linalg.det(bmat)) > 1e-300
+        good = np.abs(np.linalg.det(bmat)) > TINY
         finv = np.zeros_like(bmat)
         finv[good] = np.linalg.inv(bmat[good])
     cache: dict[int, Any] = {}
@@ -458,10 +455,10 @@ def _certify_redundant(e: np.ndarray, c: np.ndarray, ef: np.ndarray, cf: np.ndar
         if len(active) == 0:
             break
         lam = np.einsum("pij,pj->pi", pinv[cur[active]], v[active])
-        inside = (lam.min(axis=1) >= -1e-9) & good[cur[active]]
+        inside = (lam.min(axis=1) >= -BARYCENTRIC_TOL) & good[cur[active]]
         found[active[inside]] = True
         move, lam = active[~inside], lam[~inside]
-        neg = lam < -1e-9
+        neg = lam < -BARYCENTRIC_TOL
         pick = np.where(neg.any(axis=1), np.argmax(rng.random(lam.shape) * neg, axis=1),
                         np.argmin(lam, axis=1))
         nxt = neighbors[cur[move], pick]
@@ -476,7 +473,7 @@ def _certify_redundant(e: np.ndarray, c: np.ndarray, ef: np.ndarray, cf: np.ndar
         lam = np.einsum("psij,pj->psi", finv[cands], v[lost]).min(axis=2)
         lam[~good[cands]] = -np.inf
         best = np.argmax(lam, axis=1)
-        hit = lam[np.arange(len(lost)), best] >= -1e-9
+        hit = lam[np.arange(len(lost)), best] >= -BARYCENTRIC_TOL
         cur[lost[hit]] = cands[hit, best[hit]]
         found[lost[hit]] = True
     if found.any():
@@ -518,7 +515,8 @@ def _certify_redundant(e: np.ndarray, c: np.ndarray, ef: np.ndarray, cf: np.ndar
     return ok_all
 
 
-def _unique_rows(a: np.ndarray, rel: float = 1e-9) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _unique_rows(a: np.ndarray, rel: float = GEOMETRY_RTOL
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Group float rows equal up to ``rel`` (relative to the largest entry)."""
     scale = max(1.0, float(np.abs(a).max())) * rel
     keys = np.round(a / scale).astype(np.int64)
@@ -628,7 +626,7 @@ def _lp_irredundant(e: np.ndarray, c: np.ndarray, i: int, pool: np.ndarray,
     n = e.shape[1]
     if not others:
         return np.zeros(n, dtype=object)
-    one, zero = arith.convert(1), arith.convert(0)
+    one, zero = arith.one, arith.zero
     rows = [[*(e[j] - e[i]), one] for j in others] + [[*([zero] * n), one]]
     rhs = [c[i] - c[j] for j in others] + [one]
     res = linprog([zero] * n + [one], np.array(rows, dtype=e.dtype), np.array(rhs, dtype=c.dtype),

@@ -1,14 +1,25 @@
-"""MILP commands: ``mipbound`` (Serra & Ramalingam 2020, Algorithm 1)."""
+"""The ``mipbound`` command: a probabilistic lower bound on the activation regions
+(Serra & Ramalingam 2020, Algorithm 1)."""
 
 from __future__ import annotations
 
 import argparse
 
+from ..domain import parse_domain
 from ..errors import TropnetError
 from ..network import Network
-from .common import CommandResult, add_arithmetic, add_common, add_target, arith_from, load_target
+from .common import (
+    CommandResult,
+    add_arithmetic,
+    add_common,
+    add_domain,
+    add_solver,
+    add_target,
+    arith_from,
+    load_target,
+)
 
-__all__ = ["register"]
+__all__ = ["cmd_mipbound", "register"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,9 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                     ">= CONFIDENCE of being a lower bound on the number of activation "
                     "regions on the domain, and the exact count when it is small.")
     add_target(p, expr=False)
-    p.add_argument("--domain", default=None, metavar="DOMAIN",
-                   help="box:LO,HI, box:LO1,HI1;LO2,HI2;... or polytope:FILE.json "
-                        "(default: R^n through the effective-radius box)")
+    add_domain(p, effective=False, note="on rn the MILP runs on the effective-radius box")
     p.add_argument("--k", type=int, default=3, help="size of each parity constraint "
                                                     "(default 3)")
     p.add_argument("--repeats", type=int, default=30, metavar="I",
@@ -31,7 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--timeout", type=float, default=None, metavar="T",
                    help="seconds per MILP solve (a solve that times out counts as "
                         "infeasible, which only lowers the bound)")
-    p.add_argument("--solver", default="HIGHS", help="cvxpy MIP solver (default HIGHS)")
+    add_solver(p)
     p.add_argument("--encoding", choices=("integer", "chain", "cuts"), default="integer",
                    help="MILP encoding of a parity constraint (default integer)")
     p.add_argument("--confidence", type=float, default=0.95,
@@ -46,7 +55,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_mipbound(args: argparse.Namespace) -> CommandResult:
-    from ..milp import mipbound
+    from ..milp import mipbound  # imported here: tropnet.milp imports cvxpy (slow start-up)
 
     net = load_target(args)
     if not isinstance(net, Network):  # pragma: no cover - add_target(expr=False)
@@ -82,6 +91,4 @@ def cmd_mipbound(args: argparse.Namespace) -> CommandResult:
 
 
 def _domain_text(domain: str | None, net: Network) -> str:
-    from ..domain import parse_domain
-
     return parse_domain(domain, net.input_dim).describe()

@@ -1,0 +1,52 @@
+"""The ``compile`` command: a network as one tropical rational map F ⊘ G per output."""
+
+from __future__ import annotations
+
+import argparse
+
+from .common import (
+    CommandResult,
+    add_arithmetic,
+    add_common,
+    add_target,
+    compile_maps,
+    load_target,
+)
+
+__all__ = ["cmd_compile", "register"]
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("compile", help="compile a network into tropical rational maps",
+                       description="Compile NET.json into one tropical rational map F ⊘ G per "
+                                   "output (Zhang-Naitzat-Lim rules), pruning redundant "
+                                   "monomials after every product.")
+    add_target(p, expr=False)
+    add_arithmetic(p)
+    p.add_argument("--no-prune", action="store_true", help="keep redundant monomials")
+    add_common(p)
+    p.set_defaults(func=cmd_compile)
+
+
+def cmd_compile(args: argparse.Namespace) -> CommandResult:
+    net = load_target(args)
+    maps = compile_maps(net, args, prune=not args.no_prune)
+    outs = []
+    for r in maps:
+        d = r.to_dict()
+        d["text"] = r.format(precision=None)
+        d["monomials"] = [len(r.numerator), len(r.denominator)]
+        outs.append(d)
+    payload = {"network": net.architecture(), "outputs": outs,
+               "exact": maps[0].arith.exact, "pruned": not args.no_prune}
+
+    def text(p: dict) -> str:
+        lines = [f"network {p['network']} ({'exact' if p['exact'] else 'float'} arithmetic, "
+                 f"{'pruned' if p['pruned'] else 'not pruned'})"]
+        for k, (o, r) in enumerate(zip(p["outputs"], maps, strict=True)):
+            lines.append(f"y{k + 1} = {r.format()}")
+            lines.append(f"    monomials: numerator {o['monomials'][0]}, "
+                         f"denominator {o['monomials'][1]}")
+        return "\n".join(lines)
+
+    return CommandResult(payload, text)

@@ -1,0 +1,91 @@
+"""The ``construct`` command: the network of a lower-bound theorem, with exact weights."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from ..constructions import CONSTRUCTIONS
+from ..errors import TropnetError
+from ..io import save_network
+from .common import CommandResult, add_common, int_list
+
+__all__ = ["cmd_construct", "register"]
+
+_FLAG = {"n0": "--input-dim", "widths": "--widths", "width": "--width", "depth": "--depth",
+         "m": "--m", "w": "--w", "last_layer": "--last-layer", "outputs": "--outputs"}
+_ATTR = {"n0": "input_dim", "widths": "widths", "width": "width", "depth": "depth",
+         "m": "m", "w": "w", "last_layer": "last_layer", "outputs": "outputs"}
+_OPTIONAL = {"last_layer", "outputs"}
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "construct", help="build a network attaining a lower bound",
+        description="Build the network of a lower-bound theorem with exact rational weights, "
+                    "print the theorem's count, the region kind it counts and the domain, and "
+                    "write it with -o. Parameters: " + "; ".join(
+                        f"{name}: {', '.join(_FLAG[k] for k in params)}"
+                        for name, (_, params) in CONSTRUCTIONS.items()))
+    p.add_argument("name", choices=sorted(CONSTRUCTIONS), metavar="NAME",
+                   help=", ".join(sorted(CONSTRUCTIONS)))
+    p.add_argument("--input-dim", type=int, metavar="N", help="input dimension n0")
+    p.add_argument("--widths", metavar="W1,W2,...", help="hidden widths")
+    p.add_argument("--width", type=int, metavar="N", help="width of every layer (ternary)")
+    p.add_argument("--depth", type=int, metavar="L", help="number of layers")
+    p.add_argument("--m", type=int, metavar="M", help="Theorem 9: first layer has 2m units")
+    p.add_argument("--w", type=int, metavar="W", help="Theorem 9: width of the other layers")
+    p.add_argument("--last-layer", choices=("zigzag", "arrangement"),
+                   help="montufar2014: eqs. (5)-(7) (zigzag, default) or a general-position "
+                        "arrangement (Theorem 5's full bound)")
+    p.add_argument("--outputs", type=int, metavar="K", help="number of outputs")
+    p.add_argument("-o", "--output", metavar="NET.json", help="write the network here")
+    p.add_argument("--verify", action="store_true",
+                   help="count the regions exactly (tropnet.regions) and compare")
+    add_common(p)
+    p.set_defaults(func=cmd_construct)
+
+
+def cmd_construct(args: argparse.Namespace) -> CommandResult:
+    builder, params = CONSTRUCTIONS[args.name]
+    kwargs: dict[str, Any] = {}
+    for name in params:
+        value = getattr(args, _ATTR[name])
+        if value is None:
+            if name in _OPTIONAL:
+                continue
+            raise TropnetError(f"construct {args.name} needs {_FLAG[name]}")
+        kwargs[name] = int_list(value, "--widths") if name == "widths" else value
+    extra = [_FLAG[k] for k in _ATTR if k not in params and getattr(args, _ATTR[k]) is not None]
+    if extra:
+        raise TropnetError(f"construct {args.name} does not take {', '.join(extra)} (it takes "
+                           f"{', '.join(_FLAG[k] for k in params)})")
+    con = builder(**kwargs)
+    payload = con.to_dict()
+    status = 0
+    if args.verify:
+        counted = con.verify()
+        payload["verified_count"] = counted
+        payload["agrees"] = counted == con.count
+        status = 0 if counted == con.count else 1
+    files = {}
+    if args.output:
+        payload["output"] = args.output
+        files[args.output] = lambda: save_network(con.network, args.output)
+
+    def text(p: dict) -> str:
+        lines = [f"{p['construction']}: {p['theorem']}",
+                 f"  network {p['network']}, parameters {json.dumps(p['parameters'])}",
+                 f"  theorem's count: {p['count']} {p['region_kind']} regions on "
+                 f"{con.domain.describe()}"]
+        if p["note"]:
+            lines.append(f"  note: {p['note']}")
+        if "verified_count" in p:
+            verdict = "agrees" if p["agrees"] else "DISAGREES"
+            lines.append(f"  exact count (tropnet.regions): {p['verified_count']} ({verdict})")
+        if "output" in p:
+            lines.append(f"  written to {p['output']}")
+        return "\n".join(lines)
+
+    return CommandResult(payload, text, status=status, files=files)

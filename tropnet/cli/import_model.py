@@ -1,0 +1,78 @@
+"""The ``import`` command: an ONNX or torch model as a tropnet network file."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputFileError, TropnetError
+from ..importers import load_model
+from ..io import save_network
+from .common import CommandResult, add_common
+
+__all__ = ["cmd_import", "register"]
+
+_NET_SUFFIXES = (".json", ".npz")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "import", help="convert an ONNX or torch model into a tropnet network file",
+        description="Read MODEL.onnx (Gemm/MatMul+Add, Relu, LeakyRelu, Conv, Flatten, Max, "
+                    "MaxPool, ...) or a torch file (.pt/.pth: a TorchScript archive or a "
+                    "whole module saved with torch.save, read without running code from it) "
+                    "and write the equivalent network. Weights are the exact values of "
+                    "the stored floats; convolutions are lowered to dense layers with inputs "
+                    "flattened as height x width x channels.")
+    p.add_argument("model", metavar="MODEL.onnx", help="the model file (.onnx, .pt or .pth)")
+    p.add_argument("-o", "--output", required=True, metavar="NET.json",
+                   help="network file to write (.json, or .npz for float64 arrays)")
+    p.add_argument("--input-shape", metavar="C,H,W",
+                   help="sample shape of a torch model that starts with a convolution")
+    p.add_argument("--trust-pickle", action="store_true",
+                   help="unpickle a torch.save file fully, running any code it holds (only "
+                        "for files you trust; needed for custom module classes)")
+    add_common(p)
+    p.set_defaults(func=cmd_import)
+
+
+def cmd_import(args: argparse.Namespace) -> CommandResult:
+    out = Path(args.output)
+    if out.suffix.lower() not in _NET_SUFFIXES:
+        raise InputFileError(f"{out}: the network file must end in .json or .npz")
+    shape = _shape(args.input_shape) if args.input_shape else None
+    net = load_model(args.model, shape, trust=args.trust_pickle)
+    layers = [{"units": ly.out_dim, **_activation_keys(ly.act.to_dict()),
+               "source": (ly.meta or {}).get("source", [])} for ly in net.layers]
+    payload = {"model": str(args.model), "output": str(out), "network": net.architecture(),
+               "input_dim": net.input_dim, "output_dim": net.output_dim, "layers": layers,
+               "exact_input": net.exact_input}
+
+    def text(p: dict) -> str:
+        lines = [f"imported {p['model']}: network {p['network']} "
+                 f"({len(p['layers'])} layers, float weights read exactly)"]
+        for k, ly in enumerate(p["layers"]):
+            extra = f" rank {ly['rank']}" if "rank" in ly else \
+                f" slope {ly['slope']:g}" if "slope" in ly else ""
+            lines.append(f"  layer {k}: {ly['units']} units, {ly['activation']}{extra}  <- "
+                         f"{', '.join(ly['source'])}")
+        lines.append(f"wrote {p['output']}")
+        return "\n".join(lines)
+
+    return CommandResult(payload, text, files={str(out): lambda: save_network(net, out)})
+
+
+def _activation_keys(keys: dict[str, Any]) -> dict[str, Any]:
+    """The activation's JSON keys, with a leaky ReLU slope as a float."""
+    return {k: float(v) if k == "slope" else v for k, v in keys.items()}
+
+
+def _shape(text: str) -> tuple[int, ...]:
+    try:
+        shape = tuple(int(s) for s in text.replace("x", ",").split(","))
+    except ValueError:
+        raise TropnetError(f"--input-shape {text!r}: expected integers like 1,28,28") from None
+    if not shape or min(shape) < 1:
+        raise TropnetError(f"--input-shape {text!r}: expected positive integers")
+    return shape

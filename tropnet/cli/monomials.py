@@ -1,0 +1,52 @@
+"""The ``monomials`` command: monomial complexity of a network or tropical expression."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..network import Network
+from ..tropical import monomial_complexity
+from .common import (
+    CommandResult,
+    add_arithmetic,
+    add_common,
+    add_target,
+    compile_maps,
+    load_target,
+)
+
+__all__ = ["cmd_monomials", "register"]
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("monomials", help="monomial complexity of a network or expression",
+                       description="Count the irredundant monomials (numerator, denominator) "
+                                   "of each output's tropical representation.")
+    add_target(p)
+    add_arithmetic(p)
+    p.add_argument("--no-prune", action="store_true",
+                   help="count the monomials as compiled / written, without pruning")
+    add_common(p)
+    p.set_defaults(func=cmd_monomials)
+
+
+def cmd_monomials(args: argparse.Namespace) -> CommandResult:
+    target = load_target(args)
+    prune = not args.no_prune
+    if isinstance(target, Network):
+        maps = compile_maps(target, args, prune=prune)
+        source = {"network": target.architecture()}
+    else:
+        maps = [target]
+        source = {"expression": args.expr}
+    counts = [monomial_complexity(r, prune=prune) for r in maps]
+    payload = {**source,
+               "outputs": [{"numerator": a, "denominator": b} for a, b in counts],
+               "pruned": prune, "exact": maps[0].arith.exact}
+
+    def text(p: dict) -> str:
+        what = "irredundant monomials" if p["pruned"] else "monomials (not pruned)"
+        return "\n".join(f"y{k + 1}: {what}: numerator {o['numerator']}, "
+                         f"denominator {o['denominator']}" for k, o in enumerate(p["outputs"]))
+
+    return CommandResult(payload, text)

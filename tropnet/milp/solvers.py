@@ -1,0 +1,298 @@
+"""The MIP solvers reached through cvxpy: one adapter per solver, and :func:`solve`.
+
+An adapter (:class:`CvxpySolver` and its subclasses) owns everything that differs between
+solvers: the option of a wall-clock limit, an objective target (stop at the first
+good-enough solution), whether the returned point is a solution, the proven dual bound,
+the options of the many tiny MILPs of the layerwise count, and workarounds of known bugs.
+
+* :class:`HiGHS` (the default; ``highspy`` comes with cvxpy) has them all: objective
+  target, solution status, dual bound; it also silences the banner HiGHS prints on stdout
+  and re-checks every infeasibility claim without presolve;
+* every other MIP-capable cvxpy solver (``SCIP`` when pyscipopt is installed, ``SCIPY``,
+  ``GUROBI``, ...) uses the generic adapter: a time limit when its option is known, no
+  objective target (it solves to optimality) and no dual bound.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import cvxpy as cp
+import numpy as np
+
+from ..errors import SolverError
+
+__all__ = [
+    "MIN_TIME_LIMIT",
+    "CvxpySolver",
+    "HiGHS",
+    "SolveResult",
+    "check_solver",
+    "installed_mip_solvers",
+    "solve",
+    "solver_adapter",
+]
+
+#: seconds: the smallest time limit handed to a solver
+MIN_TIME_LIMIT = 1e-3
+
+#: cvxpy statuses of a solve that found no point
+_NO_POINT = (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE, "infeasible_or_unbounded")
+
+
+@dataclass(frozen=True)
+class SolveResult:
+    """Outcome of one MILP solve.
+
+    ``status``: ``"optimal"``; ``"feasible"`` (stopped early — objective target or time
+    limit — with a solution); ``"infeasible"``; ``"no_solution"`` (a limit was reached
+    before any solution was found); ``"unbounded"``. ``value`` is the objective of the
+    returned solution, ``bound`` a proven bound on the optimum when the solver reports one
+    (HiGHS), in the problem's own sense.
+    """
+
+    status: str
+    value: float | None
+    bound: float | None
+    seconds: float
+    solver: str
+
+    @property
+    def has_solution(self) -> bool:
+        return self.status in ("optimal", "feasible")
+
+
+# -- adapters ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CvxpySolver:
+    """A MIP solver of cvxpy, used through its generic interface.
+
+    ``time_option`` is the path of the wall-clock limit in cvxpy's solver options (e.g.
+    ``("scip_params", "limits/time")``; empty when unknown), ``whole_seconds`` says the
+    solver takes an integer number of seconds, ``install_hint`` completes the error of a
+    missing solver.
+    """
+
+    name: str
+    time_option: tuple[str, ...] = ()
+    whole_seconds: bool = False
+    install_hint: str = ""
+
+    @property
+    def small_problem_options(self) -> dict | None:
+        """Options of the many tiny MILPs of the layerwise count (``None``: defaults)."""
+        return None
+
+    def options(self, base: dict | None, time_limit: float | None, stop_at: float | None,
+                maximize: bool) -> dict[str, Any]:
+        """The options of one solve: ``base`` plus the time limit (merged into a nested
+        option dictionary that ``base`` may already hold)."""
+        opts: dict[str, Any] = dict(base or {})
+        if time_limit is not None and self.time_option:
+            t = max(float(time_limit), MIN_TIME_LIMIT)
+            value: Any = max(1, int(np.ceil(t))) if self.whole_seconds else t
+            for key in reversed(self.time_option[1:]):
+                value = {key: value}
+            head = self.time_option[0]
+            opts[head] = {**opts.get(head, {}), **value} if isinstance(value, dict) else value
+        return opts
+
+    def prepare(self) -> None:
+        """Work to do once before a solve (nothing for most solvers)."""
+
+    def run(self, problem: cp.Problem, warm_start: bool, opts: dict) -> str:
+        """Solve ``problem``; its cvxpy status."""
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                problem.solve(solver=self.name, warm_start=warm_start, **opts)
+        except cp.error.SolverError as exc:
+            raise SolverError(f"MILP solver {self.name} failed: {exc}") from None
+        except ValueError as exc:  # e.g. an option the solver rejects
+            raise SolverError(f"MILP solver {self.name} rejected the options {sorted(opts)}: "
+                              f"{exc}") from None
+        return problem.status
+
+    def has_solution(self, problem: cp.Problem) -> bool:
+        """The solved problem holds a (feasible) solution."""
+        value = problem.value
+        return value is not None and np.isfinite(value) and all(
+            v.value is not None for v in problem.variables())
+
+    def dual_bound(self, problem: cp.Problem, maximize: bool) -> float | None:
+        """A proven bound on the optimum, in the problem's sense (``None``: not reported)."""
+        return None
+
+
+#: HiGHS' ``kSolutionStatusFeasible``
+_HIGHS_FEASIBLE = 2
+
+
+@dataclass(frozen=True)
+class HiGHS(CvxpySolver):
+    """HiGHS: objective target, primal solution status and proven dual bound.
+
+    Workarounds: the banner HiGHS prints on stdout is silenced (:func:`_silence_banner`);
+    HiGHS 1.16's MIP presolve once declared a feasible MILP infeasible (a region was missed
+    by the counting), so every infeasibility claim is confirmed by a second solve without
+    presolve.
+    """
+
+    name: str = "HIGHS"
+    time_option: tuple[str, ...] = ("time_limit",)
+
+    @property
+    def small_problem_options(self) -> dict | None:
+        # The node MILPs are tiny: HiGHS's parallel machinery costs more than it saves
+        # (measured about 1.5x faster with it off on 2 cores). Presolve is off too: every
+        # node ends with an infeasible solve, which would otherwise be confirmed by a second
+        # solve without presolve (regression test:
+        # test_float_net_counts_and_regions_are_consistent).
+        return {"parallel": "off", "presolve": "off"}
+
+    def options(self, base: dict | None, time_limit: float | None, stop_at: float | None,
+                maximize: bool) -> dict[str, Any]:
+        opts = super().options(base, time_limit, stop_at, maximize)
+        if stop_at is not None:
+            opts["objective_target"] = -float(stop_at) if maximize else float(stop_at)
+        return opts
+
+    def prepare(self) -> None:
+        _silence_banner()
+
+    def run(self, problem: cp.Problem, warm_start: bool, opts: dict) -> str:
+        status = super().run(problem, warm_start, opts)
+        if status in _NO_POINT and opts.get("presolve") != "off":
+            status = super().run(problem, warm_start, {**opts, "presolve": "off"})
+        return status
+
+    def has_solution(self, problem: cp.Problem) -> bool:
+        status = getattr(_stats(problem), "primal_solution_status", None)
+        if status is not None:
+            return int(status) == _HIGHS_FEASIBLE
+        return super().has_solution(problem)
+
+    def dual_bound(self, problem: cp.Problem, maximize: bool) -> float | None:
+        b = getattr(_stats(problem), "mip_dual_bound", None)
+        if b is None or not np.isfinite(b):
+            return None
+        return -float(b) if maximize else float(b)
+
+
+def _stats(problem: cp.Problem) -> Any:
+    stats = problem.solver_stats
+    return getattr(stats, "extra_stats", None) if stats is not None else None
+
+
+_BANNER_DONE = False
+
+
+def _silence_banner() -> None:
+    """HiGHS prints a banner on stdout (from C++) when the first ``Highs`` object of the
+    process is created, which would corrupt ``--json`` output: create that first object
+    once with file descriptor 1 pointed at ``/dev/null``."""
+    global _BANNER_DONE
+    if _BANNER_DONE:
+        return
+    _BANNER_DONE = True
+    import highspy
+
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+    except (OSError, ValueError):  # no usable stdout descriptor: nothing to protect
+        highspy.Highs()
+        return
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+#: the adapters of the solvers whose options we know; any other installed MIP solver gets
+#: a plain :class:`CvxpySolver`
+_ADAPTERS: dict[str, CvxpySolver] = {s.name: s for s in (
+    HiGHS(),
+    CvxpySolver("SCIP", ("scip_params", "limits/time"),
+                install_hint=" (pip install pyscipopt, or tropnet[scip])"),
+    CvxpySolver("SCIPY", ("scipy_options", "time_limit")),
+    CvxpySolver("GUROBI", ("TimeLimit",)),
+    CvxpySolver("CPLEX", ("cplex_params", "timelimit")),
+    CvxpySolver("CBC", ("maximumSeconds",), whole_seconds=True),
+    CvxpySolver("MOSEK", ("mosek_params", "MSK_DPAR_MIO_MAX_TIME")),
+    CvxpySolver("COPT", ("TimeLimit",)),
+)}
+
+
+# -- choosing and running a solver ---------------------------------------------------------
+
+def installed_mip_solvers() -> list[str]:
+    """Names of the installed cvxpy solvers that handle integer variables."""
+    from cvxpy.reductions.solvers.defines import INSTALLED_MI_SOLVERS
+
+    return sorted(set(INSTALLED_MI_SOLVERS))
+
+
+def check_solver(name: str) -> str:
+    """The canonical (upper-case) name of an installed MIP solver, or :class:`SolverError`."""
+    if not isinstance(name, str) or not name:
+        raise SolverError(f"solver must be a name such as 'HIGHS', got {name!r}")
+    upper = name.upper()
+    installed = installed_mip_solvers()
+    if upper not in installed:
+        hint = _ADAPTERS[upper].install_hint if upper in _ADAPTERS else ""
+        raise SolverError(f"MILP solver {name!r} is not installed{hint}; installed MIP solvers: "
+                          f"{', '.join(installed) or 'none'}")
+    return upper
+
+
+def solver_adapter(name: str) -> CvxpySolver:
+    """The adapter of an installed MIP solver (:class:`SolverError` if it is not)."""
+    upper = check_solver(name)
+    return _ADAPTERS.get(upper) or CvxpySolver(upper)
+
+
+def solve(problem: cp.Problem, solver: str = "HIGHS", *, time_limit: float | None = None,
+          stop_at: float | None = None, options: dict | None = None,
+          warm_start: bool = False) -> SolveResult:
+    """Solve a cvxpy problem with the named MIP solver.
+
+    Parameters
+    ----------
+    time_limit : seconds for this solve (mapped to the solver's own option).
+    stop_at : objective value at which to stop early (HiGHS ``objective_target``; other
+        solvers solve to optimality): for a maximisation, the first solution with
+        objective ``>= stop_at`` is returned.
+    options : extra solver options passed through cvxpy.
+    warm_start : let cvxpy pass the previous solution as a start. Off by default: with an
+        objective target, HiGHS 1.16 may stop on a start that the new constraints made
+        infeasible (its solution status then says so, and we report ``"no_solution"``).
+    """
+    adapter = solver_adapter(solver)
+    name = adapter.name
+    maximize = isinstance(problem.objective, cp.Maximize)
+    opts = adapter.options(options, time_limit, stop_at, maximize)
+    adapter.prepare()
+    start = time.perf_counter()
+    status = adapter.run(problem, warm_start, opts)
+    seconds = time.perf_counter() - start
+    bound = adapter.dual_bound(problem, maximize)
+    if status in _NO_POINT:
+        return SolveResult("infeasible", None, None, seconds, name)
+    if status in (cp.UNBOUNDED, cp.UNBOUNDED_INACCURATE):
+        return SolveResult("unbounded", None, None, seconds, name)
+    if status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE, cp.USER_LIMIT):
+        if not adapter.has_solution(problem):
+            return SolveResult("no_solution", None, bound, seconds, name)
+        kind = "optimal" if status == cp.OPTIMAL else "feasible"
+        return SolveResult(kind, float(problem.value), bound, seconds, name)
+    raise SolverError(f"MILP solver {name} returned status {status!r}")
