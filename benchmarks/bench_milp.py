@@ -33,7 +33,8 @@ from tropnet import (  # noqa: E402
 )
 from tropnet.bounds import serra2018_upper  # noqa: E402
 from tropnet.io import load_network  # noqa: E402
-from tropnet.milp import count_activation_regions, empirical_bound, mipbound  # noqa: E402
+from tropnet.milp import activation_regions as milp_regions  # noqa: E402
+from tropnet.milp import empirical_bound, mipbound  # noqa: E402
 
 NETS = {"A": 38, "B": 218, "C": 1340, "D": 2080}  # exact counts on [-1,1]^n (issue text)
 
@@ -54,7 +55,7 @@ def _milp_count(net: Network, domain: str, limit: float, **opts) -> dict:
     found = [0]
     start = time.perf_counter()
     try:
-        rs = count_activation_regions(net, domain, time_limit=limit,
+        rs = milp_regions(net, domain, time_limit=limit,
                                       progress=lambda c: found.__setitem__(0, c), **opts)
         secs = time.perf_counter() - start
         return {"count": rs.count, "seconds": secs, "complete": True,

@@ -69,7 +69,7 @@ def _enumerate(net: Any, engine: str, exact: bool) -> int:
 def _milp(net: Any) -> int:
     from tropnet.milp import count_activation_regions
 
-    return count_activation_regions(net, DOMAIN).count
+    return count_activation_regions(net, DOMAIN)
 
 
 def _sampling(net: Any) -> str:

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from .helpers import run_cli
 
 ABS = {"input_dim": 1, "layers": [
@@ -114,6 +116,7 @@ def test_crosscheck_reports_a_disagreement(monkeypatch, capsys):
     assert "disagree" in data["problems"][0]
 
 
+@pytest.mark.slow
 def test_demo_runs_as_console_script():
     proc = subprocess.run([sys.executable, "-m", "tropnet.cli", "demo"], capture_output=True,
                           text=True, timeout=300)

@@ -97,6 +97,7 @@ def test_montufar2014_arrangement_with_few_last_units_counts_activation_regions(
     assert lin < act  # the all-inactive cells glue across folds
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("n0, widths", [(1, [3, 3]), (1, [4, 3, 2]), (2, [6, 3]), (2, [6, 6, 1]),
                                         (1, [5, 1])])
 def test_theorem8(n0, widths) -> None:

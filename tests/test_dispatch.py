@@ -71,6 +71,12 @@ def test_force_lifts_the_budgets(monkeypatch):
     with pytest.raises(TooLargeError, match="force=True"):
         regions(net, method="tropical")
     assert regions(net, method="tropical", force=True).count == 111
+    with pytest.raises(TooLargeError):
+        tropnet.compile_network(net)
+    assert len(tropnet.compile_network(net, force=True)) == 1
+    with limits.forced():
+        with limits.forced(False):  # an inner False keeps the outer force
+            assert regions(net, method="tropical").count == 111
 
 
 def test_consumers_read_the_table():
@@ -86,6 +92,7 @@ def test_consumers_read_the_table():
     assert tropnet.crosscheck.__module__ == "tropnet.comparison"
 
 
+@pytest.mark.slow
 @settings(max_examples=8)
 @given(st.integers(0, 2**31 - 1))
 def test_every_method_agrees_on_random_nets(seed):

@@ -54,7 +54,12 @@ def _imports(name: str, path: Path) -> list[tuple[str, tuple[str, ...], int]]:
             else:
                 target = node.module or ""
             if target.split(".")[0] == "tropnet":
-                out.append((target, tuple(a.name for a in node.names), node.lineno))
+                names = tuple(a.name for a in node.names)
+                # ``from pkg import mod`` imports the submodule pkg.mod
+                subs = [f"{target}.{n}" for n in names if f"{target}.{n}" in MODULES]
+                out += [(sub, (), node.lineno) for sub in subs]
+                if len(subs) < len(names):
+                    out.append((target, names, node.lineno))
         elif isinstance(node, ast.Import):
             out += [(a.name, (), node.lineno) for a in node.names
                     if a.name.split(".")[0] == "tropnet"]
@@ -100,12 +105,9 @@ def test_no_import_cycles():
     for name, path in MODULES.items():
         if name == "tropnet":
             continue
-        for target, names, _ in _imports(name, path):
-            # ``from pkg import mod`` imports the submodule pkg.mod
-            subs = [f"{target}.{n}" for n in names if f"{target}.{n}" in MODULES]
-            for dep in subs or [target]:
-                if dep != name and not name.startswith(dep + "."):
-                    graph.add_edge(name, dep)
+        for dep, _, _ in _imports(name, path):
+            if dep != name and not name.startswith(dep + "."):
+                graph.add_edge(name, dep)
     cycles = list(nx.simple_cycles(graph))
     assert not cycles, "import cycles: " + "; ".join(" -> ".join(c) for c in cycles[:5])
 

@@ -26,9 +26,9 @@ from tropnet import (
     activation_regions,
 )
 from tropnet.domain import box, parse_domain, polytope
+from tropnet.milp import activation_regions as milp_regions
 from tropnet.milp import (
     build_formulation,
-    count_activation_regions,
     installed_mip_solvers,
     region_of_pattern,
     solve,
@@ -87,18 +87,18 @@ def patterns(rs) -> set:
 
 def test_abs_value_two_regions():
     net = Network.from_lists(1, [([[1], [-1]], [0, 0], "relu"), ([[1, 1]], [0], "identity")])
-    rs = count_activation_regions(net, "box:-1,1")
+    rs = milp_regions(net, "box:-1,1")
     assert rs.count == 2
     assert rs.kind == "activation" and rs.method == "milp"
     assert patterns(rs) == {((1, 0), ()), ((0, 1), ())}
-    assert count_activation_regions(net, "box:1,2").count == 1
+    assert milp_regions(net, "box:1,2").count == 1
 
 
 def test_hat_function_regions_and_maps():
     # h1 = relu(x), h2 = relu(x - 1), y = h1 - 2 h2 on [-1, 3]: regions x<0, 0<x<1, x>1
     net = Network.from_lists(1, [([[1], [1]], [0, -1], "relu"),
                                  ([[1, -2]], [0], "identity")])
-    rs = count_activation_regions(net, "box:-1,3")
+    rs = milp_regions(net, "box:-1,3")
     assert rs.count == 3
     slopes = sorted(int(r.weight[0][0]) for r in rs)
     assert slopes == [-1, 0, 1]
@@ -112,7 +112,7 @@ def test_two_lines_in_square_and_dead_units():
     # x1 and x2 cross at the origin: 4 regions; a third unit never active (x1 - 5 <= 0)
     net = Network.from_lists(2, [([[1, 0], [0, 1], [1, 0]], [0, 0, -5], "relu"),
                                  ([[1, 1, 1]], [0], "identity")])
-    rs = count_activation_regions(net, "box:-1,1")
+    rs = milp_regions(net, "box:-1,1")
     assert rs.count == 4
     assert all(r.pattern[0][2] == 0 for r in rs)
     assert rs.info["bigm"]["stable_inactive"] == 1
@@ -122,7 +122,7 @@ def test_maxout_unit_three_pieces():
     # max(x, -x, 1/2): three pieces on [-2, 2]: x < -1/2, |x| < 1/2, x > 1/2
     net = Network.from_lists(1, [([[1], [-1], [0]], [0, 0, "1/2"], "maxout", {"rank": 3}),
                                  ([[1]], [0], "identity")])
-    rs = count_activation_regions(net, "box:-2,2")
+    rs = milp_regions(net, "box:-2,2")
     assert rs.count == 3
     assert patterns(rs) == {((0,), ()), ((1,), ()), ((2,), ())}
 
@@ -131,7 +131,7 @@ def test_maxout_identical_pieces_first_max_convention():
     # two identical pieces: the pattern is always the first one, one region each side of 0
     net = Network.from_lists(1, [([[1], [1], [-1]], [0, 0, 0], "maxout", {"rank": 3}),
                                  ([[1]], [0], "identity")])
-    rs = count_activation_regions(net, "box:-1,1")
+    rs = milp_regions(net, "box:-1,1")
     assert patterns(rs) == {((0,), ()), ((2,), ())}
     assert patterns(rs) == brute_force_patterns(net, "box:-1,1")
 
@@ -143,23 +143,23 @@ def test_zero_bias_zero_function_units_not_counted_twice():
                                  ([[1], [2], [3]], [0, 0, 0], "relu"),
                                  ([[1, 1, 1]], [0], "identity")])
     for strategy in ("layerwise", "global"):
-        rs = count_activation_regions(net, "box:-1,1", strategy=strategy)
+        rs = milp_regions(net, "box:-1,1", strategy=strategy)
         assert rs.count == 2, strategy
         assert patterns(rs) == {((0,), (0, 0, 0), ()), ((1,), (1, 1, 1), ())}
 
 
 def test_networks_without_unstable_units():
     ident = Network.from_lists(2, [([[1, 2]], [3], "identity")])
-    rs = count_activation_regions(ident, "box:-1,1")
+    rs = milp_regions(ident, "box:-1,1")
     assert rs.count == 1 and rs.regions[0].pattern == ((),)
     # on [1, 2] both units are stably active and the second layer's unit stably inactive
     net = Network.from_lists(1, [([[1], [2]], [0, 0], "relu"), ([[-1, -1]], [0], "relu"),
                                  ([[1]], [0], "identity")])
     for strategy in ("layerwise", "global"):
-        rs = count_activation_regions(net, "box:1,2", strategy=strategy)
+        rs = milp_regions(net, "box:1,2", strategy=strategy)
         assert rs.count == 1 and rs.regions[0].pattern == ((1, 1), (0,), ())
         assert rs.info["milp_solves"] == 0
-    assert count_activation_regions(net, "box:-1,1").count == 2
+    assert milp_regions(net, "box:-1,1").count == 2
 
 
 # -- agreement with the references on random nets -------------------------------------------
@@ -177,7 +177,7 @@ def test_counts_equal_enumeration_and_brute_force(act, seed):
     brute = brute_force_patterns(net, dom)
     assert patterns(ref) == brute
     for strategy, lines in (("layerwise", 0), ("layerwise", 3), ("global", 0)):
-        rs = count_activation_regions(net, dom, strategy=strategy, seed_lines=lines)
+        rs = milp_regions(net, dom, strategy=strategy, seed_lines=lines)
         assert rs.count == ref.count, (strategy, lines)
         assert patterns(rs) == brute, (strategy, lines)
         assert rs.arith.exact
@@ -186,7 +186,7 @@ def test_counts_equal_enumeration_and_brute_force(act, seed):
 def test_float_net_counts_and_regions_are_consistent():
     rng = np.random.default_rng(3)
     net = random_net(rng, [2, 5, 4, 1], "relu", rational=False)
-    rs = count_activation_regions(net, "box:-1,1")
+    rs = milp_regions(net, "box:-1,1")
     ref = activation_regions(net, "box:-1,1")
     assert not rs.arith.exact
     assert patterns(rs) == patterns(ref)
@@ -199,7 +199,7 @@ def test_polytope_domain_and_deeper_net():
     net = random_net(rng, [2, 3, 3, 2, 1], "relu")
     tri = polytope([[-1, 0], [0, -1], [1, 1]], [1, 1, 1])  # x >= -1, y >= -1, x + y <= 1
     ref = activation_regions(net, tri)
-    rs = count_activation_regions(net, tri, bigm="interval")
+    rs = milp_regions(net, tri, bigm="interval")
     assert patterns(rs) == patterns(ref)
 
 
@@ -208,7 +208,7 @@ def test_valid_inequalities_and_bigm_methods_do_not_change_the_count():
     net = random_net(rng, [2, 4, 4, 1], "relu")
     ref = activation_regions(net, "box:-1,1").count
     for bigm, vi in (("interval", False), ("lp", True), ("milp", True)):
-        rs = count_activation_regions(net, "box:-1,1", bigm=bigm, strategy="global",
+        rs = milp_regions(net, "box:-1,1", bigm=bigm, strategy="global",
                                       valid_inequalities=vi)
         assert rs.count == ref, (bigm, vi)
 
@@ -216,8 +216,8 @@ def test_valid_inequalities_and_bigm_methods_do_not_change_the_count():
 def test_exact_and_float_arithmetic_agree_on_a_rational_net():
     rng = np.random.default_rng(5)
     net = random_net(rng, [2, 4, 3, 1], "leaky_relu")
-    a = count_activation_regions(net, "box:-1,1", exact=True)
-    b = count_activation_regions(net, "box:-1,1", exact=False)
+    a = milp_regions(net, "box:-1,1", exact=True)
+    b = milp_regions(net, "box:-1,1", exact=False)
     assert a.arith is EXACT and b.arith is FLOAT
     assert patterns(a) == patterns(b)
 
@@ -225,7 +225,7 @@ def test_exact_and_float_arithmetic_agree_on_a_rational_net():
 def test_unbounded_domain_uses_the_effective_box():
     net = Network.from_lists(2, [([[1, 0], [0, 1], [1, 1]], [0, 0, -3], "relu"),
                                  ([[1, 1, 1]], [0], "identity")])
-    rs = count_activation_regions(net, None)
+    rs = milp_regions(net, None)
     assert rs.count == activation_regions(net).count == 7  # x+y=3 cuts 3 quadrants
     assert rs.info["box_from"] == "effective radius"
     assert rs.domain.kind == "rn" and rs.to_dict()["domain"].startswith("box:")
@@ -236,7 +236,7 @@ def test_scipy_milp_solver_gives_the_same_count():
     net = random_net(rng, [2, 3, 3, 1], "relu")
     assert "SCIPY" in installed_mip_solvers()
     for strategy in ("layerwise", "global"):
-        rs = count_activation_regions(net, "box:-1,1", solver="SCIPY", strategy=strategy)
+        rs = milp_regions(net, "box:-1,1", solver="SCIPY", strategy=strategy)
         assert rs.count == activation_regions(net, "box:-1,1").count
         assert rs.info["solver"] == "SCIPY"
 
@@ -245,7 +245,7 @@ def test_scipy_milp_solver_gives_the_same_count():
 def test_scip_solver_gives_the_same_count():  # pragma: no cover - optional solver
     rng = np.random.default_rng(8)
     net = random_net(rng, [2, 3, 3, 1], "relu")
-    assert count_activation_regions(net, "box:-1,1", solver="scip").count == \
+    assert milp_regions(net, "box:-1,1", solver="scip").count == \
         activation_regions(net, "box:-1,1").count
 
 
@@ -260,20 +260,20 @@ def test_region_of_pattern_matches_membership():
 def test_missing_solver_names_the_installed_ones():
     net = Network.from_lists(1, [([[1]], [0], "relu"), ([[1]], [0], "identity")])
     with pytest.raises(SolverError, match=r"installed MIP solvers: .*HIGHS"):
-        count_activation_regions(net, "box:-1,1", solver="GUROBI")
+        milp_regions(net, "box:-1,1", solver="GUROBI")
     with pytest.raises(TropnetError, match="unknown option"):
-        count_activation_regions(net, "box:-1,1", bogus=1)
+        milp_regions(net, "box:-1,1", bogus=1)
     with pytest.raises(TropnetError, match="unknown strategy"):
-        count_activation_regions(net, "box:-1,1", strategy="magic")
+        milp_regions(net, "box:-1,1", strategy="magic")
 
 
 def test_limits_raise_too_large():
     rng = np.random.default_rng(2)
     net = random_net(rng, [2, 6, 1], "relu")
     with pytest.raises(TooLargeError, match="more than 2"):
-        count_activation_regions(net, "box:-1,1", max_regions=2)
+        milp_regions(net, "box:-1,1", max_regions=2)
     with pytest.raises(TooLargeError, match="time limit"):
-        count_activation_regions(net, "box:-1,1", time_limit=1e-9)
+        milp_regions(net, "box:-1,1", time_limit=1e-9)
 
 
 # -- formulation and big-M -----------------------------------------------------------------

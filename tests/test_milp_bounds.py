@@ -46,6 +46,7 @@ def _small_net(seed: int) -> Network:
     return random_net(np.random.default_rng(seed), [2, 4, 1], "relu")
 
 
+@pytest.mark.slow
 def test_mipbound_lower_bound_never_exceeds_the_exact_count():
     net = random_net(np.random.default_rng(1), [3, 8, 1], "relu")
     exact = activation_regions(net, "box:-1,1").count

@@ -51,7 +51,7 @@ from tropnet.bounds import (
     serra2018_theorem10_maxout_upper,
 )
 from tropnet.domain import box, polytope
-from tropnet.milp import count_activation_regions
+from tropnet.milp import activation_regions as milp_regions
 from tropnet.network import Layer
 from tropnet.sampling import sample_regions
 
@@ -196,6 +196,7 @@ def patterns(rs) -> set:
 
 
 # -- 1. linear-region methods agree; linear <= activation -----------------------------------
+@pytest.mark.slow
 @settings(max_examples=scaled(25))
 @given(net_and_domain())
 def test_linear_region_methods_agree(case):
@@ -231,7 +232,7 @@ def test_activation_engines_agree(case):
 def test_milp_finds_the_enumerated_patterns(case):
     spec, dspec = case
     net, dom = spec.build(), dspec.build()
-    milp = count_activation_regions(net, dom)
+    milp = milp_regions(net, dom)
     assert patterns(milp) == patterns(activation_regions(net, dom, engine="vertex"))
     assert milp.count == len(patterns(milp))
 

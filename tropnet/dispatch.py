@@ -22,7 +22,6 @@ table read the same table.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -124,9 +123,9 @@ def _run_layerwise(obj: Any, dom: Domain, kind: str, arith: Arithmetic, params: 
 
 def _run_milp(obj: Any, dom: Domain, kind: str, arith: Arithmetic, params: dict
               ) -> RegionSet:
-    from .milp import count_activation_regions  # cvxpy takes ~0.7 s to import: on first use
+    from . import milp  # cvxpy takes ~0.7 s to import: on first use
 
-    return count_activation_regions(obj, dom, exact=arith, **params)
+    return milp.activation_regions(obj, dom, exact=arith, **params)
 
 
 #: Every exact region method, in the order ``method="auto"`` tries them.
@@ -185,7 +184,7 @@ def regions(obj: Any, domain: Domain | str | None = None, kind: str | None = Non
     force : lift the size and memory budgets (:func:`tropnet.limits.forced`).
     params : the method's options: ``connectivity`` (linear regions), ``engine``
         (enumerate), ``progress``, and for ``milp`` those of
-        :func:`tropnet.milp.count_activation_regions` (``solver``, ``time_limit``, ...).
+        :func:`tropnet.milp.activation_regions` (``solver``, ``time_limit``, ...).
 
     Examples
     --------
@@ -208,7 +207,7 @@ def regions(obj: Any, domain: Domain | str | None = None, kind: str | None = Non
             raise TropnetError(f"unknown option(s) for {kind} regions by {chosen.name}: "
                                f"{', '.join(unknown)} (it takes "
                                f"{', '.join(sorted(chosen.params)) or 'none'})")
-    with forced() if force else contextlib.nullcontext():
+    with forced(force):
         dom, notes = (bounded_domain(obj, original, kind, exact=exact,
                                      connectivity=params.get("connectivity", "facet"))
                       if chosen.bounded else (original, {}))
@@ -328,7 +327,7 @@ def activation_regions(net: Network, domain: Domain | str | None = None, engine:
     Each region is the set of inputs sharing one activation pattern, listed when its
     interior is non-empty, with its pattern, polyhedron, affine map and an interior
     point. ``method`` is ``"enumerate"`` (default; ``engine`` ``"vertex"``, ``"lp"`` or
-    ``"auto"``) or ``"milp"`` (``params`` as in :func:`tropnet.milp.count_activation_regions`).
+    ``"auto"``) or ``"milp"`` (``params`` as in :func:`tropnet.milp.activation_regions`).
 
     Examples
     --------

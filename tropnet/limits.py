@@ -33,8 +33,9 @@ _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 @contextlib.contextmanager
 def forced(active: bool = True) -> Iterator[None]:
-    """Within this block the budgets are not enforced."""
-    token = _forced.set(active)
+    """Within this block the budgets are not enforced (``active=False``: no change, so an
+    enclosing ``forced()`` still holds)."""
+    token = _forced.set(active or _forced.get())
     try:
         yield
     finally:

@@ -14,7 +14,7 @@ pattern, which confirms every solution, is :mod:`tropnet.engines.patterns`.
 
 from ..engines.patterns import pattern_polyhedron, region_of_pattern
 from .bigm import BigM
-from .count import count_activation_regions
+from .count import activation_regions, count_activation_regions
 from .empirical import EmpiricalBound, empirical_bound, empirical_upper_bound, theorem2_bound
 from .formulation import Formulation, build_formulation
 from .mipbound import MIPBoundResult, mipbound, parity_probabilities
@@ -27,6 +27,7 @@ __all__ = [
     "Formulation",
     "MIPBoundResult",
     "SolveResult",
+    "activation_regions",
     "build_formulation",
     "check_solver",
     "count_activation_regions",

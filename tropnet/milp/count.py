@@ -79,16 +79,16 @@ from .level import LevelModel, layer_parts
 from .solvers import SolveResult, check_solver, solver_adapter
 from .tighten import tighten_bigm
 
-__all__ = ["STRATEGIES", "count_activation_regions"]
+__all__ = ["STRATEGIES", "activation_regions", "count_activation_regions"]
 
 STRATEGIES = ("layerwise", "global")
 #: seconds: a solve without a solution this close to the deadline ran out of time
 _DEADLINE_SLACK = 1e-3
 
 
-def count_activation_regions(net: Network, domain: Domain | str | None = None,
-                             solver: str = "HIGHS", exact: bool | Arithmetic | None = None,
-                             **options: Any) -> RegionSet:
+def activation_regions(net: Network, domain: Domain | str | None = None,
+                       solver: str = "HIGHS", exact: bool | Arithmetic | None = None,
+                       **options: Any) -> RegionSet:
     """The activation regions of ``net`` on a bounded domain, enumerated with the MILP.
 
     Returns a :class:`~tropnet.RegionSet` (kind ``"activation"``, method
@@ -127,7 +127,7 @@ def count_activation_regions(net: Network, domain: Domain | str | None = None,
     >>> from tropnet import Network
     >>> net = Network.from_lists(1, [([[1], [-1]], [0, 0], "relu"),
     ...                              ([[1, 1]], [0], "identity")])
-    >>> count_activation_regions(net, "box:-1,1").count   # |x|: patterns (1,0) and (0,1)
+    >>> activation_regions(net, "box:-1,1").count   # |x|: patterns (1,0) and (0,1)
     2
     """
     opts = dict(options)
@@ -172,6 +172,13 @@ def count_activation_regions(net: Network, domain: Domain | str | None = None,
     info.update(notes)
     return RegionSet("activation", regions, original if notes else dom, "milp", arith,
                      engine=name, warnings=tuple(run.warnings), info=info)
+
+
+def count_activation_regions(net: Network, domain: Domain | str | None = None,
+                             solver: str = "HIGHS", exact: bool | Arithmetic | None = None,
+                             **options: Any) -> int:
+    """The number of activation regions found by the MILP: ``activation_regions(...).count``."""
+    return activation_regions(net, domain, solver, exact, **options).count
 
 
 # -- the enumeration ---------------------------------------------------------------------

@@ -204,7 +204,7 @@ def _exact_count(net: Network, dom: Domain, bigm: BigM, arith: Arithmetic, solve
         return None
     try:
         return count_activation_regions(net, dom, solver, arith, bigm=bigm, max_regions=limit,
-                                        time_limit=seconds).count
+                                        time_limit=seconds)
     except TooLargeError:
         return None
 

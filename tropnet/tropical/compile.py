@@ -14,6 +14,9 @@ and the activation gives the next ``F'``, ``G'``:
 * maxout (pieces ``r``): ``F' = ⊕_r (H^r ⊙ ⊙_{q≠r} N^q)``, ``G' = ⊙_r N^r``;
 * identity: ``F' = H``, ``G' = N``.
 
+All four are one rule over the activation's pieces, applied by
+:meth:`tropnet.activations.Activation.tropical`.
+
 Products multiply monomial counts, so with ``prune=True`` every product is
 pruned as soon as it is formed (pruning never changes the function).
 """
@@ -23,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..arithmetic import Arithmetic, resolve
-from ..limits import check_memory
+from ..limits import check_memory, forced
 from ..network import Layer, Network
 from .polynomial import TropicalPolynomial
 from .rational import TropicalRational
@@ -32,11 +35,12 @@ __all__ = ["compile_layer", "compile_network"]
 
 
 def compile_network(net: Network, prune: bool = True, exact: bool | Arithmetic | None = None,
-                    progress: Callable[[int, int], None] | None = None
+                    progress: Callable[[int, int], None] | None = None, force: bool = False
                     ) -> list[TropicalRational]:
     """The tropical rational maps ``F_k ⊘ G_k``, one per output, equal to the network.
 
-    ``progress(layer_index, n_layers)`` is called after each layer.
+    ``progress(layer_index, n_layers)`` is called after each layer; ``force=True`` lifts
+    the size and memory budgets (:func:`tropnet.limits.forced`).
 
     Examples
     --------
@@ -49,11 +53,12 @@ def compile_network(net: Network, prune: bool = True, exact: bool | Arithmetic |
     n = net.input_dim
     F = [TropicalPolynomial.variable(j, n, arith) for j in range(n)]
     G = [TropicalPolynomial.constant(0, n, arith)] * n
-    for li, layer in enumerate(net.layers):
-        check_memory("compiling the network", "count regions with --method enumerate instead")
-        F, G = compile_layer(layer, F, G, arith, prune)
-        if progress is not None:
-            progress(li + 1, len(net.layers))
+    with forced(force):
+        for li, layer in enumerate(net.layers):
+            check_memory("compiling the network", "count regions with --method enumerate instead")
+            F, G = compile_layer(layer, F, G, arith, prune)
+            if progress is not None:
+                progress(li + 1, len(net.layers))
     return [TropicalRational(f, g) for f, g in zip(F, G, strict=True)]
 
 
