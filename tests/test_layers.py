@@ -123,12 +123,14 @@ def test_no_private_names_across_modules():
     assert not wrong, "private names imported across modules:\n" + "\n".join(wrong)
 
 
-@pytest.mark.parametrize("module", ["tropnet", "tropnet.dispatch", "tropnet.cli"])
-def test_cvxpy_is_imported_on_first_milp_use_only(module):
+@pytest.mark.parametrize("statement", ["import tropnet", "import tropnet.dispatch",
+                                       "import tropnet.cli", "from tropnet import *"])
+def test_cvxpy_is_imported_on_first_milp_use_only(statement):
+    """``__all__`` and the command line keep the lazy imports lazy."""
     import subprocess
     import sys
 
-    code = f"import sys, {module}; print('cvxpy' in sys.modules)"
+    code = f"import sys\n{statement}\nprint('cvxpy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"

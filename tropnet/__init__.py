@@ -1,5 +1,7 @@
 """tropnet: exact algebraic and polyhedral analysis of piecewise-linear neural networks."""
 
+import importlib
+
 from .arithmetic import EXACT, FLOAT, Arithmetic, ExactArithmetic, FloatArithmetic
 from .errors import (
     DomainError,
@@ -54,16 +56,22 @@ _LAZY = {
 }
 
 
+#: the lazily imported subpackages: attributes (``tropnet.milp``), not star-imported names
+_SUBPACKAGES = ("bounds", "constructions", "milp", "hoffman")
+
+
 def __getattr__(name: str):
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'tropnet' has no attribute {name!r}")
-    import importlib
-
     mod = importlib.import_module(module)
     value = mod if module.endswith("." + name) else getattr(mod, name)
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
 
 __all__ = [
     "EXACT",
@@ -91,5 +99,5 @@ __all__ = [
     "parse",
     "parse_polynomial",
     "save_network",
-    *_LAZY,
+    *(name for name in _LAZY if name not in _SUBPACKAGES),
 ]

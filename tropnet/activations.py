@@ -140,10 +140,13 @@ class Activation:
                 out = _times(out, _power(N[u * k + o], e, arith, one), one, simplify)
             return out
 
+        # the order of the union only matters to float pruning, which keeps the first of
+        # monomials equal up to round-off: the higher piece of a hyperplane unit first
+        order = pieces[::-1] if self.hyperplane else pieces
         F, G = [], []
         for u in range(len(H) // k):
             f = None
-            for o, s in pieces:
+            for o, s in order:
                 rest = {**total, o: total[o] - s}
                 term = product(u, rest, _power(H[u * k + o], s, arith, one))
                 f = term if f is None else simplify(f | term)
