@@ -104,10 +104,11 @@ class Activation:
                        ) -> np.ndarray:
         """The matrix ``D`` with ``act(z) = D z`` on the region of ``pattern``."""
         k, pieces = self.rank, self.pieces()
+        slopes = [arith.convert(s) for _, s in pieces]
         d = arith.zeros((units // k, units))
         for u in range(units // k):
-            o, s = pieces[pattern[u] if self.patterned else 0]
-            d[u, u * k + o] = arith.convert(s)
+            r = pattern[u] if self.patterned else 0
+            d[u, u * k + pieces[r][0]] = slopes[r]
         return d
 
     def interval(self, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -155,6 +156,9 @@ class Activation:
         return F, G
 
 
+_RELU_PIECES = ((0, Fraction(0)), (0, Fraction(1)))
+
+
 def _power(p: Any, s: Fraction, arith: Arithmetic, one: Any) -> Any:
     if s == 0:
         return one
@@ -174,7 +178,7 @@ class ReLU(Activation):
     name: ClassVar[str] = "relu"
 
     def pieces(self) -> tuple[tuple[int, Fraction], ...]:
-        return ((0, Fraction(0)), (0, Fraction(1)))
+        return _RELU_PIECES
 
     def activate(self, z: np.ndarray, arith: Arithmetic) -> np.ndarray:
         return np.array([v if v > 0 else v * 0 for v in z], dtype=z.dtype)

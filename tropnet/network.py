@@ -127,10 +127,10 @@ class Layer:
     def params(self, arith: Arithmetic) -> tuple[np.ndarray, np.ndarray]:
         """``(W, b)`` in the given arithmetic (the stored arrays for exact and float; others,
         such as exact with ``limit_denominator``, convert them)."""
-        if arith == EXACT:
-            return self.weight, self.bias
         if not arith.exact:
             return self.float_params
+        if arith is EXACT or arith == EXACT:
+            return self.weight, self.bias
         return arith.array(self.weight), arith.array(self.bias)
 
     @property
