@@ -128,7 +128,8 @@ def main(quick: bool = False) -> str:
     text = "\n".join([
         "## Regions (issue 4)",
         "",
-        f"Machine: {machine()}. Each cell is the best of up to 3 runs in a fresh process "
+        f"Machine: {machine()}. {'Quick run: nets A and B only. ' if quick else ''}"
+        "Each cell is the best of up to 3 runs in a fresh process "
         "(one run for slow engines), counting call only. `naive LP` is the benchmark's own "
         "depth-first scipy-LP enumerator (`benchmarks/naive.py`), timed in the same run; "
         "public-tool seconds are copied from `shared/benchmarks/README.md` (their machine).",
