@@ -93,6 +93,8 @@ class Activation:
         """The index of the first maximal piece of every unit (``()`` for identity)."""
         if not self.patterned:
             return ()
+        if self.hyperplane:  # piece 1 wins exactly where z > 0
+            return tuple(int(v > 0) for v in z)
         k, pieces = self.rank, self.pieces()
         out = []
         for u in range(len(z) // k):
@@ -186,9 +188,6 @@ class ReLU(Activation):
     def activate_batch(self, z: np.ndarray) -> np.ndarray:
         return np.maximum(z, 0.0)
 
-    def pattern(self, z: np.ndarray) -> tuple[int, ...]:
-        return tuple(int(v > 0) for v in z)
-
 
 @dataclass(frozen=True)
 class LeakyReLU(Activation):
@@ -214,9 +213,6 @@ class LeakyReLU(Activation):
 
     def activate_batch(self, z: np.ndarray) -> np.ndarray:
         return np.where(z > 0, z, float(self.slope) * z)
-
-    def pattern(self, z: np.ndarray) -> tuple[int, ...]:
-        return tuple(int(v > 0) for v in z)
 
 
 @dataclass(frozen=True)

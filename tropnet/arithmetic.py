@@ -381,7 +381,7 @@ class FloatArithmetic(Arithmetic):
     def sign(self, values: np.ndarray, scale: np.ndarray | float = 1.0) -> np.ndarray:
         vals = np.asarray(values, dtype=float)
         mag = np.abs(vals)
-        thr = self.tol * np.maximum(np.asarray(scale, dtype=float), 1e-300)
+        thr = self.tol * np.maximum(np.asarray(scale, dtype=float), TINY)
         out = np.sign(vals).astype(np.int8)
         out[mag <= thr] = 0
         near = (mag > thr * self.band_low) & (mag <= thr * self.band_high)

@@ -23,7 +23,7 @@ table read the same table.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -34,7 +34,7 @@ from .engines import enumerate as enumeration
 from .engines.glue import Cell, check_connectivity, glue
 from .engines.layerwise import layerwise_cells
 from .engines.result import Region, RegionSet
-from .engines.tropical import as_maps, domain_region, tropical_cells
+from .engines.tropical import as_maps, domain_region, input_dim, tropical_cells
 from .errors import TropnetError
 from .hoffman import bounded_domain
 from .limits import forced
@@ -198,8 +198,7 @@ def regions(obj: Any, domain: Domain | str | None = None, kind: str | None = Non
     """
     kind = resolve_kind(kind, method)
     chosen = choose_method(kind, method, obj)
-    n = obj.input_dim if isinstance(obj, Network) else as_maps(obj)[0].nvars
-    original = parse_domain(domain, n)
+    original = parse_domain(domain, input_dim(obj))
     check_connectivity(params.get("connectivity", "facet"))
     if chosen.params is not None:
         unknown = sorted(set(params) - chosen.params)
@@ -215,9 +214,7 @@ def regions(obj: Any, domain: Domain | str | None = None, kind: str | None = Non
         arith = resolve(exact, *sources, dom)
         result = chosen.run(obj, dom, kind, arith, params)
     if notes:  # report the domain asked for, and the box that stood for it
-        result = RegionSet(result.kind, result.regions, original, result.method, result.arith,
-                           result.engine, result.connectivity, result.warnings,
-                           {**result.info, **notes})
+        result = replace(result, domain=original, info={**result.info, **notes})
     return result
 
 

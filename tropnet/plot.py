@@ -18,9 +18,10 @@ import numpy as np
 from .arithmetic import Arithmetic
 from .dispatch import RegionSet, regions
 from .domain import Domain
+from .engines.tropical import input_dim
 from .errors import DomainError, ExpressionError, TropnetError
 from .polyhedra import Polyhedron
-from .slicing import input_dim, parse_slice, restrict_to_plane
+from .slicing import parse_slice, restrict_to_plane
 from .tropical import TropicalPolynomial, TropicalRational
 
 __all__ = ["plot_curves", "plot_newton", "plot_regions"]

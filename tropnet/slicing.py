@@ -14,11 +14,12 @@ from typing import Any
 import numpy as np
 
 from .arithmetic import parse_number
+from .engines.tropical import input_dim
 from .errors import DomainError, NetworkError, TropnetError
 from .network import Layer, Network
 from .tropical import TropicalPolynomial, TropicalRational
 
-__all__ = ["input_dim", "parse_slice", "restrict_to_plane"]
+__all__ = ["parse_slice", "restrict_to_plane"]
 
 
 
@@ -100,14 +101,3 @@ def restrict_to_plane(obj: Any, point: Sequence[Any], u: Sequence[Any], v: Seque
     if isinstance(obj, (list, tuple)):
         return [restrict_to_plane(o, P, U, V) for o in obj]
     raise TropnetError(f"cannot restrict {type(obj).__name__} to a plane")
-
-
-def input_dim(obj: Any) -> int:
-    """The number of inputs of a network or tropical map(s)."""
-    if isinstance(obj, Network):
-        return obj.input_dim
-    if isinstance(obj, (TropicalPolynomial, TropicalRational)):
-        return obj.nvars
-    if isinstance(obj, (list, tuple)) and obj:
-        return input_dim(obj[0])
-    raise TropnetError(f"expected a Network or a tropical map, not {type(obj).__name__}")

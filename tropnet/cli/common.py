@@ -20,6 +20,7 @@ from ..arithmetic import Arithmetic, ExactArithmetic, resolve
 from ..dispatch import METHODS
 from ..domain import Domain, parse_domain
 from ..engines.glue import CONNECTIVITY
+from ..engines.tropical import input_dim
 from ..errors import NearDegeneracyWarning, TropnetError
 from ..hoffman import effective_box
 from ..io import load_network
@@ -124,12 +125,13 @@ def add_solver(p: argparse.ArgumentParser) -> None:
 
 
 def resolve_domain(text: str, target: Any, kind: str = "linear",
-                   connectivity: str = "facet") -> tuple[Domain, dict]:
-    """The domain of a command, and notes about how it was chosen (for ``effective``)."""
-    n = target.input_dim if isinstance(target, Network) else target.nvars
+                   connectivity: str = "facet", exact: bool | Arithmetic | None = None
+                   ) -> tuple[Domain, dict]:
+    """The domain of a command, and notes about how it was chosen (for ``effective``: the
+    effective box, computed in the command's arithmetic ``exact``)."""
     if text.strip() != "effective":
-        return parse_domain(text, n), {}
-    dom = effective_box(target, kind=kind, connectivity=connectivity)
+        return parse_domain(text, input_dim(target)), {}
+    dom = effective_box(target, kind=kind, connectivity=connectivity, exact=exact)
     return dom, {"domain_from": "effective radius (Hoffman constant): a box that meets every "
                                 f"{kind} region of R^n"}
 

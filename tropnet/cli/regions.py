@@ -51,7 +51,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def compute_regions(args: argparse.Namespace, target: Any) -> tuple[RegionSet, dict]:
     """Run the region computation a ``regions``-style command asks for."""
     kind = resolve_kind(args.kind, args.method)
-    domain, notes = resolve_domain(args.domain, target, kind, args.connectivity)
+    domain, notes = resolve_domain(args.domain, target, kind, args.connectivity,
+                                   arith_from(args, target))
     arith = arith_from(args, target, domain)
     method = choose_method(kind, args.method, target).name
     params: dict[str, Any] = {}

@@ -26,13 +26,14 @@ from ..arithmetic import Arithmetic
 from ..domain import Domain
 from ..errors import ExpressionError
 from ..limits import check_memory, check_size
+from ..network import Network
 from ..polyhedra import Polyhedron
 from ..tropical.polynomial import TropicalPolynomial, group_monomials
 from ..tropical.prune import cell_bounds, irredundant
 from ..tropical.rational import TropicalRational
 from .glue import Cell
 
-__all__ = ["as_maps", "common_refinement", "tropical_cells"]
+__all__ = ["as_maps", "common_refinement", "input_dim", "tropical_cells"]
 
 
 def as_maps(obj: Any) -> list[TropicalRational]:
@@ -48,6 +49,11 @@ def as_maps(obj: Any) -> list[TropicalRational]:
             raise ExpressionError("all maps must share the number of variables and arithmetic")
         return maps
     raise ExpressionError(f"cannot compute regions of {type(obj).__name__}")
+
+
+def input_dim(obj: Any) -> int:
+    """The number of inputs of a network, or of tropical map(s) (see :func:`as_maps`)."""
+    return obj.input_dim if isinstance(obj, Network) else as_maps(obj)[0].nvars
 
 
 def common_refinement(factors: Sequence[TropicalPolynomial], arith: Arithmetic

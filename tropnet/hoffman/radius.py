@@ -74,7 +74,7 @@ from ..arithmetic import FLOAT, Arithmetic, format_number, resolve
 from ..domain import Domain, box, parse_domain
 from ..engines.enumerate import activation_regions
 from ..engines.glue import glue, map_key
-from ..engines.tropical import as_maps, tropical_cells
+from ..engines.tropical import as_maps, input_dim, tropical_cells
 from ..errors import DomainError, TropnetError
 from ..network import Network
 from ..polyhedra import Polyhedron
@@ -253,8 +253,7 @@ def bounded_domain(obj: Any, domain: Domain | str | None, kind: str = "activatio
     polytope is a :class:`~tropnet.DomainError`. This is the one place where ``R^n`` is
     replaced by a box.
     """
-    n = obj.input_dim if isinstance(obj, Network) else as_maps(obj)[0].nvars
-    dom = parse_domain(domain, n)
+    dom = parse_domain(domain, input_dim(obj))
     if dom.kind == "rn":
         boxed = effective_box(obj, kind=kind, connectivity=connectivity, exact=exact)
         return boxed, {"domain": boxed.describe(), "box_from": "effective radius"}
