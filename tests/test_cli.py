@@ -64,7 +64,7 @@ def test_regions_json_shapes(tmp_path, capsys):
     net = _net(tmp_path)
     out = _ok(capsys, "regions", net, "--json")
     data = json.loads(out)
-    assert data["kind"] == "linear" and data["count"] == 2 and data["method"] == "tropical"
+    assert data["kind"] == "linear" and data["count"] == 2 and data["method"] == "enumerate"
     assert data["domain"] == "rn" and data["connectivity"] == "facet" and data["exact"]
     out = _ok(capsys, "regions", net, "--kind", "activation", "--engine", "lp",
                            "--domain", "box:1,2", "--list", "--json")

@@ -18,7 +18,8 @@ ABS = Network.from_lists(1, [([[1], [-1]], [0, 0], "relu"), ([[1, 1]], [0], "ide
 
 
 def test_the_table():
-    assert list(METHODS) == ["tropical", "enumerate", "layerwise", "milp"]
+    assert list(METHODS) == ["enumerate", "tropical", "layerwise", "milp"]
+    assert [m.name for m in METHODS.values() if m.float_exact] == ["tropical", "layerwise"]
     assert method_names("activation") == ("enumerate", "milp")
     assert method_names("linear", "expression") == ("tropical",)
     assert [m.name for m in METHODS.values() if m.bounded] == ["milp"]
@@ -26,13 +27,13 @@ def test_the_table():
 
 
 def test_auto_and_kind_resolution():
-    assert choose_method("linear", "auto", ABS).name == "tropical"
+    assert choose_method("linear", "auto", ABS).name == "enumerate"  # networks
     assert choose_method("activation", "auto", ABS).name == "enumerate"
     assert choose_method("linear", "auto", parse("max(x, 0)")).name == "tropical"
     assert resolve_kind(None, "milp") == "activation"
     assert resolve_kind(None, "enumerate") == "linear"
     assert resolve_kind(None) == "linear"
-    assert regions(ABS).kind == "linear" and regions(ABS).method == "tropical"
+    assert regions(ABS).kind == "linear" and regions(ABS).method == "enumerate"
     assert regions(ABS, method="milp", domain="box:-1,1").kind == "activation"
 
 

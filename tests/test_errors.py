@@ -135,8 +135,10 @@ def test_too_large_is_refused_with_a_cheaper_method(tmp_path, capsys, monkeypatc
     monkeypatch.setattr(limits, "MAX_ITEMS", 50)
     monkeypatch.setattr(limits.check_size, "__defaults__", (50,))
     path = "benchmarks/nets/A.json"
-    _assert_error(*run_cli(capsys, "regions", path), "--method enumerate", "--force")
-    code, out, err = run_cli(capsys, "regions", path, "--force", "--json")
+    _assert_error(*run_cli(capsys, "regions", path, "--method", "tropical"),
+                  "--method enumerate", "--force")
+    code, out, err = run_cli(capsys, "regions", path, "--method", "tropical", "--force",
+                             "--json")
     assert code == 0, err
     assert json.loads(out)["count"] == 111
 

@@ -24,6 +24,7 @@ import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cached_property
 from math import gcd, lcm
 from typing import Any
 
@@ -502,3 +503,166 @@ def all_rational(values: Iterable[Any]) -> bool:
     """True when every value is an int, a Fraction or a rational string."""
     return all(isinstance(v, (int, Fraction, str, np.integer)) and not isinstance(v, bool)
                for v in values)
+
+
+# -- certified float: balls -------------------------------------------------------------
+class Uncertain(Exception):
+    """A float sign within its rigorous error bound: decide it in exact arithmetic."""
+
+
+_ETA = 2.0**-1074  # smallest subnormal: the absolute error of an underflowing operation
+
+
+def _units(x: np.ndarray) -> np.ndarray:
+    """The largest power of two dividing each float (``inf`` for 0): every float is an
+    integer multiple of its unit."""
+    m, e = np.frexp(np.asarray(x, dtype=float))
+    mant = np.abs(np.ldexp(m, 53)).astype(np.int64)
+    out = np.asarray(np.ldexp((mant & -mant).astype(float), e - 53))
+    out[mant == 0] = np.inf
+    return out
+
+
+def _round_bound(mag: np.ndarray, unit: np.ndarray, k: int) -> np.ndarray:
+    """A rigorous bound on the round-off of float sums of ``k`` products whose absolute
+    values add up to ``mag``, when every product is a multiple of ``unit``: zero when all
+    partial sums are integers below ``2**53`` units (no rounding at all), else
+    ``gamma_k * mag`` plus underflow (Higham, Thm 3.1 and eq. 2.8)."""
+    pad = 1 + 4 * (k + 2) * _U
+    out = np.asarray((k * _U / (1 - k * _U) * pad) * mag + k * _ETA)
+    out[(mag == 0) | (mag * pad <= 2.0**53 * unit)] = 0.0
+    return out
+
+
+def _pad(rad: np.ndarray, k: int) -> np.ndarray:
+    """Round a radius computed in float (a sum of ``k`` non-negative terms) upwards."""
+    out = np.asarray(rad * (1 + 4 * (k + 2) * _U) + _ETA)
+    out[rad == 0] = 0.0
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class Ball:
+    """Float midpoints with rigorous entrywise radii: each exact value lies in
+    ``[mid - rad, mid + rad]``. Operations propagate the radii and the round-off of the
+    float operations themselves (zero when the operation is provably exact, as for small
+    integers and dyadic rationals), so a sign is *certain* when ``|mid| > rad``.
+
+    Examples
+    --------
+    >>> b = Ball.of(np.array([[Fraction(1, 3)], [Fraction(1, 2)]], dtype=object))
+    >>> bool(b.rad[0, 0] > 0), float(b.rad[1, 0])      # 1/3 is rounded, 1/2 is not
+    (True, 0.0)
+    >>> (Ball.of(np.array([[3.0, -3.0]])) @ b).signs().tolist()   # 3/3 - 3/2 < 0, certain
+    [[-1]]
+    """
+
+    mid: np.ndarray
+    rad: np.ndarray
+
+    @cached_property
+    def units(self) -> np.ndarray:
+        """The power-of-two unit of every midpoint entry (``inf`` for 0)."""
+        return _units(self.mid)
+
+    @classmethod
+    def of(cls, values: Any) -> Ball:
+        """The ball of exact values (floats, ints or Fractions): the nearest floats, with
+        radius the rounding error (0 for values that are floats)."""
+        src = np.asarray(values)
+        if src.dtype != object:
+            mid = np.asarray(src, dtype=float)
+            return cls(mid, np.zeros(mid.shape))
+        mid = np.array([float(v) for v in src.reshape(-1)], dtype=float).reshape(src.shape)
+        rad = np.array([0.0 if Fraction(m) == Fraction(v) else 2 * _U * abs(m) + _ETA
+                        for m, v in zip(mid.reshape(-1), src.reshape(-1), strict=True)],
+                       dtype=float).reshape(src.shape)
+        return cls(mid, rad)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.mid.shape
+
+    @property
+    def T(self) -> Ball:
+        out = Ball(self.mid.T, self.rad.T)
+        if "units" in self.__dict__:
+            out.__dict__["units"] = self.units.T
+        return out
+
+    def __len__(self) -> int:
+        return len(self.mid)
+
+    def __getitem__(self, idx: Any) -> Ball:
+        out = Ball(self.mid[idx], self.rad[idx])
+        if "units" in self.__dict__:
+            out.__dict__["units"] = self.units[idx]
+        return out
+
+    def __matmul__(self, other: Ball) -> Ball:
+        a, b = self.mid, other.mid
+        k = a.shape[-1]
+        mid = a @ b
+        mag = np.abs(a) @ np.abs(b)
+        unit = np.multiply.outer(self.units.min(axis=-1, initial=np.inf),
+                                 other.units.min(axis=0, initial=np.inf))
+        rad = (np.abs(a) @ other.rad + self.rad @ (np.abs(b) + other.rad))
+        return Ball(mid, _pad(rad + _round_bound(mag, unit.reshape(mag.shape), k), k + 2))
+
+    def __mul__(self, other: Ball) -> Ball:
+        """Entrywise product (numpy broadcasting)."""
+        mid = self.mid * other.mid
+        rad = np.abs(self.mid) * other.rad + self.rad * (np.abs(other.mid) + other.rad)
+        return Ball(mid, _pad(rad + _round_bound(np.abs(mid), self.units * other.units, 1), 3))
+
+    def __sub__(self, other: Ball) -> Ball:
+        mid = self.mid - other.mid
+        mag = np.abs(self.mid) + np.abs(other.mid)
+        unit = np.minimum(self.units, other.units)
+        return Ball(mid, _pad(self.rad + other.rad + _round_bound(mag, unit, 1), 3))
+
+    def __neg__(self) -> Ball:
+        return Ball(-self.mid, self.rad)
+
+    def scale(self, s: Any) -> Ball:
+        """``s * self`` for an exact rational ``s``."""
+        return Ball.of(np.array([Fraction(s)], dtype=object)) * self
+
+    def signs(self) -> np.ndarray:
+        """Certain signs (-1, 0, 1; 0 only for an exact zero) and :data:`UNSURE` (2)."""
+        out = np.full(self.mid.shape, UNSURE, dtype=np.int8)
+        out[self.mid > self.rad] = 1
+        out[-self.mid > self.rad] = -1
+        out[(self.mid == 0) & (self.rad == 0)] = 0
+        return out
+
+    def near_zero(self, signs: np.ndarray, scale: np.ndarray) -> float | None:
+        """The smallest relative margin ``|mid| / scale`` of the certain non-zero ``signs``
+        when it is below the near-degeneracy band of :data:`FLOAT`, else ``None``: a
+        perturbation of that relative size could change such a sign."""
+        hit = (signs != 0) & (signs != UNSURE)
+        rel = np.abs(self.mid[hit]) / np.maximum(np.broadcast_to(scale, hit.shape)[hit], TINY)
+        worst = float(rel.min(initial=np.inf))
+        return worst if worst <= FLOAT.tol * FLOAT.band_high else None
+
+    def certain_signs(self) -> np.ndarray:
+        """:meth:`signs`, raising :class:`Uncertain` when one of them is not certain."""
+        s = self.signs()
+        if np.any(s == UNSURE):
+            raise Uncertain
+        return s
+
+    def normalised(self) -> Ball:
+        """Rows scaled by the power of two that brings their largest midpoint entry into
+        ``[1/2, 1)`` (exact: a positive rescaling of each row)."""
+        top = np.abs(self.mid).max(axis=-1, keepdims=True)
+        e = np.frexp(np.where(top == 0, 1.0, top))[1]
+        return Ball(np.ldexp(self.mid, -e), _pad(np.ldexp(self.rad, -e), 0))
+
+    def concat(self, other: Ball) -> Ball:
+        return Ball(np.concatenate([self.mid, other.mid]),
+                    np.concatenate([self.rad, other.rad]))
+
+
+#: the sign of a ball that contains zero and other values (:meth:`Ball.signs`)
+UNSURE = 2

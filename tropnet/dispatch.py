@@ -28,11 +28,12 @@ from typing import Any
 
 import numpy as np
 
-from .arithmetic import Arithmetic, resolve
+from .arithmetic import EXACT, Arithmetic, resolve
 from .domain import Domain, parse_domain
 from .engines import enumerate as enumeration
 from .engines.glue import Cell, check_connectivity, glue
 from .engines.layerwise import layerwise_cells
+from .engines.patterns import pattern_cell, read_in
 from .engines.result import Region, RegionSet
 from .engines.tropical import as_maps, domain_region, input_dim, tropical_cells
 from .errors import TropnetError
@@ -67,6 +68,9 @@ class Method:
     ``params`` are the options the method accepts (``None``: the backend checks
     its own options). ``bounded``: the method needs a bounded domain, and ``R^n``
     is replaced by the effective-radius box (:func:`tropnet.hoffman.bounded_domain`).
+    ``float_exact``: in float mode the method runs in exact arithmetic on the exact
+    rationals of the float input (it has no certified float path), and its result is
+    reported in float.
     """
 
     name: str
@@ -78,6 +82,7 @@ class Method:
     run: Callable[..., RegionSet]
     params: frozenset[str] | None = frozenset()
     engines: tuple[str, ...] = ()
+    float_exact: bool = False
 
     def applies(self, kind: str, target: str) -> bool:
         """Whether the method counts ``kind`` regions of a ``target`` (``"network"`` or
@@ -88,10 +93,11 @@ class Method:
 # -- the methods ---------------------------------------------------------------------------
 
 def _linear(cells: Sequence[Cell], obj: Any, dom: Domain, method: str, arith: Arithmetic,
-            params: dict, engine: str | None = None) -> RegionSet:
+            params: dict, engine: str | None = None,
+            exact_cell: Callable[[int], Cell] | None = None) -> RegionSet:
     """Glue convex cells with their affine maps into linear regions."""
     connectivity = params.get("connectivity", "facet")
-    found, _ = glue(cells, connectivity, arith)
+    found, _ = glue(cells, connectivity, arith, exact_cell)
     warn = () if arith.exact else _float_check(found, obj, arith)
     return RegionSet("linear", found, dom, method, arith, engine=engine,
                      connectivity=connectivity, info={"cells": len(cells)}, warnings=warn)
@@ -111,8 +117,15 @@ def _run_enumerate(obj: Any, dom: Domain, kind: str, arith: Arithmetic, params: 
                                           params.get("progress"))
     if kind == "activation":
         return acts
-    cells = [Cell(r.cells[0], r.weight, r.bias, r.interior_point) for r in acts]
-    return _linear(cells, obj, dom, "enumerate", arith, params, engine=acts.engine)
+    cells = [Cell(r.cells[0], r.weight, r.bias, r.interior_point, r.map_error) for r in acts]
+    exact_dom = read_in(dom, arith)
+
+    def exact_cell(i: int) -> Cell:
+        poly, J, c = pattern_cell(obj, acts.regions[i].pattern, exact_dom, EXACT)
+        return Cell(poly, J, c, EXACT.array(acts.regions[i].interior_point))
+
+    return _linear(cells, obj, dom, "enumerate", arith, params, engine=acts.engine,
+                   exact_cell=exact_cell)
 
 
 def _run_layerwise(obj: Any, dom: Domain, kind: str, arith: Arithmetic, params: dict
@@ -130,22 +143,22 @@ def _run_milp(obj: Any, dom: Domain, kind: str, arith: Arithmetic, params: dict
 
 #: Every exact region method, in the order ``method="auto"`` tries them.
 METHODS: dict[str, Method] = {m.name: m for m in (
-    Method("tropical", ("linear",), ("network", "expression"), False,
-           "compiles F ⊘ G; grows with the monomials (fast for expressions, slow past "
-           "a few hundred monomials)",
-           "Lezeau et al. Algorithm 4: cells of the common refinement of the compiled "
-           "numerators and denominators, glued by affine map",
-           _run_tropical, frozenset({"connectivity"})),
     Method("enumerate", ("activation", "linear"), ("network",), False,
            "one split per unit and region; the fastest exact method on networks",
            "depth-first enumeration of activation patterns (vertex or LP engine); linear "
            "regions glue the activation regions by affine map",
            _run_enumerate, frozenset({"engine", "progress", "connectivity"}),
            engines=enumeration.ENGINES),
+    Method("tropical", ("linear",), ("network", "expression"), False,
+           "compiles F ⊘ G; grows with the monomials (fast for expressions, slow past "
+           "a few hundred monomials)",
+           "Lezeau et al. Algorithm 4: cells of the common refinement of the compiled "
+           "numerators and denominators, glued by affine map",
+           _run_tropical, frozenset({"connectivity"}), float_exact=True),
     Method("layerwise", ("linear",), ("network",), False,
            "one tropical refinement per layer and cell",
            "pull back each layer on each cell (TropicalNN.jl's route), then glue",
-           _run_layerwise, frozenset({"progress", "connectivity"})),
+           _run_layerwise, frozenset({"progress", "connectivity"}), float_exact=True),
     Method("milp", ("activation",), ("network",), True,
            "one MILP solve per region (slow; the independent check)",
            "MILP enumeration with no-good cuts (Serra et al. 2018, cvxpy with HiGHS or "
@@ -212,7 +225,12 @@ def regions(obj: Any, domain: Domain | str | None = None, kind: str | None = Non
                       if chosen.bounded else (original, {}))
         sources = (obj,) if isinstance(obj, Network) else (*as_maps(obj),)
         arith = resolve(exact, *sources, dom)
-        result = chosen.run(obj, dom, kind, arith, params)
+        if chosen.float_exact and not arith.exact:
+            result = chosen.run(obj, read_in(dom, arith), kind, EXACT, params
+                                ).converted(arith, dom)
+            result = replace(result, info={**result.info, "decided": "exact"})
+        else:
+            result = chosen.run(obj, dom, kind, arith, params)
     if notes:  # report the domain asked for, and the box that stood for it
         result = replace(result, domain=original, info={**result.info, **notes})
     return result
@@ -285,7 +303,7 @@ def _float_check(found: Sequence[Region], obj: Any, arith: Arithmetic) -> tuple[
 # -- thin wrappers -------------------------------------------------------------------------
 
 def linear_regions(obj: Any, domain: Domain | str | None = None, connectivity: str = "facet",
-                   method: str = "tropical", exact: bool | Arithmetic | None = None,
+                   method: str = "auto", exact: bool | Arithmetic | None = None,
                    engine: str = "auto", progress: Callable[[int], None] | None = None,
                    force: bool = False) -> RegionSet:
     """The linear regions of a network or tropical map(s) on ``domain``: :func:`regions`
@@ -294,7 +312,8 @@ def linear_regions(obj: Any, domain: Domain | str | None = None, connectivity: s
     A linear region is a maximal connected subset of the domain (the closure of an open
     set) on which the map is affine; for several outputs, all of them at once. Each
     :class:`Region` lists its convex cells, the affine map and an interior point.
-    ``method`` is ``"tropical"`` (default), ``"enumerate"`` or ``"layerwise"`` (networks
+    ``method`` is ``"auto"`` (default: ``"enumerate"`` for networks, ``"tropical"`` for
+    tropical expressions), ``"tropical"``, ``"enumerate"`` or ``"layerwise"`` (networks
     only); ``connectivity`` is ``"facet"`` (default) or ``"closure"``.
 
     Examples
@@ -306,9 +325,10 @@ def linear_regions(obj: Any, domain: Domain | str | None = None, connectivity: s
     2
     """
     params: dict[str, Any] = {"connectivity": connectivity}
-    if method in ("enumerate", "layerwise") and progress is not None:
+    name = choose_method("linear", method, obj).name
+    if name in ("enumerate", "layerwise") and progress is not None:
         params["progress"] = progress
-    if method == "enumerate":
+    if name == "enumerate":
         params["engine"] = engine
     return regions(obj, domain, "linear", method, exact=exact, force=force, **params)
 

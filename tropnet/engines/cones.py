@@ -14,15 +14,20 @@ each such edge contributes its intersection with the hyperplane. A side has
 a non-empty interior iff some generator lies strictly inside it. No LP is
 solved; bounded and unbounded polyhedra are handled alike.
 
-Exact mode keeps generators as primitive integer vectors (Python ints);
-float mode as rows scaled to max-norm 1, with signs decided by
-:meth:`~tropnet.arithmetic.Arithmetic.sign` relative to the terms' size.
+Exact mode keeps generators as primitive integer vectors (Python ints).
+Float mode is *certified*: generators and lines are :class:`~tropnet.arithmetic.Ball`
+values (float rows scaled by powers of two, with rigorous error radii), every sign is
+decided only when it is certain, and an uncertain one raises
+:class:`~tropnet.arithmetic.Uncertain` so that the caller decides that region in exact
+arithmetic. A float cone is therefore always the exact cone of the same operations
+on the exact rationals of the float inputs, up to its radii.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cached_property
 from math import lcm
 from typing import Any
 
@@ -30,19 +35,31 @@ import cdd
 import cdd.gmp
 import numpy as np
 
-from ..arithmetic import Arithmetic
+from ..arithmetic import EXACT, Arithmetic, Ball
 from ..domain import Domain
 
-__all__ = ["Cone", "initial_cone", "integer_row", "primitive", "split_cone"]
+__all__ = ["Cone", "generator_values", "initial_cone", "integer_row", "line_values",
+           "primitive", "split_cone"]
 
 
 @dataclass(frozen=True, eq=False)
 class Cone:
-    """Generators (rows ``(t, x)``), lines, and the incidence of generators on constraints."""
+    """Generators (rows ``(t, x)``), lines, and the incidence of generators on constraints;
+    in float mode also the radii of generators and lines (``rad``, ``lrad``)."""
 
     gens: np.ndarray
     lines: np.ndarray
     tight: np.ndarray
+    rad: np.ndarray | None = None
+    lrad: np.ndarray | None = None
+
+    @cached_property
+    def gens_ball(self) -> Ball:
+        return Ball(self.gens, self.rad)  # type: ignore[arg-type]
+
+    @cached_property
+    def lines_ball(self) -> Ball:
+        return Ball(self.lines, self.lrad)  # type: ignore[arg-type]
 
     @property
     def n(self) -> int:
@@ -92,79 +109,80 @@ def primitive(rows: np.ndarray) -> np.ndarray:
     return rows // g[:, None]
 
 
-def _normalise(rows: np.ndarray) -> np.ndarray:
-    scale = np.abs(rows).max(axis=1, keepdims=True)
-    scale[scale == 0] = 1.0
-    return rows / scale
-
-
-def initial_cone(domain: Domain, arith: Arithmetic) -> tuple[Cone, list]:
+def initial_cone(domain: Domain, arith: Arithmetic, exact: bool | None = None
+                 ) -> tuple[Cone, list]:
     """The cone of a domain, and the H-representation rows ``(a, b)`` (``a . x <= b``) that
-    define it."""
+    define it, with the domain's numbers read in ``arith``. The cone is computed exactly
+    (from the exact rationals of float rows); it is rounded to balls unless ``exact``
+    (default: ``arith.exact``), and the rows are exact when ``exact`` is."""
+    exact = arith.exact if exact is None else exact
     n = int(domain.n or 0)
-    # exact generators are Python integers: the literal 0 and 1 in this arithmetic's dtype
     if domain.kind == "rn":
-        gens = arith.asarray([[1] + [0] * n])
-        lines = arith.asarray([[0] * (k + 1) + [1] + [0] * (n - k - 1)
+        gens = EXACT.asarray([[1] + [0] * n])
+        lines = EXACT.asarray([[0] * (k + 1) + [1] + [0] * (n - k - 1)
                                for k in range(n)]).reshape(n, n + 1)
         tight = np.zeros((1, 1), dtype=bool)
-        return Cone(gens, lines, tight), []
+        if exact:
+            return Cone(gens, lines, tight), []
+        return _float_cone(Cone(gens, lines, tight)), []
     poly = domain.polyhedron(arith)
     rows = [(poly.A[i], poly.b[i]) for i in range(len(poly))]
+    exact_rows = [(EXACT.array(a), EXACT.convert(b)) for a, b in rows]
     if domain.kind == "box":
-        lo, hi = list(domain.lo or ()), list(domain.hi or ())
+        lo, hi = ([EXACT.convert(arith.convert(v)) for v in bounds]
+                  for bounds in (domain.lo or (), domain.hi or ()))
         corners = np.array(np.meshgrid(*[[0, 1]] * n, indexing="ij")).reshape(n, -1).T
-        pts = [[hi[k] if c else lo[k] for k, c in enumerate(corner)] for corner in corners]
-        gens_list = [[1, *p] for p in pts]
+        gens_list = [[1, *(hi[k] if c else lo[k] for k, c in enumerate(corner))]
+                     for corner in corners]
     else:
-        gens_list = _polytope_generators(poly, arith)
-    if arith.exact:
-        gens = np.array([integer_row(g) for g in gens_list], dtype=object)
-    else:
-        gens = _normalise(np.array(gens_list, dtype=float))
-    cone0 = Cone(gens, arith.zeros((0, n + 1)), np.zeros((len(gens), 1), dtype=bool))
-    tight = _incidence(cone0, rows, arith)
-    return Cone(gens, cone0.lines, tight), rows
+        gens_list = _polytope_generators(exact_rows)
+    gens = np.array([integer_row(g) for g in gens_list], dtype=object)
+    cone0 = Cone(gens, EXACT.zeros((0, n + 1)), np.zeros((len(gens), 1), dtype=bool))
+    cone = Cone(gens, cone0.lines, _incidence(cone0, exact_rows))
+    return (cone, exact_rows) if exact else (_float_cone(cone), rows)
 
 
-def _polytope_generators(poly: Any, arith: Arithmetic) -> list:
-    mod = cdd.gmp if arith.cdd_exact else cdd
-    mat = mod.matrix_from_array([[b, *(-a for a in row)] for row, b in zip(poly.A, poly.b,
-                                                                         strict=True)],
-                                rep_type=cdd.RepType.INEQUALITY)
-    gen = mod.copy_generators(mod.polyhedron_from_matrix(mat))
+def _float_cone(cone: Cone) -> Cone:
+    """An exact cone rounded to balls."""
+    g, ln = Ball.of(cone.gens).normalised(), Ball.of(cone.lines)
+    return Cone(g.mid, ln.mid, cone.tight, g.rad, ln.rad)
+
+
+def _polytope_generators(rows: list) -> list:
+    mat = cdd.gmp.matrix_from_array([[b, *(-a for a in row)] for row, b in rows],
+                                    rep_type=cdd.RepType.INEQUALITY)
+    gen = cdd.gmp.copy_generators(cdd.gmp.polyhedron_from_matrix(mat))
     if gen.lin_set:
         raise ValueError("polytope domains must not contain lines")
     return [list(r) for r in gen.array]
 
 
-def _incidence(cone: Cone, rows: list, arith: Arithmetic) -> np.ndarray:
-    """Incidence of generators on ``t >= 0`` and on each row ``a . x <= b`` (``b t - a x = 0``)."""
+def _incidence(cone: Cone, rows: list) -> np.ndarray:
+    """Exact incidence of generators on ``t >= 0`` and on each row ``a . x <= b``
+    (``b t - a x = 0``)."""
     cols = [np.array([v == 0 for v in cone.gens[:, 0]], dtype=bool)]
     for a, b in rows:
-        h = arith.asarray([b, *(-v for v in a)])
-        if arith.exact:  # exact generators and hyperplanes are primitive integer rows
-            h = integer_row(h)
-        vals = cone.gens.dot(h)
-        cols.append(arith.sign(vals, arith.product_scale(cone.gens, h)) == 0)
+        vals = cone.gens.dot(integer_row([b, *(-v for v in a)]))
+        cols.append(np.array([v == 0 for v in vals], dtype=bool))
     return np.column_stack(cols)
 
 
-def split_cone(cone: Cone, h: np.ndarray, arith: Arithmetic, ties: str = "minus"
+def split_cone(cone: Cone, h: Any, arith: Arithmetic, ties: str = "minus"
                ) -> tuple[Cone | None, Cone | None]:
     """Split by ``h . (t, x)``: ``(P ∩ {h >= 0}, P ∩ {h <= 0})``, ``None`` for a side with
     empty interior.
 
     When ``h`` vanishes on all of ``P`` the side named by ``ties`` gets ``P``.
-    ``h`` is a primitive integer vector in exact mode, a float vector otherwise.
+    ``h`` is a primitive integer vector in exact mode, a :class:`~tropnet.arithmetic.Ball`
+    in float mode (where an uncertain sign raises :class:`~tropnet.arithmetic.Uncertain`).
     """
     if len(cone.lines):
-        lv = cone.lines.dot(h)
-        ls = arith.sign(lv, arith.product_scale(cone.lines, h))
+        lv = line_values(cone, h, arith)
+        ls = EXACT.sign(lv) if arith.exact else lv.certain_signs()
         if np.any(ls != 0):
             return _split_line(cone, h, lv, ls, arith)
-    vals = cone.gens.dot(h)
-    sign = arith.sign(vals, arith.product_scale(cone.gens, h))
+    vals = generator_values(cone, h, arith)
+    sign = EXACT.sign(vals) if arith.exact else vals.certain_signs()
     pos, neg = sign > 0, sign < 0
     if not neg.any() or not pos.any():
         if not neg.any() and not pos.any():  # h vanishes on P
@@ -174,50 +192,82 @@ def split_cone(cone: Cone, h: np.ndarray, arith: Arithmetic, ties: str = "minus"
     pi, ni = np.flatnonzero(pos), np.flatnonzero(neg)
     p_idx, n_idx = _adjacent_pairs(cone.tight, pi, ni, len(cone.lines))
     if arith.exact:
-        new = (vals[p_idx][:, None] * cone.gens[n_idx] - vals[n_idx][:, None] * cone.gens[p_idx])
-        new = primitive(new)
+        new = primitive(vals[p_idx][:, None] * cone.gens[n_idx]
+                        - vals[n_idx][:, None] * cone.gens[p_idx])
+        new_rad = None
     else:
-        new = _normalise(vals[p_idx][:, None] * cone.gens[n_idx]
-                         - vals[n_idx][:, None] * cone.gens[p_idx])
+        g = cone.gens_ball
+        ball = ((vals[p_idx][:, None] * g[n_idx]) - (vals[n_idx][:, None] * g[p_idx])
+                ).normalised()
+        new, new_rad = ball.mid, ball.rad
     new_tight = np.column_stack([cone.tight[p_idx] & cone.tight[n_idx],
                                  np.ones(len(p_idx), dtype=bool)])
     old_tight = np.column_stack([cone.tight, zero])
 
     def side(mask: np.ndarray) -> Cone:
+        rad = None if new_rad is None else np.concatenate([cone.rad[mask], new_rad])
         return Cone(np.concatenate([cone.gens[mask], new]), cone.lines,
-                    np.concatenate([old_tight[mask], new_tight]))
+                    np.concatenate([old_tight[mask], new_tight]), rad, cone.lrad)
 
     return side(pos | zero), side(neg | zero)
 
 
-def _split_line(cone: Cone, h: np.ndarray, lv: np.ndarray, ls: np.ndarray, arith: Arithmetic
+def generator_values(cone: Cone, h: Any, arith: Arithmetic) -> Any:
+    """``h`` at every generator (exact integers, or a 1-d ball in float mode); ``h`` may
+    also be a matrix of hyperplanes (columns)."""
+    if arith.exact:
+        return cone.gens.dot(h)
+    return _dot(cone.gens_ball, h)
+
+
+def line_values(cone: Cone, h: Any, arith: Arithmetic) -> Any:
+    """``h`` on every line (see :func:`generator_values`)."""
+    if arith.exact:
+        return cone.lines.dot(h)
+    return _dot(cone.lines_ball, h)
+
+
+def _dot(rows: Ball, h: Ball) -> Ball:
+    if len(h.shape) == 1:
+        return (rows @ h[:, None])[:, 0]
+    return rows @ h
+
+
+def _split_line(cone: Cone, h: Any, lv: Any, ls: np.ndarray, arith: Arithmetic
                 ) -> tuple[Cone, Cone]:
     """A line crosses the hyperplane: both sides keep the old generators moved onto the
     hyperplane along that line, and gain it as a ray."""
     if arith.exact:
         k = int(np.flatnonzero(ls != 0)[0])
-    else:
-        k = int(np.argmax(np.abs(np.asarray(lv, dtype=float))))
-    l0, v0 = cone.lines[k], lv[k]
-    sgn = 1 if v0 > 0 else -1
-    others = np.delete(np.arange(len(cone.lines)), k)
-    vals = cone.gens.dot(h)
-    if arith.exact:
+        others = np.delete(np.arange(len(cone.lines)), k)
+        l0, v0 = cone.lines[k], lv[k]
+        sgn = 1 if v0 > 0 else -1
+        vals = cone.gens.dot(h)
         lines = primitive(cone.lines[others] * v0 - lv[others][:, None] * l0[None, :])
         gens = primitive((cone.gens * v0 - vals[:, None] * l0[None, :]) * sgn)
-        ray_p = l0 * sgn
+        ray_p, rad, lrad, ray_rad = l0 * sgn, None, None, None
     else:
-        lines = _normalise(cone.lines[others] - (lv[others] / v0)[:, None] * l0[None, :])
-        gens = _normalise(cone.gens - (vals / v0)[:, None] * l0[None, :])
-        ray_p = l0 * sgn
+        k = int(np.argmax(np.abs(lv.mid)))  # every line value is certain here
+        others = np.delete(np.arange(len(cone.lines)), k)
+        L, G = cone.lines_ball, cone.gens_ball
+        l0, v0 = L[k][None, :], lv[k]
+        sgn = 1 if v0.mid > 0 else -1
+        vals = _dot(G, h)
+        lines_b = ((L[others] * v0) - (lv[others][:, None] * l0)).normalised()
+        gens_b = ((G * v0) - (vals[:, None] * l0)).normalised()
+        if sgn < 0:
+            gens_b = -gens_b
+        lines, lrad, gens, rad = lines_b.mid, lines_b.rad, gens_b.mid, gens_b.rad
+        ray_p, ray_rad = cone.lines[k] * sgn, cone.lrad[k]
     m = cone.tight.shape[1]
     tight = np.column_stack([cone.tight, np.ones(len(gens), dtype=bool)])
     # the former line is a ray (t = 0), lies on every old constraint, and not on the new one
     ray_tight = np.r_[np.ones(m, dtype=bool), False]
 
     def side(ray: np.ndarray) -> Cone:
+        r = None if rad is None else np.concatenate([rad, ray_rad.reshape(1, -1)])
         return Cone(np.concatenate([gens, ray.reshape(1, -1)]), lines,
-                    np.concatenate([tight, ray_tight.reshape(1, -1)]))
+                    np.concatenate([tight, ray_tight.reshape(1, -1)]), r, lrad)
 
     return side(ray_p), side(-ray_p)
 

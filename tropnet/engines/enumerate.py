@@ -25,17 +25,27 @@ Both are exact in exact mode (integer generators / cdd's exact simplex).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
-from ..arithmetic import Arithmetic, ScaledMatrix, resolve
+from ..arithmetic import EXACT, UNSURE, Arithmetic, Ball, Uncertain, resolve, warn_near_degenerate
 from ..domain import Domain, parse_domain
 from ..errors import TropnetError
 from ..limits import check_memory
 from ..network import Layer, Network
 from ..polyhedra import Polyhedron, linprog
-from .cones import Cone, initial_cone, integer_row, primitive, split_cone
+from .cones import (
+    Cone,
+    generator_values,
+    initial_cone,
+    integer_row,
+    line_values,
+    primitive,
+    split_cone,
+)
 from .result import Region, RegionSet
 
 __all__ = ["ENGINES", "activation_regions", "choose_engine"]
@@ -74,59 +84,169 @@ def activation_regions(net: Network, domain: Domain | str | None = None, engine:
     Notes
     -----
     Each region is split only by the units whose hyperplane crosses it; the
-    number of splits is about (regions x width) per layer.
+    number of splits is about (regions x width) per layer. The float vertex
+    engine is certified: it computes with :class:`~tropnet.arithmetic.Ball`
+    values and decides a region in exact arithmetic (on the exact rationals of
+    the float weights) when one of its signs is within the error bound, so its
+    count is the exact count; ``info["exact_fallbacks"]`` says how often.
     """
     dom = parse_domain(domain, net.input_dim)
     arith = resolve(exact, net, dom)
-    eng = _engine(choose_engine(engine, dom), arith)
-    state, rows = eng.start(dom)
-    n = net.input_dim
-    # the affine map x -> layer input, homogeneous: [[1, 0], [c, J]] (exact: integers / den)
-    start = arith.eye(n + 1)
-    items: list[tuple[Any, tuple, ScaledMatrix, tuple]] = [
-        (state, tuple(rows), arith.scaled(start), ())]
-    for layer in net.layers:
-        W, b = layer.params(arith)
-        lift = arith.scaled(_homogeneous(W, b, arith))
-        pattern_cache: dict[tuple, ScaledMatrix] = {}
-        nxt = []
-        for k, (st, rws, M, pats) in enumerate(items):
+    walk = _Walk(net, dom, arith, choose_engine(engine, dom))
+    items = [walk.root()]
+    for index in range(len(net.layers)):
+        nxt: list[_Item] = []
+        for k, item in enumerate(items):
             if k % 256 == 0:
                 check_memory("enumerating activation regions",
                              "count on a smaller box, or use the MILP bound "
                              "(tropnet mipbound) or the sampling estimate (tropnet sample)")
-            # row 0 is (1, 0); row i+1 is (beta_i, w_i) up to the factor 1/den
-            z = _cancel(lift, M, arith)
-            for st2, rws2, pat in _split_layer(eng, layer, st, rws, z.num[1:], arith):
-                if pat not in pattern_cache:
-                    D = layer.pattern_matrix(pat, arith)
-                    pattern_cache[pat] = arith.scaled(_homogeneous(D, arith.zeros(len(D)),
-                                                                   arith))
-                nxt.append((st2, rws2, pattern_cache[pat] @ z, (*pats, pat)))
+            nxt.extend(walk.children(index, item))
         items = nxt
         if progress is not None:
             progress(len(items))
-    regions = []
-    for st, rws, M, pats in items:
-        vals = M.values()
-        poly = Polyhedron.from_inequalities([r[0] for r in rws], [r[1] for r in rws], arith, n)
-        regions.append(Region((poly,), vals[1:, 1:], vals[1:, 0], eng.point(st), pats))
-    return RegionSet("activation", tuple(regions), dom, "enumerate", arith, engine=eng.name)
+    regions = tuple(walk.region(item) for item in items)
+    info = {} if arith.exact else {"exact_fallbacks": walk.fallbacks}
+    return RegionSet("activation", regions, dom, "enumerate", arith, engine=walk.name,
+                     info=info)
 
 
-def _cancel(lift: ScaledMatrix, M: ScaledMatrix, arith: Arithmetic) -> ScaledMatrix:
-    """``lift @ M``; in float mode an entry within the tolerance of zero relative to the
-    size of its terms (``|lift| @ |M|``) is zero: a cancellation such as ``10/9 - 10/9``
-    leaves round-off, not a coefficient (a hyperplane parallel to a ray of the region
-    would otherwise seem to cross it far away and create spurious regions)."""
-    z = lift @ M
-    return ScaledMatrix(arith.cancel(z.num, arith.product_scale(lift.num, M.num)), z.den)
+@dataclass(frozen=True, eq=False)
+class _Item:
+    """A region of the first layers: engine state, its rows ``(a, b)``, the homogeneous
+    map ``x -> layer input`` (a ScaledMatrix, or a Ball for the certified float engine),
+    the patterns so far, and whether it is held in exact arithmetic."""
+
+    state: Any
+    rows: tuple
+    M: Any
+    pats: tuple
+    exact: bool
+
+
+class _Walk:
+    """The layer-by-layer walk in one arithmetic; the float vertex engine works on balls
+    and moves a region to exact arithmetic when a sign is uncertain."""
+
+    def __init__(self, net: Network, dom: Domain, arith: Arithmetic, name: str) -> None:
+        self.net, self.dom, self.arith, self.name = net, dom, arith, name
+        self.balls = not arith.exact  # maps are balls; the vertex engine also decides on them
+        self.eng = _engine(name, arith)
+        self.fallbacks = 0
+        self._xeng: Any = None
+        self._patterns: dict[tuple, Any] = {}
+        self._lifts: dict[tuple[int, bool], Any] = {}
+
+    @property
+    def xeng(self) -> Any:
+        """The exact engine of fallbacks (the domain read in the walk's arithmetic)."""
+        if self._xeng is None:
+            self._xeng = _VertexEngine(EXACT, self.arith)
+        return self._xeng
+
+    def root(self) -> _Item:
+        state, rows = self.eng.start(self.dom)
+        n1 = self.net.input_dim + 1
+        M = Ball.of(np.eye(n1)) if self.balls else self.arith.scaled(self.arith.eye(n1))
+        return _Item(state, tuple(rows), M, (), self.arith.exact)
+
+    def _lift(self, index: int, exact: bool) -> Any:
+        key = (index, exact)
+        if key not in self._lifts:
+            layer = self.net.layers[index]
+            if exact:
+                ar = self.arith if self.arith.exact else EXACT
+                W, b = layer.params(ar)
+                self._lifts[key] = ar.scaled(_homogeneous(W, b, ar))
+            else:
+                W, b = layer.params(EXACT)
+                self._lifts[key] = Ball.of(_homogeneous(W, b, EXACT))
+        return self._lifts[key]
+
+    def _pattern_matrix(self, index: int, pat: tuple, exact: bool) -> Any:
+        key = (index, pat, exact)
+        if key not in self._patterns:
+            layer = self.net.layers[index]
+            if self.balls and not exact:
+                D = _homogeneous(layer.pattern_matrix(pat, self.arith), self.arith.zeros(
+                    layer.out_dim), self.arith)
+                exact_slopes = all(Fraction(float(s)) == s for _, s in layer.act.pieces())
+                self._patterns[key] = (Ball.of(D) if exact_slopes else Ball.of(
+                    _homogeneous(layer.pattern_matrix(pat, EXACT), EXACT.zeros(
+                        layer.out_dim), EXACT)))
+            else:
+                ar = self.arith if self.arith.exact else EXACT
+                D = _homogeneous(layer.pattern_matrix(pat, ar), ar.zeros(layer.out_dim), ar)
+                self._patterns[key] = ar.scaled(D)
+        return self._patterns[key]
+
+    def _z(self, index: int, item: _Item) -> Any:
+        lift = self._lift(index, item.exact)
+        z = lift @ item.M
+        if self.balls and not item.exact:
+            z.units  # noqa: B018 - computed once, shared by the row slices
+        return z
+
+    def children(self, index: int, item: _Item) -> list[_Item]:
+        """The regions of the first ``index + 1`` layers inside ``item``."""
+        layer = self.net.layers[index]
+        z = self._z(index, item)
+        if item.exact:
+            ar, eng = (self.arith, self.eng) if self.arith.exact else (EXACT, self.xeng)
+            parts = _split_layer(eng, layer, item.state, item.rows, z.num[1:], ar)
+        elif self.name == "vertex":
+            try:
+                parts = _split_layer(self.eng, layer, item.state, item.rows, z[1:], self.arith)
+            except Uncertain:
+                if not self.fallbacks:
+                    warn_near_degenerate(
+                        "a sign was within the float round-off bound and was decided in "
+                        "exact arithmetic: the count is exact for the float weights as "
+                        "given, but the network is (nearly) degenerate and a perturbation "
+                        "of its weights could change it")
+                self.fallbacks += 1
+                return self.children(index, self.exact_item(item.pats))
+        else:  # the float LP engine decides with tolerances on the midpoints
+            hs = np.where(np.abs(z.mid[1:]) <= z.rad[1:], 0.0, z.mid[1:])
+            parts = _split_layer(self.eng, layer, item.state, item.rows, hs, self.arith)
+        return [_Item(st, rws, self._pattern_matrix(index, pat, item.exact) @ z,
+                      (*item.pats, pat), item.exact) for st, rws, pat in parts]
+
+    def exact_item(self, pats: tuple) -> _Item:
+        """The region of the patterns ``pats`` of the first layers, computed exactly."""
+        state, rows = self.xeng.start(self.dom)
+        item = _Item(state, tuple(rows), EXACT.scaled(EXACT.eye(self.net.input_dim + 1)),
+                     (), True)
+        for index, pat in enumerate(pats):
+            z = self._z(index, item)
+            part = _follow(self.xeng, self.net.layers[index], item.state, item.rows,
+                           z.num[1:], pat)
+            if part is None:  # pragma: no cover - certified decisions found this region
+                raise RuntimeError(f"internal error: pattern {pats} has no interior")
+            item = _Item(part[0], part[1], self._pattern_matrix(index, pat, True) @ z,
+                         (*item.pats, pat), True)
+        return item
+
+    def region(self, item: _Item) -> Region:
+        vals = item.M.mid if self.balls and not item.exact else item.M.values()
+        eng = self.xeng if item.exact and not self.arith.exact else self.eng
+        point = eng.point(item.state)
+        rows = item.rows
+        if item.exact and not self.arith.exact:
+            vals, point = self.arith.array(vals), self.arith.array(point)
+            rows = tuple((self.arith.array(a), self.arith.convert(b)) for a, b in rows)
+        poly = Polyhedron.from_inequalities([r[0] for r in rows], [r[1] for r in rows],
+                                            self.arith, self.net.input_dim)
+        error = None
+        if not self.arith.exact:
+            rad = item.M.rad if self.balls and not item.exact else np.zeros(vals.shape)
+            error = np.concatenate([rad[1:, 1:].reshape(-1), rad[1:, 0]])
+        return Region((poly,), vals[1:, 1:], vals[1:, 0], point, item.pats, error)
 
 
 def _minus(row: np.ndarray, rows: np.ndarray, arith: Arithmetic) -> np.ndarray:
     """``row - rows``; in float mode a difference within the tolerance of zero relative to
-    its terms is zero (two maxout pieces equal up to round-off, e.g. in their bias, would
-    otherwise cut a sliver off a region along a face)."""
+    its terms is zero (two maxout pieces equal up to round-off)."""
     return arith.cancel(row - rows, np.abs(row) + np.abs(rows))
 
 
@@ -150,7 +270,7 @@ def choose_engine(engine: str, domain: Domain) -> str:
 
 
 # -- splitting a region by one layer ---------------------------------------------------
-def _split_layer(eng: Any, layer: Layer, state: Any, rows: tuple, z: np.ndarray,
+def _split_layer(eng: Any, layer: Layer, state: Any, rows: tuple, z: Any,
                  arith: Arithmetic) -> list[tuple[Any, tuple, tuple]]:
     """The parts of a region on which the layer's pattern is constant, with the patterns.
 
@@ -163,33 +283,67 @@ def _split_layer(eng: Any, layer: Layer, state: Any, rows: tuple, z: np.ndarray,
     if act.hyperplane:  # the pattern is the side of z = 0, ties on the first piece's side
         return [(st, rw, tuple(1 if s > 0 else 0 for s in signs))
                 for st, rw, signs in _cut(eng, state, rows, z, arith, ties=[-1] * len(z))]
-    k, pieces = layer.rank, act.pieces()
     parts: list[tuple[Any, tuple, tuple]] = [(state, rows, ())]
     for u in range(layer.out_dim):
-        # piece r of unit u is slope_r * z[u k + offset_r]
-        terms = [z[u * k + o] if s == 1 else arith.convert(s) * z[u * k + o] for o, s in pieces]
         nxt = []
         for st, rw, pat in parts:
-            for r in range(len(pieces)):
-                qs = [q for q in range(len(pieces)) if q != r]
-                diffs = _minus(terms[r], np.array([terms[q] for q in qs]), arith)
-                # piece r owns ties with later pieces, loses them to earlier ones
-                ties = [1 if r < q else -1 for q in qs]
+            for r in range(layer.rank):
+                diffs, ties = _piece_rows(layer, u, r, z, arith)
                 for st2, rw2, _signs in _cut(eng, st, rw, diffs, arith, ties, keep=1):
                     nxt.append((st2, rw2, (*pat, r)))
         parts = nxt
     return parts
 
 
-def _cut(eng: Any, state: Any, rows: tuple, hs: np.ndarray, arith: Arithmetic,
+def _piece_rows(layer: Layer, u: int, r: int, z: Any, arith: Arithmetic
+                ) -> tuple[Any, list[int]]:
+    """Rows ``piece_r - piece_q`` (``q != r``) of maxout unit ``u``, and the side each tie
+    goes to: piece ``r`` owns ties with later pieces and loses them to earlier ones."""
+    k, pieces = layer.rank, layer.act.pieces()
+    if isinstance(z, Ball):
+        terms = [z[u * k + o] if s == 1 else z[u * k + o].scale(s) for o, s in pieces]
+        others = [terms[q] for q in range(len(pieces)) if q != r]
+        diffs: Any = terms[r][None, :] - Ball(np.array([t.mid for t in others]),
+                                              np.array([t.rad for t in others]))
+    else:
+        terms = [z[u * k + o] if s == 1 else arith.convert(s) * z[u * k + o]
+                 for o, s in pieces]
+        diffs = _minus(terms[r], np.array([terms[q] for q in range(len(pieces)) if q != r]),
+                       arith)
+    return diffs, [1 if r < q else -1 for q in range(len(pieces)) if q != r]
+
+
+def _follow(eng: Any, layer: Layer, state: Any, rows: tuple, z: np.ndarray, pat: tuple
+            ) -> tuple[Any, tuple] | None:
+    """The part of a region where the layer has the pattern ``pat`` (exact), or ``None``
+    when it has an empty interior."""
+    act = layer.act
+    if not act.patterned:
+        return state, rows
+    parts: list[tuple[Any, tuple, Any]] = [(state, rows, None)]
+    if act.hyperplane:
+        orient = np.array([1 if p else -1 for p in pat], dtype=object)
+        parts = _cut(eng, state, rows, z * orient[:, None], EXACT,
+                     ties=[-1 if p else 1 for p in pat], keep=1)
+    else:
+        for u, r in enumerate(pat):
+            diffs, ties = _piece_rows(layer, u, r, z, EXACT)
+            parts = [p for st, rw, _ in parts for p in _cut(eng, st, rw, diffs, EXACT, ties,
+                                                             keep=1)]
+    return (parts[0][0], parts[0][1]) if parts else None
+
+
+def _cut(eng: Any, state: Any, rows: tuple, hs: Any, arith: Arithmetic,
          ties: Sequence[int], keep: int | None = None) -> list[tuple[Any, tuple, list[int]]]:
-    """Split a region by the hyperplanes ``beta + w . x = 0``, rows ``(beta, w)`` of ``hs``.
+    """Split a region by the hyperplanes ``beta + w . x = 0``, rows ``(beta, w)`` of ``hs``
+    (an array, or a :class:`~tropnet.arithmetic.Ball` for the certified float engine).
 
     Returns the full-dimensional parts with the side (+1/-1) of every
     hyperplane; ``keep=1`` keeps only the parts on the positive side of all.
     A hyperplane identically zero on a part puts it on the side ``ties[i]``.
     """
     out = []
+    mids = hs.mid if isinstance(hs, Ball) else hs
     stack = [(state, rows, [None] * len(hs))]
     while stack:
         st, rw, signs = stack.pop()
@@ -209,8 +363,8 @@ def _cut(eng: Any, state: Any, rows: tuple, hs: np.ndarray, arith: Arithmetic,
         if crossing is None:
             out.append((st, rw, signs))
             continue
-        beta, w = hs[crossing][0], hs[crossing][1:]
-        plus, minus = eng.split(st, beta, w)
+        plus, minus = eng.split(st, hs[crossing])
+        beta, w = mids[crossing][0], mids[crossing][1:]
         for side, part in ((1, plus), (-1, minus)):
             if keep is not None and side != keep:
                 continue
@@ -227,36 +381,55 @@ def _engine(name: str, arith: Arithmetic) -> Any:
 
 
 class _VertexEngine:
-    """Regions as cones of generators (:mod:`tropnet.engines.cones`)."""
+    """Regions as cones of generators (:mod:`tropnet.engines.cones`): exact integer cones,
+    or certified float cones of balls. ``domain_arith`` is the arithmetic in which the
+    domain's numbers are read (a float walk's exact fallbacks read them as floats)."""
 
     name = "vertex"
 
-    def __init__(self, arith: Arithmetic) -> None:
+    def __init__(self, arith: Arithmetic, domain_arith: Arithmetic | None = None) -> None:
         self.arith = arith
+        self.domain_arith = domain_arith or arith
 
     def start(self, domain: Domain) -> tuple[Cone, list]:
-        return initial_cone(domain, self.arith)
+        cone, rows = initial_cone(domain, self.domain_arith, exact=self.arith.exact)
+        return cone, rows
 
-    def _h(self, beta: Any, w: np.ndarray) -> np.ndarray:
+    def _h(self, h: Any) -> Any:
+        return integer_row(h) if self.arith.exact else h
+
+    def classify(self, cone: Cone, hs: Any) -> list[int]:
+        """Per hyperplane (rows of ``hs``): ``_CROSS``, ``_PLUS``, ``_MINUS`` or ``_ZERO``;
+        in float mode an uncertain answer raises :class:`~tropnet.arithmetic.Uncertain`."""
         if self.arith.exact:
-            return integer_row([beta, *w])  # beta, w are integers here: just made primitive
-        return np.concatenate([[float(beta)], np.asarray(w, dtype=float)])
-
-    def classify(self, cone: Cone, hs: np.ndarray) -> list[int]:
-        H = (primitive(hs) if self.arith.exact else np.asarray(hs, dtype=float)).T  # (n+1, k)
-        vals = cone.gens.dot(H)
-        sg = self.arith.sign(vals, self.arith.product_scale(cone.gens, H))
-        pos, neg = (sg > 0).any(axis=0), (sg < 0).any(axis=0)
-        if len(cone.lines):
-            lv = cone.lines.dot(H)
-            lcross = (self.arith.sign(lv, self.arith.product_scale(cone.lines, H)) != 0
-                      ).any(axis=0)
+            H = primitive(hs).T  # (n+1, k)
+            sg = EXACT.sign(generator_values(cone, H, EXACT))
+            lcross = ((EXACT.sign(line_values(cone, H, EXACT)) != 0).any(axis=0)
+                      if len(cone.lines) else np.zeros(H.shape[1], dtype=bool))
         else:
-            lcross = np.zeros(H.shape[1], dtype=bool)
+            H = hs.T
+            vals = generator_values(cone, H, self.arith)
+            sg = vals.signs()
+            worst = vals.near_zero(sg, np.multiply.outer(np.abs(cone.gens).sum(axis=1),
+                                                         np.abs(H.mid).max(axis=0)))
+            if worst is not None:
+                warn_near_degenerate(
+                    f"a region's sign had a relative margin of {worst:.3g}: the count is "
+                    f"exact for the float weights as given, but a perturbation of the "
+                    f"weights of that relative size could change it")
+            ls = (line_values(cone, H, self.arith).signs() if len(cone.lines)
+                  else np.zeros((0, H.shape[1]), dtype=np.int8))
+            if np.any(ls == UNSURE):
+                raise Uncertain
+            lcross = (ls != 0).any(axis=0)
+        pos, neg = (sg == 1).any(axis=0), (sg == -1).any(axis=0)
+        unsure = (sg == UNSURE).any(axis=0)
         out = []
-        for p, q, lc in zip(pos, neg, lcross, strict=True):
+        for p, q, lc, un in zip(pos, neg, lcross, unsure, strict=True):
             if lc or (p and q):
                 out.append(_CROSS)
+            elif un:
+                raise Uncertain
             elif p:
                 out.append(_PLUS)
             elif q:
@@ -265,8 +438,8 @@ class _VertexEngine:
                 out.append(_ZERO)
         return out
 
-    def split(self, cone: Cone, beta: Any, w: np.ndarray) -> tuple[Cone, Cone]:
-        plus, minus = split_cone(cone, self._h(beta, w), self.arith)
+    def split(self, cone: Cone, h: Any) -> tuple[Cone, Cone]:
+        plus, minus = split_cone(cone, self._h(h), self.arith)
         assert plus is not None and minus is not None  # classify said it crosses
         return plus, minus
 
@@ -322,8 +495,9 @@ class _LPEngine:
         scale = abs(float(beta)) + abs(float(res.value)) + 1.0
         return bool(self.arith.sign(np.array([val], dtype=w.dtype), scale)[0] > 0)
 
-    def split(self, state: tuple, beta: Any, w: np.ndarray) -> tuple[tuple, tuple]:
+    def split(self, state: tuple, h: np.ndarray) -> tuple[tuple, tuple]:
         poly, x0 = state
+        beta, w = h[0], h[1:]
         z0 = beta + w.dot(x0)
         parts = []
         for side in (1, -1):

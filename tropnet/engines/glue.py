@@ -14,14 +14,16 @@ are *adjacent*:
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 
 import networkx as nx
 import numpy as np
 
-from ..arithmetic import Arithmetic
+from ..arithmetic import EXACT, Arithmetic
 from ..errors import TropnetError
 from ..polyhedra import Polyhedron, closures_meet, facet_adjacent
 from .result import Region
@@ -33,12 +35,14 @@ CONNECTIVITY = ("facet", "closure")
 
 @dataclass(frozen=True, eq=False)
 class Cell:
-    """A convex cell (already intersected with the domain) with its affine map."""
+    """A convex cell (already intersected with the domain) with its affine map; ``error``
+    (float mode) bounds the round-off of the map (see :class:`~tropnet.Region`)."""
 
     poly: Polyhedron
     weight: np.ndarray
     bias: np.ndarray
     point: np.ndarray
+    error: np.ndarray | None = None
 
 
 def check_connectivity(connectivity: str) -> str:
@@ -53,11 +57,16 @@ def map_key(weight: np.ndarray, bias: np.ndarray, arith: Arithmetic) -> tuple:
                                             np.asarray(bias).reshape(-1)]))
 
 
-def glue(cells: Sequence[Cell], connectivity: str, arith: Arithmetic
+def glue(cells: Sequence[Cell], connectivity: str, arith: Arithmetic,
+         exact_cell: Callable[[int], Cell] | None = None
          ) -> tuple[tuple[Region, ...], nx.Graph]:
     """Linear regions from cells: components of the same-map adjacency graph.
 
     Returns the regions and the graph on cell indices whose edges were glued.
+    In float mode with ``exact_cell`` (the cell ``i`` in exact arithmetic) and every
+    cell's ``error``, the gluing is certified: maps that are certainly different (their
+    error balls are disjoint, or fall in different cells of a grid) are never glued, and
+    every group of possibly equal maps is glued on its exact cells.
 
     Notes
     -----
@@ -68,18 +77,26 @@ def glue(cells: Sequence[Cell], connectivity: str, arith: Arithmetic
     for ``P ∩ Q ≠ ∅``.
     """
     check_connectivity(connectivity)
-    groups: dict[tuple, list[int]] = defaultdict(list)
-    for i, cell in enumerate(cells):
-        groups[map_key(cell.weight, cell.bias, arith)].append(i)
     graph = nx.Graph()
     graph.add_nodes_from(range(len(cells)))
-    for members in groups.values():
+    if arith.exact or exact_cell is None or any(c.error is None for c in cells):
+        groups = list(_groups(cells, arith))
+        lookup = cells
+    else:  # certified: glue each group of possibly equal maps on its exact cells
+        groups = _possibly_equal(cells, exact_cell)
+        exact = {i: exact_cell(i) for members in groups for i in members}
+        lookup = exact  # type: ignore[assignment]
+        groups = [m for members in groups for m in _groups([exact[i] for i in members],
+                                                            EXACT, members)]
+    for members in groups:
         if len(members) < 2:
             continue
-        for i, j in _candidates(cells, members, connectivity, arith):
-            p, q = cells[i].poly, cells[j].poly
+        sub = [lookup[i] for i in members]
+        for a, b in _candidates(sub, list(range(len(sub))), connectivity,
+                                EXACT if lookup is not cells else arith):
+            p, q = sub[a].poly, sub[b].poly
             if facet_adjacent(p, q) if connectivity == "facet" else closures_meet(p, q):
-                graph.add_edge(i, j)
+                graph.add_edge(members[a], members[b])
     regions = []
     for comp in sorted(nx.connected_components(graph), key=min):
         idx = sorted(comp)
@@ -87,6 +104,54 @@ def glue(cells: Sequence[Cell], connectivity: str, arith: Arithmetic
         regions.append(Region(tuple(cells[k].poly for k in idx), first.weight, first.bias,
                               first.point))
     return tuple(regions), graph
+
+
+def _groups(cells: Sequence[Cell], arith: Arithmetic, names: Sequence[int] | None = None
+            ) -> list[list[int]]:
+    """Cells grouped by :func:`map_key` (as indices, or as ``names[i]``)."""
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for i, cell in enumerate(cells):
+        groups[map_key(cell.weight, cell.bias, arith)].append(i if names is None
+                                                               else names[i])
+    return list(groups.values())
+
+
+def _possibly_equal(cells: Sequence[Cell], exact_cell: Callable[[int], Cell]
+                    ) -> list[list[int]]:
+    """Groups of float cells whose exact maps may be equal (all others certainly differ).
+
+    Each map entry ``v`` (with error ``r``) is put on the grid of a power of two ``g``:
+    its key is ``floor(v / g)``, certain when ``[v - r, v + r]`` stays in one grid cell,
+    and computed from the exact map otherwise, so equal exact maps get equal keys. Cells
+    with one key whose error balls meet are possibly equal."""
+    mids = np.array([np.concatenate([np.ravel(c.weight), np.ravel(c.bias)]) for c in cells],
+                    dtype=float)
+    errs = np.array([c.error for c in cells], dtype=float)
+    errs = errs * (1 + 2.0**-40) + 4 * 2.0**-53 * np.abs(mids) + 2.0**-1074
+    top = float(np.abs(mids).max(initial=1.0))
+    g = 2.0 ** (math.frexp(max(top, 1.0))[1] - 24)
+    lo, hi = np.floor((mids - errs) / g), np.floor((mids + errs) / g)
+    keys: dict[tuple, list[int]] = defaultdict(list)
+    for i in range(len(cells)):
+        if np.array_equal(lo[i], hi[i]):
+            key = tuple(lo[i].astype(np.int64).tolist())
+        else:
+            ex = exact_cell(i)
+            vals = [*np.ravel(ex.weight), *np.ravel(ex.bias)]
+            key = tuple(math.floor(Fraction(v) / Fraction(g)) for v in vals)
+        keys[key].append(i)
+    out = []
+    for members in keys.values():
+        if len(members) < 2:
+            continue
+        sub = nx.Graph()
+        sub.add_nodes_from(members)
+        for k, a in enumerate(members):
+            for b in members[k + 1:]:
+                if np.all(np.abs(mids[a] - mids[b]) <= (errs[a] + errs[b]) * (1 + 2.0**-40)):
+                    sub.add_edge(a, b)
+        out += [sorted(c) for c in nx.connected_components(sub) if len(c) > 1]
+    return out
 
 
 def _candidates(cells: Sequence[Cell], members: list[int], connectivity: str,

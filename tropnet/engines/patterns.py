@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -39,10 +40,12 @@ __all__ = [
     "finish_node",
     "line_patterns",
     "node_region",
+    "pattern_cell",
     "pattern_polyhedron",
     "pattern_row_count",
     "pattern_rows",
     "pre_activation",
+    "read_in",
     "region_of_pattern",
     "root_node",
     "strict_pattern",
@@ -299,6 +302,23 @@ def node_region(net: Network, node: PatternNode, arith: Arithmetic) -> Region:
     return Region((node.poly,), J, c, node.point, tuple(node.pattern))
 
 
+def read_in(domain: Domain, arith: Arithmetic) -> Domain:
+    """The domain with its numbers as ``arith`` reads them, as exact Fractions (float mode:
+    the binary rationals of the rounded bounds), so that exact checks of a float
+    computation see the float computation's domain."""
+    if arith.exact or domain.kind == "rn":
+        return domain
+
+    def f(v: Any) -> Fraction:
+        return Fraction(float(v))
+
+    if domain.kind == "box":
+        return replace(domain, lo=tuple(map(f, domain.lo or ())),
+                       hi=tuple(map(f, domain.hi or ())))
+    return replace(domain, A=tuple(tuple(map(f, row)) for row in domain.A or ()),
+                   b=tuple(map(f, domain.b or ())))
+
+
 def pattern_polyhedron(net: Network, pattern: Sequence[Sequence[int]],
                        domain: Domain | str | None, exact: bool | Arithmetic | None = None
                        ) -> Polyhedron:
@@ -311,6 +331,20 @@ def pattern_polyhedron(net: Network, pattern: Sequence[Sequence[int]],
     >>> pattern_polyhedron(net, ((1,), ()), "box:-1,1").contains([-1])
     False
     """
+    return pattern_cell(net, pattern, domain, exact)[0]
+
+
+def pattern_cell(net: Network, pattern: Sequence[Sequence[int]],
+                 domain: Domain | str | None, exact: bool | Arithmetic | None = None
+                 ) -> tuple[Polyhedron, np.ndarray, np.ndarray]:
+    """:func:`pattern_polyhedron` and the affine map ``x -> J x + c`` of the network on it.
+
+    >>> from tropnet import Network
+    >>> net = Network.from_lists(1, [([[2]], [1], "relu"), ([[3]], [0], "identity")])
+    >>> _, J, c = pattern_cell(net, ((1,), ()), None)
+    >>> J.tolist(), c.tolist()                       # 3 (2x + 1)
+    ([[Fraction(6, 1)]], [Fraction(3, 1)])
+    """
     arith = resolve(exact, net)
     dom = parse_domain(domain, net.input_dim)
     n = net.input_dim
@@ -321,7 +355,7 @@ def pattern_polyhedron(net: Network, pattern: Sequence[Sequence[int]],
         D = layer.pattern_matrix(tuple(pat), arith)
         node = PatternNode((), node.poly.add(A, b) if len(A) else node.poly, D.dot(Z),
                            D.dot(zc), node.point)
-    return node.poly
+    return node.poly, node.J, node.c
 
 
 def region_of_pattern(net: Network, pattern: Sequence[Sequence[int]],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -23,7 +23,9 @@ class Region:
 
     Activation regions have one cell and an activation ``pattern`` (a tuple per
     layer, see :meth:`tropnet.Layer.pattern`); linear regions may have several
-    cells (glued along facets or closures) and no pattern.
+    cells (glued along facets or closures) and no pattern. ``map_error`` (float mode, from
+    the certified enumeration) bounds the round-off of the map: the exact entries of the
+    flattened weight followed by the bias lie within it of the float ones.
     """
 
     cells: tuple[Polyhedron, ...]
@@ -31,6 +33,7 @@ class Region:
     bias: np.ndarray
     interior_point: np.ndarray
     pattern: tuple | None = None
+    map_error: np.ndarray | None = None
 
     def to_dict(self, with_cells: bool = False) -> dict:
         out: dict[str, Any] = {
@@ -82,6 +85,17 @@ class RegionSet:
 
     def __iter__(self):
         return iter(self.regions)
+
+    def converted(self, arith: Arithmetic, domain: Domain) -> RegionSet:
+        """The same regions with their numbers in ``arith`` (exact results reported in float
+        mode), on ``domain``."""
+        def region(r: Region) -> Region:
+            cells = tuple(Polyhedron.from_inequalities(c.A, c.b, arith, c.n) for c in r.cells)
+            return Region(cells, arith.array(r.weight), arith.array(r.bias),
+                          arith.array(r.interior_point), r.pattern)
+
+        return replace(self, regions=tuple(region(r) for r in self.regions), arith=arith,
+                       domain=domain)
 
     def to_dict(self, list_regions: bool = False, with_cells: bool = False) -> dict:
         """The JSON form of ``tropnet regions`` (``"regions"`` only with ``list_regions``)."""

@@ -11,6 +11,14 @@ the options of the many tiny MILPs of the layerwise count, and workarounds of kn
 * every other MIP-capable cvxpy solver (``SCIP`` when pyscipopt is installed, ``SCIPY``,
   ``GUROBI``, ...) uses the generic adapter: a time limit when its option is known, no
   objective target (it solves to optimality) and no dual bound.
+
+:func:`solve` runs the fallback chain: the requested solver; HiGHS without presolve (when
+the request was HiGHS with presolve); then every other installed MIP solver of
+:data:`FALLBACK_ORDER`. A step fails when the solver raises, reports an inaccurate
+infeasibility or unboundedness, a status it should not (``UNKNOWN``; a solve limit when no
+limit was asked), or claims an optimum without a solution. Each step taken after a failure is
+counted in :data:`tropnet.polyhedra.lp.FALLBACKS` (keys ``"milp:HIGHS-no-presolve"``,
+``"milp:SCIPY"``, ...) and logged on the ``"tropnet.solvers"`` logger.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ import os
 import sys
 import time
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,8 +35,10 @@ import cvxpy as cp
 import numpy as np
 
 from ..errors import SolverError
+from ..polyhedra.lp import record_fallback
 
 __all__ = [
+    "FALLBACK_ORDER",
     "MIN_TIME_LIMIT",
     "CvxpySolver",
     "HiGHS",
@@ -43,6 +54,9 @@ MIN_TIME_LIMIT = 1e-3
 
 #: cvxpy statuses of a solve that found no point
 _NO_POINT = (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE, "infeasible_or_unbounded")
+
+#: the MIP solvers tried, in this order, after the requested one failed (those installed)
+FALLBACK_ORDER = ("HIGHS", "SCIP", "GUROBI", "CPLEX", "COPT", "MOSEK", "CBC", "SCIPY")
 
 
 @dataclass(frozen=True)
@@ -115,8 +129,8 @@ class CvxpySolver:
         except cp.error.SolverError as exc:
             raise SolverError(f"MILP solver {self.name} failed: {exc}") from None
         except ValueError as exc:  # e.g. an option the solver rejects
-            raise SolverError(f"MILP solver {self.name} rejected the options {sorted(opts)}: "
-                              f"{exc}") from None
+            raise _RejectedOptions(f"MILP solver {self.name} rejected the options "
+                                   f"{sorted(opts)}: {exc}") from None
         return problem.status
 
     def has_solution(self, problem: cp.Problem) -> bool:
@@ -128,6 +142,10 @@ class CvxpySolver:
     def dual_bound(self, problem: cp.Problem, maximize: bool) -> float | None:
         """A proven bound on the optimum, in the problem's sense (``None``: not reported)."""
         return None
+
+
+class _RejectedOptions(SolverError):
+    """The options given are wrong: an error of the request, not of the solver."""
 
 
 #: HiGHS' ``kSolutionStatusFeasible``
@@ -264,35 +282,80 @@ def solver_adapter(name: str) -> CvxpySolver:
 def solve(problem: cp.Problem, solver: str = "HIGHS", *, time_limit: float | None = None,
           stop_at: float | None = None, options: dict | None = None,
           warm_start: bool = False) -> SolveResult:
-    """Solve a cvxpy problem with the named MIP solver.
+    """Solve a cvxpy problem with the named MIP solver, falling back on failure.
 
     Parameters
     ----------
-    time_limit : seconds for this solve (mapped to the solver's own option).
+    time_limit : seconds for this solve, fallbacks included (mapped to each solver's option).
     stop_at : objective value at which to stop early (HiGHS ``objective_target``; other
         solvers solve to optimality): for a maximisation, the first solution with
         objective ``>= stop_at`` is returned.
-    options : extra solver options passed through cvxpy.
+    options : extra options of the requested solver (not passed to a fallback solver).
     warm_start : let cvxpy pass the previous solution as a start. Off by default: with an
         objective target, HiGHS 1.16 may stop on a start that the new constraints made
         infeasible (its solution status then says so, and we report ``"no_solution"``).
+
+    Raises :class:`~tropnet.errors.SolverError` when every step of the chain failed.
     """
-    adapter = solver_adapter(solver)
-    name = adapter.name
+    first = solver_adapter(solver)
     maximize = isinstance(problem.objective, cp.Maximize)
-    opts = adapter.options(options, time_limit, stop_at, maximize)
-    adapter.prepare()
+    limited = time_limit is not None or stop_at is not None
     start = time.perf_counter()
-    status = adapter.run(problem, warm_start, opts)
-    seconds = time.perf_counter() - start
-    bound = adapter.dual_bound(problem, maximize)
-    if status in _NO_POINT:
+    reasons: list[str] = []
+    for k, (step, adapter, base, target) in enumerate(_chain(first, options, stop_at)):
+        left = None if time_limit is None else time_limit - (time.perf_counter() - start)
+        if k:
+            if left is not None and left <= MIN_TIME_LIMIT:  # the failures used the time
+                return SolveResult("no_solution", None, None, time.perf_counter() - start,
+                                   first.name)
+            record_fallback("milp:" + step, reasons[-1])
+        opts = adapter.options(base, left, target, maximize)
+        adapter.prepare()
+        try:
+            status = adapter.run(problem, warm_start, opts)
+        except _RejectedOptions:
+            raise
+        except SolverError as exc:
+            reasons.append(f"{step}: {exc}")
+            continue
+        seconds = time.perf_counter() - start
+        result = _result(adapter, problem, status, maximize, limited, seconds)
+        if isinstance(result, SolveResult):
+            return result
+        reasons.append(f"{step}: {result}")
+    raise SolverError("every MILP solver failed (" + "; ".join(reasons) + ")")
+
+
+def _chain(first: CvxpySolver, options: dict | None, stop_at: float | None
+           ) -> Iterator[tuple[str, CvxpySolver, dict | None, float | None]]:
+    """The steps of :func:`solve` (name, adapter, base options, objective target), made as
+    they are reached."""
+    yield first.name, first, options, stop_at
+    if isinstance(first, HiGHS) and (options or {}).get("presolve") != "off":
+        yield f"{first.name}-no-presolve", first, {**(options or {}), "presolve": "off"}, stop_at
+    installed = installed_mip_solvers()
+    for name in FALLBACK_ORDER:
+        if name != first.name and name in installed:
+            other = solver_adapter(name)
+            yield name, other, None, stop_at if isinstance(other, HiGHS) else None
+
+
+def _result(adapter: CvxpySolver, problem: cp.Problem, status: str, maximize: bool,
+            limited: bool, seconds: float) -> SolveResult | str:
+    """The result of a solve that returned ``status``, or why the solve failed."""
+    name = adapter.name
+    if status in (cp.INFEASIBLE, "infeasible_or_unbounded"):
         return SolveResult("infeasible", None, None, seconds, name)
-    if status in (cp.UNBOUNDED, cp.UNBOUNDED_INACCURATE):
+    if status == cp.UNBOUNDED:
         return SolveResult("unbounded", None, None, seconds, name)
+    if status == cp.USER_LIMIT and not limited:
+        return "stopped at a solver limit (no time limit or objective target was set)"
     if status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE, cp.USER_LIMIT):
-        if not adapter.has_solution(problem):
+        bound = adapter.dual_bound(problem, maximize)
+        if adapter.has_solution(problem):
+            kind = "optimal" if status == cp.OPTIMAL else "feasible"
+            return SolveResult(kind, float(problem.value), bound, seconds, name)
+        if status == cp.USER_LIMIT:
             return SolveResult("no_solution", None, bound, seconds, name)
-        kind = "optimal" if status == cp.OPTIMAL else "feasible"
-        return SolveResult(kind, float(problem.value), bound, seconds, name)
-    raise SolverError(f"MILP solver {name} returned status {status!r}")
+        return f"status {status!r} without a solution"
+    return f"status {status!r}"

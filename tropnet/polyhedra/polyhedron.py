@@ -129,9 +129,7 @@ class Polyhedron:
         if not res.optimal:  # t is free below, so the LP is never infeasible
             return None
         t = res.value
-        scale = max(1.0, float(np.max(np.abs(np.asarray(b, dtype=float) /
-                                             np.asarray(s, dtype=float)))))
-        if arith.sign(arith.asarray([t]), scale)[0] <= 0:
+        if arith.sign(arith.asarray([t]), _ratio_scale(b, s, arith))[0] <= 0:
             return None
         return res.x[:n], t
 
@@ -145,93 +143,86 @@ class Polyhedron:
     def dimension(self) -> int:
         """Dimension of the polyhedron (``-1`` when empty).
 
-        Exact: cdd's implicit-linearity detection; float: repeated slack LPs
-        whose dual multipliers reveal implicit equalities.
+        Notes
+        -----
+        Rounds of one LP: maximise ``t <= 1`` subject to ``a_i . x + t ||a_i||_1 <= b_i``
+        for the rows not yet known to be implicit equalities, and the known ones as
+        equalities. In the first round a negative optimum means the polyhedron is empty; a
+        positive one means every implicit equality is known, and the dimension is ``n``
+        minus their rank; at 0, the rows with a positive dual multiplier are implicit
+        equalities (complementary slackness) and join them, at least one per round. Exact
+        mode decides with certified exact LPs (:func:`~tropnet.polyhedra.lp.linprog`).
         """
-        n = self.n
+        arith, n = self.arith, self.n
         if len(self) == 0:
             return n
-        if self.arith.cdd_exact:
-            # min t subject to A x - t <= b: the polyhedron is empty iff the optimum is > 0
-            res = linprog([0] * n + [1], np.column_stack([self.A, np.full(len(self), -1)]),
-                          self.b, self.arith)
-            if res.optimal and res.value > 0:
-                return -1
-            mat = cdd.gmp.matrix_from_array(
-                [[bi, *(-a for a in row)] for row, bi in zip(self.A, self.b, strict=True)],
-                rep_type=cdd.RepType.INEQUALITY)
-            cdd.gmp.matrix_canonicalize_linearity(mat)
-            return n - len(mat.lin_set)
-        return self._float_dimension()
-
-    def _float_dimension(self) -> int:
-        arith, n = self.arith, self.n
-        A, b = np.asarray(self.A, dtype=float), np.asarray(self.b, dtype=float)
-        norms = np.abs(A).sum(axis=1)
-        nz = norms > 0
-        if np.any(~nz & (b < -arith.tol)):
+        norms = self._norms()
+        nz = np.array([v != 0 for v in norms], dtype=bool)
+        if np.any(arith.sign(self.b[~nz], 1.0) < 0):
             return -1
-        A, b, norms = A[nz], b[nz], norms[nz]
-        scale = max(1.0, float(np.max(np.abs(b) / norms))) if len(b) else 1.0
+        A, b, norms = self.A[nz], self.b[nz], norms[nz]
+        scale = _ratio_scale(b, norms, arith)
+        zero_v, one = arith.zero, arith.one
         eq = np.zeros(len(A), dtype=bool)
         while True:
             ineq = ~eq
-            rows = np.column_stack([A[ineq], norms[ineq]])
-            rows = np.vstack([rows, np.r_[np.zeros(n), 1.0]])
-            rhs = np.r_[b[ineq], 1.0]
-            a_eq = np.column_stack([A[eq], np.zeros(int(eq.sum()))]) if eq.any() else None
-            res = linprog(np.r_[np.zeros(n), 1.0], rows, rhs, arith, A_eq=a_eq,
+            rows = np.concatenate([np.column_stack([A[ineq], norms[ineq]]),
+                                   np.array([[zero_v] * n + [one]], dtype=A.dtype)])
+            rhs = np.concatenate([b[ineq], np.array([one], dtype=b.dtype)])
+            a_eq = np.column_stack([A[eq], np.full(int(eq.sum()), zero_v, dtype=A.dtype)]) \
+                if eq.any() else None
+            res = linprog([zero_v] * n + [one], rows, rhs, arith, A_eq=a_eq,
                           b_eq=b[eq] if eq.any() else None, maximize=True)
-            if not res.optimal:
+            if not res.optimal:  # t is free below: only equalities can make it infeasible
                 return -1
-            sgn = arith.sign(np.array([res.value]), scale)[0]
-            rank = int(np.linalg.matrix_rank(A[eq], tol=arith.tol * scale)) if eq.any() else 0
+            sgn = arith.sign(arith.asarray([res.value]), scale)[0]
             if sgn > 0 or not ineq.any():
-                return n - rank
+                return n - _rank(A[eq], arith, scale)
             if sgn < 0:
                 return -1
             duals = res.duals[:-1] if res.duals is not None else np.zeros(int(ineq.sum()))
             idx = np.flatnonzero(ineq)
-            new = idx[duals > arith.tol]
-            if len(new) == 0:  # degenerate dual: fall back to testing each row's slack
+            new = idx[np.array([d > arith.tol for d in duals], dtype=bool)]
+            if len(new) == 0:  # float: degenerate dual, test each row's slack instead
                 new = idx[[self._row_always_tight(i, eq) for i in idx]]
                 if len(new) == 0:
-                    return n - rank
+                    return n - _rank(A[eq], arith, scale)
             eq[new] = True
 
     def _row_always_tight(self, i: int, eq: np.ndarray) -> bool:
-        A, b = np.asarray(self.A, dtype=float), np.asarray(self.b, dtype=float)
+        """Row ``i`` holds with equality on the polyhedron cut by the rows ``eq``."""
         others = ~eq
-        res = linprog(-A[i], A[others], b[others], self.arith,
-                      A_eq=A[eq] if eq.any() else None, b_eq=b[eq] if eq.any() else None)
+        res = linprog(-self.A[i], self.A[others], self.b[others], self.arith,
+                      A_eq=self.A[eq] if eq.any() else None,
+                      b_eq=self.b[eq] if eq.any() else None)
         if not res.optimal:
             return False
-        return bool(b[i] - (-res.value) <= self.arith.tol * max(1.0, abs(b[i])))
+        gap = self.arith.asarray([self.b[i] + res.value])
+        return bool(self.arith.sign(gap, _value_scale(self.b[i], self.arith))[0] <= 0)
 
     # -- representation -------------------------------------------------------
     def minimize(self) -> Polyhedron:
-        """The same polyhedron without redundant rows (exact: cdd; float: one LP per row)."""
+        """The same polyhedron without redundant rows.
+
+        One LP per row, in order: row ``i`` is redundant when ``a_i . x <= b_i`` holds on
+        the rows kept so far (the LP maximises ``a_i . x`` with the row relaxed by 1 to keep
+        it bounded). Exact mode decides with certified exact LPs.
+        """
         if len(self) <= 1:
             return self
-        if self.arith.cdd_exact:
-            mat = cdd.gmp.matrix_from_array(
-                [[bi, *(-a for a in row)] for row, bi in zip(self.A, self.b, strict=True)],
-                rep_type=cdd.RepType.INEQUALITY)
-            red = cdd.gmp.redundant_rows(mat)
-            keep = [i for i in range(len(self)) if i not in red]
-            return Polyhedron(self.A[keep], self.b[keep], self.arith)
+        arith = self.arith
         keep = list(range(len(self)))
-        A, b = np.asarray(self.A, dtype=float), np.asarray(self.b, dtype=float)
         for i in range(len(self)):
             others = [j for j in keep if j != i]
             if not others:
                 continue
-            res = linprog(A[i], np.vstack([A[others], A[i]]), np.r_[b[others], b[i] + 1.0],
-                          self.arith, maximize=True)
-            tol = self.arith.tol * max(1.0, abs(b[i]))
-            if res.optimal and res.value <= b[i] + tol:
+            res = linprog(self.A[i], np.concatenate([self.A[others], self.A[i:i + 1]]),
+                          np.concatenate([self.b[others], [self.b[i] + arith.one]]),
+                          arith, maximize=True)
+            if res.optimal and arith.sign(arith.asarray([res.value - self.b[i]]),
+                                          _value_scale(self.b[i], arith))[0] <= 0:
                 keep.remove(i)
-        return Polyhedron(self.A[keep], self.b[keep], self.arith)
+        return Polyhedron(self.A[keep], self.b[keep], arith)
 
     def vertices(self) -> np.ndarray:
         """Vertices of a bounded polyhedron (float coordinates; for plotting and reports)."""
@@ -257,3 +248,26 @@ def facet_adjacent(p: Polyhedron, q: Polyhedron) -> bool:
 def closures_meet(p: Polyhedron, q: Polyhedron) -> bool:
     """True when the (closed) polyhedra have a point in common."""
     return p.intersect(q).dimension() >= 0
+
+
+def _ratio_scale(b: np.ndarray, norms: np.ndarray, arith: Arithmetic) -> float:
+    """``max(1, |b_i| / ||a_i||_1)``: the scale of the sign of an LP's ``t`` (float mode; exact
+    signs need no scale, and huge rationals need not fit a float)."""
+    if arith.exact or len(b) == 0:
+        return 1.0
+    return max(1.0, float(np.max(np.abs(np.asarray(b, dtype=float) /
+                                        np.asarray(norms, dtype=float)))))
+
+
+def _value_scale(value: Any, arith: Arithmetic) -> float:
+    """``max(1, |value|)``, the scale of a float comparison with ``value`` (exact: 1)."""
+    return 1.0 if arith.exact else max(1.0, abs(float(value)))
+
+
+def _rank(rows: np.ndarray, arith: Arithmetic, scale: float) -> int:
+    """Rank of a matrix (exact: cdd's gmp elimination; float: numpy with the tolerance)."""
+    if len(rows) == 0:
+        return 0
+    if arith.cdd_exact:
+        return int(cdd.gmp.matrix_rank(cdd.gmp.matrix_from_array(rows.tolist()))[2])
+    return int(np.linalg.matrix_rank(np.asarray(rows, dtype=float), tol=arith.tol * scale))
