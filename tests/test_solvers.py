@@ -129,7 +129,7 @@ def test_exact_chain_rejects_each_bad_cdd_answer(monkeypatch, claim):
 
     def stub(G, h, c, solver):
         calls.append(solver)
-        if solver == cdd.LPSolverType.DUAL_SIMPLEX and len(c) == 2:  # the LP, not phase one
+        if solver == cdd.LPSolverType.CRISS_CROSS and len(c) == 2:  # the LP, not phase one
             if isinstance(bad, Exception):
                 raise bad
             return bad
@@ -141,8 +141,8 @@ def test_exact_chain_rejects_each_bad_cdd_answer(monkeypatch, claim):
     res = linprog(c, A, b, EXACT, maximize=True)
     assert res.status == "optimal" and res.value == 2 and list(res.x) == [0, 1]
     assert list(res.duals) == [2, 1, 0]  # (1, 2) = 2 (1, 1) + 1 (-1, 0)
-    assert _moved(before) == {"lp:cdd-criss-cross": 1}
-    assert cdd.LPSolverType.CRISS_CROSS in calls
+    assert _moved(before) == {"lp:cdd-dual-simplex": 1}
+    assert cdd.LPSolverType.DUAL_SIMPLEX in calls
 
 
 def _broken_cdd(G, h, c, solver):
@@ -156,7 +156,7 @@ def test_exact_chain_ends_in_the_fraction_simplex(monkeypatch, caplog):
     with caplog.at_level(logging.DEBUG, logger="tropnet.solvers"):
         res = linprog(c, A, b, EXACT, maximize=True)
     assert res.status == "optimal" and res.value == 2 and list(res.duals) == [2, 1, 0]
-    assert _moved(before) == {"lp:cdd-criss-cross": 1, "lp:fraction-simplex": 1}
+    assert _moved(before) == {"lp:cdd-dual-simplex": 1, "lp:fraction-simplex": 1}
     assert "fraction-simplex" in caplog.text and "max number 5000" in caplog.text
     # the other statuses through the last step alone
     assert linprog([1, 1], [[-1, 0], [1, 0]], [-1, -1], EXACT, maximize=True).status \

@@ -621,6 +621,9 @@ class Ball:
         unit = np.minimum(self.units, other.units)
         return Ball(mid, _pad(self.rad + other.rad + _round_bound(mag, unit, 1), 3))
 
+    def __add__(self, other: Ball) -> Ball:
+        return self - (-other)
+
     def __neg__(self) -> Ball:
         return Ball(-self.mid, self.rad)
 

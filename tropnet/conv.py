@@ -37,9 +37,8 @@ from typing import Any
 
 import numpy as np
 
-from .arithmetic import parse_number
 from .errors import InputFileError, NetworkError
-from .network import Layer
+from .network import Layer, read_number
 
 __all__ = ["ConvSpec", "conv_layer", "conv_spec", "lower_conv", "read_conv_layer"]
 
@@ -131,7 +130,7 @@ def lower_conv(spec: ConvSpec, kernel: Any, bias: Any, where: str = "conv"
         raise NetworkError(f"{where}.bias must be a list with one entry per output channel "
                            f"({d_out}), got shape {bvec.shape}")
     for idx, v in np.ndenumerate(k):
-        parse_number(v, f"{where}.kernel{list(idx)}")  # validate early, clear message
+        read_number(v, f"{where}.kernel{list(idx)}")  # validate early, clear message
     zero = 0
     weight: list[list[Any]] = []
     biases: list[Any] = []

@@ -225,6 +225,8 @@ def regions(obj: Any, domain: Domain | str | None = None, kind: str | None = Non
                       if chosen.bounded else (original, {}))
         sources = (obj,) if isinstance(obj, Network) else (*as_maps(obj),)
         arith = resolve(exact, *sources, dom)
+        if isinstance(obj, Network):
+            obj.check_magnitude(arith)
         if chosen.float_exact and not arith.exact:
             result = chosen.run(obj, read_in(dom, arith), kind, EXACT, params
                                 ).converted(arith, dom)

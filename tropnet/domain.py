@@ -15,9 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from .arithmetic import EXACT, Arithmetic, format_number, parse_number
+from .arithmetic import EXACT, Arithmetic, format_number
 from .errors import DomainError, NetworkError, TropnetError
 from .files import load_json
+from .network import read_number
 from .polyhedra import Polyhedron, linprog
 
 __all__ = ["Domain", "box", "parse_domain", "polytope", "rn"]
@@ -45,6 +46,20 @@ class Domain:
     @property
     def bounded(self) -> bool:
         return self.kind == "box" or (self.kind == "polytope" and self._polytope_bounded())
+
+    @property
+    def has_line(self) -> bool:
+        """True when the domain contains a whole line (``R^n``, or a polytope whose rows
+        ``A`` have rank below ``n``, such as a strip): the vertex engine needs a domain
+        without lines."""
+        if self.kind == "rn":
+            return True
+        if self.kind == "box":
+            return False
+        rows = np.array(self.A, dtype=object)
+        null = Polyhedron.from_inequalities(np.concatenate([rows, -rows]),  # {d : A d = 0}
+                                            [0] * (2 * len(rows)), EXACT, rows.shape[1])
+        return null.dimension() > 0
 
     def _polytope_bounded(self) -> bool:
         n = self.n or 0
@@ -138,7 +153,7 @@ def _numbers(values: Any, what: str) -> tuple[tuple[Fraction, ...], bool]:
     out, rational = [], True
     for i, v in enumerate(arr):
         try:
-            f, r = parse_number(v, f"{what}[{i}]")
+            f, r = read_number(v, f"{what}[{i}]")
         except NetworkError as exc:
             raise DomainError(str(exc)) from None
         out.append(f)
@@ -199,6 +214,9 @@ def parse_domain(text: str | Domain | None, n: int | None = None) -> Domain:
     """
     if isinstance(text, Domain):
         return text.resolve(n) if n is not None else text
+    if text is not None and not isinstance(text, str):
+        raise DomainError(f"a domain is a Domain (rn(), box(...), polytope(...)) or text such "
+                          f"as 'box:-1,1', got {type(text).__name__}")
     spec = (text or "rn").strip()
     if spec == "rn":
         dom = rn()

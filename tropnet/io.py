@@ -23,7 +23,7 @@ import numpy as np
 
 from .conv import read_conv_layer
 from .errors import InputFileError, NetworkError
-from .files import load_json, write_atomic
+from .files import check_input_file, load_json, write_atomic
 from .network import Layer, Network
 
 __all__ = [
@@ -79,31 +79,73 @@ def _input_dim(value: Any, source: str) -> int:
 
 def load_network(path: str | os.PathLike) -> Network:
     """Read a network from a ``.json`` (tropnet format) or ``.npz`` file."""
-    p = Path(path)
+    p = check_input_file(path)
     if p.suffix.lower() == ".npz":
         return _load_npz(p)
     return network_from_dict(load_json(p), str(p))
 
 
+#: the most layers an NPZ file may declare
+_MAX_NPZ_LAYERS = 100_000
+
+
 def _load_npz(p: Path) -> Network:
-    if not p.exists():
-        raise InputFileError(f"{p}: no such file")
     try:
-        data = np.load(p, allow_pickle=False)
-    except Exception as exc:  # numpy raises several types for corrupt files
+        with np.load(p, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+    except ValueError as exc:
+        if "allow_pickle" in str(exc):
+            raise InputFileError(f"{p}: the NPZ file holds object arrays (pickled Python "
+                                 f"objects), which tropnet does not load; store numbers and "
+                                 f"strings only") from None
         raise InputFileError(f"{p}: not a readable NPZ file ({exc})") from None
-    if "input_dim" not in data or "n_layers" not in data:
+    except Exception as exc:  # numpy/zipfile raise several types for corrupt files
+        raise InputFileError(f"{p}: not a readable NPZ file ({exc})") from None
+    if "input_dim" not in arrays or "n_layers" not in arrays:
         raise InputFileError(f"{p}: NPZ must hold 'input_dim', 'n_layers' and W0, b0, act0, ...")
+    n_layers = _npz_int(arrays, "n_layers", p, 1, _MAX_NPZ_LAYERS)
     layers = []
-    for i in range(int(data["n_layers"])):
-        try:
-            layers.append({"weight": data[f"W{i}"].tolist(), "bias": data[f"b{i}"].tolist(),
-                           "activation": str(data[f"act{i}"]),
-                           "slope": float(data[f"slope{i}"]) if f"slope{i}" in data else 0,
-                           "rank": int(data[f"rank{i}"]) if f"rank{i}" in data else 1})
-        except KeyError as exc:
-            raise InputFileError(f"{p}: missing array {exc}") from None
-    return network_from_dict({"input_dim": int(data["input_dim"]), "layers": layers}, str(p))
+    for i in range(n_layers):
+        missing = [k for k in (f"W{i}", f"b{i}", f"act{i}") if k not in arrays]
+        if missing:
+            raise InputFileError(f"{p}: missing array {missing[0]!r} (n_layers is {n_layers})")
+        act = arrays[f"act{i}"]
+        if act.ndim != 0 or act.dtype.kind not in "US":
+            raise InputFileError(f"{p}: 'act{i}' must be one string such as 'relu'")
+        spec = {"weight": _npz_numbers(arrays, f"W{i}", p).tolist(),
+                "bias": _npz_numbers(arrays, f"b{i}", p).tolist(), "activation": str(act)}
+        if f"slope{i}" in arrays:
+            slope = _npz_numbers(arrays, f"slope{i}", p)
+            if slope.ndim != 0:
+                raise InputFileError(f"{p}: 'slope{i}' must be one number")
+            spec["slope"] = slope.item()
+        if f"rank{i}" in arrays:
+            spec["rank"] = _npz_int(arrays, f"rank{i}", p, 1, 10**6)
+        layers.append(spec)
+    input_dim = _npz_int(arrays, "input_dim", p, 1, 10**9)
+    return network_from_dict({"input_dim": input_dim, "layers": layers}, str(p))
+
+
+def _npz_numbers(arrays: dict, key: str, p: Path) -> np.ndarray:
+    arr = arrays[key]
+    if arr.dtype.kind not in "biuf":
+        raise InputFileError(f"{p}: {key!r} must hold numbers, got an array of dtype "
+                             f"{arr.dtype}")
+    return arr
+
+
+def _npz_int(arrays: dict, key: str, p: Path, lo: int, hi: int) -> int:
+    """The integer stored as the 0-d integer array ``key`` (``lo`` to ``hi``)."""
+    arr = arrays[key]
+    if arr.ndim != 0 or arr.dtype.kind not in "iu":
+        shown = repr(arr.item()) if arr.ndim == 0 else f"an array of shape {arr.shape}"
+        raise InputFileError(f"{p}: {key!r} must be one integer, got {shown} "
+                             f"(dtype {arr.dtype})")
+    value = int(arr)
+    if not lo <= value <= hi:
+        raise InputFileError(f"{p}: {key!r} must be an integer from {lo} to {hi:,}, got "
+                             f"{value}")
+    return value
 
 
 def save_network(net: Network, path: str | os.PathLike) -> None:

@@ -16,6 +16,8 @@ is given.
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -27,7 +29,83 @@ from .activations import ACTIVATIONS, Activation, ReLU, activation_from_spec
 from .arithmetic import EXACT, Arithmetic, format_number, parse_number, resolve
 from .errors import NetworkError
 
-__all__ = ["ACTIVATIONS", "Layer", "Network"]
+__all__ = ["ACTIVATIONS", "EXACT_MAGNITUDE_LOG2", "FLOAT_MAGNITUDE_LOG2", "MAX_NUMBER_CHARS",
+           "Layer", "Network", "as_network", "read_number"]
+
+#: the longest text of one number (``"p/q"`` or decimal)
+MAX_NUMBER_CHARS = 1000
+#: log2 of the largest value a network may reach in float mode: float64 holds 2**1024,
+#: and norms and distances square values
+FLOAT_MAGNITUDE_LOG2 = 500
+#: log2 of the largest value in exact mode: exact results are converted to float64 (up to
+#: 2**1024) for geometry, plots and reports
+EXACT_MAGNITUDE_LOG2 = 1000
+
+_EXPONENT = re.compile(r"[eE]\s*([+-]?[0-9_]+)")
+
+
+def read_number(value: Any, where: str = "value") -> tuple[Fraction, bool]:
+    """:func:`~tropnet.arithmetic.parse_number` for numbers that float64 can hold.
+
+    Returns ``(fraction, is_rational)``. A number is refused (:class:`NetworkError`) when
+    its text is longer than :data:`MAX_NUMBER_CHARS`, when its magnitude is beyond the
+    float64 range (``"1e400"``, a 400-digit integer), or when it is not zero but float64
+    rounds it to zero (``"1e-400"``): tropnet would otherwise print or compute with a
+    number it cannot hold. Huge exponents (``"1e999999999"``) are refused before any
+    arithmetic, so they cost nothing.
+
+    >>> read_number("3/2")
+    (Fraction(3, 2), True)
+    """
+    if isinstance(value, str):
+        text = value.strip()
+        if len(text) > MAX_NUMBER_CHARS:
+            raise NetworkError(f"{where}: a number written with {len(text):,} characters "
+                               f"(the limit is {MAX_NUMBER_CHARS:,})")
+        m = _EXPONENT.search(text)
+        if m and abs(int(m.group(1).replace("_", ""))) > 400 + len(text):
+            raise NetworkError(f"{where}: {_short(text)} is beyond the float64 range "
+                               f"(about ±1.8e308 down to ±4.9e-324)")
+    elif isinstance(value, (int, np.integer)) and not isinstance(value, bool) and \
+            int(value).bit_length() > 1100:
+        raise NetworkError(f"{where}: an integer of {int(value).bit_length():,} bits is beyond "
+                           f"the float64 range (about ±1.8e308)")
+    frac, rational = parse_number(value, where)
+    try:
+        f = float(frac)
+    except OverflowError:
+        f = math.inf
+    if not math.isfinite(f) or (f == 0 and frac != 0):
+        raise NetworkError(f"{where}: {_short(value)} is beyond the float64 range (about "
+                           f"±1.8e308 down to ±4.9e-324)")
+    return frac, rational
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return f"an integer of {int(value).bit_length():,} bits"
+    text = str(value) if len(str(value)) <= 40 else str(value)[:37] + "..."
+    return repr(text) if isinstance(value, str) else text
+
+
+def as_network(obj: Any, where: str = "network") -> Network:
+    """``obj`` if it is a :class:`Network`, else a :class:`NetworkError` naming ``where``
+    (the check of the public entry points that take a network)."""
+    if not isinstance(obj, Network):
+        raise NetworkError(f"{where}: expected a tropnet Network (e.g. from "
+                           f"tropnet.load_network), got {type(obj).__name__}")
+    return obj
+
+
+def _log2_norm(m: np.ndarray) -> float:
+    """log2 of the largest absolute row sum of a float matrix (``-inf`` for zero), without
+    overflow for entries near the float64 maximum."""
+    if m.size == 0:
+        return -math.inf
+    top = float(np.abs(m).max())
+    if top == 0 or not math.isfinite(top):
+        return -math.inf if top == 0 else math.inf
+    return math.log2(top) + math.log2(float((np.abs(m) / top).sum(axis=1).max()))
 
 
 def _exact_matrix(data: Any, shape_name: str, ndim: int) -> tuple[np.ndarray, bool]:
@@ -39,7 +117,7 @@ def _exact_matrix(data: Any, shape_name: str, ndim: int) -> tuple[np.ndarray, bo
     out = np.empty(arr.shape, dtype=object)
     rational = True
     for idx, v in np.ndenumerate(arr):
-        frac, is_rat = parse_number(v, f"{shape_name}{list(idx)}")
+        frac, is_rat = read_number(v, f"{shape_name}{list(idx)}")
         out[idx] = frac
         rational &= is_rat
     out.setflags(write=False)
@@ -77,6 +155,7 @@ class Layer:
         if isinstance(activation, Activation):
             act, a_rat = activation, True
         else:
+            read_number(slope, f"{where}.slope")  # refuse "1e999999999" before converting it
             act, a_rat = activation_from_spec(activation, slope, rank, where)
         w, w_rat = _exact_matrix(weight, f"{where}.weight", 2)
         b, b_rat = _exact_matrix(bias, f"{where}.bias", 1)
@@ -296,6 +375,39 @@ class Network:
             jac, off = d.dot(jz), d.dot(cz)
             pats.append(pat)
         return jac, off, tuple(pats)
+
+    def magnitude_log2(self, radius: Any = 1) -> float:
+        """log2 of a bound on every value the network computes on the cube
+        ``[-radius, radius]^n`` (pre-activations, outputs) and on every coefficient of its
+        compiled tropical maps: ``B_0 = max(1, radius)``, ``B_l = ||W_l||_inf B_(l-1) +
+        ||b_l||_inf`` (every activation has ``|act(z)| <= |z|``).
+
+        >>> Network.from_lists(1, [([[2]], [0], "relu")] * 3).magnitude_log2()
+        3.0
+        """
+        bound = math.log2(max(1.0, float(radius)))
+        for layer in self.layers:
+            w, b = layer.float_params
+            bound = float(np.logaddexp2(_log2_norm(w) + bound, _log2_norm(b[:, None])))
+        return bound
+
+    def check_magnitude(self, arith: Arithmetic | None = None, radius: Any = 1) -> None:
+        """Refuse (:class:`NetworkError`) a network whose values can leave the range the
+        arithmetic computes in: :data:`FLOAT_MAGNITUDE_LOG2` in float mode,
+        :data:`EXACT_MAGNITUDE_LOG2` in exact mode (see :meth:`magnitude_log2`)."""
+        limit = EXACT_MAGNITUDE_LOG2 if arith is not None and arith.exact else \
+            FLOAT_MAGNITUDE_LOG2
+        bits = self.magnitude_log2(radius)
+        if bits > limit:
+            mode = "exact" if arith is not None and arith.exact else "float"
+            raise NetworkError(
+                f"the network's values can reach about 1e{int(bits * math.log10(2))} (the "
+                f"product of its layers' row sums), beyond the 1e{int(limit * math.log10(2))} "
+                f"tropnet computes with in {mode} mode"
+                + ("; rerun with --exact" if mode == "float" and bits <= EXACT_MAGNITUDE_LOG2
+                   else "")
+                + "; scaling a layer's weights and biases by a positive constant leaves "
+                  "the regions unchanged")
 
     def to_dict(self) -> dict:
         return {"input_dim": self.input_dim, "layers": [ly.to_dict() for ly in self.layers]}

@@ -90,7 +90,8 @@ def plot_regions(obj: Any, domain: Domain | str | None = None, ax: Any = None,
         rs = regions(obj, domain, kind, method, exact=exact, **params)
     if rs.domain.n != 2:
         raise DomainError(f"plot_regions draws maps of 2 inputs; this one has {rs.domain.n} "
-                          f"(give slice=(p, u, v) to draw a plane through an n-D input)")
+                          f"(give slice=(p, u, v), or --slice on the command line, to draw "
+                          f"a plane through an n-D input)")
     lo, hi = _plot_box(rs)
     cells = _clip_cells(rs, lo, hi)
     segments, adjacent = _boundaries(cells, lo, hi)
@@ -311,7 +312,9 @@ def _draw_surface(ax: Any, rs: Any, cells: list[_Cell], segments: list, colours:
         raise TropnetError("surface=True needs a 3-D axes (projection='3d')")
     outputs = np.asarray(rs.regions[0].weight).reshape(-1, 2).shape[0]
     if not 0 <= output < outputs:
-        raise TropnetError(f"output {output} does not exist (the map has {outputs})")
+        raise TropnetError(f"output={output} is out of range: the map has {outputs} "
+                           f"output{'s' if outputs != 1 else ''}, numbered from 0 "
+                           f"(--output-index counts from 1)")
 
     def lift(region: int, pts: np.ndarray) -> np.ndarray:
         r = rs.regions[region]

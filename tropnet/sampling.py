@@ -52,11 +52,19 @@ from .engines.symmetry import (
     permutation_invariant,
     require_invariant,
 )
-from .errors import TropnetError
+from .errors import NetworkError, TropnetError
 from .hoffman import effective_box
-from .network import Network
+from .limits import check_size, memory_budget
+from .network import FLOAT_MAGNITUDE_LOG2, Network, read_number
 
-__all__ = ["SampleEstimate", "sample_regions"]
+__all__ = ["MAX_RADIUS", "MAX_SAMPLES", "SampleEstimate", "sample_regions"]
+
+#: the most samples one estimate draws
+MAX_SAMPLES = 10_000_000
+#: the largest cube half-width (the samples and the network's values stay in float64)
+MAX_RADIUS = Fraction(10) ** 100
+#: bytes per sample and unit of the widest layer held at once (points, values, codes)
+_BYTES_PER_VALUE = 32
 
 
 @dataclass(frozen=True)
@@ -138,11 +146,22 @@ def sample_regions(net: Network, samples: int = 1000, radius: Any = 1, seed: int
     """
     if not isinstance(net, Network):
         raise TropnetError("sampling needs a network")
-    if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) or samples < 1:
-        raise TropnetError(f"the number of samples must be a positive integer, got {samples!r}")
+    if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) or \
+            not 1 <= samples <= MAX_SAMPLES:
+        raise TropnetError(f"the number of samples must be an integer from 1 to "
+                           f"{MAX_SAMPLES:,}, got {samples!r}")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
+                             or seed < 0):
+        raise TropnetError(f"the seed must be a non-negative integer or None, got {seed!r}")
     arith = resolve(exact, net)
     n = net.input_dim
+    widest = max([n, *(layer.units for layer in net.layers)])
+    budget = memory_budget()
+    if budget is not None:
+        check_size(int(samples) * widest, f"sampling {samples:,} points through {widest:,} "
+                   f"units", "use fewer samples", limit=budget // _BYTES_PER_VALUE)
     R = _radius(net, radius, arith)
+    _check_float_range(net, R)
     check = None
     if symmetric == "auto":
         check = permutation_invariant(net)
@@ -191,13 +210,26 @@ def _radius(net: Network, radius: Any, arith: Arithmetic) -> Fraction | float:
         dom = effective_box(net, kind="linear", exact=arith)
         return dom.hi[0]  # type: ignore[index]
     try:
-        R = Fraction(radius) if not isinstance(radius, float) else radius
-    except (TypeError, ValueError):
-        raise TropnetError(f"the radius must be a positive number or 'effective', got "
-                           f"{radius!r}") from None
-    if not R > 0 or (isinstance(R, float) and not math.isfinite(R)):
-        raise TropnetError(f"the radius must be a positive finite number, got {R}")
+        R = read_number(radius, "the radius")[0] if not isinstance(radius, float) else radius
+    except NetworkError:
+        raise TropnetError(f"the radius must be a positive number up to "
+                           f"{float(MAX_RADIUS):g} or 'effective', got {radius!r}") from None
+    if not R > 0 or (isinstance(R, float) and not math.isfinite(R)) or R > MAX_RADIUS:
+        raise TropnetError(f"the radius must be a positive number up to "
+                           f"{float(MAX_RADIUS):g} or 'effective', got {R}")
     return R
+
+
+def _check_float_range(net: Network, radius: Any) -> None:
+    """Refuse a cube on which the network's values can overflow float64: the patterns and
+    the midpoint tests are evaluated in float64 in both arithmetics."""
+    bits = net.magnitude_log2(radius)
+    if bits > FLOAT_MAGNITUDE_LOG2:
+        raise TropnetError(
+            f"sampling evaluates the network in float64, and its values on the cube can "
+            f"reach about 1e{int(bits * math.log10(2))} (beyond "
+            f"1e{int(FLOAT_MAGNITUDE_LOG2 * math.log10(2))}); use a smaller radius, or scale "
+            f"the layers' weights and biases down (positive scaling keeps the regions)")
 
 
 def _pattern_codes(net: Network, X: np.ndarray, arith: Arithmetic) -> tuple[np.ndarray, int]:

@@ -13,10 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from .arithmetic import parse_number
 from .engines.tropical import input_dim
 from .errors import DomainError, NetworkError, TropnetError
-from .network import Layer, Network
+from .network import Layer, Network, read_number
 from .tropical import TropicalPolynomial, TropicalRational
 
 __all__ = ["parse_slice", "restrict_to_plane"]
@@ -52,7 +51,7 @@ def _vector(values: Sequence[Any], n: int, name: str) -> tuple[tuple, bool]:
     if len(vals) != n:
         raise DomainError(f"slice vector {name} has {len(vals)} coordinates, the input has {n}")
     try:
-        parsed = [parse_number(v, f"slice {name}") for v in vals]
+        parsed = [read_number(v, f"--slice {name}") for v in vals]
     except NetworkError as exc:
         raise DomainError(str(exc)) from None
     return tuple(f for f, _ in parsed), all(r for _, r in parsed)

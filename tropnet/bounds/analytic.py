@@ -35,6 +35,7 @@ import numpy as np
 from ..activations import Activation, Maxout, ReLU
 from ..arithmetic import parse_number
 from ..errors import NetworkError
+from ..limits import check_size
 
 __all__ = [
     "architecture_bounds",
@@ -56,6 +57,9 @@ __all__ = [
     "zaslavsky",
     "zaslavsky_rank",
 ]
+
+#: the most work (word operations, estimated) of one exact bound: about ten seconds
+MAX_BOUND_WORK = 2 * 10**12
 
 
 # ---------------------------------------------------------------------------
@@ -148,6 +152,13 @@ def serra2018_upper(n0: int, widths: Sequence[int],
     """
     n0, ws = _architecture(n0, widths)
     rs = _ranks(ws, ranks)
+    # the dimension d never exceeds n_1 after the first layer and j_1 <= r_1 <= n_1, so
+    # R(1, n0) = R(1, min(n0, n_1)): a large input dimension costs nothing
+    n0 = min(n0, ws[0])
+    # each layer multiplies about n0 integers of up to sum(widths) bits (Karatsuba: bits^1.585)
+    work = len(ws) * (n0 + 1) * int(sum(ws) ** 1.585)
+    check_size(work, f"Serra et al.'s Theorem 1 bound for input dimension {n0} and widths "
+               f"summing to {sum(ws):,}", "use fewer or narrower layers", limit=MAX_BOUND_WORK)
     nxt = [1] * (n0 + 1)  # R(L+1, d) for d = 0..n0
     for n, r in zip(reversed(ws), reversed(rs), strict=True):
         binoms = _binomials(n)

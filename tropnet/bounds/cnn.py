@@ -239,25 +239,54 @@ def _enumerate_count(fields: list[tuple[int, ...]], d: int, budget: list[int]) -
     binoms = [math.comb(d, t) for t in range(d + 1)]
     n_pos = len(fields)
     limit = budget[0]
+    # positions with pairwise disjoint fields take t = 0 or 1 independently, so the search
+    # has at least 2**k leaves: refuse at once when that exceeds the budget
+    used: set[int] = set()
+    k = 0
+    for field in fields:
+        if used.isdisjoint(field):
+            used.update(field)
+            k += 1
+            if k >= limit.bit_length():  # 2**k > limit
+                break
+    too_large = TooLargeError(
+        "the Xiong et al. count of this 2-D convolution needs more than "
+        f"{limit:,} search nodes (the budget; max_nodes in the Python API); a 1-D "
+        "layout (one row or column of positions) has a fast exact formula")
+    if k >= limit.bit_length():
+        raise too_large
 
-    def rec(p: int, matcher: _Matcher) -> int:
+    def enter(p: int, matcher: _Matcher) -> list | None:
+        """A search node for position ``p`` (``None`` for a leaf: all positions placed)."""
         budget[0] -= 1
         if budget[0] < 0:
-            raise TooLargeError(
-                "the Xiong et al. count of this 2-D convolution needs more than "
-                f"{limit} search nodes; raise max_nodes, or use a 1-D layout "
-                "(one row or column of positions), which has a fast exact formula")
-        if p == n_pos:
-            return 1
-        total = rec(p + 1, matcher.copy())
-        cur = matcher.copy()
-        for t in range(1, d + 1):
-            if not cur.augment(p):
-                break
-            total += binoms[t] * rec(p + 1, cur.copy())
-        return total
+            raise too_large
+        return None if p == n_pos else [p, matcher, 0, 0]
 
-    return rec(0, _Matcher(fields))
+    # depth-first over the positions with an explicit stack (there may be thousands of
+    # positions, beyond Python's recursion limit); a node is [p, matcher, t, total]: the
+    # child being counted gives position p exactly t columns
+    root = enter(0, _Matcher(fields))
+    if root is None:
+        return 1
+    stack, ret = [root], None
+    while stack:
+        node = stack[-1]
+        p, cur = node[0], node[1]
+        if ret is not None:  # the child of the current t returned its count
+            node[3] += binoms[node[2]] * ret
+            ret = None
+            node[2] += 1
+            if node[2] > d or not cur.augment(p):
+                stack.pop()
+                ret = node[3]
+                continue
+        child = enter(p + 1, cur.copy())
+        if child is None:
+            ret = 1
+        else:
+            stack.append(child)
+    return ret
 
 
 class _Matcher:

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
-from .common import run_command
+from .common import Parser, run_command
 
 __all__ = ["COMMAND_MODULES", "build_parser", "main"]
 
@@ -26,7 +26,7 @@ COMMAND_MODULES = ("compile", "monomials", "demo", "regions", "crosscheck", "bou
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``tropnet`` argument parser with every command of :data:`COMMAND_MODULES`."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="tropnet",
         description="Exact algebraic and polyhedral analysis of piecewise-linear neural "
                     "networks.")
@@ -40,7 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``tropnet`` console script; returns the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version or a usage error (one line on stderr)
+        return exc.code if isinstance(exc.code, int) else 2
     if not getattr(args, "command", None):
         parser.print_help(sys.stderr)
         return 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from typing import Any
 
 from ..activations import ReLU
@@ -10,10 +11,14 @@ from ..bounds import analytic, cnn
 from ..conv import conv_spec
 from ..domain import parse_domain
 from ..errors import NetworkError, TropnetError
+from ..files import MAX_INT_DIGITS
 from ..io import load_network
-from .common import CommandResult, add_common, add_domain, int_list
+from .common import CommandResult, add_common, add_domain, int_list_option, int_option, int_text
 
-__all__ = ["cmd_bounds", "register"]
+__all__ = ["MAX_WIDTH", "cmd_bounds", "register"]
+
+#: the widest layer ``--widths`` takes (a width of 100,000 needs 13 s and 3 GB)
+MAX_WIDTH = 50_000
 
 #: key -> (theorem, what it says) for the text report.
 DESCRIPTIONS = {
@@ -47,10 +52,14 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "Theorem 10.")
     p.add_argument("network", nargs="?", metavar="NET.json",
                    help="read the architecture (and, with --empirical, the weights)")
-    p.add_argument("--input-dim", type=int, metavar="N", help="input dimension n0")
-    p.add_argument("--widths", metavar="W1,W2,...", help="hidden layer widths n1..nL")
-    p.add_argument("--maxout-rank", type=int, metavar="K", help="rank of the maxout units")
-    p.add_argument("--ranks", metavar="R1,R2,...",
+    p.add_argument("--input-dim", type=int_option(1, 10**6), metavar="N",
+                   help="input dimension n0")
+    p.add_argument("--widths", metavar="W1,W2,...", type=int_list_option(1, MAX_WIDTH),
+                   help=f"hidden layer widths n1..nL (at most {MAX_WIDTH:,} each: the exact "
+                        f"bounds of wider layers need gigabytes)")
+    p.add_argument("--maxout-rank", type=int_option(1, 10**6), metavar="K",
+                   help="rank of the maxout units")
+    p.add_argument("--ranks", metavar="R1,R2,...", type=int_list_option(0, MAX_WIDTH),
                    help="ranks of the weight matrices for Theorem 1's refinement")
     p.add_argument("--empirical", action="store_true",
                    help="with NET.json: add the empirical upper bound of Serra & Ramalingam "
@@ -62,7 +71,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--filter", dest="cnn_filter", metavar="HxW", help="--cnn filter shape")
     p.add_argument("--stride", dest="cnn_stride", default="1", metavar="S",
                    help="--cnn stride, S or SHxSW (default 1)")
-    p.add_argument("--channels", dest="cnn_channels", type=int, metavar="D",
+    p.add_argument("--channels", dest="cnn_channels", type=int_option(1, 10**6), metavar="D",
                    help="--cnn output channels")
     add_common(p)
     p.set_defaults(func=cmd_bounds)
@@ -84,8 +93,7 @@ def cmd_bounds(args: argparse.Namespace) -> CommandResult:
         if args.input_dim is None or args.widths is None:
             raise TropnetError("give --input-dim N and --widths W1,W2,... (or NET.json, or "
                                "--cnn)")
-        widths = int_list(args.widths, "--widths")
-        ranks = int_list(args.ranks, "--ranks") if args.ranks else None
+        widths, ranks = args.widths, args.ranks
         if ranks is not None and args.maxout_rank is not None:
             raise TropnetError("--ranks refines the ReLU bound; it does not apply with "
                                "--maxout-rank")
@@ -95,8 +103,13 @@ def cmd_bounds(args: argparse.Namespace) -> CommandResult:
             payload["maxout_rank"] = args.maxout_rank
         if ranks is not None:
             payload["ranks"] = ranks
-    payload["maps_eta"] = {k: round(analytic.maps_eta(v), 6) for k, v in payload.items()
-                           if k in DESCRIPTIONS and isinstance(v, int) and v >= 1}
+    counts = {k: v for k, v in payload.items() if k in DESCRIPTIONS and isinstance(v, int)}
+    payload["maps_eta"] = {k: round(analytic.maps_eta(v), 6) for k, v in counts.items()
+                           if v >= 1}
+    payload["log10"] = {k: round(math.log10(v), 6) for k, v in counts.items() if v >= 1}
+    for k, v in counts.items():  # JSON readers stop at MAX_INT_DIGITS digits: a string then
+        if abs(v) >= 10**MAX_INT_DIGITS:
+            payload[k] = int_text(v)
     return CommandResult(payload, _bounds_text)
 
 
@@ -205,8 +218,9 @@ def _bounds_text(p: dict) -> str:
     return "\n".join(lines)
 
 
-def _short(v: int) -> str:
-    s = str(v)
+def _short(v: int | str) -> str:
+    """An integer (or its digits) in at most 24 characters: ``1.23456e+40`` when longer."""
+    s = v if isinstance(v, str) else int_text(v)
     return s if len(s) <= 24 else f"{s[0]}.{s[1:6]}e+{len(s) - 1}"
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import sys
 import time
@@ -22,6 +23,7 @@ from ..domain import Domain, parse_domain
 from ..engines.glue import CONNECTIVITY
 from ..engines.tropical import input_dim
 from ..errors import NearDegeneracyWarning, TropnetError
+from ..files import MAX_INT_DIGITS, Terminated, signals_raise
 from ..hoffman import effective_box
 from ..io import load_network
 from ..limits import forced
@@ -29,7 +31,9 @@ from ..network import Network
 from ..tropical import TropicalRational, compile_network, parse
 
 __all__ = [
+    "MAX_SEED",
     "CommandResult",
+    "Parser",
     "add_arithmetic",
     "add_common",
     "add_connectivity",
@@ -39,8 +43,12 @@ __all__ = [
     "add_target",
     "arith_from",
     "compile_maps",
-    "int_list",
+    "int_list_option",
+    "int_option",
+    "int_text",
     "load_target",
+    "number_option",
+    "output_file",
     "progress_bar",
     "resolve_domain",
     "run_command",
@@ -59,6 +67,90 @@ class CommandResult:
         self.files = files or {}
 
 
+#: the largest ``--seed`` (numpy's seeds are non-negative; 2**63 - 1 keeps them 64-bit)
+MAX_SEED = 2**63 - 1
+
+
+class Parser(argparse.ArgumentParser):
+    """The argument parser of ``tropnet`` and its commands: a usage error is ONE line on
+    stderr (``tropnet: error: ...``, as every other error) and exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"tropnet: error: {message} (see '{self.prog} --help')\n")
+
+
+def int_option(lo: int, hi: int) -> Callable[[str], int]:
+    """An argparse ``type``: an integer in ``[lo, hi]``, checked when the options are parsed
+    (the message gives the range)."""
+    if lo == 1:
+        what = f"a positive integer (1 to {hi:,})"
+    elif lo == 0:
+        what = f"a non-negative integer (0 to {hi:,})"
+    else:
+        what = f"an integer from {lo:,} to {hi:,}"
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text.strip().replace("_", ""))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}") from None
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}")
+        return value
+
+    parse.__name__ = "integer"
+    return parse
+
+
+def number_option(lo: float, hi: float, *, lo_open: bool = False, hi_open: bool = False
+                  ) -> Callable[[str], float]:
+    """An argparse ``type``: a finite number in the interval from ``lo`` to ``hi`` (open at
+    an end when asked), checked when the options are parsed."""
+    what = f"a number in {'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}") from None
+        low_ok = value > lo if lo_open else value >= lo
+        high_ok = value < hi if hi_open else value <= hi
+        if not (math.isfinite(value) and low_ok and high_ok):
+            raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}")
+        return value
+
+    parse.__name__ = "number"
+    return parse
+
+
+def output_file(text: str) -> str:
+    """An argparse ``type``: a non-empty output file name."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"must be a file name, got {text!r}")
+    return text
+
+
+def int_text(value: int) -> str:
+    """The exact decimal digits of an integer of any size (``str`` stops at
+    :data:`~tropnet.files.MAX_INT_DIGITS` digits)."""
+    if abs(value) < 10**MAX_INT_DIGITS:
+        return str(value)
+    with _any_int_digits():
+        return str(value)
+
+
+@contextlib.contextmanager
+def _any_int_digits() -> Iterator[None]:
+    """Lift Python's limit on the digits of ``str(int)`` (outputs only: inputs are read with
+    their own limits)."""
+    old = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(0)
+    try:
+        yield
+    finally:
+        sys.set_int_max_str_digits(old)
+
+
 def add_common(p: argparse.ArgumentParser) -> None:
     """``--json``, ``--quiet`` and ``--debug``."""
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
@@ -75,7 +167,8 @@ def add_arithmetic(p: argparse.ArgumentParser) -> None:
                    help="exact rational arithmetic (default when all numbers are rational)")
     g.add_argument("--float", dest="exact", action="store_const", const=False,
                    help="float64 arithmetic with derived tolerances")
-    p.add_argument("--limit-denominator", type=int, default=None, metavar="Q",
+    p.add_argument("--limit-denominator", type=int_option(1, 10**18), default=None,
+                   metavar="Q",
                    help="in exact mode, read each number as the nearest fraction with "
                         "denominator <= Q")
 
@@ -140,12 +233,15 @@ def arith_from(args: argparse.Namespace, *sources: Any) -> Arithmetic:
     """The arithmetic chosen by ``--exact/--float/--limit-denominator`` and the inputs."""
     limit = getattr(args, "limit_denominator", None)
     if limit is not None:
-        if limit < 1:
-            raise TropnetError("--limit-denominator must be a positive integer")
         if getattr(args, "exact", None) is False:
             raise TropnetError("--limit-denominator only applies to exact mode")
-        return ExactArithmetic(limit_denominator=limit)
-    return resolve(getattr(args, "exact", None), *sources)
+        arith: Arithmetic = ExactArithmetic(limit_denominator=limit)
+    else:
+        arith = resolve(getattr(args, "exact", None), *sources)
+    for src in sources:
+        if isinstance(src, Network):
+            src.check_magnitude(arith)
+    return arith
 
 
 def load_target(args: argparse.Namespace) -> Any:
@@ -166,15 +262,22 @@ def load_target(args: argparse.Namespace) -> Any:
     return load_network(net_path)
 
 
-def int_list(text: str, flag: str) -> list[int]:
-    """The comma-separated integers of option ``flag``."""
-    try:
-        values = [int(v) for v in text.replace(" ", "").split(",") if v != ""]
-    except ValueError:
-        raise TropnetError(f"{flag} must be comma-separated integers, got {text!r}") from None
-    if not values:
-        raise TropnetError(f"{flag} is empty")
-    return values
+def int_list_option(lo: int, hi: int) -> Callable[[str], list[int]]:
+    """An argparse ``type``: comma-separated integers, each in ``[lo, hi]``, checked when the
+    options are parsed."""
+    what = f"comma-separated integers from {lo:,} to {hi:,}"
+
+    def parse(text: str) -> list[int]:
+        try:
+            values = [int(v) for v in text.replace(" ", "").split(",") if v != ""]
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}") from None
+        if not values or not all(lo <= v <= hi for v in values):
+            raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}")
+        return values
+
+    parse.__name__ = "integers"
+    return parse
 
 
 def progress_bar(args: argparse.Namespace | None, total: int | None = None, desc: str = ""
@@ -235,18 +338,23 @@ def run_command(args: argparse.Namespace) -> int:
     debug = getattr(args, "debug", False)
     start = time.perf_counter()
     try:
-        with warnings.catch_warnings(record=True) as caught, \
-                forced(getattr(args, "force", False)):
-            warnings.simplefilter("always", NearDegeneracyWarning)
-            with _stdout_to_stderr():
-                result: CommandResult = args.func(args)
-        seconds = time.perf_counter() - start
-        warned = [str(w.message) for w in caught if issubclass(w.category,
-                                                                NearDegeneracyWarning)]
-        for _, writer in result.files.items():
-            writer()
-        _emit(result, args, seconds, warned)
+        with signals_raise():
+            with warnings.catch_warnings(record=True) as caught, \
+                    forced(getattr(args, "force", False)):
+                warnings.simplefilter("always", NearDegeneracyWarning)
+                with _stdout_to_stderr():
+                    result: CommandResult = args.func(args)
+            seconds = time.perf_counter() - start
+            warned = [str(w.message) for w in caught if issubclass(w.category,
+                                                                    NearDegeneracyWarning)]
+            for _, writer in result.files.items():
+                writer()
+            with _any_int_digits():  # an exact count may have thousands of digits
+                _emit(result, args, seconds, warned)
         return result.status
+    except Terminated:
+        sys.stderr.write("tropnet: terminated\n")
+        return 143
     except TropnetError as exc:
         if debug:
             traceback.print_exc()

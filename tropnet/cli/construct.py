@@ -9,7 +9,7 @@ from typing import Any
 from ..constructions import CONSTRUCTIONS
 from ..errors import TropnetError
 from ..io import save_network
-from .common import CommandResult, add_common, int_list
+from .common import CommandResult, add_common, int_list_option, int_option, output_file
 
 __all__ = ["cmd_construct", "register"]
 
@@ -18,6 +18,7 @@ _FLAG = {"n0": "--input-dim", "widths": "--widths", "width": "--width", "depth":
 _ATTR = {"n0": "input_dim", "widths": "widths", "width": "width", "depth": "depth",
          "m": "m", "w": "w", "last_layer": "last_layer", "outputs": "outputs"}
 _OPTIONAL = {"last_layer", "outputs"}
+_COUNT = int_option(1, 10**6)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,17 +31,19 @@ def register(sub: argparse._SubParsersAction) -> None:
                         for name, (_, params) in CONSTRUCTIONS.items()))
     p.add_argument("name", choices=sorted(CONSTRUCTIONS), metavar="NAME",
                    help=", ".join(sorted(CONSTRUCTIONS)))
-    p.add_argument("--input-dim", type=int, metavar="N", help="input dimension n0")
-    p.add_argument("--widths", metavar="W1,W2,...", help="hidden widths")
-    p.add_argument("--width", type=int, metavar="N", help="width of every layer (ternary)")
-    p.add_argument("--depth", type=int, metavar="L", help="number of layers")
-    p.add_argument("--m", type=int, metavar="M", help="Theorem 9: first layer has 2m units")
-    p.add_argument("--w", type=int, metavar="W", help="Theorem 9: width of the other layers")
+    p.add_argument("--input-dim", type=_COUNT, metavar="N", help="input dimension n0")
+    p.add_argument("--widths", metavar="W1,W2,...", type=int_list_option(1, 10**6),
+                   help="hidden widths")
+    p.add_argument("--width", type=_COUNT, metavar="N", help="width of every layer (ternary)")
+    p.add_argument("--depth", type=_COUNT, metavar="L", help="number of layers")
+    p.add_argument("--m", type=_COUNT, metavar="M", help="Theorem 9: first layer has 2m units")
+    p.add_argument("--w", type=_COUNT, metavar="W", help="Theorem 9: width of the other layers")
     p.add_argument("--last-layer", choices=("zigzag", "arrangement"),
                    help="montufar2014: eqs. (5)-(7) (zigzag, default) or a general-position "
                         "arrangement (Theorem 5's full bound)")
-    p.add_argument("--outputs", type=int, metavar="K", help="number of outputs")
-    p.add_argument("-o", "--output", metavar="NET.json", help="write the network here")
+    p.add_argument("--outputs", type=_COUNT, metavar="K", help="number of outputs")
+    p.add_argument("-o", "--output", metavar="NET.json", type=output_file,
+                   help="write the network here")
     p.add_argument("--verify", action="store_true",
                    help="count the regions exactly (tropnet.regions) and compare")
     add_common(p)
@@ -56,7 +59,7 @@ def cmd_construct(args: argparse.Namespace) -> CommandResult:
             if name in _OPTIONAL:
                 continue
             raise TropnetError(f"construct {args.name} needs {_FLAG[name]}")
-        kwargs[name] = int_list(value, "--widths") if name == "widths" else value
+        kwargs[name] = value
     extra = [_FLAG[k] for k in _ATTR if k not in params and getattr(args, _ATTR[k]) is not None]
     if extra:
         raise TropnetError(f"construct {args.name} does not take {', '.join(extra)} (it takes "

@@ -6,7 +6,9 @@ import argparse
 
 from ..comparison import ROWS, crosscheck
 from ..errors import TropnetError
+from ..sampling import MAX_SAMPLES
 from .common import (
+    MAX_SEED,
     CommandResult,
     add_arithmetic,
     add_common,
@@ -15,6 +17,7 @@ from .common import (
     add_solver,
     add_target,
     arith_from,
+    int_option,
     load_target,
     progress_bar,
     resolve_domain,
@@ -36,8 +39,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--methods", metavar="M1,M2,...",
                    help=f"methods to run (default all): {', '.join(ROWS)}")
     p.add_argument("--skip", metavar="M1,M2,...", help="methods to leave out")
-    p.add_argument("--samples", type=int, default=2000, help="samples for the estimate")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--samples", type=int_option(1, MAX_SAMPLES), default=2000,
+                   help="samples for the estimate (default 2000)")
+    p.add_argument("--seed", type=int_option(0, MAX_SEED), default=0,
+                   help="seed of the sampling estimate (default 0)")
     add_solver(p)
     add_arithmetic(p)
     add_common(p)

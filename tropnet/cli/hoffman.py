@@ -11,11 +11,13 @@ from ..errors import InputFileError, TropnetError
 from ..hoffman import effective_radius, hoffman_constant
 from ..io import load_json, load_network, network_from_dict
 from .common import (
+    MAX_SEED,
     CommandResult,
     add_arithmetic,
     add_common,
     add_connectivity,
     arith_from,
+    int_option,
     load_target,
 )
 
@@ -46,9 +48,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--rows", choices=("all", "facets"), default="all",
                    help="rows of each cell for the map's Hoffman constant: all (the paper's "
                         "definition, default) or only the facet rows")
-    p.add_argument("--samples", type=int, default=12,
+    p.add_argument("--samples", type=int_option(1, 10**6), default=12,
                    help="random row sets for the lower bound of --method bounds")
-    p.add_argument("--seed", type=int, default=0, help="seed of --method bounds")
+    p.add_argument("--seed", type=int_option(0, MAX_SEED), default=0,
+                   help="seed of --method bounds")
     add_arithmetic(p)
     add_common(p)
     p.set_defaults(func=cmd_hoffman)

@@ -9,7 +9,7 @@ from typing import Any
 from ..errors import InputFileError, TropnetError
 from ..importers import load_model
 from ..io import save_network
-from .common import CommandResult, add_common
+from .common import CommandResult, add_common, output_file
 
 __all__ = ["cmd_import", "register"]
 
@@ -26,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "the stored floats; convolutions are lowered to dense layers with inputs "
                     "flattened as height x width x channels.")
     p.add_argument("model", metavar="MODEL.onnx", help="the model file (.onnx, .pt or .pth)")
-    p.add_argument("-o", "--output", required=True, metavar="NET.json",
+    p.add_argument("-o", "--output", required=True, metavar="NET.json", type=output_file,
                    help="network file to write (.json, or .npz for float64 arrays)")
     p.add_argument("--input-shape", metavar="C,H,W",
                    help="sample shape of a torch model that starts with a convolution")

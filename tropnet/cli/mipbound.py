@@ -9,6 +9,7 @@ from ..domain import parse_domain
 from ..errors import TropnetError
 from ..network import Network
 from .common import (
+    MAX_SEED,
     CommandResult,
     add_arithmetic,
     add_common,
@@ -16,7 +17,9 @@ from .common import (
     add_solver,
     add_target,
     arith_from,
+    int_option,
     load_target,
+    number_option,
 )
 
 __all__ = ["cmd_mipbound", "register"]
@@ -32,20 +35,22 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "regions on the domain, and the exact count when it is small.")
     add_target(p, expr=False)
     add_domain(p, effective=False, note="on rn the MILP runs on the effective-radius box")
-    p.add_argument("--k", type=int, default=3, help="size of each parity constraint "
-                                                    "(default 3)")
-    p.add_argument("--repeats", type=int, default=30, metavar="I",
+    p.add_argument("--k", type=int_option(1, 10**6), default=3,
+                   help="size of each parity constraint (default 3)")
+    p.add_argument("--repeats", type=int_option(1, 10**6), default=30, metavar="I",
                    help="number of runs (default 30)")
-    p.add_argument("--seed", type=int, default=None, help="random seed")
-    p.add_argument("--timeout", type=float, default=None, metavar="T",
+    p.add_argument("--seed", type=int_option(0, MAX_SEED), default=None, help="random seed")
+    p.add_argument("--timeout", type=number_option(0, 1e9, lo_open=True), default=None,
+                   metavar="T",
                    help="seconds per MILP solve (a solve that times out counts as "
                         "infeasible, which only lowers the bound)")
     add_solver(p)
     p.add_argument("--encoding", choices=("integer", "chain", "cuts"), default="integer",
                    help="MILP encoding of a parity constraint (default integer)")
-    p.add_argument("--confidence", type=float, default=0.95,
+    p.add_argument("--confidence", type=number_option(0, 1, lo_open=True, hi_open=True),
+                   default=0.95,
                    help="probability required of the reported bound (default 0.95)")
-    p.add_argument("--exact-limit", type=int, default=4096, metavar="N",
+    p.add_argument("--exact-limit", type=int_option(0, 10**9), default=4096, metavar="N",
                    help="also count exactly when there are at most N regions (0: skip)")
     p.add_argument("--bigm", choices=("interval", "lp", "milp"), default="lp",
                    help="big-M constants (default lp)")
@@ -60,12 +65,6 @@ def cmd_mipbound(args: argparse.Namespace) -> CommandResult:
     net = load_target(args)
     if not isinstance(net, Network):  # pragma: no cover - add_target(expr=False)
         raise TropnetError("mipbound needs a network file")
-    if args.k < 1:
-        raise TropnetError(f"--k must be a positive integer, got {args.k}")
-    if args.repeats < 1:
-        raise TropnetError(f"--repeats must be a positive integer, got {args.repeats}")
-    if args.timeout is not None and args.timeout <= 0:
-        raise TropnetError(f"--timeout must be positive, got {args.timeout}")
     res = mipbound(net, args.domain, k=args.k, repeats=args.repeats, seed=args.seed,
                    timeout=args.timeout, solver=args.solver, encoding=args.encoding,
                    confidence=args.confidence, exact_limit=args.exact_limit,

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from ..dispatch import KINDS
-from ..errors import InputFileError, TropnetError
+from ..engines.tropical import input_dim
+from ..errors import DomainError, InputFileError, TropnetError
 from ..io import write_atomic
 from ..network import Network
 from ..plot import plot_newton, plot_regions
@@ -20,12 +21,16 @@ from .common import (
     add_method,
     add_target,
     arith_from,
+    int_option,
     load_target,
+    output_file,
 )
 
 __all__ = ["cmd_plot", "register"]
 
 _IMAGE_SUFFIXES = (".png", ".pdf", ".svg", ".jpg", ".jpeg")
+#: the range of ``--dpi`` (at 1200 dpi the default figure is 7680 x 5760 pixels)
+MIN_DPI, MAX_DPI = 10, 1200
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -38,7 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "image is written only when everything succeeded.")
     add_target(p)
     add_arithmetic(p)
-    p.add_argument("-o", "--output", required=True, metavar="regions.png",
+    p.add_argument("-o", "--output", required=True, metavar="regions.png", type=output_file,
                    help="image file (.png, .pdf, .svg or .jpg)")
     p.add_argument("--kind", choices=KINDS, default="linear",
                    help="linear regions (default) or activation regions (networks only)")
@@ -49,12 +54,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--slice", metavar="p=..;u=..;v=..",
                    help="draw F(p + s u + t v) for an n-D input (p defaults to 0)")
     p.add_argument("--surface", action="store_true", help="draw the function as a 3-D surface")
-    p.add_argument("--output-index", type=int, default=1, metavar="K",
+    p.add_argument("--output-index", type=int_option(1, 10**9), default=1, metavar="K",
                    help="which output the surface shows (1-based, default 1)")
     p.add_argument("--newton", action="store_true",
                    help="draw the Newton polygon and dual subdivision of a polynomial "
                         "expression in 2 variables instead")
-    p.add_argument("--dpi", type=int, default=150, help="resolution of raster images")
+    p.add_argument("--dpi", type=int_option(MIN_DPI, MAX_DPI), default=150,
+                   help=f"resolution of raster images (default 150, {MIN_DPI} to {MAX_DPI})")
     add_common(p)
     p.set_defaults(func=cmd_plot)
 
@@ -65,6 +71,14 @@ def cmd_plot(args: argparse.Namespace) -> CommandResult:
         raise InputFileError(f"{out}: the image must end in {', '.join(_IMAGE_SUFFIXES)}")
     target = load_target(args)  # an expression is parsed in the requested arithmetic
     exact = arith_from(args, target) if isinstance(target, Network) else None
+    dim = input_dim(target)
+    if dim != 2 and not args.slice and not args.newton:
+        raise DomainError(f"the input has {dim} dimensions and a plot shows 2: give --slice "
+                          f"'p=..;u=..;v=..' to draw a plane through it")
+    outputs = target.output_dim if isinstance(target, Network) else 1
+    if args.surface and args.output_index > outputs:
+        raise TropnetError(f"--output-index {args.output_index}: the map has {outputs} "
+                           f"output{'s' if outputs != 1 else ''} (numbered from 1)")
     payload: dict[str, Any] = {"output": str(out)}
     if args.newton:
         if isinstance(target, Network) or args.slice or args.surface:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..arithmetic import parse_number
 from ..errors import TropnetError
 from ..io import load_network
-from ..network import Network
-from ..sampling import sample_regions
-from .common import CommandResult, add_arithmetic, add_common, arith_from
+from ..network import Network, read_number
+from ..sampling import MAX_RADIUS, MAX_SAMPLES, sample_regions
+from .common import MAX_SEED, CommandResult, add_arithmetic, add_common, arith_from, int_option
 
 __all__ = ["cmd_sample", "register"]
 
@@ -23,8 +22,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "midpoint does not follow the map. The result is an ESTIMATE (it can "
                     "miss regions, and split non-convex regions wrongly).")
     p.add_argument("network", metavar="NET.json", help="network file")
-    p.add_argument("--samples", type=int, default=1000, help="number of points (default 1000)")
-    p.add_argument("--radius", default="1",
+    p.add_argument("--samples", type=int_option(1, MAX_SAMPLES), default=1000,
+                   help=f"number of points (default 1000, at most {MAX_SAMPLES:,})")
+    p.add_argument("--radius", default="1", type=_radius,
                    help="half-width R of the cube (default 1), or 'effective' for the "
                         "effective-radius box of the linear regions (compiles the network)")
     p.add_argument("--symmetric", action="store_true",
@@ -32,10 +32,25 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "random points): sample x1 >= ... >= xn only, weight by Lemma 30")
     p.add_argument("--auto-symmetric", action="store_true",
                    help="detect permutation invariance and use it when present")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--seed", type=int_option(0, MAX_SEED), default=0,
+                   help="random seed (default 0)")
     add_arithmetic(p)
     add_common(p)
     p.set_defaults(func=cmd_sample)
+
+
+def _radius(text: str) -> Any:
+    """``--radius``: ``effective`` or an exact positive number up to :data:`MAX_RADIUS`."""
+    if text.strip().lower() == "effective":
+        return "effective"
+    what = f"a positive number up to {float(MAX_RADIUS):g}, or 'effective'"
+    try:
+        value = read_number(text, "--radius")[0]
+    except TropnetError:
+        raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}") from None
+    if not 0 < value <= MAX_RADIUS:
+        raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}")
+    return value
 
 
 def cmd_sample(args: argparse.Namespace) -> CommandResult:
@@ -45,14 +60,7 @@ def cmd_sample(args: argparse.Namespace) -> CommandResult:
         raise TropnetError("give --symmetric or --auto-symmetric, not both")
     symmetric: bool | str = True if args.symmetric else ("auto" if args.auto_symmetric
                                                           else False)
-    radius: Any = args.radius
-    if radius.strip().lower() != "effective":
-        try:
-            radius = parse_number(radius, "--radius")[0]
-        except TropnetError:
-            raise TropnetError(f"--radius must be a positive number or 'effective', got "
-                               f"{args.radius!r}") from None
-    est = sample_regions(net, samples=args.samples, radius=radius, seed=args.seed,
+    est = sample_regions(net, samples=args.samples, radius=args.radius, seed=args.seed,
                          symmetric=symmetric, exact=arith)
     payload = {"network": net.architecture(), **est.to_dict()}
 

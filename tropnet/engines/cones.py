@@ -37,8 +37,9 @@ import numpy as np
 
 from ..arithmetic import EXACT, Arithmetic, Ball
 from ..domain import Domain
+from ..errors import DomainError
 
-__all__ = ["Cone", "generator_values", "initial_cone", "integer_row", "line_values",
+__all__ = ["Cone", "float_cone", "generator_values", "initial_cone", "integer_row", "line_values",
            "primitive", "split_cone"]
 
 
@@ -69,26 +70,17 @@ class Cone:
         return self.gens.dot(h)
 
     def interior_point(self, arith: Arithmetic) -> np.ndarray:
-        """Mean of the points plus the mean of the rays: a positive combination of every
-        generator, hence a point of the interior."""
-        t = self.gens[:, 0]
-        is_pt = np.array([v > 0 for v in t], dtype=bool)
-        n = self.n
+        """``v[1:] / v[0]`` for ``v`` the sum of the generators (each scaled to max-norm 1 in
+        float mode): a positive combination of every generator, hence a point of the
+        interior, dehomogenised once (well conditioned also when some points are far)."""
         if arith.exact:
-            pts = [[Fraction(v) / g[0] for v in g[1:]] for g in self.gens[is_pt]]
-            rays = [[Fraction(v) for v in g[1:]] for g in self.gens[~is_pt]]
-            mean = [sum(p[k] for p in pts) / len(pts) for k in range(n)]
-            if rays:
-                mean = [m + sum(r[k] for r in rays) / len(rays) for k, m in enumerate(mean)]
-            return np.array(mean, dtype=object)
+            v = sum((Fraction(1, max(abs(int(c)) for c in g)) * g for g in self.gens),
+                    start=np.zeros(self.n + 1, dtype=object))
+            return np.array([c / v[0] for c in v[1:]], dtype=object)
         g = np.asarray(self.gens, dtype=float)
-        pts = g[is_pt, 1:] / g[is_pt, :1]
-        out = pts.mean(axis=0)
-        if (~is_pt).any():
-            rays = g[~is_pt, 1:]
-            scale = 1.0 + float(np.abs(pts).max()) if len(pts) else 1.0
-            out = out + scale * rays.mean(axis=0)
-        return out
+        g = g / np.abs(g).max(axis=1, keepdims=True)
+        v = g.sum(axis=0)
+        return v[1:] / v[0]
 
 
 def integer_row(values: Any) -> np.ndarray:
@@ -124,7 +116,7 @@ def initial_cone(domain: Domain, arith: Arithmetic, exact: bool | None = None
         tight = np.zeros((1, 1), dtype=bool)
         if exact:
             return Cone(gens, lines, tight), []
-        return _float_cone(Cone(gens, lines, tight)), []
+        return float_cone(Cone(gens, lines, tight)), []
     poly = domain.polyhedron(arith)
     rows = [(poly.A[i], poly.b[i]) for i in range(len(poly))]
     exact_rows = [(EXACT.array(a), EXACT.convert(b)) for a, b in rows]
@@ -139,11 +131,11 @@ def initial_cone(domain: Domain, arith: Arithmetic, exact: bool | None = None
     gens = np.array([integer_row(g) for g in gens_list], dtype=object)
     cone0 = Cone(gens, EXACT.zeros((0, n + 1)), np.zeros((len(gens), 1), dtype=bool))
     cone = Cone(gens, cone0.lines, _incidence(cone0, exact_rows))
-    return (cone, exact_rows) if exact else (_float_cone(cone), rows)
+    return (cone, exact_rows) if exact else (float_cone(cone), rows)
 
 
-def _float_cone(cone: Cone) -> Cone:
-    """An exact cone rounded to balls."""
+def float_cone(cone: Cone) -> Cone:
+    """An exact (integer) cone rounded to balls."""
     g, ln = Ball.of(cone.gens).normalised(), Ball.of(cone.lines)
     return Cone(g.mid, ln.mid, cone.tight, g.rad, ln.rad)
 
@@ -153,7 +145,8 @@ def _polytope_generators(rows: list) -> list:
                                     rep_type=cdd.RepType.INEQUALITY)
     gen = cdd.gmp.copy_generators(cdd.gmp.polyhedron_from_matrix(mat))
     if gen.lin_set:
-        raise ValueError("polytope domains must not contain lines")
+        raise DomainError("the vertex engine needs a domain without lines, and this polytope "
+                          "contains one; use the LP engine (--engine lp, engine='lp')")
     return [list(r) for r in gen.array]
 
 

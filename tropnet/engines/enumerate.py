@@ -39,6 +39,7 @@ from ..network import Layer, Network
 from ..polyhedra import Polyhedron, linprog
 from .cones import (
     Cone,
+    float_cone,
     generator_values,
     initial_cone,
     integer_row,
@@ -46,6 +47,7 @@ from .cones import (
     primitive,
     split_cone,
 )
+from .patterns import certify_points
 from .result import Region, RegionSet
 
 __all__ = ["ENGINES", "activation_regions", "choose_engine"]
@@ -105,8 +107,14 @@ def activation_regions(net: Network, domain: Domain | str | None = None, engine:
         items = nxt
         if progress is not None:
             progress(len(items))
-    regions = tuple(walk.region(item) for item in items)
+    regions, moved, dropped = certify_points(net, [walk.region(item) for item in items], dom,
+                                             arith)
     info = {} if arith.exact else {"exact_fallbacks": walk.fallbacks}
+    if moved or dropped:  # an engine went wrong: say so, the regions are corrected
+        info.update(points_replaced=moved, regions_dropped=dropped)
+        warn_near_degenerate(f"{moved} interior points were not strictly inside their "
+                             f"regions and {dropped} regions were empty, checked exactly; "
+                             f"both were corrected")
     return RegionSet("activation", regions, dom, "enumerate", arith, engine=walk.name,
                      info=info)
 
@@ -197,7 +205,7 @@ class _Walk:
         elif self.name == "vertex":
             try:
                 parts = _split_layer(self.eng, layer, item.state, item.rows, z[1:], self.arith)
-            except Uncertain:
+            except Uncertain:  # this layer exactly, then back to balls
                 if not self.fallbacks:
                     warn_near_degenerate(
                         "a sign was within the float round-off bound and was decided in "
@@ -205,7 +213,8 @@ class _Walk:
                         "given, but the network is (nearly) degenerate and a perturbation "
                         "of its weights could change it")
                 self.fallbacks += 1
-                return self.children(index, self.exact_item(item.pats))
+                return [self.to_balls(child)
+                        for child in self.children(index, self.exact_item(item.pats))]
         else:  # the float LP engine decides with tolerances on the midpoints
             hs = np.where(np.abs(z.mid[1:]) <= z.rad[1:], 0.0, z.mid[1:])
             parts = _split_layer(self.eng, layer, item.state, item.rows, hs, self.arith)
@@ -226,6 +235,11 @@ class _Walk:
             item = _Item(part[0], part[1], self._pattern_matrix(index, pat, True) @ z,
                          (*item.pats, pat), True)
         return item
+
+    def to_balls(self, item: _Item) -> _Item:
+        """An exact item of a float walk rounded to balls (its cone, rows and map)."""
+        rows = tuple((self.arith.array(a), self.arith.convert(b)) for a, b in item.rows)
+        return _Item(float_cone(item.state), rows, Ball.of(item.M.values()), item.pats, False)
 
     def region(self, item: _Item) -> Region:
         vals = item.M.mid if self.balls and not item.exact else item.M.values()
@@ -260,9 +274,11 @@ def _homogeneous(W: np.ndarray, b: np.ndarray, arith: Arithmetic) -> np.ndarray:
 
 
 def choose_engine(engine: str, domain: Domain) -> str:
-    """Resolve ``"auto"``: the vertex engine up to input dimension 6, else LP."""
+    """Resolve ``"auto"``: the vertex engine up to input dimension 6 (on domains without
+    lines), else LP."""
     if engine == "auto":
-        return "vertex" if (domain.n or 0) <= 6 else "lp"
+        lines = domain.kind == "polytope" and domain.has_line
+        return "vertex" if (domain.n or 0) <= 6 and not lines else "lp"
     if engine not in ENGINES:
         raise TropnetError(f"unknown engine {engine!r} (expected one of "
                            f"{', '.join(ENGINES)} or auto)")

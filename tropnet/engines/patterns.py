@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from ..activations import Activation
-from ..arithmetic import Arithmetic, resolve
+from ..arithmetic import EXACT, Arithmetic, Ball, resolve
 from ..domain import Domain, parse_domain
 from ..errors import TropnetError
 from ..network import Layer, Network
@@ -35,6 +35,7 @@ from .result import Region
 
 __all__ = [
     "PatternNode",
+    "certify_points",
     "child_node",
     "extend_node",
     "finish_node",
@@ -378,3 +379,103 @@ def region_of_pattern(net: Network, pattern: Sequence[Sequence[int]],
         if node is None:
             return None
     return node_region(net, node, arith)
+
+
+def certify_points(net: Network, regions: Sequence[Region], domain: Domain,
+                   arith: Arithmetic) -> tuple[tuple[Region, ...], int, int]:
+    """Check that every region's interior point lies strictly inside the domain and has the
+    region's pattern strictly (no unit at a tie), exactly: in ball arithmetic for all points
+    at once, and again in exact arithmetic where a ball is not conclusive.
+
+    A region whose point fails gets an exact interior point of its pattern; a pattern with
+    an empty interior is dropped. Returns the regions, the number of points replaced and the
+    number of regions dropped (both 0 unless an engine went wrong). Exact mode returns the
+    regions unchanged: its engines produce exact interior points.
+    """
+    if arith.exact or not regions:
+        return tuple(regions), 0, 0
+    dom = read_in(domain, arith)
+    pts = np.array([np.asarray(r.interior_point, dtype=float) for r in regions])
+    ok = _ball_check(net, pts, [r.pattern for r in regions], dom)
+    out, moved, dropped = [], 0, 0
+    for r, good in zip(regions, ok, strict=True):
+        if good or _exact_check(net, r.interior_point, r.pattern, dom):
+            out.append(r)
+            continue
+        found = region_of_pattern(net, r.pattern, dom, EXACT)
+        if found is None:
+            dropped += 1
+            continue
+        moved += 1
+        point = arith.array(found.interior_point)
+        if not _exact_check(net, point, r.pattern, dom):
+            point = found.interior_point  # thinner than float resolution: keep it exact
+        out.append(replace(r, interior_point=point))
+    return tuple(out), moved, dropped
+
+
+def _ball_check(net: Network, pts: np.ndarray, patterns: Sequence[tuple], dom: Domain
+                ) -> np.ndarray:
+    """Per point: certainly strictly inside ``dom`` with the pattern strictly (False: not
+    decided in balls)."""
+    x = Ball.of(pts)
+    ok = np.ones(len(pts), dtype=bool)
+    if dom.kind != "rn":
+        poly = dom.polyhedron(EXACT)
+        slack = Ball.of(poly.b)[None, :] - x @ Ball.of(poly.A).T
+        ok &= (slack.signs() == 1).all(axis=1)
+    h = x
+    for index, layer in enumerate(net.layers):
+        W, b = layer.params(EXACT)
+        z = (h @ Ball.of(W).T) + Ball.of(b)[None, :]
+        act = layer.act
+        pieces = act.pieces()
+        k = act.rank
+        units = layer.out_dim
+        vals = []
+        for off, s in pieces:
+            cols = np.arange(units) * k + off
+            v = z[:, cols]
+            vals.append(v if s == 1 else v * Ball.of(np.array([[s]], dtype=object)))
+        if not act.patterned:
+            h = vals[0]
+            continue
+        chosen = np.array([p[index] for p in patterns], dtype=np.int64)  # (N, units)
+        mid = np.stack([v.mid for v in vals])
+        rad = np.stack([v.rad for v in vals])
+        pick = Ball(np.take_along_axis(mid, chosen[None], 0)[0],
+                    np.take_along_axis(rad, chosen[None], 0)[0])
+        for r, v in enumerate(vals):
+            gap = (pick - v).signs()
+            ok &= ((gap == 1) | (chosen == r)).all(axis=1)
+        h = pick
+    return ok
+
+
+def _exact_check(net: Network, point: Any, pattern: tuple, dom: Domain) -> bool:
+    """The exact version of :func:`_ball_check` for one point, where a tie is allowed when it
+    holds identically near the point (tied pieces with equal gradients on the region, such
+    as a unit that is zero behind dead units): the point is then still interior."""
+    x = EXACT.vector(point)
+    if dom.kind != "rn" and not dom.polyhedron(EXACT).contains(x, strict=True):
+        return False
+    J, c = EXACT.eye(len(x)), EXACT.zeros(len(x))
+    for layer, pat in zip(net.layers, pattern, strict=True):
+        W, b = layer.params(EXACT)
+        Z, zc = W.dot(J), W.dot(c) + b
+        pre = Z.dot(x) + zc
+        if layer.pattern(pre) != tuple(pat):
+            return False
+        act = layer.act
+        for u in range(layer.out_dim if act.patterned else 0):
+            rows = [(s, u * act.rank + o) for o, s in act.pieces()]
+            vals = [s * pre[i] for s, i in rows]
+            top = max(vals)
+            tied = [r for r, v in enumerate(vals) if v == top]
+            if len(tied) > 1 and any(np.any(rows[r][0] * Z[rows[r][1]]
+                                            != rows[tied[0]][0] * Z[rows[tied[0]][1]])
+                                     for r in tied[1:]):
+                return False
+        D = layer.pattern_matrix(tuple(pat), EXACT)
+        J, c = D.dot(Z), D.dot(zc)
+    return True

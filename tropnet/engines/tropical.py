@@ -137,6 +137,8 @@ def _members(group: np.ndarray, ngroups: int) -> list[list[int]]:
 
 def _equal(a: Any, b: Any, arith: Arithmetic) -> bool:
     """``a = b`` in the arithmetic (float: up to the tolerance, relative to ``|a|, |b|``)."""
+    if arith.exact:
+        return bool(a == b)
     scale = max(1.0, abs(float(a)), abs(float(b)))
     return bool(arith.is_zero(arith.asarray([a - b]), scale)[0])
 

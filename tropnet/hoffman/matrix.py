@@ -24,6 +24,18 @@ tropnet solves it exactly through its eigenvalue structure (see
 row sets ``S`` with linearly independent rows whose smallest eigenvalue of
 ``A_S A_S^T`` has a non-negative eigenvector. Euclidean values are irrational
 in general and are computed in float64.
+
+Float mode never prints a number float64 cannot hold. The matrix is first
+scaled by a power of two (exactly; ``H(cA) = H(A)/c``) so that its largest
+entry is about 1, and the result scaled back. The max-norm inner LP is solved
+again exactly (on the exact rationals of the float entries) whenever its float
+value is within the solver tolerance of zero, so surjectivity is decided
+exactly. When the entries span more than float64 can hold after scaling, or the
+constant itself is beyond the float64 range, the max-norm constant is computed
+exactly instead (``info["computed_exactly"]`` says why), and the Euclidean one,
+which needs float64, is refused; it is also refused when float64 cannot tell
+whether a row set is linearly independent (``H_2`` beyond about
+``1/SPECTRAL_RTOL``).
 """
 
 from __future__ import annotations
@@ -43,13 +55,14 @@ from ..arithmetic import (
     FLOAT,
     LEAD_RTOL,
     ROUNDOFF_PAD,
+    SOLVER_TOL,
     SPECTRAL_RTOL,
     Arithmetic,
     format_number,
-    parse_number,
 )
 from ..errors import TooLargeError, TropnetError
-from ..polyhedra import linprog
+from ..network import read_number
+from ..polyhedra import Polyhedron, linprog
 
 __all__ = [
     "CONVENTIONS",
@@ -125,23 +138,49 @@ def resolve_matrix(A: Any, exact: bool | Arithmetic | None = None) -> tuple[np.n
                                                                             Arithmetic]:
     """Validate a matrix and convert it to the arithmetic (exact iff all entries rational
     when ``exact`` is None)."""
-    arr = np.asarray(A, dtype=object)
+    vals, arith = _exact_matrix(A, exact)
+    return arith.array(vals), arith
+
+
+def _exact_matrix(A: Any, exact: bool | Arithmetic | None) -> tuple[np.ndarray, Arithmetic]:
+    """The entries as exact Fractions, and the arithmetic to compute in."""
+    try:
+        arr = np.asarray(A, dtype=object)
+    except ValueError:  # ragged rows
+        raise TropnetError("the matrix must be a non-empty 2-d array (rows of equal "
+                           "length)") from None
     if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
         raise TropnetError(f"the matrix must be a non-empty 2-d array, got shape {arr.shape}")
     rational = True
     vals = np.empty(arr.shape, dtype=object)
     for idx, v in np.ndenumerate(arr):
-        try:
-            frac, is_rat = parse_number(v, f"A{list(idx)}")
-        except TropnetError as exc:
-            raise TropnetError(str(exc)) from None
+        frac, is_rat = read_number(v, f"A{list(idx)}")
         vals[idx] = frac
         rational &= is_rat
     if isinstance(exact, Arithmetic):
         arith = exact
     else:
         arith = EXACT if (rational if exact is None else exact) else FLOAT
-    return arith.array(vals), arith
+    return vals, arith
+
+
+#: after scaling the largest entry to [1/2, 1), a smaller non-zero entry must stay above
+#: 2**-FLOAT_SPAN_LOG2 for float mode (far from the subnormals, with room for products)
+FLOAT_SPAN_LOG2 = 600
+
+
+def _float_scaling(vals: np.ndarray) -> tuple[int, str | None]:
+    """``(e, reason)``: the matrix is computed as ``vals * 2**-e`` (largest entry in
+    ``[1/2, 1)``); ``reason`` says why float64 cannot hold it (else ``None``)."""
+    mags = [abs(v) for v in vals.reshape(-1) if v != 0]
+    if not mags:
+        return 0, None
+    top, low = max(mags), min(mags)
+    e = math.frexp(float(top))[1]
+    if low * Fraction(2) ** (FLOAT_SPAN_LOG2 - e) < 1:
+        return e, (f"its non-zero entries span {float(top):.3g} to {float(low):.3g}, more "
+                   f"than float64 computes with")
+    return e, None
 
 
 def matrix_hoffman(A: Any, norm: str = "inf", method: str = "pvz",
@@ -187,29 +226,67 @@ def matrix_hoffman(A: Any, norm: str = "inf", method: str = "pvz",
     if norm == "2" and (exact is True or (isinstance(exact, Arithmetic) and exact.exact)):
         raise TropnetError("the Euclidean Hoffman constant is irrational in general: use "
                            "float arithmetic, or norm 'inf' for an exact rational value")
-    mat, arith = resolve_matrix(A, FLOAT if norm == "2" else exact)
+    vals, arith = _exact_matrix(A, FLOAT if norm == "2" else exact)
+    m, n = vals.shape
+    info: dict[str, Any] = {"rows": m, "cols": n}
+    shift, why_exact = (0, None) if arith.exact else _float_scaling(vals)
+    if why_exact is not None:
+        if norm == "2":
+            raise TropnetError(f"the Euclidean Hoffman constant needs float64, and this "
+                               f"matrix is beyond it: {why_exact}; use norm 'inf' (exact)")
+        return _recompute_exactly(vals, method, samples, seed, limit, why_exact)
+    scale = Fraction(2) ** -shift
+    mat = arith.array(vals if arith.exact else [[v * scale for v in row] for row in vals])
     rows, index = _distinct_rows(mat, arith)
-    m, n = mat.shape
-    info = {"rows": m, "cols": n, "distinct_nonzero_rows": len(rows)}
+    info["distinct_nonzero_rows"] = len(rows)
     if len(rows) == 0:
         zero = arith.zero
         return HoffmanConstant(zero, zero, zero, norm, method, arith, info=info)
-    oracle = _Oracle(rows, arith)
+    exact_rows = None if arith.exact else EXACT.array([[v * scale for v in vals[i]]
+                                                        for i in index])
+    oracle = _Oracle(rows, arith, exact_rows)
     if method == "bounds":
-        return _bounds(rows, index, oracle, norm, arith, samples, seed, limit, info)
-    sets = _pvz(oracle) if method == "pvz" else _exhaustive(oracle)
-    info["surjective_sets"] = len(sets)
-    if norm == "inf":
-        best, arg = arith.zero, frozenset()
-        for J in sets:
-            h = 1 / oracle.solve(J)[0]
-            if h > best:
-                best, arg = h, J
+        out = _bounds(rows, index, oracle, norm, arith, samples, seed, limit, info)
     else:
-        best, arg = _euclid_max(np.asarray(rows, dtype=float), sets, limit)
-    argmax = tuple(sorted(index[i] for i in arg))
-    return HoffmanConstant(best, best, best, norm, method, arith, argmax, oracle.calls,
-                           info=info)
+        sets = _pvz(oracle) if method == "pvz" else _exhaustive(oracle)
+        info["surjective_sets"] = len(sets)
+        if norm == "inf":
+            best, arg = arith.zero, frozenset()
+            for J in sets:
+                h = 1 / oracle.solve(J)[0]
+                if h > best:
+                    best, arg = h, J
+        else:
+            best, arg = _euclid_max(np.asarray(rows, dtype=float), sets, limit, exact_rows)
+        argmax = tuple(sorted(index[i] for i in arg))
+        out = HoffmanConstant(best, best, best, norm, method, arith, argmax, oracle.calls,
+                              info=info)
+    if shift == 0:
+        return out
+    # H(c A) = H(A) / c with c = 2**-shift: scale back (exact in float, unless it overflows)
+    back = {k: None if v is None else math.ldexp(float(v), -shift)
+            for k, v in (("value", out.value), ("lower", out.lower), ("upper", out.upper))}
+    if any(v is not None and not math.isfinite(v) for v in back.values()):
+        why = "the constant is beyond the float64 range"
+        if norm == "2":
+            raise TropnetError(f"the Euclidean Hoffman constant needs float64, and {why}; "
+                               f"use norm 'inf' (exact)")
+        return _recompute_exactly(vals, method, samples, seed, limit, why)
+    info = {**out.info, "scaled_by": f"2**{-shift}"}
+    if "ghr_bound" in info:
+        info["ghr_bound"] = math.ldexp(info["ghr_bound"], -shift)
+    return HoffmanConstant(back["value"], back["lower"], back["upper"], norm, out.method,
+                           arith, out.argmax, out.lp_calls, out.certified, info)
+
+
+def _recompute_exactly(vals: np.ndarray, method: str, samples: int, seed: int, limit: int,
+                       why: str) -> HoffmanConstant:
+    """The max-norm constant of a float matrix float64 cannot handle, in exact arithmetic
+    on the exact rationals of its entries."""
+    out = matrix_hoffman(vals, "inf", method, EXACT, samples=samples, seed=seed, limit=limit)
+    return HoffmanConstant(out.value, out.lower, out.upper, out.norm, out.method, out.arith,
+                           out.argmax, out.lp_calls, out.certified,
+                           {**out.info, "computed_exactly": f"float64 cannot: {why}"})
 
 
 # -- the inner problem ----------------------------------------------------------------
@@ -235,22 +312,41 @@ class _Oracle:
     support is a non-surjective subset of ``J`` (a certificate).
     """
 
-    def __init__(self, rows: np.ndarray, arith: Arithmetic) -> None:
-        self.rows, self.arith = rows, arith
+    def __init__(self, rows: np.ndarray, arith: Arithmetic,
+                 exact_rows: np.ndarray | None = None) -> None:
+        self.rows, self.arith, self.exact_rows = rows, arith, exact_rows
         self.k, self.n = rows.shape
         self.scale = max(1.0, float(np.max(np.abs(np.asarray(rows, dtype=float)).sum(axis=1))))
         self.calls = 0
+        self.exact_calls = 0
         self._cache: dict[frozenset, tuple[Any, tuple[int, ...]]] = {}
 
     def solve(self, J: frozenset) -> tuple[Any, tuple[int, ...]]:
-        """``(v(J), support of an optimal y)``."""
+        """``(v(J), support of an optimal y)``. In float mode a value within the solver
+        tolerance of zero is computed again exactly (``exact_rows``), so that the sign of
+        ``v(J)`` (surjectivity) is exact and a small ``v(J)`` (a large ``H``) accurate."""
         hit = self._cache.get(J)
         if hit is not None:
             return hit
+        v, support = self._solve(J, self.rows, self.arith)
+        if self.exact_rows is not None and v <= SOLVER_TOL * self.scale:
+            self.exact_calls += 1
+            ve, support = self._solve(J, self.exact_rows, EXACT)
+            v = float(ve) if ve > 0 else 0.0
+            if ve > 0 and v == 0:  # pragma: no cover - entries are scaled to about 1
+                raise TropnetError("the Hoffman constant is beyond the float64 range")
+            out = (v, support)
+        else:
+            out = (v if self.positive(v) else self.arith.zero, support)
+        self._cache[J] = out
+        return out
+
+    def _solve(self, J: frozenset, rows: np.ndarray, arith: Arithmetic
+               ) -> tuple[Any, tuple[int, ...]]:
         idx = sorted(J)
-        arith, n, k = self.arith, self.n, len(idx)
+        n, k = self.n, len(idx)
         one, zero = arith.one, arith.zero
-        AJt = self.rows[idx].T  # n x k
+        AJt = rows[idx].T  # n x k
         eye_n, eye_k = arith.eye(n), arith.eye(k)
         A_ub = np.concatenate([
             np.concatenate([AJt, -eye_n], axis=1),
@@ -269,11 +365,11 @@ class _Oracle:
             support = tuple(i for i, yi in zip(idx, y, strict=True) if yi > 0)
         else:
             support = tuple(i for i, yi in zip(idx, y, strict=True) if yi > LEAD_RTOL)
-        out = (v if self.positive(v) else arith.zero, support)
-        self._cache[J] = out
-        return out
+        return v, support
 
     def positive(self, v: Any) -> bool:
+        if self.exact_rows is not None:  # solve() decided small values exactly
+            return bool(v > 0)
         return bool(self.arith.sign(self.arith.asarray([v]), self.scale)[0] > 0)
 
     def surjective(self, J: frozenset) -> bool:
@@ -363,8 +459,8 @@ def _maximal(sets: Iterable[frozenset], found: list[frozenset]) -> list[frozense
 
 # -- the Euclidean convention ------------------------------------------------------------
 
-def _euclid_candidates(A: np.ndarray, within: frozenset | None = None, limit: int = 200_000
-                       ) -> dict[frozenset, float]:
+def _euclid_candidates(A: np.ndarray, within: frozenset | None = None, limit: int = 200_000,
+                       exact_rows: np.ndarray | None = None) -> dict[frozenset, float]:
     """``{S: 1/sigma_min(A_S)}`` over the row sets ``S`` (inside ``within``) whose rows are
     linearly independent and whose smallest eigenvalue of ``A_S A_S^T`` has a
     non-negative eigenvector.
@@ -389,6 +485,13 @@ def _euclid_candidates(A: np.ndarray, within: frozenset | None = None, limit: in
         sub = A[S]
         sv = np.linalg.svd(sub, compute_uv=False)
         if sv[-1] <= tol * max(1.0, sv[0]):  # dependent rows: so is every superset
+            if exact_rows is not None and _independent(exact_rows[S]):
+                raise TropnetError(
+                    f"rows {[int(j) for j in S]} of the matrix are linearly independent but "
+                    f"closer to dependent than float64 resolves (smallest singular value "
+                    f"{sv[-1]:.3g}), so the Euclidean Hoffman constant exceeds about "
+                    f"{1 / tol:.3g} and cannot be computed in float64; use norm 'inf' "
+                    f"(exact)")
             continue
         visited += 1
         if visited > limit:
@@ -422,13 +525,27 @@ def _nonneg_eigen_value(sub: np.ndarray, tol: float) -> float | None:
     return 1.0 / math.sqrt(lam)
 
 
-def _euclid_max(A: np.ndarray, sets: list[frozenset], limit: int) -> tuple[float, frozenset]:
+def _exact_rank(rows: np.ndarray) -> int:
+    """The rank of rational rows, exactly: ``n`` minus the dimension of ``{x : rows x = 0}``."""
+    a = np.asarray(rows, dtype=object)
+    null = Polyhedron.from_inequalities(np.concatenate([a, -a]), [0] * (2 * len(a)), EXACT,
+                                        a.shape[1])
+    return a.shape[1] - null.dimension()
+
+
+def _independent(rows: np.ndarray) -> bool:
+    """Exactly: are these rational rows linearly independent?"""
+    return _exact_rank(rows) == len(rows)
+
+
+def _euclid_max(A: np.ndarray, sets: list[frozenset], limit: int,
+                exact_rows: np.ndarray | None = None) -> tuple[float, frozenset]:
     """``max_J H_J`` in the Euclidean convention over the surjective sets ``J`` (each
     ``H_J`` from :func:`_euclid_candidates` inside ``J``)."""
     best, arg = 0.0, frozenset()
     seen: dict[frozenset, float] = {}
     for J in sets:
-        for S, h in _euclid_candidates(A, J, limit).items():
+        for S, h in _euclid_candidates(A, J, limit, exact_rows).items():
             seen[S] = h
     for S, h in seen.items():
         if h > best:
@@ -468,7 +585,9 @@ def _bounds(rows: np.ndarray, index: list[int], oracle: _Oracle, norm: str,
             cand = euclid
         if cand > lower:
             lower, arg = cand, frozenset(S)
-    ghr, certified = _ghr(Af, limit, rng)
+    exact_rows = oracle.exact_rows if oracle.exact_rows is not None else \
+        (rows if arith.exact else None)
+    ghr, certified = _ghr(Af, limit, rng, exact_rows)
     info = {**info, "ghr_bound": ghr, "bases_certified": certified}
     # rounded up to cover the round-off of the SVDs
     upper = (ghr if norm == "2" else ghr * math.sqrt(min(k, n + 1))) * (1 + ROUNDOFF_PAD)
@@ -497,12 +616,25 @@ def _independent_chain(Af: np.ndarray, rng: np.random.Generator) -> tuple[list[i
     return S, best
 
 
-def _ghr(Af: np.ndarray, limit: int, rng: np.random.Generator) -> tuple[float, bool]:
+#: at most this many row sets that float64 finds singular are checked exactly by the bounds
+MAX_EXACT_CHECKS = 2000
+
+
+def _ghr(Af: np.ndarray, limit: int, rng: np.random.Generator,
+         exact_rows: np.ndarray | None = None) -> tuple[float, bool]:
     """``max 1/sigma_min(A_B)`` over the bases ``B``: all of them when there are at most
-    ``limit``, else ``limit`` random ones (then not a certified bound)."""
+    ``limit``, else ``limit`` random ones (then not a certified bound). A row set float64
+    finds singular is checked exactly (``exact_rows``, at most :data:`MAX_EXACT_CHECKS`):
+    when it is a basis after all, its ``1/sigma_min`` is beyond float64 and the bound is
+    refused rather than reported too small."""
     k = Af.shape[0]
     scale = max(1.0, float(np.abs(Af).max()))
     r = int(np.linalg.matrix_rank(Af, tol=SPECTRAL_RTOL * scale))
+    if exact_rows is not None and _exact_rank(exact_rows) != r:
+        raise TropnetError(f"the matrix has rank {_exact_rank(exact_rows)} but float64 sees "
+                           f"rank {r} (rows closer to dependent than it resolves), so the "
+                           f"upper bound of method 'bounds' cannot be computed; use method "
+                           f"'pvz' (exact value)")
     total = math.comb(k, r)
     certified = total <= limit
     if certified:
@@ -511,12 +643,21 @@ def _ghr(Af: np.ndarray, limit: int, rng: np.random.Generator) -> tuple[float, b
         subsets = (tuple(sorted(rng.choice(k, size=r, replace=False))) for _ in range(limit))
     best = 0.0
     chunk: list[tuple[int, ...]] = []
+    checks = [0]
 
     def flush() -> float:
         idx = np.array(chunk, dtype=int)
         sv = np.linalg.svd(Af[idx], compute_uv=False)  # (c, r)
         smin, smax = sv[:, -1], sv[:, 0]
         ok = smin > SPECTRAL_RTOL * scale * np.maximum(1.0, smax)
+        if exact_rows is not None:
+            for i in np.flatnonzero(~ok)[:max(0, MAX_EXACT_CHECKS - checks[0])]:
+                checks[0] += 1
+                if _independent(exact_rows[list(idx[i])]):
+                    raise TropnetError(
+                        f"rows {[int(j) for j in idx[i]]} are linearly independent but closer to "
+                        f"dependent than float64 resolves, so the upper bound of method "
+                        f"'bounds' cannot be computed; use method 'pvz' (exact value)")
         return float(np.max(1.0 / smin[ok])) if ok.any() else 0.0
 
     for s in subsets:

@@ -7,9 +7,10 @@ Ramalingam 2020 (Algorithm 1 MIPBound, inequalities (8)-(9), Theorem 2).
 Modules, lowest first: :mod:`.solvers` (one adapter per MIP solver, ``solve``),
 :mod:`.bigm` (the big-M value), :mod:`.blocks` (one layer's encoding, rows in parameters),
 :mod:`.tighten` (big-M tightening), :mod:`.formulation` (the network's MILP),
-:mod:`.level` (the one-layer node MILP), :mod:`.parity` (XOR constraints), then the
-methods :mod:`.count`, :mod:`.mipbound` and :mod:`.empirical`. The exact geometry of a
-pattern, which confirms every solution, is :mod:`tropnet.engines.patterns`.
+:mod:`.level` (the one-layer node MILP), :mod:`.parity` (XOR constraints),
+:mod:`.confirm` (the exact confirmation of every pattern a solver proposes, on the exact
+geometry of :mod:`tropnet.engines.patterns`), then the methods :mod:`.count`,
+:mod:`.mipbound` and :mod:`.empirical`.
 """
 
 from ..engines.patterns import pattern_polyhedron, region_of_pattern

@@ -162,19 +162,25 @@ def inactive_is_zero(act: Activation) -> bool:
 
 
 def layer_model(index: int, layer: Layer, pre: cp.Expression, lo: np.ndarray, hi: np.ndarray,
-                *, relax: bool = False, bound_params: bool = False
-                ) -> tuple[LayerModel, list]:
+                *, relax: bool = False, bound_params: bool = False,
+                slack: np.ndarray | None = None) -> tuple[LayerModel, list]:
     """Variables and constraints of one layer whose pre-activation is the affine expression
     ``pre`` with valid bounds ``lo <= pre <= hi`` (used for whole networks and for the
     one-layer node models of :mod:`tropnet.milp.count`). The binaries are those of the
     units left unstable by ``lo``/``hi``; with ``bound_params`` the big-M constants are
     parameters (initialised from ``lo``/``hi``) that may be set to tighter valid values
-    before a solve. The encoding follows the activation (see the module docstring)."""
+    before a solve. The encoding follows the activation (see the module docstring).
+
+    ``slack`` (one value per row of ``pre``, default none) relaxes the constraints that
+    tie the binaries to the sign or the maximum of ``pre``: when ``pre`` is a float
+    version of an exact pre-activation ``g`` with ``|pre - g| <= slack``, every point
+    with the binaries of ``g``'s pattern stays feasible (with ``lo``/``hi`` bounding
+    ``g``). See :mod:`tropnet.milp.count`."""
     if not layer.act.patterned:
         return LayerModel(index, layer.act, pre, pre, None, (), (), None), []
     if layer.act.hyperplane:
-        return hyperplane_block(index, layer, pre, lo, hi, relax, bound_params)
-    return maxout_block(index, layer, pre, lo, hi, relax, bound_params)
+        return hyperplane_block(index, layer, pre, lo, hi, relax, bound_params, slack)
+    return maxout_block(index, layer, pre, lo, hi, relax, bound_params, slack)
 
 
 def _const_or_param(values: np.ndarray, as_param: bool, params: dict, key: str) -> Any:
@@ -202,10 +208,11 @@ def _select(rows: int, cols: Sequence[int], width: int) -> sp.csr_matrix:
 
 
 def hyperplane_block(index: int, layer: Layer, pre: cp.Expression, lo: np.ndarray,
-                     hi: np.ndarray, relax: bool, bound_params: bool = False
-                     ) -> tuple[LayerModel, list]:
+                     hi: np.ndarray, relax: bool, bound_params: bool = False,
+                     slack: np.ndarray | None = None) -> tuple[LayerModel, list]:
     """The h/hbar big-M encoding of a layer whose activation has two pieces on one row
-    (Serra et al. 2018; see the module docstring)."""
+    (Serra et al. 2018; see the module docstring); ``slack`` as in :func:`layer_model`
+    (``p <= H z + slack``, ``n <= Hbar (1 - z) + slack``)."""
     m = layer.units
     (_, low), (_, high) = layer.act.pieces()
     state = BigM.unit_states(lo, hi)
@@ -221,8 +228,9 @@ def hyperplane_block(index: int, layer: Layer, pre: cp.Expression, lo: np.ndarra
     Hn_use = _const_or_param(Hn, bound_params, params, "Hn")
     p = cp.Variable(m, nonneg=True, name=f"p{index}")
     n = cp.Variable(m, nonneg=True, name=f"n{index}")
-    cons += [pre == p - n, p <= cp.multiply(Hp_use, zfull),
-             n <= cp.multiply(Hn_use, 1 - zfull)]
+    extra: Any = 0 if slack is None else np.asarray(slack, float)
+    cons += [pre == p - n, p <= cp.multiply(Hp_use, zfull) + extra,
+             n <= cp.multiply(Hn_use, 1 - zfull) + extra]
     out = p if high == 1 else float(high) * p
     if low != 0:
         out = out - float(low) * n
@@ -236,10 +244,12 @@ def hyperplane_block(index: int, layer: Layer, pre: cp.Expression, lo: np.ndarra
 
 
 def maxout_block(index: int, layer: Layer, pre: cp.Expression, lo: np.ndarray,
-                 hi: np.ndarray, relax: bool, bound_params: bool = False
-                 ) -> tuple[LayerModel, list]:
+                 hi: np.ndarray, relax: bool, bound_params: bool = False,
+                 slack: np.ndarray | None = None) -> tuple[LayerModel, list]:
     """The encoding of a layer whose activation is the maximum of its ``k`` rows (maxout,
-    Appendix K of Serra et al. 2018; see the module docstring)."""
+    Appendix K of Serra et al. 2018; see the module docstring); ``slack`` as in
+    :func:`layer_model` (unit ``u`` gets ``s_u = 2 max_r slack_{u,r}``: ``h_u >= g_{u,r} -
+    s_u`` and ``h_u <= g_{u,r} + M (1 - z_{u,r}) + s_u``)."""
     k, units = layer.rank, layer.out_dim
     if layer.act.pieces() != tuple((r, 1) for r in range(k)):
         raise UnsupportedModelError(f"the MILP encodes activations with two pieces on one "
@@ -249,8 +259,10 @@ def maxout_block(index: int, layer: Layer, pre: cp.Expression, lo: np.ndarray,
     z, cons = _binaries(len(labels), relax, f"z{index}")
     h = cp.Variable(units, name=f"h{index}")
     width = layer.units
+    su = np.zeros(units) if slack is None else \
+        2.0 * np.asarray(slack, float).reshape(units, k).max(axis=1)
     for r in range(k):
-        cons.append(h >= _select(units, [u * k + r for u in range(units)], width) @ pre)
+        cons.append(h >= _select(units, [u * k + r for u in range(units)], width) @ pre - su)
     fixed: list[int | None] = [None] * units
     stable = [u for u in range(units) if cand[u].sum() == 1]
     for u in stable:
@@ -267,7 +279,7 @@ def maxout_block(index: int, layer: Layer, pre: cp.Expression, lo: np.ndarray,
         M = np.array([max(hi[u * k:(u + 1) * k]) - lo[u * k + r] for u, r in labels])
         M = np.maximum(M, 0.0)
         cons.append(hu <= gr + cp.multiply(_const_or_param(M, bound_params, params, "M"),
-                                           1 - z))
+                                           1 - z) + su[[u for u, _ in labels]])
         units_with = sorted({u for u, _ in labels})
         S = sp.csr_matrix((np.ones(L), ([units_with.index(u) for u, _ in labels],
                                         np.arange(L))), shape=(len(units_with), L))

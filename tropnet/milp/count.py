@@ -21,27 +21,62 @@ Two strategies, both ending with a MILP that proves no pattern is left:
 * ``"global"``: the plain formulation P of the whole network with a no-good cut on all the
   binaries per pattern (the original method; slower, as every solve carries every cut).
 
-Exactness. The MILP is solved in floating point, so every pattern it proposes is
-*confirmed* (:mod:`tropnet.engines.patterns`): the pattern's H-representation (domain rows
-and one row per unit) is tested for an interior point with
-:meth:`tropnet.polyhedra.Polyhedron.interior_point` (an exact cdd LP when the arithmetic is
-exact), and the network's pattern at that interior point must equal the proposed pattern
-(this rejects patterns whose "active" unit is identically zero on the polyhedron, and maxout
-ties). Rejected patterns get a no-good cut like the others, so no pattern is proposed twice
-and none is counted twice.
+Exactness: no pattern is counted that is not a region, and none is missed. The MILP is
+solved in floating point; the argument below holds in both arithmetics (float mode counts
+the regions of the float weights as given, i.e. of their exact binary rationals).
 
-Tolerance. Nothing is decided by the sign of the float margin ``f``: a node is finished
-only when its MILP is *infeasible*, i.e. no pattern compatible with any point of the node
-(with the closed conditions ``z = 1 => g >= 0``, ``z = 0 => g <= 0``) remains uncut. So a
-region whose margin is tiny (a thin region) is still proposed and confirmed. The margin
-only orders the search: a solve stops at the first solution with ``f >= tau``,
-``tau = MARGIN_TARGET F = 1e-6 F`` (``F`` the largest possible margin; see
-:data:`~tropnet.milp.formulation.MARGIN_TARGET`), so genuine regions come first and
-degenerate patterns (closed-compatible but lower-dimensional, all with ``f ~ 0``) last.
-Units that are identically zero on a node are fixed inactive there (exactly). Degenerate
-patterns that remain are enumerated and rejected, up to ``degenerate_budget`` per node;
-exceeding it stops the node with a warning in the result (regions with margin below
-``tau`` could then be missed) -- on generic networks it never happens.
+1. *Every count is confirmed exactly* (:mod:`tropnet.milp.confirm`). A proposed pattern
+   counts only when a point robustly inside its region is certified in exact arithmetic
+   (the float LP's interior point re-checked with Fractions), or, failing that, when an
+   exact LP (cdd, gmp) finds the region's interior. Rejected proposals get a no-good cut
+   like accepted ones, so nothing is proposed or counted twice. Every reported region's
+   interior point lies robustly in its own pattern's region, checked exactly.
+2. *Every uncut region keeps the node MILP feasible, in exact arithmetic on the MILP's
+   data.* Take a child region ``R`` of a node, ``x*`` in it, and the binaries of ``R``'s
+   pattern. The node's float rows and pre-activation map differ from the exact ones by at
+   most a rigorous bound on their round-off over the input box
+   (:func:`~tropnet.milp.level.data_errors`: ``gamma_k`` per dot product, Higham Thm
+   3.1). The node MILP relaxes each row by that bound, and the constraints that tie a
+   binary to a sign or a maximum by the bound of the pre-activation (the ``slack`` of
+   :func:`~tropnet.milp.blocks.layer_model`). So ``x*`` satisfies them: a ReLU/leaky
+   unit with ``g(x*) >= 0`` (or ``<= 0``) has ``g^(x*) >= -e`` (``<= e``), and a maxout
+   unit's first maximal piece is maximal in the float data up to ``2 e``.
+3. *The big-M constants and fixings are proven.* The unit states (stable units get no
+   binary) come from interval bounds over the domain, rounded outward
+   (:func:`~tropnet.milp.tighten.tighten_bigm` with ``"interval"``). At a node, the bounds
+   come from interval arithmetic (padded for round-off) over a bounding box of the
+   node's relaxed polyhedron. That box is proven: the dual multipliers of each float LP
+   give a rigorous bound (:func:`~tropnet.milp.tighten.safe_max`, Neumaier & Shcherbina
+   2004). A unit is fixed by a bound only when the bound proves its sign. A unit that
+   looks constant in float (a zero row) is fixed only after its exact row is checked.
+4. *A node is finished only when its MILP is infeasible.* Nothing is decided by the sign
+   of the float margin ``f`` (it is free below), so thin regions (even slivers of width
+   ``1e-16`` that rounding of 0.1-grid weights creates) are proposed and confirmed. The
+   margin only orders the search: a solve stops at the first solution with ``f >= tau``,
+   ``tau = MARGIN_TARGET F`` (``F`` the largest possible margin; see
+   :data:`~tropnet.milp.formulation.MARGIN_TARGET`), so genuine regions come first and
+   degenerate patterns (closed-compatible but lower-dimensional, with ``f ~ 0``) last.
+   A node part has finitely many patterns (at most ``2^chunk``), so the enumeration ends
+   without a budget. ``degenerate_budget`` can stop a node early; the result then says so
+   in its warnings.
+
+What is *not* proven is the solver's own claim of infeasibility: HiGHS computes in
+floating point and gives no certificate. By 2 and 3, a wrong claim would mean declaring
+infeasible a problem whose data admit an exactly feasible point. Two cheap checks catch
+such a failure, and each raises :class:`SolverError`:
+
+* a node without a child;
+* a region the count missed that holds one of ``audit`` random points of the domain
+  (default 64). Each point's exact robust pattern is looked up among the regions found.
+
+A missed region then goes unnoticed only if the solver failed at its node and the region
+is too small for the sampled points to hit it.
+
+The global strategy solves formulation P on the network's own numbers. These are exact
+for binary-float weights; rational weights and slopes that are not binary floats are
+rounded there. Its big-M values come from its ``bigm`` method: ``"interval"`` values are
+proven. ``"lp"`` and ``"milp"`` values are solver optima padded by
+:data:`~tropnet.arithmetic.SOLVER_TOL`, not proven. Its confirmations are exact, as in 1.
 """
 
 from __future__ import annotations
@@ -58,24 +93,21 @@ from ..domain import Domain, parse_domain
 from ..engines.patterns import (
     PatternNode,
     child_node,
-    extend_node,
     finish_node,
     line_patterns,
-    node_region,
     pattern_row_count,
-    pre_activation,
     root_node,
     strict_pattern,
-    walk_pattern,
 )
 from ..engines.result import Region, RegionSet
-from ..errors import TooLargeError, TropnetError
+from ..errors import SolverError, TooLargeError, TropnetError
 from ..hoffman import bounded_domain
 from ..network import Network
 from .bigm import BigM
 from .blocks import RowBlock
+from .confirm import Confirmer
 from .formulation import MARGIN_TARGET, Model, build_formulation
-from .level import LevelModel, layer_parts
+from .level import LevelModel, data_errors, layer_parts, row_slack
 from .solvers import SolveResult, check_solver, solver_adapter
 from .tighten import tighten_bigm
 
@@ -95,7 +127,10 @@ def activation_regions(net: Network, domain: Domain | str | None = None,
     ``"milp"``) with one :class:`~tropnet.Region` per pattern whose region has a
     non-empty interior: its pattern, polyhedron (H-representation from the pattern), affine
     map and an interior point -- the same regions as
-    :func:`tropnet.activation_regions`.
+    :func:`tropnet.activation_regions`. In float mode these are the regions of the float
+    weights as given (their exact binary rationals; see the module docstring): an interior
+    point is a float vector, or exact Fractions when the region had to be decided exactly
+    (a sliver too thin for a float point).
 
     Parameters
     ----------
@@ -103,22 +138,27 @@ def activation_regions(net: Network, domain: Domain | str | None = None,
         On ``R^n`` (``None``/``"rn"``) the box of :func:`tropnet.hoffman.effective_box` is
         used and reported in ``info``.
     solver : any installed cvxpy MIP solver (``"HIGHS"`` default, ``"SCIP"``, ...).
-    exact : arithmetic of the confirmations (default: exact iff all numbers are rational).
+    exact : arithmetic of the input (default: exact iff all numbers are rational).
 
     Other options
     -------------
-    bigm : ``"lp"`` (default), ``"interval"``, ``"milp"`` or a :class:`BigM`.
+    bigm : the big-M method of the global strategy, ``"lp"`` (default), ``"interval"``,
+        ``"milp"`` or a :class:`BigM`. The layerwise strategy uses proven bounds only
+        (interval bounds, tightened on every node).
     strategy : ``"layerwise"`` (default) or ``"global"`` (see the module docstring).
     valid_inequalities : add inequalities (8)-(9) (``"global"`` strategy).
     time_limit : seconds for the whole count; :class:`~tropnet.TooLargeError` beyond.
     max_regions : stop with :class:`~tropnet.TooLargeError` past this many regions.
-    degenerate_budget : rejected low-margin patterns tolerated per node (default 64).
+    degenerate_budget : stop a node after this many rejected low-margin patterns, with a
+        warning that regions may be missed (default ``None``: never).
+    audit : random points of the domain whose exact patterns must be among the regions
+        found (default 64; see the module docstring).
     chunk : the layerwise strategy fixes at most this many binaries per level (wide layers
         are split into parts; default 8).
     node_bounds : tighten the big-M constants at every node over the node's bounding box
         (``2n`` LPs; default ``True``, layerwise strategy).
     seed_lines : random lines per node whose pieces give children without a solve
-        (default 0: every child comes from the MILP); ``seed`` seeds them.
+        (default 0: every child comes from the MILP); ``seed`` seeds them and the audit.
     progress : called with the number of regions found so far.
     solver_options : extra options for the solver (through cvxpy).
 
@@ -136,7 +176,8 @@ def activation_regions(net: Network, domain: Domain | str | None = None,
     vi = bool(opts.pop("valid_inequalities", False))
     time_limit = opts.pop("time_limit", None)
     max_regions = opts.pop("max_regions", None)
-    budget = int(opts.pop("degenerate_budget", 64))
+    budget = opts.pop("degenerate_budget", None)
+    audit = int(opts.pop("audit", 64))
     progress = opts.pop("progress", None)
     solver_options = opts.pop("solver_options", None)
     lines = int(opts.pop("seed_lines", 0))
@@ -153,19 +194,24 @@ def activation_regions(net: Network, domain: Domain | str | None = None,
     dom, notes = bounded_domain(net, original, exact=exact)
     arith = resolve(exact, net, dom)
     start = time.perf_counter()
-    if not isinstance(bigm, BigM):
+    if strategy == "layerwise":  # proven bounds only (see the module docstring)
+        bigm = tighten_bigm(net, dom, method="interval")
+    elif not isinstance(bigm, BigM):
         bigm = tighten_bigm(net, dom, method=bigm, solver=name)
-    run = _Counter(net, dom, bigm, arith, name, start, time_limit, max_regions, budget,
-                   progress, solver_options, lines, np.random.default_rng(seed), node_bounds,
-                   chunk)
+    rng = np.random.default_rng(seed)
+    run = _Counter(net, dom, bigm, arith, name, start, time_limit, max_regions,
+                   None if budget is None else int(budget), progress, solver_options, lines,
+                   rng, node_bounds, chunk)
     if strategy == "layerwise":
         run.layerwise()
     else:
         run.global_(vi)
+    run.audit(audit, rng)
     regions = tuple(sorted(run.regions, key=lambda r: r.pattern))
     info = {"solver": name, "strategy": strategy, "milp_solves": run.solves,
             "milp_seconds": round(run.milp_seconds, 6), "rejected": run.rejected,
-            "seeded": run.seeded, "seed_lines": lines, "margin_tolerance": run.tau_note,
+            "exact_decisions": run.confirm.decisions, "seeded": run.seeded,
+            "seed_lines": lines, "audit": audit, "margin_tolerance": run.tau_note,
             "bigm": bigm.to_dict()}
     if strategy == "global":
         info["valid_inequalities"] = vi
@@ -189,7 +235,7 @@ class _Counter:
 
     def __init__(self, net: Network, dom: Domain, bigm: BigM, arith: Arithmetic, solver: str,
                  start: float, time_limit: float | None, max_regions: int | None,
-                 budget: int, progress: Callable[[int], None] | None,
+                 budget: int | None, progress: Callable[[int], None] | None,
                  solver_options: dict | None = None, lines: int = 0,
                  rng: np.random.Generator | None = None, node_bounds: bool = True,
                  chunk: int = 8) -> None:
@@ -205,6 +251,7 @@ class _Counter:
         self.node_bounds = node_bounds
         self.chunk = chunk
         self.rng = rng if rng is not None else np.random.default_rng(0)
+        self.confirm = Confirmer(net, dom, arith)
         self.regions: list[Region] = []
         self.warnings: list[str] = []
         self.solves = 0
@@ -249,12 +296,39 @@ class _Counter:
             raise TropnetError("internal error: the counting MILP is unbounded")
         return res
 
-    def _leaf(self, node: PatternNode) -> None:
-        self.regions.append(node_region(self.net, node, self.arith))
+    def _leaf(self, region: Region) -> None:
+        self.regions.append(region)
         if self.max_regions is not None and len(self.regions) > self.max_regions:
             raise TooLargeError(f"more than {self.max_regions} activation regions")
         if self.progress is not None:
             self.progress(len(self.regions))
+
+    def _over_budget(self, low: int, tau: float, where: str) -> bool:
+        """True (with a warning) when ``low`` rejected low-margin proposals exceed the
+        budget."""
+        if self.budget is None or low <= self.budget:
+            return False
+        self.warnings.append(f"{where}stopped after {low} rejected low-margin patterns "
+                             f"(degenerate_budget); regions with margin below {tau:.3g} "
+                             f"could be missed")
+        return True
+
+    def audit(self, samples: int, rng: np.random.Generator) -> None:
+        """Random points of the domain's box whose exact robust patterns must be among the
+        regions found (see the module docstring)."""
+        found = {r.pattern for r in self.regions}
+        lo, hi = self.bigm.x_lo, self.bigm.x_hi
+        for _ in range(samples):
+            pat = self.confirm.robust_pattern(rng.uniform(lo, hi))
+            if pat is None or pat in found:
+                continue
+            if self.warnings:  # the degenerate budget stopped a node: said already
+                self.warnings.append(f"the region of pattern {pat} was missed")
+                return
+            raise SolverError(
+                f"MILP solver {self.solver} declared a node infeasible, but the region "
+                f"of pattern {pat} was not found (a random point of the domain lies in "
+                f"it); the count would be wrong: try another solver")
 
     # -- layerwise strategy
     def layerwise(self) -> None:
@@ -262,7 +336,12 @@ class _Counter:
         levels: dict[tuple[int, int], LevelModel] = {}
         parts = [layer_parts(layer, idx, self.chunk) if layer.act.patterned else []
                  for idx, layer in enumerate(net.layers)]
-        rows = len(self.dom.polyhedron(arith))
+        domain_rows = len(self.dom.polyhedron(arith))
+        errors = data_errors(net, self.bigm.x_lo, self.bigm.x_hi)
+        if not all(np.all(np.isfinite(e)) for e in errors):
+            raise TropnetError("the network's values overflow float64 on the domain; "
+                               "count with method='enumerate' in exact arithmetic")
+        rows = domain_rows
         row_counts: dict[tuple[int, int], int] = {}
         for idx, of_layer in enumerate(parts):
             for pi, part in enumerate(of_layer):
@@ -272,7 +351,7 @@ class _Counter:
         while stack:
             idx, pi, node = stack.pop()
             if idx == len(net.layers):
-                self._leaf(node)
+                self._leaf(self.confirm.region(node))
                 continue
             layer = net.layers[idx]
             if not layer.act.patterned:
@@ -280,9 +359,15 @@ class _Counter:
                 continue
             part = parts[idx][pi]
             if (idx, pi) not in levels:
-                levels[idx, pi] = LevelModel(part, row_counts[idx, pi], net.input_dim,
-                                             self.bigm, self.node_bounds)
+                levels[idx, pi] = LevelModel(
+                    part, row_counts[idx, pi], net.input_dim, self.bigm, self.node_bounds,
+                    errors[idx][part.rows],
+                    row_slack(parts, errors, (idx, pi), domain_rows))
             children = self._children(levels[idx, pi], node, arith)
+            if not children:
+                raise SolverError(f"MILP solver {self.solver} found no part of a region of "
+                                  f"the first {idx} layers (pattern {node.pattern}); every "
+                                  f"region has one: try another solver")
             if part.last:
                 stack.extend((idx + 1, 0, finish_node(layer, ch, arith))
                              for ch in reversed(children))
@@ -291,28 +376,39 @@ class _Counter:
 
     def _children(self, level: LevelModel, node: PatternNode, arith: Arithmetic
                   ) -> list[PatternNode]:
-        sub = level.layer
+        sub, confirm = level.layer, self.confirm
         layer = self.net.layers[level.part.index]
         W, b = layer.params(arith)
         rows = level.part.rows
         Z, zc = W[rows].dot(node.J), W[rows].dot(node.c) + b[rows]
-        seed = strict_pattern(sub, Z.dot(node.point) + zc, arith)
         children: list[PatternNode] = []
+        seen: set[tuple] = set()
+        seed = strict_pattern(sub, Z.dot(node.point) + zc, arith)
         if seed is not None:
-            children.append(extend_node(sub, node, Z, zc, seed, arith, node.point))
-            self.seeded += 1
+            child = confirm.seeded(sub, node, Z, zc, seed, node.point)
+            if child is not None:
+                children.append(child)
+                seen.add(seed)
+                self.seeded += 1
         if level.lm.z is None:  # every unit stable on the domain: one child
             if not children:
-                pat = sub.pattern(Z.dot(node.point) + zc)
-                children.append(extend_node(sub, node, Z, zc, pat, arith, node.point))
+                pat = tuple(level.lm.fixed)
+                child = confirm.child(sub, node, Z, zc, pat)
+                children += [] if child is None else [child]
             return children
-        seen = {seed} if seed is not None else set()
         for pat, point in line_patterns(sub, node, Z, zc, arith, self.rng, self.lines):
             if pat not in seen:
-                seen.add(pat)
-                children.append(extend_node(sub, node, Z, zc, pat, arith, point))
-                self.seeded += 1
-        level.load(node, Z, zc, arith)
+                child = confirm.seeded(sub, node, Z, zc, pat, point)
+                if child is not None:
+                    seen.add(pat)
+                    children.append(child)
+                    self.seeded += 1
+        exact_pre = None
+        if not arith.exact:
+            def exact_pre() -> tuple[np.ndarray, np.ndarray]:
+                Ze, ce = confirm.pre_activation(node.pattern, rows[-1] + 1)
+                return Ze[rows], ce[rows]
+        level.load(node, Z, zc, exact_pre)
         self.taus.append(level.tau)
         for pat in seen:
             level.cuts.add_no_good(level.lm.indicator(pat))
@@ -328,40 +424,42 @@ class _Counter:
                                    f"{pat} again (numerical trouble); try another solver")
             seen.add(pat)
             level.cuts.add_no_good(level.lm.indicator(pat))
-            child = extend_node(sub, node, Z, zc, pat, arith)
+            child = confirm.child(sub, node, Z, zc, pat)
             if child is not None:
                 children.append(child)
                 continue
             self.rejected += 1
-            if res.value is not None and res.value <= level.tau:
-                low += 1
-                if low > self.budget:
-                    self.warnings.append(
-                        f"layer {level.part.index}: stopped after {low} rejected low-margin "
-                        f"patterns at one node; regions with margin below {level.tau:.3g} "
-                        f"could be missed")
-                    return children
+            low += res.value is not None and res.value <= level.tau
+            if self._over_budget(low, level.tau, f"layer {level.part.index}: "):
+                return children
 
     # -- global strategy
     def global_(self, valid_inequalities: bool) -> None:
-        net, arith = self.net, self.arith
+        net, arith, confirm = self.net, self.arith, self.confirm
         form = build_formulation(net, self.dom, self.bigm, margin=True,
                                  valid_inequalities=valid_inequalities)
         root = root_node(net, self.dom, arith)
+        seed = confirm.robust_pattern(root.point)
         if form.z is None:
-            self._leaf(walk_pattern(net, root, None, arith))
+            if seed is not None:
+                self._leaf(confirm.point_region(root.point, seed))
+                return
+            region = confirm.pattern_region(form.pattern(np.zeros(0)))
+            if region is None:
+                raise SolverError("the big-M bounds fix every unit, but the pattern they "
+                                  "fix is not a region: the bounds are wrong")
+            self._leaf(region)
             return
         tau = MARGIN_TARGET * form.f_cap
         self.taus.append(tau)
         cuts = RowBlock(form.z, 64)
         model = Model(form.constraints, cp.Maximize(form.f), [cuts])
         seen = set()
-        seed = self._seed(root)
         if seed is not None:
             self.seeded += 1
-            seen.add(seed.pattern)
-            cuts.add_no_good(form.indicator(seed.pattern))
-            self._leaf(seed)
+            seen.add(seed)
+            cuts.add_no_good(form.indicator(seed))
+            self._leaf(confirm.point_region(root.point, seed))
         low = 0
         while True:
             self._remaining()
@@ -374,26 +472,11 @@ class _Counter:
                                    f"again (numerical trouble); try another solver")
             seen.add(pat)
             cuts.add_no_good(form.indicator(pat))
-            node = walk_pattern(net, root, pat, arith)
-            if node is not None:
-                self._leaf(node)
+            region = confirm.pattern_region(pat)
+            if region is not None:
+                self._leaf(region)
                 continue
             self.rejected += 1
-            if res.value is not None and res.value <= tau:
-                low += 1
-                if low > self.budget:
-                    self.warnings.append(f"stopped after {low} rejected low-margin patterns; "
-                                         f"regions with margin below {tau:.3g} could be "
-                                         f"missed")
-                    return
-
-    def _seed(self, root: PatternNode) -> PatternNode | None:
-        """The node of the pattern at the root's point when no unit is at a tie there."""
-        node = root
-        for layer in self.net.layers:
-            Z, zc = pre_activation(layer, node, self.arith)
-            pat = strict_pattern(layer, Z.dot(node.point) + zc, self.arith)
-            if pat is None:
-                return None
-            node = child_node(layer, node, pat, self.arith, node.point)
-        return node
+            low += res.value is not None and res.value <= tau
+            if self._over_budget(low, tau, ""):
+                return

@@ -8,24 +8,36 @@ polyhedron, the layer's pre-activation map on the node, the big-M constants (tig
 the node, Appendix H of Serra et al. 2018) and exact fixings of the binaries are cvxpy
 parameters, loaded for every node (:meth:`LevelModel.load`). Wide layers are split into
 parts of a few binaries (:func:`layer_parts`).
+
+The node's data are float64 while the regions are those of the exact numbers:
+:func:`data_errors` bounds the round-off of the float maps rigorously, and the model is
+relaxed by it (:func:`row_slack` for the node's rows, the ``slack`` of the layer's block),
+so that it is a relaxation of the exact problem (see :mod:`tropnet.milp.count`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cvxpy as cp
 import numpy as np
 
-from ..arithmetic import Arithmetic
+from ..arithmetic import TINY
 from ..engines.patterns import PatternNode
-from ..network import Layer
+from ..network import Layer, Network
 from .bigm import BigM
 from .blocks import LayerModel, RowBlock, layer_model
 from .formulation import MARGIN_TARGET, Model
 from .tighten import affine_interval, polyhedron_box
 
-__all__ = ["LayerPart", "LevelModel", "layer_parts", "node_fixings"]
+__all__ = ["LayerPart", "LevelModel", "data_errors", "layer_parts", "node_fixings",
+           "row_slack"]
+
+#: ``2^-52``: twice the unit round-off of float64
+_EPS = float(np.finfo(np.float64).eps)
+#: ``2^-1074``: the smallest subnormal, the absolute error of an underflowing operation
+_ETA = 2.0**-1074
 
 
 @dataclass(frozen=True, eq=False)
@@ -55,23 +67,33 @@ def layer_parts(layer: Layer, index: int, size: int) -> list[LayerPart]:
 
 class LevelModel:
     """The MILP of one layer part on a node: ``x`` in the node polyhedron (parameters), the
-    layer's pre-activation ``G x + c`` (parameters), its binaries with the global big-M,
-    the margin ``f``, node-level fixings ``zlo <= z <= zhi`` and no-good cuts."""
+    layer's pre-activation ``G x + c`` (parameters), its binaries with big-M constants, the
+    margin ``f``, node-level fixings ``zlo <= z <= zhi`` and no-good cuts.
 
-    def __init__(self, part: LayerPart, rows: int, n: int, bigm: BigM,
-                 node_bounds: bool = True) -> None:
+    The float data are relaxed by rigorous bounds of their round-off (see
+    :mod:`tropnet.milp.count`): ``slack`` bounds ``|G x + c - g(x)|`` on the input box for
+    the exact pre-activation ``g`` (one value per row of the part), ``row_slack`` the
+    round-off of the node's rows (added to their right-hand sides). ``bounds`` are proven
+    bounds of the exact pre-activations on the domain; the node's big-M constants and
+    fixings are proven too."""
+
+    def __init__(self, part: LayerPart, rows: int, n: int, bounds: BigM,
+                 node_bounds: bool = True, slack: np.ndarray | None = None,
+                 row_slack: np.ndarray | None = None) -> None:
         layer = part.sub
         self.layer, self.part = layer, part
-        self.lo, self.hi = bigm.lo[part.index][part.rows], bigm.hi[part.index][part.rows]
-        self.x_lo, self.x_hi, self.node_bounds = bigm.x_lo, bigm.x_hi, node_bounds
+        self.lo, self.hi = bounds.lo[part.index][part.rows], bounds.hi[part.index][part.rows]
+        self.x_lo, self.x_hi, self.node_bounds = bounds.x_lo, bounds.x_hi, node_bounds
+        self.slack = np.zeros(layer.units) if slack is None else np.asarray(slack, float)
+        self.row_slack = np.zeros(rows) if row_slack is None else np.asarray(row_slack, float)
         self.Qa = cp.Parameter((rows, n))
         self.Qb = cp.Parameter(rows)
         self.G = cp.Parameter((layer.units, n))
         self.g0 = cp.Parameter(layer.units)
         x = cp.Variable(n, name="x")
-        cons: list = [self.Qa @ x <= self.Qb, x >= bigm.x_lo, x <= bigm.x_hi]
+        cons: list = [self.Qa @ x <= self.Qb, x >= bounds.x_lo, x <= bounds.x_hi]
         self.lm, lcons = layer_model(part.index, layer, self.G @ x + self.g0, self.lo,
-                                     self.hi, bound_params=node_bounds)
+                                     self.hi, bound_params=True, slack=self.slack)
         cons += lcons
         self.f_cap = max(1.0, self.lm.cap)
         self.tau = MARGIN_TARGET * self.f_cap
@@ -87,30 +109,38 @@ class LevelModel:
             self.cuts = RowBlock(self.lm.z, 16)
             self.model = Model(cons, cp.Maximize(f), [self.cuts])
 
-    def load(self, node: PatternNode, Z: np.ndarray, zc: np.ndarray, arith: Arithmetic) -> None:
+    def load(self, node: PatternNode, Z: np.ndarray, zc: np.ndarray,
+             exact_pre: Callable[[], tuple[np.ndarray, np.ndarray]] | None = None) -> None:
         """Set the parameters for ``node`` (pre-activation ``Z x + zc`` of the part on it)
-        and clear the cuts."""
-        self.Qa.value = np.array(node.poly.A, dtype=float)
-        self.Qb.value = np.array(node.poly.b, dtype=float)
+        and clear the cuts. ``exact_pre`` gives the exact ``(Z, zc)`` when ``Z`` is a float
+        version: fixings of units that look constant are then decided on it."""
+        A = np.array(node.poly.A, dtype=float)
+        b = np.array(node.poly.b, dtype=float)
+        X = np.maximum(np.abs(self.x_lo), np.abs(self.x_hi))
+        # rows rounded to float (exact mode, rational domains) move by at most u |a| |x|
+        b = b + self.row_slack + _EPS * (np.abs(A) @ X + np.abs(b)) + TINY
+        self.Qa.value, self.Qb.value = A, b
         self.G.value = np.array(Z, dtype=float)
         self.g0.value = np.array(zc, dtype=float)
         lo, hi = node_fixings(self.layer, self.lm, Z, zc)
-        if self.node_bounds:
-            blo, bhi = self._tighten(self.Qa.value, self.Qb.value, self.G.value,
-                                     self.g0.value)
-            lo, hi = np.maximum(lo, blo), np.minimum(hi, bhi)
-        self.zlo.value, self.zhi.value = lo, hi
+        if exact_pre is not None and (lo.any() or not hi.all()):
+            lo, hi = node_fixings(self.layer, self.lm, *exact_pre())
+        blo, bhi = self._tighten(A, b)
+        self.zlo.value, self.zhi.value = np.maximum(lo, blo), np.minimum(hi, bhi)
         self.cuts.clear()
 
-    def _tighten(self, A: np.ndarray, b: np.ndarray, G: np.ndarray, g0: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray]:
-        """Node big-M (Appendix H on the node): bounds of the pre-activations over the
-        node polyhedron's bounding box (``2n`` LPs), intersected with the global ones; sets
-        the big-M parameters and returns the binaries' fixings they imply."""
+    def _tighten(self, A: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Node big-M (Appendix H on the node): proven bounds of the exact pre-activations
+        on the node, from interval arithmetic over a proven bounding box of the node's
+        relaxed polyhedron (``2n`` LPs with ``node_bounds``, else the input box), widened by
+        the slack and intersected with the domain's bounds; sets the big-M parameters and
+        returns the binaries' fixings they imply."""
         layer, lm = self.layer, self.lm
-        xlo, xhi = polyhedron_box(A, b, self.x_lo, self.x_hi)
-        ilo, ihi = affine_interval(G, g0, xlo, xhi)
-        glo, ghi = np.maximum(self.lo, ilo), np.minimum(self.hi, ihi)
+        xlo, xhi = (polyhedron_box(A, b, self.x_lo, self.x_hi) if self.node_bounds
+                    else (self.x_lo, self.x_hi))
+        ilo, ihi = affine_interval(self.G.value, self.g0.value, xlo, xhi)
+        glo = np.maximum(self.lo, ilo - self.slack)
+        ghi = np.minimum(self.hi, ihi + self.slack)
         ghi = np.maximum(ghi, glo)
         k = lm.n_binaries
         flo, fhi = np.zeros(k), np.ones(k)
@@ -136,10 +166,10 @@ class LevelModel:
 
 def node_fixings(layer: Layer, lm: LayerModel, Z: np.ndarray, zc: np.ndarray
                  ) -> tuple[np.ndarray, np.ndarray]:
-    """Exact fixings of a node's binaries: a unit whose pre-activation is constant on the
-    node (zero gradient) has a known pattern entry (constant ``<= 0``: inactive); a maxout
-    piece equal up to a constant to a larger (or earlier, equal) piece is never the first
-    maximal piece."""
+    """Fixings of a node's binaries from a unit's pre-activation ``Z x + zc`` on the node:
+    a unit whose pre-activation is constant (zero gradient) has a known pattern entry
+    (constant ``<= 0``: inactive); a maxout piece equal up to a constant to a larger (or
+    earlier, equal) piece is never the first maximal piece. Exact when ``Z``, ``zc`` are."""
     k = lm.n_binaries
     lo, hi = np.zeros(k), np.ones(k)
     flat = [all(v == 0 for v in row) for row in Z]
@@ -160,3 +190,61 @@ def node_fixings(layer: Layer, lm: LayerModel, Z: np.ndarray, zc: np.ndarray
                 if diff < 0 or (q < r and diff == 0):
                     hi[j] = 0.0  # piece q is always at least as large: r never first max
     return lo, hi
+
+
+def data_errors(net: Network, x_lo: np.ndarray, x_hi: np.ndarray) -> list[np.ndarray]:
+    """Per layer, a rigorous bound ``e_i`` for every pre-activation row ``i``: on any node,
+    the float map ``Z_i x + zc_i`` that the node MILPs use differs from the exact one by at
+    most ``e_i`` for every ``x`` in the box ``[x_lo, x_hi]``.
+
+    The float maps are computed layer by layer as in
+    :mod:`tropnet.engines.patterns` (``Z = W J``, ``zc = W c + b``, then ``J = D Z``,
+    ``c = D zc`` with the pattern's matrix ``D``), or are exact maps rounded to float. With
+    ``P`` the pattern-independent magnitudes (``|Z| <= |W| P_J``, ``|J_u| <= max_r s_r
+    |Z_{u,r}|``), a dot product of length ``k`` adds at most ``gamma_k`` relative round-off
+    (Higham, Thm 3.1) and each slope one rounding, so ``|Z^ - Z| <= eps P`` with ``eps``
+    accumulated over the layers; underflow adds an absolute ``2^-1074`` per operation. The
+    result is doubled, which covers the round-off of this computation itself."""
+    u = _EPS / 2
+    n = net.input_dim
+    X = np.concatenate([[1.0], np.maximum(np.abs(x_lo), np.abs(x_hi))])
+    P = np.eye(n + 1)  # magnitudes of the homogeneous map [[1, 0], [c, J]] (rows: inputs)
+    eps, tiny = 0.0, np.zeros(n + 1)  # relative error, absolute (underflow) error per row
+    out = []
+    for layer in net.layers:
+        W, b = layer.float_params
+        k = W.shape[1]
+        L = np.abs(np.column_stack([b, W])) * (1 + 2 * u)  # |exact| <= |float| (1 + u)
+        PZ = L @ P
+        g = (k + 3) * u / (1 - (k + 3) * u)  # the sum, the bias, a rounded weight
+        eps = eps + g * (1 + eps)
+        tiny_z = L @ tiny + (k + 2) * _ETA
+        out.append(2.0 * (eps * (PZ @ X) + tiny_z * X.sum()) + _ETA)
+        k_r, pieces = layer.rank, layer.act.pieces()
+        rows = [np.max([float(s) * PZ[unit * k_r + o] for o, s in pieces], axis=0)
+                for unit in range(layer.out_dim)]
+        P = np.vstack([np.eye(1, n + 1), np.array(rows).reshape(-1, n + 1)])
+        tiny = np.concatenate([[0.0], [max(tiny_z[unit * k_r + o] for o, _ in pieces)
+                                       + _ETA for unit in range(layer.out_dim)]])
+        eps = eps + 3 * u * (1 + eps)
+    return out
+
+
+def row_slack(parts: list[list[LayerPart]], errors: list[np.ndarray], upto: tuple[int, int],
+              domain_rows: int) -> np.ndarray:
+    """The relaxation of each row of a node polyhedron before part ``upto`` (layer, part):
+    0 for the domain's rows, the row's error for a hyperplane unit, and twice the sum of the
+    two pieces' errors for a maxout row (a difference of two rows), bounded per unit."""
+    out = [np.zeros(domain_rows)]
+    for idx, of_layer in enumerate(parts):
+        for pi, part in enumerate(of_layer):
+            if (idx, pi) >= upto:
+                return np.concatenate(out)
+            e = errors[idx][part.rows]
+            if part.sub.act.hyperplane:
+                out.append(e)
+            else:
+                rank = part.sub.rank
+                per_unit = 4.0 * e.reshape(-1, rank).max(axis=1)
+                out.append(np.repeat(per_unit, rank - 1))
+    return np.concatenate(out)

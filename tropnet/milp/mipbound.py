@@ -44,12 +44,12 @@ import numpy as np
 
 from ..arithmetic import Arithmetic, resolve
 from ..domain import Domain, parse_domain
-from ..engines.patterns import root_node, walk_pattern
 from ..errors import TooLargeError, TropnetError
 from ..hoffman import bounded_domain
 from ..network import Network
 from .bigm import BigM
 from .blocks import RowBlock
+from .confirm import Confirmer
 from .count import count_activation_regions
 from .formulation import MARGIN_TARGET, Model, build_formulation
 from .parity import PARITY
@@ -222,7 +222,7 @@ class _Sampler:
         self.encoding = encoding
         self.nz = self.form.n_binaries
         self.tau = MARGIN_TARGET * self.form.f_cap
-        self.root = root_node(net, dom, arith)
+        self.confirm = Confirmer(net, dom, arith)
         self.confirmed: set[tuple] = set()
         self.rejected: set[tuple] = set()
         self.solves = 0
@@ -270,7 +270,7 @@ class _Sampler:
             if pat in self.confirmed:
                 return z
             confirmed = pat not in self.rejected \
-                and walk_pattern(self.net, self.root, pat, self.arith) is not None
+                and self.confirm.pattern_region(pat) is not None
             if confirmed:
                 self.confirmed.add(pat)
                 return z

@@ -128,7 +128,10 @@ class CvxpySolver:
                 problem.solve(solver=self.name, warm_start=warm_start, **opts)
         except cp.error.SolverError as exc:
             raise SolverError(f"MILP solver {self.name} failed: {exc}") from None
-        except ValueError as exc:  # e.g. an option the solver rejects
+        except ValueError as exc:  # an option the solver rejects, or no usable solution
+            if "invalid solution" in str(exc):
+                raise SolverError(f"MILP solver {self.name} returned no usable solution: "
+                                  f"{exc}") from None
             raise _RejectedOptions(f"MILP solver {self.name} rejected the options "
                                    f"{sorted(opts)}: {exc}") from None
         return problem.status
@@ -266,6 +269,9 @@ def check_solver(name: str) -> str:
         raise SolverError(f"solver must be a name such as 'HIGHS', got {name!r}")
     upper = name.upper()
     installed = installed_mip_solvers()
+    if upper not in installed and upper in cp.installed_solvers():
+        raise SolverError(f"{name!r} is installed but is not a MIP solver (it cannot handle "
+                          f"integer variables); MIP solvers: {', '.join(installed) or 'none'}")
     if upper not in installed:
         hint = _ADAPTERS[upper].install_hint if upper in _ADAPTERS else ""
         raise SolverError(f"MILP solver {name!r} is not installed{hint}; installed MIP solvers: "

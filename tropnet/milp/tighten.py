@@ -38,7 +38,8 @@ from .bigm import BigM, round_down, round_up
 from .blocks import encode_network
 from .solvers import solve
 
-__all__ = ["METHODS", "affine_interval", "interval_bounds", "polyhedron_box", "tighten_bigm"]
+__all__ = ["METHODS", "affine_interval", "interval_bounds", "polyhedron_box", "safe_max",
+           "tighten_bigm"]
 
 METHODS = ("interval", "lp", "milp")
 
@@ -110,8 +111,11 @@ def affine_interval(W: np.ndarray, b: np.ndarray, in_lo: np.ndarray, in_hi: np.n
 
 def polyhedron_box(A: np.ndarray, b: np.ndarray, lo: np.ndarray, hi: np.ndarray
                    ) -> tuple[np.ndarray, np.ndarray]:
-    """A valid bounding box of ``{x : A x <= b}`` intersected with ``[lo, hi]`` (float LPs,
-    padded outward by the relative solver tolerance; ``[lo, hi]`` when an LP fails)."""
+    """A proven bounding box of ``{x : A x <= b}`` intersected with ``[lo, hi]`` (float64
+    data, taken as exact): every point of the set lies in the box returned.
+
+    Each side is a float LP whose optimum is not trusted: its dual multipliers give a
+    proven bound (:func:`safe_max`); ``[lo, hi]`` where an LP fails."""
     A = np.asarray(A, float)
     b = np.asarray(b, float)
     n = A.shape[1]
@@ -121,15 +125,41 @@ def polyhedron_box(A: np.ndarray, b: np.ndarray, lo: np.ndarray, hi: np.ndarray
             c = np.zeros(n)
             c[k] = sense
             res = linprog(c, A, b, FLOAT, maximize=True)
-            if not res.optimal:
+            if not res.optimal or res.duals is None:
                 continue
-            v = sense * float(res.value)
-            pad = SOLVER_TOL * max(1.0, abs(v))
+            v = safe_max(c, A, b, res.duals, out_lo, out_hi)
             if sense > 0:
-                out_hi[k] = min(out_hi[k], v + pad)
+                out_hi[k] = min(out_hi[k], v)
             else:
-                out_lo[k] = max(out_lo[k], v - pad)
+                out_lo[k] = max(out_lo[k], -v)
     return out_lo, np.maximum(out_hi, out_lo)
+
+
+def safe_max(c: np.ndarray, A: np.ndarray, b: np.ndarray, y: np.ndarray, lo: np.ndarray,
+             hi: np.ndarray) -> float:
+    """A proven upper bound of ``c . x`` over ``{A x <= b, lo <= x <= hi}`` (float64 data,
+    taken as exact) from any multipliers ``y`` (Neumaier & Shcherbina 2004).
+
+    For ``y >= 0`` and ``r = c - A^T y``, every feasible ``x`` has ``c . x = y . (A x) +
+    r . x <= y . b + sum_j max(r_j lo_j, r_j hi_j)``; the float evaluation of the right-hand
+    side is padded by a rigorous bound on its round-off (Higham, Thm 3.1)."""
+    y = np.maximum(np.asarray(y, float), 0.0)
+    m, n = A.shape
+    X = np.maximum(np.abs(lo), np.abs(hi))
+    r = c - A.T @ y
+    rho = _gamma(m + 1) * (np.abs(c) + np.abs(A).T @ y)  # |r - exact r| <= rho
+    s1 = float(y @ b)
+    s2 = float(np.sum(np.maximum(r * lo, r * hi)))
+    s3 = float(rho @ X)
+    mag = float(y @ np.abs(b)) + float(np.abs(r) @ X) + s3 + abs(s1) + abs(s2)
+    return s1 + s2 + s3 + 2.0 * _gamma(m + n + 4) * mag + TINY
+
+
+def _gamma(k: int) -> float:
+    """``gamma_k = k u / (1 - k u)``, ``u = 2^-53``: the relative round-off bound of a float
+    sum of ``k`` terms (Higham, Thm 3.1)."""
+    u = _EPS / 2
+    return k * u / (1 - k * u)
 
 
 def _input_box(domain: Domain) -> tuple[np.ndarray, np.ndarray]:

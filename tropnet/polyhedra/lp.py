@@ -3,7 +3,7 @@
 ``linprog`` optimises ``c . x`` over ``{x : A_ub x <= b_ub, A_eq x = b_eq}`` with free
 variables. The arithmetic decides where the chain starts:
 
-* **exact**: cdd's gmp dual simplex, then cdd's criss-cross method, then a tableau simplex
+* **exact**: cdd's gmp criss-cross method, then cdd's dual simplex, then a tableau simplex
   with Bland's rule on Fractions (slow, but it always terminates). No answer
   is used before it is checked with an exact certificate: an optimum by a dual solution of
   the same value, infeasibility by a Farkas multiplier vector (the certified optimum of a
@@ -48,10 +48,10 @@ __all__ = ["EXACT_CHAIN", "FALLBACKS", "FLOAT_CHAIN", "LPResult", "linprog", "re
 #: steps of the float LP chain, in order (after them: :data:`EXACT_CHAIN` on Fraction(x))
 FLOAT_CHAIN = ("highs", "highs-no-presolve", "highs-ipm")
 #: steps of the exact LP chain, in order
-EXACT_CHAIN = ("cdd", "cdd-criss-cross", "fraction-simplex")
+EXACT_CHAIN = ("cdd", "cdd-dual-simplex", "fraction-simplex")
 
 #: number of solves that went on to each fallback step (``"lp:highs-no-presolve"``,
-#: ``"lp:cdd"`` for the float chain's exact step, ``"lp:cdd-criss-cross"``,
+#: ``"lp:cdd"`` for the float chain's exact step, ``"lp:cdd-dual-simplex"``,
 #: ``"milp:HIGHS-no-presolve"``, ``"milp:SCIPY"``, ...) since the process started
 FALLBACKS: Counter[str] = Counter()
 
@@ -226,8 +226,10 @@ class _Uncertified(Exception):
 
 def _exact_solve(P: _Rows, c: list) -> _Raw:
     """Certified answer to ``max c.x s.t. G x <= h`` (x free), down :data:`EXACT_CHAIN`."""
-    steps = (partial(_cdd_raw, solver=cdd.LPSolverType.DUAL_SIMPLEX),
-             partial(_cdd_raw, solver=cdd.LPSolverType.CRISS_CROSS),
+    # criss-cross first: pycddlib 3.0's gmp dual simplex can corrupt the heap and abort the
+    # process on some LPs with large integers (a 4 x 3 LP with 97-bit entries)
+    steps = (partial(_cdd_raw, solver=cdd.LPSolverType.CRISS_CROSS),
+             partial(_cdd_raw, solver=cdd.LPSolverType.DUAL_SIMPLEX),
              _fraction_simplex)
     reasons: list[str] = []
     for k, (step, solve) in enumerate(zip(EXACT_CHAIN, steps, strict=True)):

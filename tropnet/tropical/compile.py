@@ -27,7 +27,7 @@ from collections.abc import Callable
 
 from ..arithmetic import Arithmetic, resolve
 from ..limits import check_memory, forced
-from ..network import Layer, Network
+from ..network import Layer, Network, as_network
 from .polynomial import TropicalPolynomial
 from .rational import TropicalRational
 
@@ -49,7 +49,9 @@ def compile_network(net: Network, prune: bool = True, exact: bool | Arithmetic |
     >>> [str(r) for r in compile_network(net)]     # |x| = relu(x) + relu(-x)
     ['max(0, 2*x1) - x1']
     """
+    net = as_network(net, "compile_network")
     arith = resolve(exact, net)
+    net.check_magnitude(arith)
     n = net.input_dim
     F = [TropicalPolynomial.variable(j, n, arith) for j in range(n)]
     G = [TropicalPolynomial.constant(0, n, arith)] * n

@@ -67,13 +67,23 @@ def irredundant(exponents: np.ndarray, coefficients: np.ndarray, arith: Arithmet
     return idx, out
 
 
+#: beyond this size the float hull and nearest-neighbour guesses overflow; decide by LPs
+_FLOAT_GEOMETRY_MAX = 1e100
+
+
 def _irredundant(exponents: np.ndarray, coefficients: np.ndarray, arith: Arithmetic
                  ) -> tuple[np.ndarray, dict[int, np.ndarray]]:
     m, n_full = exponents.shape
     if m <= 2:  # distinct exponents: each monomial wins on an open half-space
         return np.arange(m), _halfspace_witnesses(exponents, coefficients, arith)
-    ef = np.asarray(exponents, dtype=float)
-    cf = np.asarray(coefficients, dtype=float)
+    try:
+        ef = np.asarray(exponents, dtype=float)
+        cf = np.asarray(coefficients, dtype=float)
+    except OverflowError:
+        return _lp_all(exponents, coefficients, arith)
+    if not (np.abs(ef).max(initial=0) <= _FLOAT_GEOMETRY_MAX
+            and np.abs(cf).max(initial=0) <= _FLOAT_GEOMETRY_MAX):
+        return _lp_all(exponents, coefficients, arith)  # squared distances would overflow
     reduced = _reduce(exponents, coefficients, ef, cf, arith)
     if reduced is None:
         return _lp_all(exponents, coefficients, arith)
