@@ -257,7 +257,7 @@ def test_exact_equals_float(case):
     assert exact_net.exact_input and not float_net.exact_input
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NearDegeneracyWarning)
-        for engine in ("vertex",):
+        for engine in ("vertex", "lp"):
             ex = activation_regions(float_net, dom, engine=engine, exact=True)
             fl = activation_regions(float_net, dom, engine=engine)
             assert ex.arith.exact and not fl.arith.exact

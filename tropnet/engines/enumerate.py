@@ -31,7 +31,16 @@ from typing import Any
 
 import numpy as np
 
-from ..arithmetic import EXACT, UNSURE, Arithmetic, Ball, Uncertain, resolve, warn_near_degenerate
+from ..arithmetic import (
+    EXACT,
+    FLOAT,
+    UNSURE,
+    Arithmetic,
+    Ball,
+    Uncertain,
+    resolve,
+    warn_near_degenerate,
+)
 from ..domain import Domain, parse_domain
 from ..errors import TropnetError
 from ..limits import check_memory
@@ -47,7 +56,7 @@ from .cones import (
     primitive,
     split_cone,
 )
-from .patterns import certify_points
+from .patterns import certify_points, read_in
 from .result import Region, RegionSet
 
 __all__ = ["ENGINES", "activation_regions", "choose_engine"]
@@ -149,7 +158,7 @@ class _Walk:
     def xeng(self) -> Any:
         """The exact engine of fallbacks (the domain read in the walk's arithmetic)."""
         if self._xeng is None:
-            self._xeng = _VertexEngine(EXACT, self.arith)
+            self._xeng = _engine(self.name, EXACT)
         return self._xeng
 
     def root(self) -> _Item:
@@ -202,7 +211,7 @@ class _Walk:
         if item.exact:
             ar, eng = (self.arith, self.eng) if self.arith.exact else (EXACT, self.xeng)
             parts = _split_layer(eng, layer, item.state, item.rows, z.num[1:], ar)
-        elif self.name == "vertex":
+        else:
             try:
                 parts = _split_layer(self.eng, layer, item.state, item.rows, z[1:], self.arith)
             except Uncertain:  # this layer exactly, then back to balls
@@ -213,17 +222,16 @@ class _Walk:
                         "given, but the network is (nearly) degenerate and a perturbation "
                         "of its weights could change it")
                 self.fallbacks += 1
-                return [self.to_balls(child)
-                        for child in self.children(index, self.exact_item(item.pats))]
-        else:  # the float LP engine decides with tolerances on the midpoints
-            hs = np.where(np.abs(z.mid[1:]) <= z.rad[1:], 0.0, z.mid[1:])
-            parts = _split_layer(self.eng, layer, item.state, item.rows, hs, self.arith)
+                children = self.children(index, self.exact_item(item.pats))
+                # the vertex engine goes back to balls; LP states stay exact below
+                return [self.to_balls(c) for c in children] if self.name == "vertex" \
+                    else children
         return [_Item(st, rws, self._pattern_matrix(index, pat, item.exact) @ z,
                       (*item.pats, pat), item.exact) for st, rws, pat in parts]
 
     def exact_item(self, pats: tuple) -> _Item:
         """The region of the patterns ``pats`` of the first layers, computed exactly."""
-        state, rows = self.xeng.start(self.dom)
+        state, rows = self.xeng.start(read_in(self.dom, self.arith))
         item = _Item(state, tuple(rows), EXACT.scaled(EXACT.eye(self.net.input_dim + 1)),
                      (), True)
         for index, pat in enumerate(pats):
@@ -393,22 +401,22 @@ def _cut(eng: Any, state: Any, rows: tuple, hs: Any, arith: Arithmetic,
 
 # -- engines ---------------------------------------------------------------------------
 def _engine(name: str, arith: Arithmetic) -> Any:
-    return _VertexEngine(arith) if name == "vertex" else _LPEngine(arith)
+    if name == "vertex":
+        return _VertexEngine(arith)
+    return _LPEngine(arith) if arith.exact else _BallLPEngine()
 
 
 class _VertexEngine:
     """Regions as cones of generators (:mod:`tropnet.engines.cones`): exact integer cones,
-    or certified float cones of balls. ``domain_arith`` is the arithmetic in which the
-    domain's numbers are read (a float walk's exact fallbacks read them as floats)."""
+    or certified float cones of balls."""
 
     name = "vertex"
 
-    def __init__(self, arith: Arithmetic, domain_arith: Arithmetic | None = None) -> None:
+    def __init__(self, arith: Arithmetic) -> None:
         self.arith = arith
-        self.domain_arith = domain_arith or arith
 
     def start(self, domain: Domain) -> tuple[Cone, list]:
-        cone, rows = initial_cone(domain, self.domain_arith, exact=self.arith.exact)
+        cone, rows = initial_cone(domain, self.arith)
         return cone, rows
 
     def _h(self, h: Any) -> Any:
@@ -531,3 +539,144 @@ class _LPEngine:
 
     def point(self, state: tuple) -> np.ndarray:
         return state[1]
+
+
+class _BallLPEngine:
+    """The certified float LP engine: a region is ``(poly, x0, G)`` -- its float rows, a
+    point certified strictly inside, and its rows as balls ``G`` (``g . (1, x) >= 0``).
+
+    A float LP only proposes; every answer is certified or raises
+    :class:`~tropnet.arithmetic.Uncertain`:
+
+    * "``side * h`` takes a positive value on the region": a point strictly inside the
+      region with ``side * h > 0``, both checked in balls (the LP optimum pulled towards
+      ``x0``); it becomes the interior point of that part when the region is split;
+    * "it does not": multipliers ``y >= 0`` of ``n`` rows with ``side * w = sum y_i a_i``
+      exactly (a verified enclosure of the solution of that square system, as in Rump's
+      method, from the LP's active rows) and ``side * beta + sum y_i b_i < 0`` in balls, so
+      ``side * h(x) < 0`` on the region.
+    """
+
+    name = "lp"
+    arith = FLOAT
+
+    def __init__(self) -> None:
+        self._witness: dict[tuple, np.ndarray] = {}
+
+    def start(self, domain: Domain) -> tuple[tuple, list]:
+        poly = domain.polyhedron(FLOAT)
+        exact = read_in(domain, FLOAT).polyhedron(EXACT)
+        G = Ball.of(np.column_stack([exact.b, -exact.A]).reshape(-1, poly.n + 1))
+        found = poly.interior_point()
+        if found is None:  # resolve() already refused empty domains
+            raise TropnetError("the domain has an empty interior")
+        x0 = np.asarray(found[0], dtype=float)
+        if len(G) and not np.all((G @ _homog(x0)).signs() == 1):
+            raise Uncertain  # the whole walk then starts exactly
+        rows = [(poly.A[i], poly.b[i]) for i in range(len(poly))]
+        return (poly, x0, G), rows
+
+    def classify(self, state: tuple, hs: Ball) -> list[int]:
+        out = []
+        for j in range(len(hs)):
+            h = hs[j]
+            w = h[1:].signs()
+            if np.all(w == 0):
+                s = int(h[:1].signs()[0])
+                if s == UNSURE:
+                    raise Uncertain
+                out.append(_ZERO if s == 0 else s)
+                continue
+            s0 = int((h[None, :] @ _homog(state[1]))[0, 0].signs())
+            plus = s0 == 1 or self._reaches(state, h, 1)
+            minus = s0 == -1 or self._reaches(state, h, -1)
+            if not (plus or minus):  # a non-zero h vanishing on a full-dimensional region
+                raise Uncertain
+            out.append(_CROSS if plus and minus else _PLUS if plus else _MINUS)
+        return out
+
+    def _reaches(self, state: tuple, h: Ball, side: int) -> bool:
+        poly, x0, G = state
+        beta, w = side * h.mid[0], side * h.mid[1:]
+        cap = 1.0 + abs(beta) + float(np.abs(w) @ np.abs(x0))
+        # max w.x on the region, capped where side * h reaches ``cap`` (a bounded optimum)
+        res = linprog(w, np.vstack([poly.A, w[None, :]]), np.r_[poly.b, cap - beta], FLOAT,
+                      maximize=True)
+        if not res.optimal:
+            raise Uncertain
+        x = np.asarray(res.x, dtype=float)
+        sh = h if side > 0 else -h
+        if beta + res.value > 0:
+            for t in (2.0**-4, 2.0**-12, 2.0**-24, 2.0**-40):
+                p = x + t * (x0 - x)
+                if self._inside(G, p) and (sh[None, :] @ _homog(p))[0, 0].signs() == 1:
+                    self._witness[(id(state), h.mid.tobytes(), side)] = p
+                    return True
+            raise Uncertain
+        y = np.asarray(res.duals, dtype=float)[:len(poly)]
+        active = np.flatnonzero(y > 1e-12 * max(1.0, float(y.max(initial=0.0))))
+        if len(active) != poly.n:
+            raise Uncertain
+        rows = G[active]
+        ys = _enclose(-rows[:, 1:].T, sh[1:])  # side * w = sum y_i a_i, a_i = -g_i[1:]
+        if ys is None or np.any(ys.mid - ys.rad < 0):
+            raise Uncertain
+        bound = (ys[None, :] @ rows[:, :1])[0, 0] + sh[0]
+        if bound.signs() != -1:
+            raise Uncertain
+        return False
+
+    @staticmethod
+    def _inside(G: Ball, p: np.ndarray) -> bool:
+        return not len(G) or bool(np.all((G @ _homog(p)).signs() == 1))
+
+    def split(self, state: tuple, h: Ball) -> tuple[tuple, tuple]:
+        poly, x0, G = state
+        s0 = int((h[None, :] @ _homog(x0))[0, 0].signs())
+        parts = []
+        for side in (1, -1):
+            sh = h if side > 0 else -h
+            a = -sh.mid[1:]
+            sub = poly.add(a.reshape(1, -1), [sh.mid[0]])
+            key = (id(state), h.mid.tobytes(), side)
+            if s0 == side:
+                point = x0
+            else:
+                if key not in self._witness:
+                    self._reaches(state, h, side)
+                point = self._witness.pop(key)
+            parts.append((sub, point, G.concat(sh[None, :])))
+        return parts[0], parts[1]
+
+    def point(self, state: tuple) -> np.ndarray:
+        return state[1]
+
+
+def _homog(x: np.ndarray) -> Ball:
+    """The column ``(1, x)`` as an exact ball."""
+    return Ball.of(np.r_[1.0, np.asarray(x, dtype=float)][:, None])
+
+
+def _enclose(M: Ball, v: Ball) -> Ball | None:
+    """A ball containing the solution of ``M* y = v*`` for every exact ``M*`` in ``M`` and
+    ``v*`` in ``v`` (and a proof that each such ``M*`` is invertible), or ``None``: with
+    ``R`` an approximate inverse and ``y~ = R v``, if ``||I - R M|| < 1`` then
+    ``||y* - y~|| <= ||R (v - M y~)|| / (1 - ||I - R M||)`` (max-norms)."""
+    try:
+        R = np.linalg.inv(M.mid)
+    except np.linalg.LinAlgError:
+        return None
+    if not np.all(np.isfinite(R)):
+        return None
+    n = len(R)
+    yt = R @ v.mid
+    Rb = Ball.of(R)
+    res = v[:, None] - M @ Ball.of(yt[:, None])
+    C = Ball.of(np.eye(n)) - Rb @ M
+    up = 1 + 8 * (n + 2) * 2.0**-53
+    norm_c = float((np.abs(C.mid) + C.rad).sum(axis=1).max()) * up
+    if not norm_c < 1:
+        return None
+    d = Rb @ res
+    delta = float((np.abs(d.mid) + d.rad).max()) * up / ((1 - norm_c) * (1 - 2.0**-50))
+    return Ball(yt, np.full(n, delta))

@@ -27,7 +27,10 @@ chain of :mod:`tropnet.milp.solvers` counts there too) and logged at DEBUG level
 from __future__ import annotations
 
 import logging
+import os
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import partial
@@ -297,13 +300,31 @@ _CDD_UNBOUNDED = (cdd.LPStatusType.DUAL_INCONSISTENT, cdd.LPStatusType.STRUC_DUA
                   cdd.LPStatusType.UNBOUNDED)
 
 
+@contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """Silence the C-level standard error (file descriptor 2) for the duration."""
+    try:
+        saved = os.dup(2)
+    except OSError:  # no stderr to silence
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def _cdd_raw(G: list, h: list, c: list, solver: cdd.LPSolverType) -> _Raw:
     """cdd's gmp LP with the pivot rule ``solver``; a dual-inconsistent status is a claim of
     unboundedness (checked by :func:`_certified`, since it also covers infeasible LPs)."""
     n = len(c)
     rows = [[b, *(-a for a in row)] for row, b in zip(G, h, strict=True)] + [[0, *c]]
     lp = cdd.gmp.linprog_from_array(rows, obj_type=cdd.LPObjType.MAX)
-    cdd.gmp.linprog_solve(lp, solver)
+    with _quiet_stderr():  # cdd's C code reports its float pre-pass's pivot limit there
+        cdd.gmp.linprog_solve(lp, solver)
     status = lp.status
     if status == cdd.LPStatusType.OPTIMAL:
         y = [Fraction(0)] * len(G)
