@@ -595,8 +595,9 @@ class Ball:
 
     def __getitem__(self, idx: Any) -> Ball:
         out = Ball(self.mid[idx], self.rad[idx])
-        if "units" in self.__dict__:
-            out.__dict__["units"] = self.units[idx]
+        for key in ("units", "exact"):  # cached units; exact values when a caller keeps them
+            if key in self.__dict__:
+                out.__dict__[key] = self.__dict__[key][idx]
         return out
 
     def __matmul__(self, other: Ball) -> Ball:

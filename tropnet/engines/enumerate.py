@@ -148,6 +148,8 @@ class _Walk:
     def __init__(self, net: Network, dom: Domain, arith: Arithmetic, name: str) -> None:
         self.net, self.dom, self.arith, self.name = net, dom, arith, name
         self.balls = not arith.exact  # maps are balls; the vertex engine also decides on them
+        # the float LP engine also keeps the exact maps, for its exact certificates
+        self.track = self.balls and name == "lp"
         self.eng = _engine(name, arith)
         self.fallbacks = 0
         self._xeng: Any = None
@@ -165,6 +167,8 @@ class _Walk:
         state, rows = self.eng.start(self.dom)
         n1 = self.net.input_dim + 1
         M = Ball.of(np.eye(n1)) if self.balls else self.arith.scaled(self.arith.eye(n1))
+        if self.track:
+            M.__dict__["exact_map"] = EXACT.scaled(EXACT.eye(n1))
         return _Item(state, tuple(rows), M, (), self.arith.exact)
 
     def _lift(self, index: int, exact: bool) -> Any:
@@ -202,6 +206,9 @@ class _Walk:
         z = lift @ item.M
         if self.balls and not item.exact:
             z.units  # noqa: B018 - computed once, shared by the row slices
+            if self.track:  # exact rows (integer multiples) alongside the balls
+                zx = self._lift(index, True) @ item.M.__dict__["exact_map"]
+                z.__dict__["exact_map"], z.__dict__["exact"] = zx, zx.num
         return z
 
     def children(self, index: int, item: _Item) -> list[_Item]:
@@ -226,8 +233,15 @@ class _Walk:
                 # the vertex engine goes back to balls; LP states stay exact below
                 return [self.to_balls(c) for c in children] if self.name == "vertex" \
                     else children
-        return [_Item(st, rws, self._pattern_matrix(index, pat, item.exact) @ z,
-                      (*item.pats, pat), item.exact) for st, rws, pat in parts]
+        return [_Item(st, rws, self._next_map(index, pat, item.exact, z), (*item.pats, pat),
+                      item.exact) for st, rws, pat in parts]
+
+    def _next_map(self, index: int, pat: tuple, exact: bool, z: Any) -> Any:
+        M = self._pattern_matrix(index, pat, exact) @ z
+        if self.track and not exact:
+            M.__dict__["exact_map"] = self._pattern_matrix(index, pat, True) @ \
+                z.__dict__["exact_map"]
+        return M
 
     def exact_item(self, pats: tuple) -> _Item:
         """The region of the patterns ``pats`` of the first layers, computed exactly."""
@@ -551,10 +565,13 @@ class _BallLPEngine:
     * "``side * h`` takes a positive value on the region": a point strictly inside the
       region with ``side * h > 0``, both checked in balls (the LP optimum pulled towards
       ``x0``); it becomes the interior point of that part when the region is split;
-    * "it does not": multipliers ``y >= 0`` of ``n`` rows with ``side * w = sum y_i a_i``
-      exactly (a verified enclosure of the solution of that square system, as in Rump's
-      method, from the LP's active rows) and ``side * beta + sum y_i b_i < 0`` in balls, so
-      ``side * h(x) < 0`` on the region.
+    * "it does not": multipliers ``y >= 0`` of the LP's active rows with
+      ``side * w = sum y_i a_i`` exactly and ``side * beta + sum y_i b_i < 0``, so
+      ``side * h(x) < 0`` on the region: for ``n`` active rows, a verified enclosure of the
+      solution of that square system (as in Rump's method), in balls; otherwise (fewer
+      rows: the hyperplane lies in the span of a few rows, as deeper layers' hyperplanes
+      do by construction) the same system solved exactly on the exact rows ``Gx``, which
+      the walk keeps as integer multiples.
     """
 
     name = "lp"
@@ -574,12 +591,13 @@ class _BallLPEngine:
         if len(G) and not np.all((G @ _homog(x0)).signs() == 1):
             raise Uncertain  # the whole walk then starts exactly
         rows = [(poly.A[i], poly.b[i]) for i in range(len(poly))]
-        return (poly, x0, G), rows
+        Gx = [integer_row([b, *(-v for v in a)]) for a, b in zip(exact.A, exact.b, strict=True)]
+        return (poly, x0, G, Gx), rows
 
     def classify(self, state: tuple, hs: Ball) -> list[int]:
         out = []
         for j in range(len(hs)):
-            h = hs[j]
+            h = hs[j]  # with h.__dict__["exact"] when the walk keeps exact rows
             w = h[1:].signs()
             if np.all(w == 0):
                 s = int(h[:1].signs()[0])
@@ -596,7 +614,7 @@ class _BallLPEngine:
         return out
 
     def _reaches(self, state: tuple, h: Ball, side: int) -> bool:
-        poly, x0, G = state
+        poly, x0, G, Gx = state
         beta, w = side * h.mid[0], side * h.mid[1:]
         cap = 1.0 + abs(beta) + float(np.abs(w) @ np.abs(x0))
         # max w.x on the region, capped where side * h reaches ``cap`` (a bounded optimum)
@@ -615,23 +633,26 @@ class _BallLPEngine:
             raise Uncertain
         y = np.asarray(res.duals, dtype=float)[:len(poly)]
         active = np.flatnonzero(y > 1e-12 * max(1.0, float(y.max(initial=0.0))))
-        if len(active) != poly.n:
-            raise Uncertain
-        rows = G[active]
-        ys = _enclose(-rows[:, 1:].T, sh[1:])  # side * w = sum y_i a_i, a_i = -g_i[1:]
-        if ys is None or np.any(ys.mid - ys.rad < 0):
-            raise Uncertain
-        bound = (ys[None, :] @ rows[:, :1])[0, 0] + sh[0]
-        if bound.signs() != -1:
-            raise Uncertain
-        return False
+        if len(active) == poly.n:
+            rows = G[active]
+            ys = _enclose(-rows[:, 1:].T, sh[1:])  # side * w = sum y_i a_i, a_i = -g_i[1:]
+            if ys is not None and np.all(ys.mid - ys.rad >= 0):
+                bound = (ys[None, :] @ rows[:, :1])[0, 0] + sh[0]
+                if bound.signs() == -1:
+                    return False
+        hx = h.__dict__.get("exact")
+        if Gx is not None and hx is not None and _exact_negative(
+                [Gx[i] for i in active], [side * v for v in hx]):
+            return False
+        raise Uncertain
 
     @staticmethod
     def _inside(G: Ball, p: np.ndarray) -> bool:
         return not len(G) or bool(np.all((G @ _homog(p)).signs() == 1))
 
     def split(self, state: tuple, h: Ball) -> tuple[tuple, tuple]:
-        poly, x0, G = state
+        poly, x0, G, Gx = state
+        hx = h.__dict__.get("exact")
         s0 = int((h[None, :] @ _homog(x0))[0, 0].signs())
         parts = []
         for side in (1, -1):
@@ -645,11 +666,48 @@ class _BallLPEngine:
                 if key not in self._witness:
                     self._reaches(state, h, side)
                 point = self._witness.pop(key)
-            parts.append((sub, point, G.concat(sh[None, :])))
+            gx = None if Gx is None or hx is None else [*Gx, np.array([side * v for v in hx],
+                                                                        dtype=object)]
+            parts.append((sub, point, G.concat(sh[None, :]), gx))
         return parts[0], parts[1]
 
     def point(self, state: tuple) -> np.ndarray:
         return state[1]
+
+
+def _exact_negative(rows: list, h: list) -> bool:
+    """Exactly: are there ``y >= 0`` with ``h_w = -sum y_i g_i,w`` and
+    ``h_0 + sum y_i g_i,0 < 0`` (so ``h(1, x) < 0`` wherever every ``g_i . (1, x) >= 0``)?
+    ``y`` is the unique solution of the linear system when it has one (full column rank),
+    found by Gaussian elimination on Fractions."""
+    k = len(rows)
+    if k == 0:
+        return False
+    n = len(h) - 1
+    # augmented system: columns -g_i,w (i < k) and the right-hand side h_w
+    aug = [[Fraction(-int(rows[i][r + 1])) for i in range(k)] + [Fraction(int(h[r + 1]))]
+           for r in range(n)]
+    pivots = []
+    r = 0
+    for col in range(k):
+        piv = next((i for i in range(r, n) if aug[i][col] != 0), None)
+        if piv is None:
+            return False  # rank-deficient: no unique multipliers
+        aug[r], aug[piv] = aug[piv], aug[r]
+        inv = 1 / aug[r][col]
+        aug[r] = [v * inv for v in aug[r]]
+        for i in range(n):
+            if i != r and aug[i][col] != 0:
+                f = aug[i][col]
+                aug[i] = [a - f * b for a, b in zip(aug[i], aug[r], strict=True)]
+        pivots.append(col)
+        r += 1
+    if any(aug[i][k] != 0 for i in range(r, n)):
+        return False  # inconsistent: h_w is not in the span of the rows
+    y = [aug[i][k] for i in range(k)]
+    if any(v < 0 for v in y):
+        return False
+    return int(h[0]) + sum(v * int(rows[i][0]) for i, v in enumerate(y)) < 0
 
 
 def _homog(x: np.ndarray) -> Ball:
