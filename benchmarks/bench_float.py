@@ -21,6 +21,8 @@ import tropnet
 from tropnet import Network, load_network
 from tropnet.polyhedra import FALLBACKS
 
+from .common import machine, write
+
 HERE = Path(__file__).resolve().parent
 SHARED = HERE / "nets"
 HARD = ("grid", "integers", "near_duplicate", "tiny_bias", "mixed_scales")
@@ -120,15 +122,12 @@ def main(quick: bool = False) -> str:
     start = time.perf_counter()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     lines = ["## Certified float mode (issue 18)", "",
-             f"Load average at start {load:.1f}; one run per cell (times are noisy on a shared "
-             f"machine; the counts are the point). Mode: {'quick' if quick else 'full'}.", ""]
-    lines += [*shared_section(), "", *hard_section(quick)]
-    lines += ["", f"Total benchmark time: {time.perf_counter() - start:.0f} s."]
-    text = "\n".join(lines) + "\n"
-    out = HERE / "results" / "float.md"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(text)
-    return text
+             f"{machine()}; load average at start {load:.1f}; one run per cell (times are "
+             f"noisy on a shared machine; the counts are the point). Mode: "
+             f"{'quick' if quick else 'full'}.", "",
+             *shared_section(), "", *hard_section(quick), "",
+             f"Total benchmark time: {time.perf_counter() - start:.0f} s."]
+    return write("float", "\n".join(lines))
 
 
 if __name__ == "__main__":  # pragma: no cover
