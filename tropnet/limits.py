@@ -45,7 +45,7 @@ from .errors import TooLargeError, TropnetError
 __all__ = ["ALARM_GRACE", "MAX_ITEMS", "MEMORY_FRACTION", "TIME_BUDGET", "TimeLimitReached",
            "check_estimate", "check_memory", "check_size", "check_time", "deadline", "forced",
            "format_bytes", "format_seconds", "is_forced", "memory_budget", "memory_room",
-           "note", "remaining"]
+           "note", "note_lower_bound", "remaining"]
 
 MAX_ITEMS = 4_000_000
 MEMORY_FRACTION = 0.8
@@ -275,6 +275,15 @@ def note(**known: Any) -> None:
         s.known.update(known)
 
 
+def note_lower_bound(value: Any, of: str) -> None:
+    """Record ``value`` as the ``lower_bound`` of ``of``, unless a larger one of the same
+    quantity is known (the bound is always reported with what it bounds)."""
+    for s in _deadlines.get():
+        old = s.known.get("lower_bound")
+        if old is None or s.known.get("lower_bound_of") != of or value > old:
+            s.known.update(lower_bound=value, lower_bound_of=of)
+
+
 def check_time(what: str = "the computation", partial: Any = None) -> None:
     """A checkpoint: raise :class:`TimeLimitReached` when a deadline has passed.
     ``partial``: a mapping (or a function returning one) of what is known, added to the
@@ -315,37 +324,45 @@ def check_memory(what: str, cheaper: str, *, partial: Any = None) -> None:
 
 def check_estimate(what: str, estimate: str, seconds: float | None = None,
                    nbytes: float | None = None, options: Sequence[str] = (),
-                   budget: float | None = None) -> None:
+                   budget: float | None = None, tried: float | None = None) -> None:
     """Refuse a job *before* it starts when its estimated time (``seconds``) is over
-    ``budget`` (default :data:`TIME_BUDGET`; not checked inside a :func:`deadline`, which
-    bounds the time already) or its estimated memory (``nbytes``) over the room left
-    (:func:`memory_room`). The message gives ``estimate``, the time and memory, and the
-    ``options`` (``--force`` and ``--time-limit`` are always named)."""
-    if _forced.get():
+    ``budget`` (default :data:`TIME_BUDGET`) or its estimated memory (``nbytes``) over the
+    room left (:func:`memory_room`). Inside a :func:`deadline` nothing is refused: the
+    deadline bounds the time, and :func:`check_memory` the memory as the job goes. The
+    message gives ``estimate``, the time and memory, and the ``options`` (``--force`` and
+    ``--time-limit`` are always named); ``tried``: the seconds of a trial run that did not
+    finish, said in the message."""
+    if _forced.get() or remaining() is not None:
         return
     budget = TIME_BUDGET if budget is None else budget
     over = []
-    if seconds is not None and seconds > budget and remaining() is None:
-        over.append(f"about {format_seconds(seconds)}, over the time budget of "
+    if seconds is not None and seconds > budget:
+        over.append(f"{_about(format_seconds(seconds))}, over the time budget of "
                     f"{format_seconds(budget)}")
     room = memory_room()
     if nbytes is not None and room is not None and nbytes > room:
-        over.append(f"about {format_bytes(nbytes)} of memory, over the "
+        over.append(f"{_about(format_bytes(nbytes))} of memory, over the "
                     f"{format_bytes(room)} left")
     if not over:
         return
     choices = [*options, "--force to run anyway",
                "--time-limit SECONDS to stop with a partial result (a lower bound)"]
-    raise TooLargeError(f"{what}: {estimate}; estimated {' and '.join(over)}. Options: "
-                        + "; ".join(choices))
+    trial = f" (a {format_seconds(tried)} trial run did not finish)" if tried else ""
+    raise TooLargeError(f"{what}: {estimate}; estimated {' and '.join(over)}{trial}. "
+                        f"Options: " + "; ".join(choices))
 
 
 # -- formatting ----------------------------------------------------------------------------
 
+def _about(text: str) -> str:
+    return text if text.startswith("more") else f"about {text}"
+
+
 def format_seconds(seconds: float) -> str:
-    """``12 s``, ``3.5 min``, ``2.1 h``, ``4.0 days``, ``1e+09 years``."""
+    """``12 s``, ``3.5 min``, ``2.1 h``, ``4.0 days``, ``1e+09 years`` (infinity: ``more than
+    float64 counts``)."""
     if not math.isfinite(seconds):
-        return "forever"
+        return "more than float64 counts"
     for unit, size in (("years", 365.25 * 86400), ("days", 86400), ("h", 3600),
                        ("min", 60)):
         if seconds >= 2 * size:
@@ -357,7 +374,7 @@ def format_seconds(seconds: float) -> str:
 def format_bytes(nbytes: float) -> str:
     """``512 MB``, ``3.2 GB``, ``1e+12 TB``."""
     if not math.isfinite(nbytes):
-        return "unbounded"
+        return "more than float64 counts"
     for unit, size in (("TB", 2**40), ("GB", 2**30), ("MB", 2**20)):
         if nbytes >= size:
             value = nbytes / size

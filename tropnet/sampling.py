@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import math
 import time as _time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -223,11 +224,12 @@ class RegionEstimate:
     :func:`estimate_regions`; never exact).
 
     ``layers[l]`` estimates the activation regions of the first ``l + 1`` layers on the
-    domain, so ``layers[-1]`` (:attr:`count`) those of the network; ``probes`` random
-    walks were averaged (``lps`` linear programmes in ``seconds``). ``complete`` is False
-    when no walk reached the last layer in time, or a walk's weight passed the cap: the
+    domain, so ``layers[-1]`` (:attr:`count`) those of the network; ``probes`` passes
+    were averaged (``lps`` linear programmes in ``seconds``). ``complete`` is False
+    when no pass reached the last layer in time, or a pass's estimate passed the cap: the
     layers past the deepest one reached then repeat its estimate, a lower estimate
-    (adding units never merges regions).
+    (adding units never merges regions). ``bound=True``: the layers are upper bounds
+    (:meth:`upper_bound`), not an estimate.
     """
 
     layers: tuple[float, ...]
@@ -235,16 +237,32 @@ class RegionEstimate:
     lps: int
     seconds: float
     complete: bool = True
+    bound: bool = False
+
+    @classmethod
+    def upper_bound(cls, net: Network) -> RegionEstimate:
+        """Upper bounds by counting: a region of the first layers is cut by the ``h``
+        hyperplanes of the next layer into at most ``sum_{k<=n} C(h, k)`` parts (``h`` is
+        the number of units, ``C(rank, 2)`` per maxout unit)."""
+        n, count, layers = net.input_dim, 1.0, []
+        for layer in net.layers:
+            if layer.act.patterned:
+                h = layer.out_dim * (1 if layer.act.hyperplane else math.comb(layer.act.rank, 2))
+                parts = sum(math.comb(h, k) for k in range(min(n, h) + 1))
+                count *= float(parts) if parts < 10**300 else math.inf
+            layers.append(count)
+        return cls(tuple(layers), 0, 0, 0.0, True, True)
 
     @property
     def count(self) -> float:
         return self.layers[-1]
 
     def describe(self) -> str:
-        """``about 3.2e+05 activation regions (Knuth's estimate, 24 random walks)``."""
+        """``about 3.2e+05 activation regions (Knuth's estimate, 4 passes)``."""
         value = f"{self.count:.2g}" if self.count >= 1e4 else f"{round(self.count):,}"
-        how = (f"Knuth's estimate, {self.probes} random walk"
-               f"{'s' if self.probes != 1 else ''}")
+        if self.bound:
+            return f"at most {value} activation regions (the counting bound)"
+        how = f"Knuth's estimate, {self.probes} pass{'es' if self.probes != 1 else ''}"
         if not self.complete:
             return f"at least about {value} activation regions ({how}, stopped early)"
         return f"about {value} activation regions ({how})"
@@ -252,35 +270,43 @@ class RegionEstimate:
     def to_dict(self) -> dict:
         return {"activation_regions": self.count, "per_layer": list(self.layers),
                 "probes": self.probes, "lps": self.lps, "complete": self.complete,
-                "method": "Knuth's tree-size estimator (random walks down the enumeration, "
-                          "one LP per unit)", "is_estimate": True}
+                "method": "the counting bound (sum_k C(h, k) parts per region and layer)"
+                if self.bound else "Knuth's tree-size estimator with partial backtracking "
+                                   "(one LP per kept region and unit)", "is_estimate": True}
 
 
 def estimate_regions(net: Network, domain: Any = None, *, seconds: float = 1.5,
-                     probes: tuple[int, int] = (8, 400), rtol: float = 0.2,
-                     cap: float = 1e15, seed: int = 0) -> RegionEstimate:
+                     frontier: int | None = None, passes: tuple[int, int] = (2, 100),
+                     rtol: float = 0.2, cap: float = 1e15, seed: int = 0,
+                     enough: Callable[[tuple[float, ...]], bool] | None = None
+                     ) -> RegionEstimate:
     """Estimate the number of activation regions of ``net`` on ``domain`` (default ``R^n``)
     after each layer, in about ``seconds``: the work an exact enumeration would do.
 
-    Knuth's estimator of the size of a backtrack tree (Knuth 1975), on the tree of the
-    layer-by-layer enumeration refined one unit at a time: a random walk keeps one region
-    (an H-representation and an interior point); at each unit one LP (scipy's HiGHS, in
-    float64) tells whether the unit's hyperplane (for maxout: its piece boundaries) splits
-    the region, the walk's weight is multiplied by the number of parts, and it goes on in
-    one part chosen uniformly. After the last unit of a layer the weight is an unbiased
-    estimate of the number of activation regions of the first layers; the walks' mean is
-    returned. Walks go on until the standard error is below ``rtol`` of the mean (after
-    at least ``probes[0]`` walks), ``probes[1]`` walks, or ``seconds``; a walk whose weight
-    passes ``cap`` stops there (the count is hopeless anyway).
+    Knuth's estimator of the size of a backtrack tree (Knuth 1975) with Purdom's partial
+    backtracking, on the tree of the layer-by-layer enumeration refined one unit at a
+    time. A pass keeps at most ``frontier`` regions (H-representations with an interior
+    point), all of one weight. At each unit one LP per region (scipy's HiGHS, in float64)
+    tells whether the unit's hyperplane (for maxout: its piece boundaries) splits it;
+    when the parts outnumber ``frontier``, a uniform sample of ``frontier`` of them is
+    kept and the weight multiplied by parts / kept. Weight times frontier after the last
+    unit of a layer is an unbiased estimate of the activation regions of the first
+    layers; the passes' mean is returned. With few regions the frontier holds them all
+    and the count is exact (for float64 decisions). ``frontier`` defaults to about 600
+    LPs per pass. Passes go on until the standard error is below ``rtol`` of the mean
+    (after ``passes[0]``), ``passes[1]`` passes, or ``seconds``; a pass whose estimate
+    passes ``cap`` stops there (the count is hopeless anyway). ``enough``, when given,
+    is called after each pass from ``passes[0]`` on with upper estimates (per layer, the
+    mean plus three standard errors): True stops the passes (the caller knows enough).
 
     It is an ESTIMATE: float decisions, regions farther than about 1e6 times the
-    network's scale are not seen, and the spread of the walks can be large (typically
-    within a factor of 2 or 3 on random networks).
+    network's scale are not seen, and the spread can be large (typically within a factor
+    of 2 or 3 on random networks).
 
     Examples
     --------
     >>> net = Network.from_lists(1, [([[1], [-1]], [0, 0], "relu"), ([[1, 1]], [0], "identity")])
-    >>> estimate_regions(net).count     # |x|: every walk sees the two halves
+    >>> estimate_regions(net).count     # |x|: the frontier holds both halves
     2.0
     """
     if not isinstance(net, Network):
@@ -289,40 +315,60 @@ def estimate_regions(net: Network, domain: Any = None, *, seconds: float = 1.5,
     rng = np.random.default_rng(seed)
     start = _time.perf_counter()
     stop = start + seconds
-    walker = _Walker(net, dom)
+    survey = _Survey(net, dom)
+    units = sum(layer.out_dim for layer in net.layers if layer.act.patterned)
+    size = frontier or max(4, min(256, 600 // max(units, 1)))
     L = len(net.layers)
     finals: list[list[float]] = []
     partial: list[float] = [1.0]
     complete = True
-    while len(finals) < probes[1]:
-        weights, status = walker.walk(rng, stop, cap)
-        if status == "time":  # a walk cut short says something only when it is the first
+    while len(finals) < passes[1]:
+        counts, status = survey.run(rng, size, stop, cap)
+        if status == "time":  # a pass cut short says something only when it is the first
             if not finals:
-                partial, complete = weights, False
+                partial, complete = counts, False
             break
-        finals.append([*weights, *[weights[-1]] * (L - len(weights))])
+        finals.append([*counts, *[counts[-1]] * (L - len(counts))])
         if status == "cap":  # hopeless: a lower estimate is enough
             complete = False
             break
-        last = np.array([w[-1] for w in finals])
+        if survey.exact:  # the frontier held every region: nothing to average
+            break
+        arr = np.array(finals)
         k = len(finals)
-        if _time.perf_counter() >= stop or (
-                k >= probes[0] and last.mean() > 0
-                and last.std(ddof=1) / math.sqrt(k) <= rtol * last.mean()):
+        mean, se = arr.mean(axis=0), arr.std(axis=0, ddof=1) / math.sqrt(k) if k > 1 else 0
+        if _time.perf_counter() >= stop or (k >= passes[0] and (
+                (mean[-1] > 0 and se[-1] <= rtol * mean[-1])  # type: ignore[index]
+                or (enough is not None and enough(tuple(float(v) for v in mean + 3 * se))))):
             break
     if finals:
         layers = tuple(float(v) for v in np.mean(np.array(finals), axis=0))
     else:
         layers = tuple(float(v) for v in [*partial, *[partial[-1]] * (L - len(partial))])
-    return RegionEstimate(layers, max(len(finals), 1), walker.lps,
+    return RegionEstimate(layers, max(len(finals), 1), survey.lps,
                           _time.perf_counter() - start, complete)
 
 
-class _Walker:
-    """Random walks down the unit-by-unit enumeration tree of :func:`estimate_regions`."""
+@dataclass
+class _Part:
+    """A region of a pass of :func:`estimate_regions`: its rows ``A x <= b``, an interior
+    point, the affine map ``x -> M x + m`` to the current layer's input, and the piece of
+    each unit of the layer decided so far."""
+
+    A: np.ndarray
+    b: np.ndarray
+    x: np.ndarray
+    M: np.ndarray
+    m: np.ndarray
+    pattern: dict
+
+
+class _Survey:
+    """The passes of :func:`estimate_regions` (partial backtracking, one LP per split
+    test)."""
 
     def __init__(self, net: Network, dom: Any) -> None:
-        self.net, self.lps = net, 0
+        self.net, self.lps, self.exact = net, 0, True
         n = net.input_dim
         P = dom.polyhedron(FLOAT)
         self.A0 = np.asarray(P.A, dtype=float).reshape(-1, n)
@@ -344,46 +390,54 @@ class _Walker:
         self.lps += 1
         n = len(c)
         res = linprog(c, A_ub=A if len(A) else None, b_ub=b if len(A) else None,
-                           bounds=bounds or [(-self.big, self.big)] * n, method="highs")
+                      bounds=bounds or [(-self.big, self.big)] * n, method="highs")
         return res if res.status == 0 else None
 
-    def walk(self, rng: np.random.Generator, stop: float, cap: float
-             ) -> tuple[list[float], str]:
-        """One walk: the weight after each layer reached (the last entry: where it
-        stopped), and ``"done"``, ``"time"`` (out of time) or ``"cap"`` (weight >= cap)."""
+    def run(self, rng: np.random.Generator, size: int, stop: float, cap: float
+            ) -> tuple[list[float], str]:
+        """One pass: the estimated regions after each layer reached (the last entry: where
+        it stopped), and ``"done"``, ``"time"`` (out of time) or ``"cap"``."""
         n = self.net.input_dim
-        A, b = [*self.A0], [*self.b0]
-        x = self.x0.copy()
-        M, m = np.eye(n), np.zeros(n)
+        parts = [_Part(self.A0, self.b0, self.x0.copy(), np.eye(n), np.zeros(n), {})]
         weight, out = 1.0, []
         for layer in self.net.layers:
             W, c = layer.float_params
-            Z, z0 = W @ M, W @ m + c
+            for p in parts:  # pre-activations z = (W M) x + (W m + c)
+                p.M, p.m, p.pattern = W @ p.M, W @ p.m + c, {}
             if not layer.act.patterned:
-                M, m = Z, z0
-                out.append(weight)
+                out.append(weight * len(parts))
                 continue
-            pattern = []
             k, pieces = layer.act.rank, layer.act.pieces()
-            for u in range(layer.out_dim):
+            order = rng.permutation(layer.out_dim)  # sorted hyperplanes are the worst case
+            for u in order:
                 if _time.perf_counter() >= stop:
-                    return [*out, weight], "time"
-                rows = [(float(s) * Z[u * k + o], float(s) * z0[u * k + o]) for o, s in pieces]
-                parts = self._parts(rows, A, b, x, layer.act.hyperplane)
-                if not parts:  # numerically empty: stay in the region
-                    parts = [(int(np.argmax([r @ x + r0 for r, r0 in rows])), x)]
-                weight *= len(parts)
-                r, x = parts[int(rng.integers(len(parts)))]
-                for q, (row, row0) in enumerate(rows):  # piece r at least piece q
-                    if q != r and not np.array_equal(row, rows[r][0]):
-                        A.append(row - rows[r][0])
-                        b.append(rows[r][1] - row0)
-                pattern.append(r)
-                if weight >= cap:
-                    return [*out, weight], "cap"
-            D = np.asarray(layer.pattern_matrix(tuple(pattern), FLOAT), dtype=float)
-            M, m = D @ Z, D @ z0
-            out.append(weight)
+                    return [*out, weight * len(parts)], "time"
+                nxt = []
+                for p in parts:
+                    rows = [(float(s) * p.M[u * k + o], float(s) * p.m[u * k + o])
+                            for o, s in pieces]
+                    found = self._parts(rows, p.A, p.b, p.x, layer.act.hyperplane)
+                    if not found:  # numerically empty: stay in the region
+                        found = [(int(np.argmax([r @ p.x + r0 for r, r0 in rows])), p.x)]
+                    for r, x in found:
+                        keep = [q for q in range(len(rows)) if q != r
+                                and not np.array_equal(rows[q][0], rows[r][0])]
+                        A = np.vstack([p.A, *[rows[q][0] - rows[r][0] for q in keep]]) \
+                            if keep else p.A
+                        b = np.r_[p.b, [rows[r][1] - rows[q][1] for q in keep]]
+                        nxt.append(_Part(A, b, x, p.M, p.m, {**p.pattern, int(u): r}))
+                if len(nxt) > size:  # keep a uniform sample, each standing for parts/size
+                    self.exact = False
+                    weight *= len(nxt) / size
+                    nxt = [nxt[i] for i in rng.choice(len(nxt), size, replace=False)]
+                parts = nxt
+                if weight * len(parts) >= cap:
+                    return [*out, weight * len(parts)], "cap"
+            for p in parts:
+                pattern = tuple(p.pattern[u] for u in range(layer.out_dim))
+                D = np.asarray(layer.pattern_matrix(pattern, FLOAT), dtype=float)
+                p.M, p.m = D @ p.M, D @ p.m
+            out.append(weight * len(parts))
         return out, "done"
 
     def _parts(self, rows: list, A: list, b: list, x: np.ndarray, hyperplane: bool
@@ -394,7 +448,8 @@ class _Walker:
         if hyperplane:  # piece 1 iff z > 0: at most one LP
             (r0, c0), (r1, c1) = rows
             w, beta = r1 - r0, c1 - c0  # z up to a positive factor
-            tol = 1e-7 * (abs(beta) + np.abs(w).sum() * (1 + np.abs(x).max(initial=0)))
+            size = abs(beta) + np.abs(w).sum() * (1 + np.abs(x).max(initial=0))
+            tol = 1e-9 * size
             v0 = float(w @ x + beta)
             out = []
             for side, piece in ((1, 1), (-1, 0)):
@@ -405,8 +460,10 @@ class _Walker:
                 if res is None:
                     continue
                 vmax = side * float(w @ res.x + beta)
-                if vmax > 2 * tol:  # a point with side * z = vmax / 2, strictly inside
-                    lam = (vmax / 2 - side * v0) / (vmax - side * v0)
+                if vmax > 2 * tol:  # a point of the segment to the optimum, strictly inside,
+                    # about as far beyond the hyperplane as x was before it
+                    target = min(vmax / 2, abs(v0) + 1e-3 * size)
+                    lam = (target - side * v0) / (vmax - side * v0)
                     out.append((piece, x + lam * (res.x - x)))
             return out
         n = len(x)

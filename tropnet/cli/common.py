@@ -26,9 +26,10 @@ from ..errors import NearDegeneracyWarning, TropnetError
 from ..files import MAX_INT_DIGITS, Terminated, signals_raise
 from ..hoffman import effective_box
 from ..io import load_network
-from ..limits import forced
+from ..limits import TIME_BUDGET, TimeLimitReached, deadline, forced, memory_budget, note
 from ..network import Network
 from ..tropical import TropicalRational, compile_network, parse
+from .budget import LayerProgress, compile_work, guarded
 
 __all__ = [
     "MAX_SEED",
@@ -41,6 +42,7 @@ __all__ = [
     "add_method",
     "add_solver",
     "add_target",
+    "add_time_limit",
     "arith_from",
     "compile_maps",
     "int_list_option",
@@ -158,6 +160,16 @@ def add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--debug", action="store_true", help="show Python tracebacks on errors")
     p.add_argument("--force", action="store_true",
                    help="run even when the size/memory budget says the method is too large")
+
+
+def add_time_limit(p: argparse.ArgumentParser) -> None:
+    """``--time-limit SECONDS``: stop there with a partial result (exit status 4)."""
+    p.add_argument("--time-limit", type=number_option(0, 1e9, lo_open=True), default=None,
+                   metavar="SECONDS",
+                   help="stop after SECONDS with exit status 4 and a partial result marked "
+                        "incomplete (JSON \"complete\": false; a number so far is a lower "
+                        "bound, never the answer); also lifts the refusal of jobs estimated "
+                        f"to take longer than {TIME_BUDGET:g} s")
 
 
 def add_arithmetic(p: argparse.ArgumentParser) -> None:
@@ -292,14 +304,25 @@ def compile_maps(net: Network, args: argparse.Namespace, prune: bool
                  ) -> list[TropicalRational]:
     """The tropical rational maps of ``net`` in the command's arithmetic, with a progress bar."""
     arith = arith_from(args, net)
+    work = compile_work(net, arith.exact) if prune else None
+    if work is not None:
+        note(estimate=work.estimate)
     with progress_bar(args, total=len(net.layers), desc="compile") as bar:
-        return compile_network(net, prune=prune, exact=arith,
-                               progress=lambda i, n: bar.update(1))
+        follow = LayerProgress(work, len(net.layers), "layers compiled", bar=bar)
+
+        def progress(done: int, layers: int) -> None:
+            follow()
+
+        def run() -> list[TropicalRational]:
+            return compile_network(net, prune=prune, exact=arith, progress=progress)
+
+        return guarded(work, run) if work is not None else run()
 
 
 def _emit(result: CommandResult, args: argparse.Namespace, seconds: float,
           warned: list[str]) -> None:
     payload = dict(result.payload)
+    payload.setdefault("complete", True)
     payload.setdefault("seconds", round(seconds, 6))
     if warned:
         payload["warnings"] = sorted(set(payload.get("warnings", [])) | set(warned))
@@ -333,8 +356,33 @@ def _stdout_to_stderr() -> Iterator[None]:
         os.close(saved)
 
 
+def _incomplete(args: argparse.Namespace, exc: TimeLimitReached) -> CommandResult:
+    """The partial result of a command stopped by ``--time-limit`` (exit status 4)."""
+    known = dict(exc.partial)
+    limit = exc.limit if exc.limit is not None else getattr(args, "time_limit", None)
+    payload: dict[str, Any] = {"command": getattr(args, "command", None), "complete": False,
+                               "stopped": "time limit", "time_limit": limit,
+                               "lower_bound": known.pop("lower_bound", None), **known}
+
+    def text(p: dict) -> str:
+        of = f" of {p['time_limit']:g} s" if p["time_limit"] is not None else ""
+        lines = [f"incomplete: time limit{of} reached; the computation stopped after "
+                 f"{p['seconds']:.1f} s"]
+        if p["lower_bound"] is not None:
+            lines.append(f"so far: {p.get('lower_bound_of', 'the answer')} >= "
+                         f"{p['lower_bound']} (a lower bound, not the answer)")
+        if p.get("so_far"):
+            lines.append(f"progress: {p['so_far']}")
+        if p.get("estimate"):
+            lines.append(f"estimate before the run: {p['estimate']}")
+        return "\n".join(lines)
+
+    return CommandResult(payload, text, status=4)
+
+
 def run_command(args: argparse.Namespace) -> int:
-    """Run ``args.func(args)``, turning input errors into exit status 2."""
+    """Run ``args.func(args)``: input errors and refusals exit with status 2, a
+    ``--time-limit`` reached with status 4 and the partial result."""
     debug = getattr(args, "debug", False)
     start = time.perf_counter()
     try:
@@ -342,7 +390,8 @@ def run_command(args: argparse.Namespace) -> int:
             with warnings.catch_warnings(record=True) as caught, \
                     forced(getattr(args, "force", False)):
                 warnings.simplefilter("always", NearDegeneracyWarning)
-                with _stdout_to_stderr():
+                with _stdout_to_stderr(), \
+                        deadline(getattr(args, "time_limit", None), alarm=True):
                     result: CommandResult = args.func(args)
             seconds = time.perf_counter() - start
             warned = [str(w.message) for w in caught if issubclass(w.category,
@@ -355,6 +404,20 @@ def run_command(args: argparse.Namespace) -> int:
     except Terminated:
         sys.stderr.write("tropnet: terminated\n")
         return 143
+    except TimeLimitReached as exc:
+        if debug:
+            traceback.print_exc()
+        partial = _incomplete(args, exc)
+        with _any_int_digits():
+            _emit(partial, args, time.perf_counter() - start, [])
+        return partial.status
+    except MemoryError:
+        budget = memory_budget()
+        sys.stderr.write("tropnet: error: out of memory" + (
+            f" (the process may hold about {budget / 2**30:.1f} GB: available memory, "
+            f"cgroup and RLIMIT_AS limits)" if budget else "")
+            + "; use a cheaper method or a smaller input\n")
+        return 2
     except TropnetError as exc:
         if debug:
             traceback.print_exc()

@@ -9,6 +9,7 @@ from .common import (
     add_arithmetic,
     add_common,
     add_target,
+    add_time_limit,
     compile_maps,
     load_target,
 )
@@ -24,6 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_target(p, expr=False)
     add_arithmetic(p)
     p.add_argument("--no-prune", action="store_true", help="keep redundant monomials")
+    add_time_limit(p)
     add_common(p)
     p.set_defaults(func=cmd_compile)
 

@@ -7,9 +7,19 @@ import json
 from typing import Any
 
 from ..constructions import CONSTRUCTIONS
+from ..dispatch import choose_method
 from ..errors import TropnetError
 from ..io import save_network
-from .common import CommandResult, add_common, int_list_option, int_option, output_file
+from ..limits import note
+from .budget import construct_work, guarded, regions_work
+from .common import (
+    CommandResult,
+    add_common,
+    add_time_limit,
+    int_list_option,
+    int_option,
+    output_file,
+)
 
 __all__ = ["cmd_construct", "register"]
 
@@ -46,6 +56,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="write the network here")
     p.add_argument("--verify", action="store_true",
                    help="count the regions exactly (tropnet.regions) and compare")
+    add_time_limit(p)
     add_common(p)
     p.set_defaults(func=cmd_construct)
 
@@ -64,11 +75,15 @@ def cmd_construct(args: argparse.Namespace) -> CommandResult:
     if extra:
         raise TropnetError(f"construct {args.name} does not take {', '.join(extra)} (it takes "
                            f"{', '.join(_FLAG[k] for k in params)})")
-    con = builder(**kwargs)
+    work = construct_work(args.name, _dims(args.name, kwargs))
+    con = guarded(work, lambda: builder(**kwargs))
     payload = con.to_dict()
     status = 0
     if args.verify:
-        counted = con.verify()
+        method = choose_method(con.kind, "auto", con.network).name
+        check = regions_work(con.network, con.domain, con.kind, method, exact=True)
+        note(estimate=check.estimate)
+        counted = guarded(check, con.verify)
         payload["verified_count"] = counted
         payload["agrees"] = counted == con.count
         status = 0 if counted == con.count else 1
@@ -92,3 +107,14 @@ def cmd_construct(args: argparse.Namespace) -> CommandResult:
         return "\n".join(lines)
 
     return CommandResult(payload, text, status=status, files=files)
+
+
+def _dims(name: str, kw: dict[str, Any]) -> list[int]:
+    """The layer sizes of construction ``name`` (input, hidden layers, output), read from
+    its parameters before it is built."""
+    if name == "serra2018-thm9":
+        return [kw["n0"], 2 * kw["m"], *[kw["w"]] * (kw["depth"] - 1), 1]
+    if name == "nakahara2024-ternary":
+        return [kw["n0"], *[kw["width"]] * (kw["depth"] - 1), kw.get("outputs", 1)]
+    widths = list(kw["widths"])
+    return [kw.get("n0", 1), *widths, kw.get("outputs", widths[-1])]

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 
-from ..comparison import ROWS, crosscheck
+from ..comparison import ROWS, CrossCheck, crosscheck
 from ..errors import TropnetError
+from ..limits import TimeLimitReached, note
 from ..sampling import MAX_SAMPLES
+from .budget import crosscheck_work, guarded
 from .common import (
     MAX_SEED,
     CommandResult,
@@ -16,6 +18,7 @@ from .common import (
     add_domain,
     add_solver,
     add_target,
+    add_time_limit,
     arith_from,
     int_option,
     load_target,
@@ -45,6 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="seed of the sampling estimate (default 0)")
     add_solver(p)
     add_arithmetic(p)
+    add_time_limit(p)
     add_common(p)
     p.set_defaults(func=cmd_crosscheck)
 
@@ -67,12 +71,32 @@ def cmd_crosscheck(args: argparse.Namespace) -> CommandResult:
                            f"{', '.join(ROWS)}")
     methods = [m for m in methods if m not in skip]
     arith = arith_from(args, net, domain)
+    work, _ = crosscheck_work(net, domain, methods, arith.exact)
+    note(estimate=work.estimate)
     with progress_bar(args, total=len(methods), desc="crosscheck") as bar:
         def step(name: str) -> None:
             bar.set_postfix_str(name)
             bar.update(1)
 
-        report = crosscheck(net, domain, args.connectivity, arith, methods, args.samples,
-                            args.seed, args.solver, step)
+        def run() -> CrossCheck:
+            return _stopped(crosscheck(net, domain, args.connectivity, arith, methods,
+                                       args.samples, args.seed, args.solver, step))
+
+        report = guarded(work, run)
     return CommandResult(report.to_dict(), lambda p: report.table(),
                          status=0 if report.ok else 1)
+
+
+#: what :class:`~tropnet.limits.TimeLimitReached` says; crosscheck reports it as a row error
+_STOPPED = "stopped at the time limit"
+
+
+def _stopped(report: CrossCheck) -> CrossCheck:
+    """The report, unless a row was stopped by the time limit (crosscheck records every
+    error of a row): then :class:`TimeLimitReached` with the rows finished before."""
+    if not any(r.status == "error" and _STOPPED in r.note for r in report.rows):
+        return report
+    done = [f"{r.method} = {r.count}" for r in report.rows if r.count is not None]
+    raise TimeLimitReached(f"crosscheck {_STOPPED}", {
+        "so_far": "finished: " + (", ".join(done) if done else "no method"),
+        "finished": {r.method: r.count for r in report.rows if r.count is not None}})

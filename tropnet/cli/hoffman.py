@@ -10,12 +10,15 @@ from ..dispatch import KINDS
 from ..errors import InputFileError, TropnetError
 from ..hoffman import effective_radius, hoffman_constant
 from ..io import load_json, load_network, network_from_dict
+from ..limits import note
+from .budget import guarded, hoffman_work, matrix_hoffman_work
 from .common import (
     MAX_SEED,
     CommandResult,
     add_arithmetic,
     add_common,
     add_connectivity,
+    add_time_limit,
     arith_from,
     int_option,
     load_target,
@@ -53,6 +56,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int_option(0, MAX_SEED), default=0,
                    help="seed of --method bounds")
     add_arithmetic(p)
+    add_time_limit(p)
     add_common(p)
     p.set_defaults(func=cmd_hoffman)
 
@@ -91,15 +95,26 @@ def cmd_hoffman(args: argparse.Namespace) -> CommandResult:
     elif args.limit_denominator:
         exact = arith_from(args)
     if what == "matrix":
-        h = hoffman_constant(obj, args.norm, args.method, exact, **options)
+        work = matrix_hoffman_work(obj, args.method, args.norm)
+        note(estimate=work.estimate)
+        h = guarded(work, lambda: hoffman_constant(obj, args.norm, args.method, exact,
+                                                   **options))
         payload = {"input": "matrix", **h.to_dict()}
     else:
-        if what == "network" and args.kind == "activation":
-            h = None
+        def run() -> tuple[Any, Any]:
+            h = None if what == "network" and args.kind == "activation" else \
+                hoffman_constant(obj, args.norm, args.method, exact, rows=args.rows,
+                                 **options)
+            return h, effective_radius(obj, args.norm, args.method, kind=args.kind,
+                                       connectivity=args.connectivity, exact=exact,
+                                       **options)
+
+        if what == "network":
+            work = hoffman_work(obj, exact.exact, args.kind, args.rows, args.method)
+            note(estimate=work.estimate)
+            h, er = guarded(work, run)
         else:
-            h = hoffman_constant(obj, args.norm, args.method, exact, rows=args.rows, **options)
-        er = effective_radius(obj, args.norm, args.method, kind=args.kind,
-                              connectivity=args.connectivity, exact=exact, **options)
+            h, er = run()
         payload = {"input": what}
         if what == "network":
             payload["network"] = obj.architecture()

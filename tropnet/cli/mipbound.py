@@ -7,7 +7,9 @@ import argparse
 
 from ..domain import parse_domain
 from ..errors import TropnetError
+from ..limits import note
 from ..network import Network
+from .budget import guarded, mipbound_work
 from .common import (
     MAX_SEED,
     CommandResult,
@@ -16,6 +18,7 @@ from .common import (
     add_domain,
     add_solver,
     add_target,
+    add_time_limit,
     arith_from,
     int_option,
     load_target,
@@ -55,6 +58,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--bigm", choices=("interval", "lp", "milp"), default="lp",
                    help="big-M constants (default lp)")
     add_arithmetic(p)
+    add_time_limit(p)
     add_common(p)
     p.set_defaults(func=cmd_mipbound)
 
@@ -65,10 +69,14 @@ def cmd_mipbound(args: argparse.Namespace) -> CommandResult:
     net = load_target(args)
     if not isinstance(net, Network):  # pragma: no cover - add_target(expr=False)
         raise TropnetError("mipbound needs a network file")
-    res = mipbound(net, args.domain, k=args.k, repeats=args.repeats, seed=args.seed,
-                   timeout=args.timeout, solver=args.solver, encoding=args.encoding,
-                   confidence=args.confidence, exact_limit=args.exact_limit,
-                   bigm=args.bigm, exact=arith_from(args, net))
+    arith = arith_from(args, net)
+    work = mipbound_work(net, args.domain, args.repeats, args.exact_limit, arith.exact)
+    note(estimate=work.estimate)
+    res = guarded(work, lambda: mipbound(
+        net, args.domain, k=args.k, repeats=args.repeats, seed=args.seed,
+        timeout=args.timeout, solver=args.solver, encoding=args.encoding,
+        confidence=args.confidence, exact_limit=args.exact_limit, bigm=args.bigm,
+        exact=arith))
     payload = {"network": net.architecture(), **res.to_dict()}
     payload.setdefault("domain", _domain_text(args.domain, net))
 

@@ -11,6 +11,7 @@ from .common import (
     add_arithmetic,
     add_common,
     add_target,
+    add_time_limit,
     compile_maps,
     load_target,
 )
@@ -26,6 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_arithmetic(p)
     p.add_argument("--no-prune", action="store_true",
                    help="count the monomials as compiled / written, without pruning")
+    add_time_limit(p)
     add_common(p)
     p.set_defaults(func=cmd_monomials)
 

@@ -7,6 +7,9 @@ from typing import Any
 
 from ..dispatch import KINDS, RegionSet, choose_method, regions, resolve_kind
 from ..engines import ENGINES
+from ..limits import TimeLimitReached, note
+from ..network import Network
+from .budget import LayerProgress, Work, guarded, hoffman_work, regions_work
 from .common import (
     CommandResult,
     add_arithmetic,
@@ -16,6 +19,7 @@ from .common import (
     add_method,
     add_solver,
     add_target,
+    add_time_limit,
     arith_from,
     load_target,
     progress_bar,
@@ -44,15 +48,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--list", action="store_true",
                    help="list every region: interior point, affine map (and pattern)")
     add_arithmetic(p)
+    add_time_limit(p)
     add_common(p)
     p.set_defaults(func=cmd_regions)
 
 
 def compute_regions(args: argparse.Namespace, target: Any) -> tuple[RegionSet, dict]:
-    """Run the region computation a ``regions``-style command asks for."""
+    """Run the region computation a ``regions``-style command asks for: estimated first
+    (networks), refused over the budget, followed against the estimate."""
     kind = resolve_kind(args.kind, args.method)
-    domain, notes = resolve_domain(args.domain, target, kind, args.connectivity,
-                                   arith_from(args, target))
+    net = target if isinstance(target, Network) else None
+
+    def find_domain() -> tuple[Any, dict]:
+        return resolve_domain(args.domain, target, kind, args.connectivity,
+                              arith_from(args, target))
+
+    if net is not None and args.domain.strip() == "effective":  # Hoffman constants first
+        domain, notes = guarded(hoffman_work(net, arith_from(args, net).exact, kind),
+                                find_domain)
+    else:
+        domain, notes = find_domain()
     arith = arith_from(args, target, domain)
     method = choose_method(kind, args.method, target).name
     params: dict[str, Any] = {}
@@ -62,14 +77,41 @@ def compute_regions(args: argparse.Namespace, target: Any) -> tuple[RegionSet, d
         params["engine"] = args.engine
     if method == "milp":
         params["solver"] = args.solver
-    with progress_bar(args, desc=f"{kind} regions") as bar:
-        def progress(count: int) -> None:
-            bar.set_postfix(regions=count)
-            bar.update(1)
+    work: Work | None = None
+    if net is not None:
+        work = regions_work(net, domain, kind, method, args.engine, arith.exact)
+        note(estimate=work.estimate)
+        notes["estimate"] = work.to_dict()
+    layers = len(net.layers) if net is not None and method in ("enumerate", "layerwise") \
+        else None
+    with progress_bar(args, total=layers, desc=f"{kind} regions") as bar:
+        if layers is not None:
+            # after layer l the enumeration holds the activation regions of the first l
+            # layers: a lower bound on the activation regions (not on the linear ones)
+            bound = "activation regions" if kind == "activation" and method == "enumerate" \
+                else None
+            what = "activation regions" if method == "enumerate" else "cells"
+            params["progress"] = LayerProgress(work, layers, what, bound, bar)
+        elif method == "milp":
+            def progress(count: int) -> None:  # every region found is one more
+                note(lower_bound=count, lower_bound_of="activation regions",
+                     so_far=f"{count:,} activation regions found")
+                bar.set_postfix(regions=count)
+                bar.update(1)
 
-        if method != "tropical":
             params["progress"] = progress
-        rs = regions(target, domain, kind, method, exact=arith, **params)
+
+        def run() -> RegionSet:
+            return regions(target, domain, kind, method, exact=arith, **params)
+
+        try:
+            rs = guarded(work, run) if work is not None else run()
+        except TimeLimitReached as exc:
+            if kind != "activation" and exc.partial.get("lower_bound_of") == \
+                    "activation regions":  # no bound on the linear regions (they merge)
+                exc.partial.pop("lower_bound_of")
+                exc.partial["activation_regions_at_least"] = exc.partial.pop("lower_bound")
+            raise
     return rs, notes
 
 

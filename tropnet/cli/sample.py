@@ -9,7 +9,16 @@ from ..errors import TropnetError
 from ..io import load_network
 from ..network import Network, read_number
 from ..sampling import MAX_RADIUS, MAX_SAMPLES, sample_regions
-from .common import MAX_SEED, CommandResult, add_arithmetic, add_common, arith_from, int_option
+from .budget import guarded, hoffman_work
+from .common import (
+    MAX_SEED,
+    CommandResult,
+    add_arithmetic,
+    add_common,
+    add_time_limit,
+    arith_from,
+    int_option,
+)
 
 __all__ = ["cmd_sample", "register"]
 
@@ -35,6 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int_option(0, MAX_SEED), default=0,
                    help="random seed (default 0)")
     add_arithmetic(p)
+    add_time_limit(p)
     add_common(p)
     p.set_defaults(func=cmd_sample)
 
@@ -60,8 +70,13 @@ def cmd_sample(args: argparse.Namespace) -> CommandResult:
         raise TropnetError("give --symmetric or --auto-symmetric, not both")
     symmetric: bool | str = True if args.symmetric else ("auto" if args.auto_symmetric
                                                           else False)
-    est = sample_regions(net, samples=args.samples, radius=args.radius, seed=args.seed,
-                         symmetric=symmetric, exact=arith)
+    def run() -> Any:
+        return sample_regions(net, samples=args.samples, radius=args.radius, seed=args.seed,
+                              symmetric=symmetric, exact=arith)
+
+    # --radius effective first finds the effective box: a Hoffman constant per cell
+    est = guarded(hoffman_work(net, arith.exact, "linear", rows="facets"), run) \
+        if args.radius == "effective" else run()
     payload = {"network": net.architecture(), **est.to_dict()}
 
     def text(p: dict) -> str:

@@ -43,7 +43,7 @@ from ..arithmetic import (
 )
 from ..domain import Domain, parse_domain
 from ..errors import TropnetError
-from ..limits import check_memory
+from ..limits import check_memory, check_time, note
 from ..network import Layer, Network
 from ..polyhedra import Polyhedron, linprog
 from .cones import (
@@ -108,10 +108,14 @@ def activation_regions(net: Network, domain: Domain | str | None = None, engine:
     for index in range(len(net.layers)):
         nxt: list[_Item] = []
         for k, item in enumerate(items):
-            if k % 256 == 0:
+            if k % 256 == 0:  # every unprocessed region holds at least one region
+                known = {"lower_bound": len(nxt) + len(items) - k,
+                         "lower_bound_of": "activation regions", "layers_done": index}
+                note(**known)
                 check_memory("enumerating activation regions",
                              "count on a smaller box, or use the MILP bound "
-                             "(tropnet mipbound) or the sampling estimate (tropnet sample)")
+                             "(tropnet mipbound) or the sampling estimate (tropnet sample)",
+                             partial=known)
             nxt.extend(walk.children(index, item))
         items = nxt
         if progress is not None:
@@ -384,6 +388,7 @@ def _cut(eng: Any, state: Any, rows: tuple, hs: Any, arith: Arithmetic,
     mids = hs.mid if isinstance(hs, Ball) else hs
     stack = [(state, rows, [None] * len(hs))]
     while stack:
+        check_time("enumerating activation regions")
         st, rw, signs = stack.pop()
         todo = [i for i, s in enumerate(signs) if s is None]
         if not todo:

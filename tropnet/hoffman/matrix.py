@@ -41,7 +41,7 @@ whether a row set is linearly independent (``H_2`` beyond about
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from itertools import combinations
@@ -61,6 +61,7 @@ from ..arithmetic import (
     format_number,
 )
 from ..errors import TooLargeError, TropnetError
+from ..limits import check_time, note_lower_bound
 from ..network import read_number
 from ..polyhedra import Polyhedron, linprog
 
@@ -244,7 +245,11 @@ def matrix_hoffman(A: Any, norm: str = "inf", method: str = "pvz",
         return HoffmanConstant(zero, zero, zero, norm, method, arith, info=info)
     exact_rows = None if arith.exact else EXACT.array([[v * scale for v in vals[i]]
                                                         for i in index])
-    oracle = _Oracle(rows, arith, exact_rows)
+    # every surjective set met is a lower bound of the max-norm constant (--time-limit)
+    report = None if norm != "inf" else (
+        (lambda h: note_lower_bound(h, "the Hoffman constant")) if shift == 0 else
+        (lambda h: note_lower_bound(math.ldexp(float(h), -shift), "the Hoffman constant")))
+    oracle = _Oracle(rows, arith, exact_rows, report)
     if method == "bounds":
         out = _bounds(rows, index, oracle, norm, arith, samples, seed, limit, info)
     else:
@@ -309,12 +314,15 @@ class _Oracle:
 
     ``v(J) > 0`` iff ``J`` is A-surjective (Gordan); then ``H_J = 1 / v(J)`` in the
     max-norm convention. When ``v(J) = 0`` the optimal ``y`` has ``A_J^T y = 0`` and its
-    support is a non-surjective subset of ``J`` (a certificate).
+    support is a non-surjective subset of ``J`` (a certificate). ``report`` is called with
+    ``1 / v(J)`` of every surjective set solved, and every solve is a checkpoint of
+    :func:`tropnet.limits.deadline`.
     """
 
     def __init__(self, rows: np.ndarray, arith: Arithmetic,
-                 exact_rows: np.ndarray | None = None) -> None:
-        self.rows, self.arith, self.exact_rows = rows, arith, exact_rows
+                 exact_rows: np.ndarray | None = None,
+                 report: Callable[[Any], None] | None = None) -> None:
+        self.rows, self.arith, self.exact_rows, self.report = rows, arith, exact_rows, report
         self.k, self.n = rows.shape
         self.scale = max(1.0, float(np.max(np.abs(np.asarray(rows, dtype=float)).sum(axis=1))))
         self.calls = 0
@@ -328,6 +336,7 @@ class _Oracle:
         hit = self._cache.get(J)
         if hit is not None:
             return hit
+        check_time("the Hoffman constant")
         v, support = self._solve(J, self.rows, self.arith)
         if self.exact_rows is not None and v <= SOLVER_TOL * self.scale:
             self.exact_calls += 1
@@ -338,6 +347,8 @@ class _Oracle:
             out = (v, support)
         else:
             out = (v if self.positive(v) else self.arith.zero, support)
+        if self.report is not None and out[0] > 0:
+            self.report(1 / out[0])
         self._cache[J] = out
         return out
 
@@ -480,6 +491,7 @@ def _euclid_candidates(A: np.ndarray, within: frozenset | None = None, limit: in
     stack: list[tuple[int, ...]] = [(i,) for i in reversed(range(len(pool)))]
     visited = 0
     while stack:
+        check_time("the Euclidean Hoffman constant")
         pos = stack.pop()
         S = [pool[p] for p in pos]
         sub = A[S]
@@ -662,6 +674,8 @@ def _ghr(Af: np.ndarray, limit: int, rng: np.random.Generator,
 
     for s in subsets:
         chunk.append(s)
+        if len(chunk) % 256 == 0:
+            check_time("the bound of the Hoffman constant")
         if len(chunk) >= 4096:
             best = max(best, flush())
             chunk = []

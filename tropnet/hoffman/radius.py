@@ -76,6 +76,7 @@ from ..engines.enumerate import activation_regions
 from ..engines.glue import glue, map_key
 from ..engines.tropical import as_maps, input_dim, tropical_cells
 from ..errors import DomainError, TropnetError
+from ..limits import check_time
 from ..network import Network
 from ..polyhedra import Polyhedron
 from ..tropical import TropicalRational, compile_network
@@ -173,8 +174,10 @@ def map_hoffman(obj: Any, norm: str = "inf", method: str = "pvz",
     maps, arith = _maps(obj, exact)
     cells = _cells(maps, arith)
     solver = _Solver(norm, method, arith, options)
-    consts = [solver.constant(c.poly.minimize() if rows == "facets" else c.poly)
-              for c in cells]
+    consts = []
+    for c in cells:
+        check_time("the Hoffman constant of the cells")
+        consts.append(solver.constant(c.poly.minimize() if rows == "facets" else c.poly))
     k = max(range(len(consts)), key=lambda i: _key(consts[i]))
     value = consts[k].value
     lower = max(h.lower for h in consts)
@@ -381,11 +384,13 @@ def _linear_radius(maps: list[TropicalRational], arith: Arithmetic, obj: Any, no
     radius: Any = arith.zero
     hmax: Any = arith.zero
     for P in systems:
+        check_time("the effective radius")
         H, r = solver.bound(P, x)
         radius, hmax = max(radius, r), max(hmax, H)
     cells_radius = radius
     _regions, graph = glue(cells, connectivity, arith)
     for a, b in graph.edges:  # glue only joins cells with one affine map
+        check_time("the effective radius")
         assert map_key(cells[a].weight, cells[a].bias, arith) == \
             map_key(cells[b].weight, cells[b].bias, arith)
         H, r = solver.bound(systems[a].intersect(systems[b]), x)
@@ -414,6 +419,7 @@ def _activation_radius(net: Network, norm: str, method: str, center: Any, rows: 
     radius: Any = arith.zero
     hmax: Any = arith.zero
     for region in regions:
+        check_time("the effective radius")
         P = region.cells[0]
         P = P.minimize() if rows == "facets" else P
         H, r = solver.bound(P, x)
