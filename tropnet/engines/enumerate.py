@@ -284,12 +284,6 @@ class _Walk:
         return Region((poly,), vals[1:, 1:], vals[1:, 0], point, item.pats, error)
 
 
-def _minus(row: np.ndarray, rows: np.ndarray, arith: Arithmetic) -> np.ndarray:
-    """``row - rows``; in float mode a difference within the tolerance of zero relative to
-    its terms is zero (two maxout pieces equal up to round-off)."""
-    return arith.cancel(row - rows, np.abs(row) + np.abs(rows))
-
-
 def _homogeneous(W: np.ndarray, b: np.ndarray, arith: Arithmetic) -> np.ndarray:
     """``[[1, 0], [b, W]]``: the affine map ``h -> W h + b`` on homogeneous coordinates."""
     out = arith.zeros((W.shape[0] + 1, W.shape[1] + 1))
@@ -347,11 +341,10 @@ def _piece_rows(layer: Layer, u: int, r: int, z: Any, arith: Arithmetic
         others = [terms[q] for q in range(len(pieces)) if q != r]
         diffs: Any = terms[r][None, :] - Ball(np.array([t.mid for t in others]),
                                               np.array([t.rad for t in others]))
-    else:
+    else:  # exact rows (float rows are balls)
         terms = [z[u * k + o] if s == 1 else arith.convert(s) * z[u * k + o]
                  for o, s in pieces]
-        diffs = _minus(terms[r], np.array([terms[q] for q in range(len(pieces)) if q != r]),
-                       arith)
+        diffs = terms[r] - np.array([terms[q] for q in range(len(pieces)) if q != r])
     return diffs, [1 if r < q else -1 for q in range(len(pieces)) if q != r]
 
 
@@ -491,7 +484,8 @@ class _VertexEngine:
 
 
 class _LPEngine:
-    """Regions as inequality systems ``A x <= b`` with an interior point; LPs decide."""
+    """Regions as inequality systems ``A x <= b`` with an interior point; exact LPs decide
+    (the float LP engine is :class:`_BallLPEngine`)."""
 
     name = "lp"
 
@@ -511,11 +505,10 @@ class _LPEngine:
         out = []
         for beta, w in ((h[0], h[1:]) for h in hs):
             if all(v == 0 for v in w):
-                s = self.arith.sign(np.array([beta], dtype=w.dtype), 1.0)[0]
-                out.append(_ZERO if s == 0 else int(s))
+                out.append(_ZERO if beta == 0 else 1 if beta > 0 else -1)
                 continue
             z0 = beta + w.dot(x0)
-            s0 = self.arith.sign(np.array([z0], dtype=w.dtype), self._scale(beta, w, x0))[0]
+            s0 = (z0 > 0) - (z0 < 0)
             if s0 >= 0 and self._reaches(poly, beta, w, -1):
                 out.append(_CROSS if s0 > 0 or self._reaches(poly, beta, w, 1) else _MINUS)
             elif s0 <= 0 and self._reaches(poly, beta, w, 1):
@@ -524,9 +517,6 @@ class _LPEngine:
                 out.append(_PLUS if s0 > 0 else _MINUS if s0 < 0 else _ZERO)
         return out
 
-    def _scale(self, beta: Any, w: np.ndarray, x0: np.ndarray) -> float:
-        return abs(float(beta)) + float(self.arith.product_scale(w, x0))
-
     def _reaches(self, poly: Polyhedron, beta: Any, w: np.ndarray, side: int) -> bool:
         """Does ``side * (beta + w . x)`` take a positive value on the region?"""
         res = linprog(list(w), poly.A, poly.b, self.arith, maximize=side > 0)
@@ -534,9 +524,7 @@ class _LPEngine:
             return True
         if not res.optimal:
             return False
-        val = (beta + res.value) * side
-        scale = abs(float(beta)) + abs(float(res.value)) + 1.0
-        return bool(self.arith.sign(np.array([val], dtype=w.dtype), scale)[0] > 0)
+        return bool((beta + res.value) * side > 0)
 
     def split(self, state: tuple, h: np.ndarray) -> tuple[tuple, tuple]:
         poly, x0 = state
@@ -550,9 +538,9 @@ class _LPEngine:
                 parts.append((sub, x0))
                 continue
             found = sub.interior_point()
-            if found is None:  # classify saw a crossing; round-off in float mode only
-                raise TropnetError("inconsistent LP answers while splitting a region; "
-                                   "rerun with --exact")
+            if found is None:  # pragma: no cover - classify saw a crossing, exactly
+                raise RuntimeError("internal error: a crossing hyperplane left one side "
+                                   "without interior")
             parts.append((sub, found[0]))
         return parts[0], parts[1]
 
