@@ -292,3 +292,31 @@ def test_time_limit_linear_regions_have_no_lower_bound(tmp_path, capsys, monkeyp
     code, out, _ = run_cli(capsys, "regions", path, "--kind", "activation", "--time-limit",
                            "1", "--json")
     assert code == 4 and _payload(out)["lower_bound"] == 5
+
+
+def test_library_deadline_stops_compile_and_milp_with_what_is_known():
+    """The checkpoints are in the library: compile stops between products, the MILP counter
+    between solves with its regions so far as a lower bound."""
+    import tropnet
+    from tropnet.milp import count_activation_regions
+
+    net = random_net(np.random.default_rng(3), [3, 8, 8, 1])
+    with pytest.raises(tropnet.TimeLimitReached) as stop, tropnet.deadline(1e-3):
+        tropnet.compile_network(net)
+    assert "stopped at the time limit" in str(stop.value)
+    true = activation_regions(net, "box:-1,1").count
+    with pytest.raises(tropnet.TimeLimitReached) as stop, tropnet.deadline(0.5):
+        count_activation_regions(net, "box:-1,1")
+    partial = stop.value.partial
+    assert partial["lower_bound_of"] == "activation regions"
+    assert 0 <= partial["lower_bound"] < true
+
+
+def test_plot_time_limit(tmp_path, capsys):
+    path = _save(random_net(np.random.default_rng(5), [2, 30, 30, 30, 1]), tmp_path / "n.json")
+    out_png = tmp_path / "r.png"
+    code, out, err = run_cli(capsys, "plot", path, "-o", str(out_png), "--method", "enumerate",
+                             "--time-limit", "0.2", "--json")
+    assert code == 4, err
+    assert json.loads(out)["complete"] is False
+    assert not out_png.exists()

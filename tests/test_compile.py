@@ -6,8 +6,11 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from tropnet import Network, compile_network, monomial_complexity
+from benchmarks.bench_float import HARD, hard_net
+from tropnet import Network, activation_regions, compile_network, monomial_complexity
 
 from .helpers import random_net
 
@@ -63,3 +66,39 @@ def test_float_compile_close_to_network(rng):
     assert not r.arith.exact
     xs = rng.normal(size=(50, 2)) * 3
     assert np.allclose(r.evaluate_batch(xs), net.forward_batch(xs)[:, 0], atol=1e-9)
+
+
+def _argmax_net(poly) -> Network:
+    """The network ``x -> max_i (c_i + a_i . x)``: one maxout unit with a piece per monomial.
+    Its activation regions are the full-dimensional cells of the monomials."""
+    e, c = poly.exponents, poly.coefficients
+    return Network.from_lists(poly.nvars, [(e.tolist(), c.tolist(), "maxout", {"rank": len(c)}),
+                                           ([[1]], [0], "identity")])
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.builds(hard_net, st.sampled_from(HARD), st.integers(0, 10**6),
+                 st.sampled_from([(1, 3, 2, 1), (2, 3, 1), (2, 3, 3, 1), (2, 2, 2, 2, 1)]),
+                 st.sampled_from(["relu", "leaky_relu"])))
+def test_float_compile_has_the_exact_monomials(net):
+    """Float mode compiles exactly on the float weights as given and rounds at the end."""
+    (fl,), (ex,) = compile_network(net), compile_network(net, exact=True)
+    assert not fl.arith.exact and ex.arith.exact
+    for a, b in ((fl.numerator, ex.numerator), (fl.denominator, ex.denominator)):
+        assert sorted(map(tuple, a.exponents.tolist())) == sorted(
+            tuple(float(v) for v in row) for row in b.exponents)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize(("dims", "activation"), [([2, 4, 3, 1], "relu"),
+                                                  ([2, 3, 3, 1], "leaky_relu"),
+                                                  ([3, 3, 2, 1], "relu")])
+def test_monomials_are_the_linear_regions_of_f_and_g(seed, dims, activation):
+    """The irredundant monomials of F (and of G) are its linear regions, counted independently:
+    as the activation regions of a one-unit maxout net, by the enumeration engine."""
+    net = random_net(np.random.default_rng(seed), dims, activation)
+    (r,) = compile_network(net)
+    for poly in (r.numerator, r.denominator):
+        count = activation_regions(_argmax_net(poly), engine="vertex").count
+        assert count == len(poly)
+        assert len(poly) == len(poly.prune())

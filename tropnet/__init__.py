@@ -15,6 +15,7 @@ from .errors import (
     UnsupportedModelError,
 )
 from .io import load_network, network_from_dict, save_network
+from .limits import TimeLimitReached, deadline
 from .network import Layer, Network
 from .tropical import (
     TropicalPolynomial,
@@ -87,12 +88,14 @@ __all__ = [
     "Network",
     "NetworkError",
     "SolverError",
+    "TimeLimitReached",
     "TooLargeError",
     "TropicalPolynomial",
     "TropicalRational",
     "TropnetError",
     "UnsupportedModelError",
     "compile_network",
+    "deadline",
     "load_network",
     "monomial_complexity",
     "network_from_dict",

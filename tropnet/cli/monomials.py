@@ -36,12 +36,13 @@ def cmd_monomials(args: argparse.Namespace) -> CommandResult:
     target = load_target(args)
     prune = not args.no_prune
     if isinstance(target, Network):
-        maps = compile_maps(target, args, prune=prune)
+        maps = compile_maps(target, args, prune=prune)  # pruned by the compile itself
         source = {"network": target.architecture()}
+        counts = [monomial_complexity(r, prune=False) for r in maps]
     else:
         maps = [target]
         source = {"expression": args.expr}
-    counts = [monomial_complexity(r, prune=prune) for r in maps]
+        counts = [monomial_complexity(target, prune=prune)]
     payload = {**source,
                "outputs": [{"numerator": a, "denominator": b} for a, b in counts],
                "pruned": prune, "exact": maps[0].arith.exact}

@@ -20,6 +20,7 @@ from .common import (
     add_domain,
     add_method,
     add_target,
+    add_time_limit,
     arith_from,
     int_option,
     load_target,
@@ -61,6 +62,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "expression in 2 variables instead")
     p.add_argument("--dpi", type=int_option(MIN_DPI, MAX_DPI), default=150,
                    help=f"resolution of raster images (default 150, {MIN_DPI} to {MAX_DPI})")
+    add_time_limit(p)
     add_common(p)
     p.set_defaults(func=cmd_plot)
 

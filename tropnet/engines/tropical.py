@@ -29,7 +29,7 @@ from ..limits import check_memory, check_size
 from ..network import Network
 from ..polyhedra import Polyhedron
 from ..tropical.polynomial import TropicalPolynomial, group_monomials
-from ..tropical.prune import cell_bounds, irredundant
+from ..tropical.prune import irredundant
 from ..tropical.rational import TropicalRational
 from .glue import Cell
 
@@ -72,19 +72,19 @@ def common_refinement(factors: Sequence[TropicalPolynomial], arith: Arithmetic
     for j, f in enumerate(factors[1:], start=1):
         check_memory("the common refinement of the tropical cells",
                      "use method='enumerate' for networks")
-        ia, ib = _candidate_pairs(E, c, f, arith)
+        ia, ib = np.repeat(np.arange(len(E)), len(f)), np.tile(np.arange(len(f)), len(E))
         check_size(len(ia), "the common refinement of the tropical cells",
                    "use method='enumerate' (glue activation regions) for networks")
         E2 = E[ia] + f.exponents[ib]
         c2 = c[ia] + f.coefficients[ib]
         L2 = np.column_stack([labels[ia], ib])
-        group, rep = group_monomials(E2, c2, arith)
+        group, rep = group_monomials(E2, c2)
         kept, wit = irredundant(E2[rep], c2[rep], arith, witnesses=True)
         keep_rows, keep_pts = [], []
         members = _members(group, len(rep))
         for g, x in zip(kept, wit, strict=True):
             r = rep[g]
-            tied = [t for t in members[g] if _equal(c2[t], c2[r], arith)]
+            tied = [t for t in members[g] if c2[t] == c2[r]]
             if len(tied) == 1:
                 keep_rows.append(r)
                 keep_pts.append(x)
@@ -100,47 +100,11 @@ def common_refinement(factors: Sequence[TropicalPolynomial], arith: Arithmetic
     return labels, np.asarray(pts)
 
 
-def _candidate_pairs(E: np.ndarray, c: np.ndarray, f: TropicalPolynomial, arith: Arithmetic
-                     ) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs (cell of the refinement so far, cell of ``f``) that may meet.
-
-    Exact mode takes every pair (the product's hull decides, with exact
-    certificates). Float mode drops pairs whose cell bounding boxes are
-    disjoint (:func:`tropnet.tropical.prune.cell_bounds`) when the product is
-    large: a filter at the float tolerance, not a proof.
-    """
-    m, k = len(E), len(f)
-    ia, ib = np.repeat(np.arange(m), k), np.tile(np.arange(k), m)
-    if arith.exact or m * k < 2_000:
-        return ia, ib
-    box_a = cell_bounds(E, c)
-    box_b = cell_bounds(f.exponents, f.coefficients)
-    if box_a is None or box_b is None:
-        return ia, ib
-    keep_a, keep_b = [], []
-    step = max(1, 2_000_000 // max(k, 1))
-    for s in range(0, m, step):
-        lo_a, hi_a = box_a[0][s:s + step, None, :], box_a[1][s:s + step, None, :]
-        meet = np.all((lo_a <= box_b[1][None]) & (box_b[0][None] <= hi_a), axis=2)
-        a, b = np.nonzero(meet)
-        keep_a.append(a + s)
-        keep_b.append(b)
-    return np.concatenate(keep_a), np.concatenate(keep_b)
-
-
 def _members(group: np.ndarray, ngroups: int) -> list[list[int]]:
     out: list[list[int]] = [[] for _ in range(ngroups)]
     for i, g in enumerate(group):
         out[g].append(i)
     return out
-
-
-def _equal(a: Any, b: Any, arith: Arithmetic) -> bool:
-    """``a = b`` in the arithmetic (float: up to the tolerance, relative to ``|a|, |b|``)."""
-    if arith.exact:
-        return bool(a == b)
-    scale = max(1.0, abs(float(a)), abs(float(b)))
-    return bool(arith.is_zero(arith.asarray([a - b]), scale)[0])
 
 
 def _monomial_rows(f: TropicalPolynomial, i: int) -> tuple[np.ndarray, np.ndarray]:

@@ -102,6 +102,7 @@ from ..engines.patterns import (
 from ..engines.result import Region, RegionSet
 from ..errors import SolverError, TooLargeError, TropnetError
 from ..hoffman import bounded_domain
+from ..limits import check_time
 from ..network import Network
 from .bigm import BigM
 from .blocks import RowBlock
@@ -266,6 +267,8 @@ class _Counter:
 
     # -- shared helpers
     def _remaining(self) -> float | None:
+        check_time("counting regions by MILP", lambda: {
+            "lower_bound": len(self.regions), "lower_bound_of": "activation regions"})
         if self.deadline is None:
             return None
         left = self.deadline - time.perf_counter()

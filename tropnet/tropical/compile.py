@@ -19,14 +19,19 @@ All four are one rule over the activation's pieces, applied by
 
 Products multiply monomial counts, so with ``prune=True`` every product is
 pruned as soon as it is formed (pruning never changes the function).
+
+In float mode the network is compiled exactly, on the exact rationals of its
+float weights, and the result is rounded to floats at the end: its monomials
+are the irredundant monomials of the network as given (a float compile would
+decide them on rounded exponents and coefficients).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..arithmetic import Arithmetic, resolve
-from ..limits import check_memory, forced
+from ..arithmetic import EXACT, Arithmetic, resolve
+from ..limits import check_memory, check_time, forced, note
 from ..network import Layer, Network, as_network
 from .polynomial import TropicalPolynomial
 from .rational import TropicalRational
@@ -39,8 +44,9 @@ def compile_network(net: Network, prune: bool = True, exact: bool | Arithmetic |
                     ) -> list[TropicalRational]:
     """The tropical rational maps ``F_k ⊘ G_k``, one per output, equal to the network.
 
-    ``progress(layer_index, n_layers)`` is called after each layer; ``force=True`` lifts
-    the size and memory budgets (:func:`tropnet.limits.forced`).
+    In float mode the maps are computed exactly and rounded at the end (the monomials
+    are those of the exact maps). ``progress(layer_index, n_layers)`` is called after each
+    layer; ``force=True`` lifts the size and memory budgets (:func:`tropnet.limits.forced`).
 
     Examples
     --------
@@ -53,15 +59,16 @@ def compile_network(net: Network, prune: bool = True, exact: bool | Arithmetic |
     arith = resolve(exact, net)
     net.check_magnitude(arith)
     n = net.input_dim
-    F = [TropicalPolynomial.variable(j, n, arith) for j in range(n)]
-    G = [TropicalPolynomial.constant(0, n, arith)] * n
+    F = [TropicalPolynomial.variable(j, n, EXACT) for j in range(n)]
+    G = [TropicalPolynomial.constant(0, n, EXACT)] * n
     with forced(force):
         for li, layer in enumerate(net.layers):
             check_memory("compiling the network", "count regions with --method enumerate instead")
-            F, G = compile_layer(layer, F, G, arith, prune)
+            F, G = compile_layer(layer, F, G, EXACT, prune)
+            note(so_far=f"{li + 1} of {len(net.layers)} layers compiled")
             if progress is not None:
                 progress(li + 1, len(net.layers))
-    return [TropicalRational(f, g) for f, g in zip(F, G, strict=True)]
+    return [TropicalRational(f.to(arith), g.to(arith)) for f, g in zip(F, G, strict=True)]
 
 
 def compile_layer(layer: Layer, F: list[TropicalPolynomial], G: list[TropicalPolynomial],
@@ -89,6 +96,7 @@ def _affine_layer(layer: Layer, F: list[TropicalPolynomial], G: list[TropicalPol
         h, nn = zero.shift(b[i]), zero
         for j in range(W.shape[1]):
             w = W[i, j]
+            check_time("compiling the network")
             if w > 0:
                 h, nn = simplify(h & (F[j] ** w)), simplify(nn & (G[j] ** w))
             elif w < 0:

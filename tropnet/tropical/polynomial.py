@@ -74,7 +74,7 @@ class TropicalPolynomial:
     @classmethod
     def _make(cls, e: np.ndarray, c: np.ndarray, arith: Arithmetic,
               names: tuple[str, ...] | None = None) -> TropicalPolynomial:
-        e, c = _dedupe(e, c, arith)
+        e, c = _dedupe(e, c)
         e.setflags(write=False)
         c.setflags(write=False)
         return cls(e, c, arith, names)
@@ -168,10 +168,15 @@ class TropicalPolynomial:
                                   self.arith, self.names)
 
     def to(self, exact: bool | Arithmetic) -> TropicalPolynomial:
-        """The same polynomial in another arithmetic (floats convert to exact Fractions)."""
+        """The same polynomial in another arithmetic. Floats convert to exact Fractions;
+        exact numbers round to floats, and every monomial is kept, even two that round to
+        the same float (so the count stays the exact one)."""
         arith = resolve(exact)
         if arith == self.arith:
             return self
+        if not arith.exact:
+            return TropicalPolynomial(_frozen(arith.array(self.exponents)),
+                                      _frozen(arith.array(self.coefficients)), arith, self.names)
         return self._make(arith.array(self.exponents), arith.array(self.coefficients), arith,
                           self.names)
 
@@ -197,8 +202,13 @@ class TropicalPolynomial:
 
     # -- structure ----------------------------------------------------------
     def irredundant(self) -> np.ndarray:
-        """Indices of the irredundant monomials: those whose cell is full-dimensional."""
-        return irredundant(self.exponents, self.coefficients, self.arith)
+        """Indices of the irredundant monomials: those whose cell is full-dimensional
+        (of monomials with equal exponents, only the first with the largest coefficient
+        can be)."""
+        _, rep = group_monomials(self.exponents, self.coefficients)
+        if len(rep) == len(self):
+            return irredundant(self.exponents, self.coefficients, self.arith)
+        return np.sort(rep[irredundant(self.exponents[rep], self.coefficients[rep], self.arith)])
 
     def prune(self) -> TropicalPolynomial:
         """The same function with every redundant monomial removed (Lezeau et al., Lemma 32)."""
@@ -274,35 +284,26 @@ def _point(x: Any, n: int, arith: Arithmetic) -> np.ndarray:
     return arith.vector(vec)
 
 
-def _dedupe(e: np.ndarray, c: np.ndarray, arith: Arithmetic) -> tuple[np.ndarray, np.ndarray]:
+def _dedupe(e: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Merge monomials with equal exponents, keeping the largest coefficient."""
     if e.shape[0] <= 1:
         return np.array(e), np.array(c)
-    _, rep = group_monomials(e, c, arith)
+    _, rep = group_monomials(e, c)
     if len(rep) == e.shape[0]:
         return np.array(e), np.array(c)
     keep = np.sort(rep)
     return np.array(e[keep]), np.array(c[keep])
 
 
-def group_monomials(e: np.ndarray, c: np.ndarray, arith: Arithmetic
-                    ) -> tuple[np.ndarray, np.ndarray]:
+def group_monomials(e: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Group monomials by exponent: ``(group id of each row, representative row per group)``.
 
-    The representative has the largest coefficient of its group. Float mode
-    treats exponents equal up to the derived tolerance (relative to the
-    largest entry) as equal, so round-off never creates twin monomials.
+    The representative has the largest coefficient of its group. Exponents are
+    grouped when they are equal, in float mode too (equal as stored).
     """
     m = e.shape[0]
-    if arith.exact:
-        ids: dict[tuple, int] = {}
-        group = np.array([ids.setdefault(tuple(row), len(ids)) for row in e], dtype=int)
-    else:
-        ef = np.asarray(e, dtype=float)
-        grid = arith.tol * max(1.0, float(np.abs(ef).max()) if m else 1.0)
-        keys = np.round(ef / grid).astype(np.int64)
-        _, group = np.unique(keys, axis=0, return_inverse=True)
-        group = group.reshape(-1)
+    ids: dict[tuple, int] = {}
+    group = np.array([ids.setdefault(tuple(row), len(ids)) for row in e], dtype=int)
     ngroups = int(group.max()) + 1 if m else 0
     rep = np.full(ngroups, -1, dtype=int)
     for i in range(m):  # first maximal coefficient of each group

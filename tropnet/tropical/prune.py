@@ -20,26 +20,28 @@ Algorithm (float proposes, arithmetic certifies, LP decides the rest):
 4. Points left uncertain are decided by one LP each against the certified
    vertices and the other uncertain points.
 
-In exact mode the certificate checks are exact (a floating-point filter with
-a rigorous round-off bound, exact rational arithmetic where the filter
-cannot decide) and step 4 uses cdd's exact simplex; in float mode they use
-the derived tolerance and HiGHS. Without a usable hull (few points, or all
-lifted points on a hyperplane) every point goes to step 4.
+The certificate checks are exact (a floating-point filter with a rigorous
+round-off bound, exact rational arithmetic where the filter cannot decide)
+and step 4 uses an exact simplex. In float mode the same exact decisions are
+made on the exact rationals of the floats, so the answer is exact for the
+numbers as stored. Without a usable hull (few points, or all lifted points on
+a hyperplane) every point goes to step 4.
 """
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from scipy.linalg import qr
 from scipy.spatial import ConvexHull, QhullError, cKDTree
 
-from ..arithmetic import BARYCENTRIC_TOL, BOX_PAD, GEOMETRY_RTOL, LEAD_RTOL, TINY, Arithmetic
+from ..arithmetic import BARYCENTRIC_TOL, EXACT, GEOMETRY_RTOL, LEAD_RTOL, TINY, Arithmetic
 from ..polyhedra.lp import linprog
 
-__all__ = ["cell_bounds", "irredundant"]
+__all__ = ["irredundant"]
 
 _CHUNK = 1 << 22  # entries per chunk of the candidate-by-point margin matrices
 
@@ -58,7 +60,9 @@ def irredundant(exponents: np.ndarray, coefficients: np.ndarray, arith: Arithmet
     >>> irredundant(e, c, EXACT).tolist()      # max(0, x, 2x): the x cell is the point 0
     [0, 2]
     """
-    idx, pts = _irredundant(exponents, coefficients, arith)
+    if not arith.exact:  # decided exactly on the exact rationals of the floats
+        exponents, coefficients = EXACT.array(exponents), EXACT.array(coefficients)
+    idx, pts = _irredundant(exponents, coefficients)
     if not witnesses:
         return idx
     out = np.empty((len(idx), exponents.shape[1]), dtype=arith.dtype)
@@ -71,46 +75,45 @@ def irredundant(exponents: np.ndarray, coefficients: np.ndarray, arith: Arithmet
 _FLOAT_GEOMETRY_MAX = 1e100
 
 
-def _irredundant(exponents: np.ndarray, coefficients: np.ndarray, arith: Arithmetic
+def _irredundant(exponents: np.ndarray, coefficients: np.ndarray
                  ) -> tuple[np.ndarray, dict[int, np.ndarray]]:
     m, n_full = exponents.shape
     if m <= 2:  # distinct exponents: each monomial wins on an open half-space
-        return np.arange(m), _halfspace_witnesses(exponents, coefficients, arith)
+        return np.arange(m), _halfspace_witnesses(exponents, coefficients)
     try:
         ef = np.asarray(exponents, dtype=float)
         cf = np.asarray(coefficients, dtype=float)
     except OverflowError:
-        return _lp_all(exponents, coefficients, arith)
+        return _lp_all(exponents, coefficients)
     if not (np.abs(ef).max(initial=0) <= _FLOAT_GEOMETRY_MAX
             and np.abs(cf).max(initial=0) <= _FLOAT_GEOMETRY_MAX):
-        return _lp_all(exponents, coefficients, arith)  # squared distances would overflow
-    reduced = _reduce(exponents, coefficients, ef, cf, arith)
+        return _lp_all(exponents, coefficients)  # squared distances would overflow
+    reduced = _reduce(exponents, coefficients, ef, cf)
     if reduced is None:
-        return _lp_all(exponents, coefficients, arith)
+        return _lp_all(exponents, coefficients)
     cols, flat = reduced
     e, c = exponents[:, cols], coefficients
     ef, n = ef[:, cols], len(cols)
     if flat:  # all lifted points on a hyperplane: lift an apex above their centroid
-        e, c, ef, cf = _with_apex(e, c, ef, cf, arith)
+        e, c, ef, cf = _with_apex(e, c, ef, cf)
     hull = _upper_hull(ef, cf) if len(ef) > n + 1 else None
     if hull is None:
-        return _lp_all(exponents, coefficients, arith)
+        return _lp_all(exponents, coefficients)
     total = len(ef)
     simplices, normals, silhouette, neighbors = hull
     cand, witness = _vertex_witnesses(simplices, normals, silhouette, total, n)
     others = np.flatnonzero(~np.isin(np.arange(total), cand))
-    red_ok = _certify_redundant(e, c, ef, cf, others, simplices, normals, neighbors, arith)
+    red_ok = _certify_redundant(e, c, ef, cf, others, simplices, normals, neighbors)
     unsure = others[~red_ok]
     # A certified-redundant point never beats every candidate (it lies under a simplex of
     # candidates), so a witness only has to beat the other candidates and the unsure points.
     against = np.concatenate([cand, unsure])
     # prefer short dyadic witnesses (readable exact points); keep the raw one where needed
     short = np.round(witness * 256.0) / 256.0
-    vert_ok = _certify_vertices(e, c, ef, cf, cand, short, against, arith)
+    vert_ok = _certify_vertices(e, c, ef, cf, cand, short, against)
     if not vert_ok.all():
         retry = ~vert_ok
-        vert_ok[retry] = _certify_vertices(e, c, ef, cf, cand[retry], witness[retry], against,
-                                           arith)
+        vert_ok[retry] = _certify_vertices(e, c, ef, cf, cand[retry], witness[retry], against)
         short[retry] = witness[retry]
     witness = short
     points: dict[int, np.ndarray] = {}
@@ -120,7 +123,7 @@ def _irredundant(exponents: np.ndarray, coefficients: np.ndarray, arith: Arithme
     if len(uncertain):
         pool = np.concatenate([np.array(sorted(points), dtype=int), uncertain])
         for i in uncertain:
-            x = _lp_irredundant(e, c, int(i), pool, arith)
+            x = _lp_irredundant(e, c, int(i), pool)
             if x is not None:
                 points[int(i)] = _pad(x, cols, n_full)
     keep = np.array(sorted(i for i in points if i < m), dtype=int)
@@ -134,7 +137,7 @@ def _pad(x: np.ndarray, cols: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
-def _halfspace_witnesses(e: np.ndarray, c: np.ndarray, arith: Arithmetic) -> dict[int, np.ndarray]:
+def _halfspace_witnesses(e: np.ndarray, c: np.ndarray) -> dict[int, np.ndarray]:
     """For one or two monomials: points where each is strictly the largest."""
     n = e.shape[1]
     if len(e) == 1:
@@ -147,52 +150,19 @@ def _halfspace_witnesses(e: np.ndarray, c: np.ndarray, arith: Arithmetic) -> dic
             1: np.array([s * v for v in d], dtype=object)}
 
 
-def _lp_all(e: np.ndarray, c: np.ndarray, arith: Arithmetic
+def _lp_all(e: np.ndarray, c: np.ndarray
             ) -> tuple[np.ndarray, dict[int, np.ndarray]]:
     m = e.shape[0]
     points = {}
     for i in range(m):
-        x = _lp_irredundant(e, c, i, np.arange(m), arith)
+        x = _lp_irredundant(e, c, i, np.arange(m))
         if x is not None:
             points[i] = x
     return np.array(sorted(points), dtype=int), points
 
 
-def cell_bounds(exponents: np.ndarray, coefficients: np.ndarray
-                ) -> tuple[np.ndarray, np.ndarray] | None:
-    """Float bounding boxes ``(lo, hi)`` of the cells of irredundant monomials.
-
-    A cell's vertices are the points ``w / w_c`` of the upper facets through
-    its monomial; a silhouette ray makes the box unbounded along the signs of
-    its coordinates. Boxes are widened by the relative margin
-    :data:`~tropnet.arithmetic.BOX_PAD`; they
-    are a float-mode filter only. ``None`` when no hull can be built.
-    """
-    ef = np.asarray(exponents, dtype=float)
-    cf = np.asarray(coefficients, dtype=float)
-    m, n = ef.shape
-    hull = _upper_hull(ef, cf) if m > n + 1 else None
-    if hull is None:
-        return None
-    simplices, normals, silhouette, _ = hull
-    lo, hi = np.full((m, n), np.inf), np.full((m, n), -np.inf)
-    vx = normals[:, :n] / normals[:, n:n + 1]
-    flat = simplices.reshape(-1)
-    rep = np.repeat(vx, simplices.shape[1], axis=0)
-    np.minimum.at(lo, flat, rep)
-    np.maximum.at(hi, flat, rep)
-    rays, ridge = silhouette[:, :n], silhouette[:, n:].astype(int)
-    for k in range(ridge.shape[1]):
-        idx = ridge[:, k]
-        lo[idx] = np.where(rays < -LEAD_RTOL, -np.inf, lo[idx])
-        hi[idx] = np.where(rays > LEAD_RTOL, np.inf, hi[idx])
-    pad = BOX_PAD * (1.0 + np.maximum(np.abs(np.where(np.isfinite(lo), lo, 0)),
-                                   np.abs(np.where(np.isfinite(hi), hi, 0))))
-    return lo - pad, hi + pad
-
-
 # -- dimension reduction ------------------------------------------------------------
-def _reduce(e: np.ndarray, c: np.ndarray, ef: np.ndarray, cf: np.ndarray, arith: Arithmetic
+def _reduce(e: np.ndarray, c: np.ndarray, ef: np.ndarray, cf: np.ndarray
             ) -> tuple[np.ndarray, bool] | None:
     """Coordinates on which to run the hull, and whether the lift is flat.
 
@@ -206,23 +176,23 @@ def _reduce(e: np.ndarray, c: np.ndarray, ef: np.ndarray, cf: np.ndarray, arith:
     n = ef.shape[1]
     d = ef - ef[0]
     scale = max(1.0, float(np.abs(ef).max()))
-    cols = _independent_columns(d, scale, arith)
+    cols = _independent_columns(d, scale)
     r = len(cols)
-    if r < n and not _dependent(e, ef, cols, np.setdiff1d(np.arange(n), cols), arith):
+    if r < n and not _dependent(e, ef, cols, np.setdiff1d(np.arange(n), cols)):
         return None
     lifted = np.column_stack([d[:, cols], cf - cf[0]])
     cscale = max(scale, float(np.abs(cf).max()))
-    flat = len(_independent_columns(lifted, cscale, arith)) == r
+    flat = len(_independent_columns(lifted, cscale)) == r
     if flat:
         full_e = np.concatenate([e[:, cols], c.reshape(-1, 1)], axis=1)
         full_f = np.column_stack([ef[:, cols], cf])
-        if not _dependent(full_e, full_f, np.arange(r), np.array([r]), arith):
+        if not _dependent(full_e, full_f, np.arange(r), np.array([r])):
             flat = False  # numerically flat but not exactly: no hull in reduced form
             return None
     return np.asarray(cols, dtype=int), flat
 
 
-def _independent_columns(d: np.ndarray, scale: float, arith: Arithmetic) -> np.ndarray:
+def _independent_columns(d: np.ndarray, scale: float) -> np.ndarray:
     """A maximal set of linearly independent columns of ``d`` (QR with pivoting)."""
     if d.shape[1] == 0:
         return np.zeros(0, dtype=int)
@@ -234,9 +204,9 @@ def _independent_columns(d: np.ndarray, scale: float, arith: Arithmetic) -> np.n
 
 
 def _dependent(e: np.ndarray, ef: np.ndarray, base: np.ndarray, rest: np.ndarray,
-               arith: Arithmetic) -> bool:
+               ) -> bool:
     """True when, for all rows, ``e[:, rest] - e0[rest]`` is a fixed linear function of
-    ``e[:, base] - e0[base]`` (checked exactly in exact mode)."""
+    ``e[:, base] - e0[base]`` (checked exactly)."""
     if len(rest) == 0:
         return True
     r = len(base)
@@ -246,42 +216,29 @@ def _dependent(e: np.ndarray, ef: np.ndarray, base: np.ndarray, rest: np.ndarray
     else:
         _, _, piv = qr(d[:, base].T, mode="economic", pivoting=True)
         rows = np.sort(piv[:r])
-    if arith.exact:
-        from sympy import Matrix
+    from sympy import Matrix
 
-        e0 = e[0]
-        dx = [[e[i, j] - e0[j] for j in base] for i in range(len(e))]
-        dy = [[e[i, j] - e0[j] for j in rest] for i in range(len(e))]
-        if r:
-            bmat = Matrix([dx[i] for i in rows])
-            if bmat.det() == 0:
-                return False
-            coef = bmat.inv() * Matrix([dy[i] for i in rows])
-            mcoef = [[Fraction(int(v.p), int(v.q)) for v in coef.row(k)] for k in range(r)]
-        else:
-            mcoef = []
-        for i in range(len(e)):
-            for t in range(len(rest)):
-                pred = sum(dx[i][k] * mcoef[k][t] for k in range(r))
-                if pred != dy[i][t]:
-                    return False
-        return True
-    dx, dy = d[:, base], d[:, rest]
+    e0 = e[0]
+    dx = [[e[i, j] - e0[j] for j in base] for i in range(len(e))]
+    dy = [[e[i, j] - e0[j] for j in rest] for i in range(len(e))]
     if r:
-        try:
-            coef = np.linalg.solve(dx[rows], dy[rows])
-        except np.linalg.LinAlgError:
+        bmat = Matrix([dx[i] for i in rows])
+        if bmat.det() == 0:
             return False
-        resid = dy - dx @ coef
+        coef = bmat.inv() * Matrix([dy[i] for i in rows])
+        mcoef = [[Fraction(int(v.p), int(v.q)) for v in coef.row(k)] for k in range(r)]
     else:
-        resid = dy
-    scale = max(1.0, float(np.abs(ef).max()))
-    # arith.sign, not a bare threshold: a residual in the near-degenerate band warns
-    return bool(np.all(arith.sign(resid, scale) == 0))
+        mcoef = []
+    for i in range(len(e)):
+        for t in range(len(rest)):
+            pred = sum(dx[i][k] * mcoef[k][t] for k in range(r))
+            if pred != dy[i][t]:
+                return False
+    return True
 
 
 def _with_apex(e: np.ndarray, c: np.ndarray, ef: np.ndarray, cf: np.ndarray,
-               arith: Arithmetic) -> tuple[np.ndarray, ...]:
+               ) -> tuple[np.ndarray, ...]:
     """Append the point (centroid, mean coefficient + 1) above a flat lifted set.
 
     For a flat set ``S`` a monomial is irredundant in ``S`` iff it is in
@@ -290,7 +247,7 @@ def _with_apex(e: np.ndarray, c: np.ndarray, ef: np.ndarray, cf: np.ndarray,
     """
     m = len(e)
     apex_e = np.array([sum(e[:, k]) / m for k in range(e.shape[1])], dtype=e.dtype)
-    apex_c = sum(c) / m + arith.one
+    apex_c = sum(c) / m + 1
     e2 = np.concatenate([e, apex_e.reshape(1, -1)])
     c2 = np.concatenate([c, np.array([apex_c], dtype=c.dtype)])
     return e2, c2, np.asarray(e2, dtype=float), np.asarray(c2, dtype=float)
@@ -383,7 +340,7 @@ def _vertex_witnesses(simplices: np.ndarray, normals: np.ndarray, silhouette: np
 # -- certificates ----------------------------------------------------------------
 def _certify_vertices(e: np.ndarray, c: np.ndarray, ef: np.ndarray, cf: np.ndarray,
                       cand: np.ndarray, witness: np.ndarray, against: np.ndarray,
-                      arith: Arithmetic) -> np.ndarray:
+                      ) -> np.ndarray:
     """Mask of candidates ``i`` whose witness makes monomial ``i`` strictly larger than every
     monomial of ``against`` (``i`` itself excepted)."""
     n = ef.shape[1]
@@ -415,7 +372,7 @@ def _certify_vertices(e: np.ndarray, c: np.ndarray, ef: np.ndarray, cf: np.ndarr
                 out.append(c[i] - c[j] + sum((e[i, k] - e[j, k]) * xs[k] for k in range(n)))
             return out
 
-        sign = arith.filtered_sign(margin, mag, exact_margin, terms=n + 1)
+        sign = EXACT.filtered_sign(margin, mag, exact_margin, terms=n + 1)
         sign[r, own_pos] = 1
         ok[start:start + rows] = np.all(sign > 0, axis=1)
     return ok
@@ -423,7 +380,7 @@ def _certify_vertices(e: np.ndarray, c: np.ndarray, ef: np.ndarray, cf: np.ndarr
 
 def _certify_redundant(e: np.ndarray, c: np.ndarray, ef: np.ndarray, cf: np.ndarray,
                        points: np.ndarray, simplices: np.ndarray, normals: np.ndarray,
-                       neighbors: np.ndarray, arith: Arithmetic, tries: int = 3) -> np.ndarray:
+                       neighbors: np.ndarray, tries: int = 3) -> np.ndarray:
     """Mask of ``points`` proven redundant by a barycentric certificate under a facet.
 
     For a point ``p`` the upper hull over ``a_p`` is the lowest facet plane
@@ -488,8 +445,7 @@ def _certify_redundant(e: np.ndarray, c: np.ndarray, ef: np.ndarray, cf: np.ndar
         found[lost[hit]] = True
     if found.any():
         sel = np.flatnonzero(found)
-        ok[sel] = _barycentric_ok(e, c, ef, cf, points[sel], simplices, cur[sel], finv, cache,
-                                  arith)
+        ok[sel] = _barycentric_ok(e, c, ef, points[sel], simplices, cur[sel], cache)
     rest = np.flatnonzero(~ok)
     if len(rest) == 0:
         return ok
@@ -518,8 +474,7 @@ def _certify_redundant(e: np.ndarray, c: np.ndarray, ef: np.ndarray, cf: np.ndar
                 lam = np.einsum("sij,pj->psi", finv[cands], v).min(axis=2)
                 lam[:, ~good[cands]] = -np.inf
                 chosen[sel] = cands[np.argmax(lam, axis=1)]
-            good_pts = _barycentric_ok(e, c, ef, cf, pts[todo], simplices, chosen, finv,
-                                       cache, arith)
+            good_pts = _barycentric_ok(e, c, ef, pts[todo], simplices, chosen, cache)
             ok[start + todo[good_pts]] = True
     ok_all[rest] = ok
     return ok_all
@@ -541,91 +496,123 @@ def _members(group: np.ndarray, ngroups: int) -> list[list[int]]:
     return out
 
 
-def _barycentric_ok(e: np.ndarray, c: np.ndarray, ef: np.ndarray, cf: np.ndarray,
-                    pts: np.ndarray, simplices: np.ndarray, chosen: np.ndarray,
-                    finv: np.ndarray, cache: dict, arith: Arithmetic) -> np.ndarray:
+def _barycentric_ok(e: np.ndarray, c: np.ndarray, ef: np.ndarray, pts: np.ndarray,
+                    simplices: np.ndarray, chosen: np.ndarray, cache: dict) -> np.ndarray:
     """For points ``p`` and their simplices ``S``: ``a_p = sum lambda_s a_s``,
     ``lambda >= 0`` and ``sum lambda_s c_s >= c_p`` (which proves ``p`` redundant).
 
-    Exact mode inverts each simplex matrix with Fractions, so the float filter
-    on ``lambda`` and the gap has a rigorous error bound; float mode uses the
-    float inverses and the tolerance.
+    Each simplex matrix is inverted exactly (:func:`_simplex_inverse`), so the float
+    filter on ``lambda`` and the gap has a rigorous error bound; the entries it cannot
+    decide are evaluated exactly.
     """
     n = ef.shape[1]
     out = np.zeros(len(pts), dtype=bool)
     for s in np.unique(chosen[chosen >= 0]):
         if int(s) not in cache:
-            cache[int(s)] = _simplex_inverse(e, c, simplices[s], arith) if arith.exact else \
-                (finv[s], finv[s].T @ cf[simplices[s]])
+            cache[int(s)] = _simplex_inverse(e, c, simplices[s])
     usable = np.array([ch >= 0 and cache.get(int(ch)) is not None for ch in chosen],
                       dtype=bool)
     idx = np.flatnonzero(usable)
     if len(idx) == 0:
         return out
     sims = chosen[idx]
-    binv_f = np.array([np.asarray(cache[int(s)][0], dtype=float) for s in sims])
-    mu_f = np.array([np.asarray(cache[int(s)][1], dtype=float) for s in sims])
+    binv_f = np.array([cache[int(s)].binv_f for s in sims])
+    mu_f = np.array([cache[int(s)].mu_f for s in sims])
     p = pts[idx]
     v = np.column_stack([ef[p], np.ones(len(p))])
     lam = np.einsum("pij,pj->pi", binv_f, v)
     lam_mag = np.einsum("pij,pj->pi", np.abs(binv_f), np.abs(v))
-    gap = np.einsum("pj,pj->p", mu_f, v) - cf[p]
-    gap_mag = np.einsum("pj,pj->p", np.abs(mu_f), np.abs(v)) + np.abs(cf[p])
+    gap = np.einsum("pj,pj->p", mu_f, v) - np.asarray(c[p], dtype=float)
+    gap_mag = np.einsum("pj,pj->p", np.abs(mu_f), np.abs(v)) + np.abs(
+        np.asarray(c[p], dtype=float))
 
     def vec(q: int) -> list:
         return [*e[q], 1]
 
-    def exact_lam(flat: np.ndarray) -> list:
+    def exact_lam(flat: np.ndarray) -> list:  # d * lambda_k, d > 0: the sign of lambda_k
         res = []
         for f in flat:
             r, k = divmod(int(f), n + 1)
-            binv = cache[int(sims[r])][0]
-            res.append(sum(binv[k][l] * x for l, x in enumerate(vec(int(p[r])))))
+            row = cache[int(sims[r])].num[k]
+            res.append(sum(row[l] * x for l, x in enumerate(vec(int(p[r])))))
         return res
 
     def exact_gap(flat: np.ndarray) -> list:
         res = []
         for f in flat:
-            mu = cache[int(sims[f])][1]
+            inv = cache[int(sims[f])]
             q = int(p[f])
-            res.append(sum(mu[l] * x for l, x in enumerate(vec(q))) - c[q])
+            res.append(Fraction(sum(m * x for m, x in zip(inv.mu_num, vec(q), strict=True)))
+                       / inv.mu_den - c[q])
         return res
 
-    s_lam = arith.filtered_sign(lam, lam_mag, exact_lam, terms=n + 1)
-    s_gap = arith.filtered_sign(gap, gap_mag, exact_gap, terms=n + 2)
+    s_lam = EXACT.filtered_sign(lam, lam_mag, exact_lam, terms=n + 1)
+    s_gap = EXACT.filtered_sign(gap, gap_mag, exact_gap, terms=n + 2)
     out[idx] = np.all(s_lam >= 0, axis=1) & (s_gap >= 0)
     return out
 
 
-def _simplex_inverse(e: np.ndarray, c: np.ndarray, simplex: np.ndarray, arith: Arithmetic
-                     ) -> tuple[list, list] | None:
-    """Exact inverse of ``B = [[a_s], [1]]`` (columns: simplex points) and ``mu = B^-T c_S``,
-    with Fractions (so the filter's bound is rigorous); ``None`` when ``B`` is singular."""
-    n = e.shape[1]
-    size = n + 1
-    cols = [[*e[s], 1] for s in simplex]
-    aug = [[Fraction(cols[j][i]) for j in range(size)] + [Fraction(int(i == k)) for k in
-                                                          range(size)] for i in range(size)]
-    for col in range(size):
-        piv = next((r for r in range(col, size) if aug[r][col] != 0), None)
+class _Inverse(NamedTuple):
+    """``B^-1 = num / den`` (integers, ``den > 0``) and ``mu = B^-T c_S = mu_num / mu_den``,
+    with their correctly rounded floats."""
+
+    num: list[list[int]]
+    den: int
+    mu_num: list[int]
+    mu_den: int
+    binv_f: np.ndarray
+    mu_f: np.ndarray
+
+
+def _simplex_inverse(e: np.ndarray, c: np.ndarray, simplex: np.ndarray) -> _Inverse | None:
+    """Exact inverse of ``B = [[a_s], [1]]`` (columns: simplex points) and ``mu = B^-T c_S``;
+    ``None`` when ``B`` is singular.
+
+    Fraction-free (Bareiss) elimination on the rows of ``B`` scaled to integers: with
+    ``B' = diag(s) B`` integral, ``B' X = d diag(s)`` has the integral solution
+    ``X = d B^-1`` (``d = ±det B'``), and every division in the elimination and in the
+    back substitution is exact.
+    """
+    size = e.shape[1] + 1
+    rows = [[Fraction(e[s][k]) for s in simplex] for k in range(size - 1)]
+    rows.append([Fraction(1)] * size)
+    scale = [math.lcm(*(v.denominator for v in row)) for row in rows]
+    a = [[v.numerator * (s // v.denominator) for v in row] + [s * (i == k) for k in range(size)]
+         for i, (row, s) in enumerate(zip(rows, scale, strict=True))]
+    prev = 1
+    for k in range(size):
+        piv = next((r for r in range(k, size) if a[r][k] != 0), None)
         if piv is None:
             return None
-        aug[col], aug[piv] = aug[piv], aug[col]
-        p = aug[col][col]
-        aug[col] = [v / p for v in aug[col]]
-        for r in range(size):
-            if r != col and aug[r][col] != 0:
-                factor = aug[r][col]
-                aug[r] = [a - factor * b for a, b in zip(aug[r], aug[col], strict=True)]
-    binv = [row[size:] for row in aug]
-    cs = [c[s] for s in simplex]
-    mu = [sum(binv[k][l] * cs[k] for k in range(size)) for l in range(size)]
-    return binv, mu
+        a[k], a[piv] = a[piv], a[k]
+        rk, akk = a[k], a[k][k]
+        for ri in a[k + 1:]:
+            aik = ri[k]
+            for j in range(k + 1, 2 * size):
+                ri[j] = (akk * ri[j] - aik * rk[j]) // prev
+            ri[k] = 0
+        prev = akk
+    d = a[-1][size - 1]
+    num: list[list[int]] = [[]] * size
+    for i in range(size - 1, -1, -1):
+        ri = a[i]
+        num[i] = [(d * ri[size + col] - sum(ri[j] * num[j][col] for j in range(i + 1, size)))
+                  // ri[i] for col in range(size)]
+    if d < 0:
+        d, num = -d, [[-v for v in row] for row in num]
+    cs = [Fraction(c[s]) for s in simplex]
+    cden = math.lcm(*(v.denominator for v in cs))
+    ci = [v.numerator * (cden // v.denominator) for v in cs]
+    mu_num = [sum(num[k][l] * ci[k] for k in range(size)) for l in range(size)]
+    mu_den = d * cden
+    return _Inverse(num, d, mu_num, mu_den,
+                    np.array([[v / d for v in row] for row in num]),
+                    np.array([v / mu_den for v in mu_num]))
 
 
 # -- LP fallback ---------------------------------------------------------------
 def _lp_irredundant(e: np.ndarray, c: np.ndarray, i: int, pool: np.ndarray,
-                    arith: Arithmetic) -> np.ndarray | None:
+                    ) -> np.ndarray | None:
     """Decide monomial ``i`` against the monomials in ``pool`` by one LP.
 
     ``i`` is irredundant iff some ``x`` makes it strictly larger than every
@@ -636,14 +623,9 @@ def _lp_irredundant(e: np.ndarray, c: np.ndarray, i: int, pool: np.ndarray,
     n = e.shape[1]
     if not others:
         return np.zeros(n, dtype=object)
-    one, zero = arith.one, arith.zero
+    one, zero = Fraction(1), Fraction(0)
     rows = [[*(e[j] - e[i]), one] for j in others] + [[*([zero] * n), one]]
     rhs = [c[i] - c[j] for j in others] + [one]
-    res = linprog([zero] * n + [one], np.array(rows, dtype=e.dtype), np.array(rhs, dtype=c.dtype),
-                  arith, maximize=True)
-    if not res.optimal:
-        return None
-    scale = max(1.0, float(np.max(np.abs(np.asarray(rhs, dtype=float)))))
-    if arith.sign(np.array([res.value], dtype=e.dtype), scale)[0] > 0:
-        return np.asarray(res.x[:n])
-    return None
+    res = linprog([zero] * n + [one], np.array(rows, dtype=object),
+                  np.array(rhs, dtype=object), EXACT, maximize=True)
+    return np.asarray(res.x[:n]) if res.optimal and res.value > 0 else None
