@@ -32,6 +32,7 @@ from .arithmetic import EXACT, Arithmetic, resolve
 from .domain import Domain, parse_domain
 from .engines import enumerate as enumeration
 from .engines.glue import Cell, check_connectivity, glue
+from .engines.graph import cells_by_pattern
 from .engines.layerwise import layerwise_cells
 from .engines.patterns import pattern_cell, read_in
 from .engines.result import Region, RegionSet
@@ -40,6 +41,7 @@ from .errors import TropnetError
 from .hoffman import bounded_domain
 from .limits import forced
 from .network import Network
+from .polyhedra import Polyhedron
 from .tropical import compile_network
 
 __all__ = [
@@ -116,7 +118,7 @@ def _run_enumerate(obj: Any, dom: Domain, kind: str, arith: Arithmetic, params: 
     acts = enumeration.activation_regions(obj, dom, params.get("engine", "auto"), arith,
                                           params.get("progress"))
     if kind == "activation":
-        return acts
+        return _with_exact_cells(acts, acts, obj, dom, arith)
     cells = [Cell(r.cells[0], r.weight, r.bias, r.interior_point, r.map_error) for r in acts]
     exact_dom = read_in(dom, arith)
 
@@ -124,8 +126,26 @@ def _run_enumerate(obj: Any, dom: Domain, kind: str, arith: Arithmetic, params: 
         poly, J, c = pattern_cell(obj, acts.regions[i].pattern, exact_dom, EXACT)
         return Cell(poly, J, c, EXACT.array(acts.regions[i].interior_point))
 
-    return _linear(cells, obj, dom, "enumerate", arith, params, engine=acts.engine,
-                   exact_cell=exact_cell)
+    return _with_exact_cells(_linear(cells, obj, dom, "enumerate", arith, params,
+                                     engine=acts.engine, exact_cell=exact_cell),
+                             acts, obj, dom, arith)
+
+
+def _with_exact_cells(result: RegionSet, acts: RegionSet, obj: Network, dom: Domain,
+                      arith: Arithmetic) -> RegionSet:
+    """A float result built from the activation regions ``acts`` of ``obj``, with the exact
+    cells of its regions (for a certified :attr:`RegionSet.graph`): found on first use by
+    enumerating the activation regions again in exact arithmetic, matched by pattern."""
+    if arith.exact:
+        return result
+    index = {id(r.cells[0]): i for i, r in enumerate(acts.regions)}
+
+    def exact_cells() -> list[tuple[Polyhedron, ...]]:
+        twins = cells_by_pattern(acts, enumeration.activation_regions(
+            obj, read_in(dom, arith), "auto", EXACT))
+        return [tuple(twins[index[id(c)]][0] for c in r.cells) for r in result.regions]
+
+    return replace(result, exact_cells=exact_cells)
 
 
 def _run_layerwise(obj: Any, dom: Domain, kind: str, arith: Arithmetic, params: dict
@@ -138,7 +158,8 @@ def _run_milp(obj: Any, dom: Domain, kind: str, arith: Arithmetic, params: dict
               ) -> RegionSet:
     from . import milp  # cvxpy takes ~0.7 s to import: on first use
 
-    return milp.activation_regions(obj, dom, exact=arith, **params)
+    result = milp.activation_regions(obj, dom, exact=arith, **params)
+    return _with_exact_cells(result, result, obj, dom, arith)
 
 
 #: Every exact region method, in the order ``method="auto"`` tries them.

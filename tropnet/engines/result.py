@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
@@ -69,12 +70,17 @@ class RegionSet:
     connectivity: str | None = None
     warnings: tuple[str, ...] = field(default=())
     info: dict = field(default_factory=dict)
+    #: float results: a function giving the cells of every region in exact arithmetic (on
+    #: the exact rationals of the float input), so that :attr:`graph` is certified
+    exact_cells: Callable[[], Sequence[tuple[Polyhedron, ...]]] | None = field(
+        default=None, repr=False, compare=False)
 
     @cached_property
     def graph(self) -> nx.Graph:
-        """Adjacency of regions: an edge between regions sharing a facet (computed on first
-        use; one LP per candidate pair, see :func:`tropnet.engines.graph.region_graph`)."""
-        return region_graph(self)
+        """Adjacency of regions: an edge between regions whose closures share a facet
+        (computed on first use, exactly; see :func:`tropnet.engines.graph.region_graph`)."""
+        exact = None if self.arith.exact or self.exact_cells is None else self.exact_cells()
+        return region_graph(self, exact)
 
     @property
     def count(self) -> int:
@@ -94,8 +100,10 @@ class RegionSet:
             return Region(cells, arith.array(r.weight), arith.array(r.bias),
                           arith.array(r.interior_point), r.pattern)
 
+        exact = self.regions if self.arith.exact else None
         return replace(self, regions=tuple(region(r) for r in self.regions), arith=arith,
-                       domain=domain)
+                       domain=domain,
+                       exact_cells=None if exact is None else lambda: [r.cells for r in exact])
 
     def to_dict(self, list_regions: bool = False, with_cells: bool = False) -> dict:
         """The JSON form of ``tropnet regions`` (``"regions"`` only with ``list_regions``)."""
