@@ -143,8 +143,8 @@ class Activation:
                 out = _times(out, _power(N[u * k + o], e, arith, one), one, simplify)
             return out
 
-        # the order of the union only matters to float pruning, which keeps the first of
-        # monomials equal up to round-off: the higher piece of a hyperplane unit first
+        # the higher piece of a hyperplane unit first (the union's order only orders the
+        # monomials; pruning keeps the same ones in any order)
         order = pieces[::-1] if self.hyperplane else pieces
         F, G = [], []
         for u in range(len(H) // k):

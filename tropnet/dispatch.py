@@ -34,7 +34,7 @@ from .engines import enumerate as enumeration
 from .engines.glue import Cell, check_connectivity, glue
 from .engines.graph import cells_by_pattern
 from .engines.layerwise import layerwise_cells
-from .engines.patterns import pattern_cell, read_in
+from .engines.patterns import certify_points, pattern_cell, read_in
 from .engines.result import Region, RegionSet
 from .engines.tropical import as_maps, domain_region, input_dim, tropical_cells
 from .errors import TropnetError
@@ -42,6 +42,7 @@ from .hoffman import bounded_domain
 from .limits import forced
 from .network import Network
 from .polyhedra import Polyhedron
+from .span import InputSpan, input_span
 from .tropical import compile_network
 
 __all__ = [
@@ -248,15 +249,49 @@ def regions(obj: Any, domain: Domain | str | None = None, kind: str | None = Non
         arith = resolve(exact, *sources, dom)
         if isinstance(obj, Network):
             obj.check_magnitude(arith)
+        span = input_span(obj, arith) if isinstance(obj, Network) and dom.kind == "rn" \
+            else None
+        target, run_dom = (obj, dom) if span is None else \
+            (span.net_on_span, parse_domain(None, span.rank))
         if chosen.float_exact and not arith.exact:
-            result = chosen.run(obj, read_in(dom, arith), kind, EXACT, params
-                                ).converted(arith, dom)
+            result = chosen.run(target, read_in(run_dom, arith), kind, EXACT, params
+                                ).converted(arith, run_dom)
             result = replace(result, info={**result.info, "decided": "exact"})
         else:
-            result = chosen.run(obj, dom, kind, arith, params)
+            result = chosen.run(target, run_dom, kind, arith, params)
+        if span is not None:
+            result = _lifted(result, span, obj, dom, arith)
     if notes:  # report the domain asked for, and the box that stood for it
         result = replace(result, domain=original, info={**result.info, **notes})
     return result
+
+
+def _lifted(result: RegionSet, span: InputSpan, net: Network, dom: Domain, arith: Arithmetic
+            ) -> RegionSet:
+    """The regions of ``span.net_on_span`` on ``R^r`` as regions of ``net`` on ``R^n``
+    (:mod:`tropnet.span`): rows and maps times the basis, points lifted; float points are
+    checked exactly with the pattern of the point they lift (and replaced if they fail)."""
+    n = net.input_dim
+
+    def cell(c: Polyhedron, a: Arithmetic) -> Polyhedron:
+        return Polyhedron.from_inequalities(span.lift_rows(c.A, a), c.b, a, n)
+
+    regions = [Region(tuple(cell(c, arith) for c in r.cells),
+                      arith.array(span.lift_rows(r.weight, arith)), r.bias,
+                      arith.array(span.lift_point(r.interior_point, arith)), r.pattern)
+               for r in result.regions]
+    if not arith.exact:
+        small = span.net_on_span
+        patterned = [replace(r, pattern=r.pattern or small.patterns(
+            EXACT.array(q.interior_point), EXACT)) for r, q in zip(regions, result.regions,
+                                                                  strict=True)]
+        checked, _, _ = certify_points(net, patterned, dom, arith)
+        regions = [replace(c, pattern=r.pattern) for c, r in zip(checked, regions, strict=True)]
+    exact = result.exact_cells
+    return replace(result, regions=tuple(regions), domain=dom,
+                   info={**result.info, "input_span": span.rank},
+                   exact_cells=None if exact is None else
+                   lambda: [tuple(cell(c, EXACT) for c in cells) for cells in exact()])
 
 
 def _target(obj: Any) -> str:

@@ -29,10 +29,14 @@ decide them on rounded exponents and coefficients).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
+
+import numpy as np
 
 from ..arithmetic import EXACT, Arithmetic, resolve
 from ..limits import check_memory, check_time, forced, note
 from ..network import Layer, Network, as_network
+from ..span import InputSpan, exact_matmul, input_span
 from .polynomial import TropicalPolynomial
 from .rational import TropicalRational
 
@@ -58,6 +62,12 @@ def compile_network(net: Network, prune: bool = True, exact: bool | Arithmetic |
     net = as_network(net, "compile_network")
     arith = resolve(exact, net)
     net.check_magnitude(arith)
+    span = input_span(net, EXACT)
+    if span is not None:  # compile on the span of the first layer's rows, then substitute
+        maps = compile_network(span.net_on_span, prune, EXACT, progress, force)
+        return [TropicalRational((m.numerator.compose_linear(span.basis) & f).to(arith),
+                                 (m.denominator.compose_linear(span.basis) & f).to(arith))
+                for m, f in zip(maps, _span_factors(net, span), strict=True)]
     n = net.input_dim
     F = [TropicalPolynomial.variable(j, n, EXACT) for j in range(n)]
     G = [TropicalPolynomial.constant(0, n, EXACT)] * n
@@ -69,6 +79,35 @@ def compile_network(net: Network, prune: bool = True, exact: bool | Arithmetic |
             if progress is not None:
                 progress(li + 1, len(net.layers))
     return [TropicalRational(f.to(arith), g.to(arith)) for f, g in zip(F, G, strict=True)]
+
+
+def _span_factors(net: Network, span: InputSpan) -> list[TropicalPolynomial]:
+    """Per output, the monomial ``M`` with ``F = M ⊙ F~(B x)`` and ``G = M ⊙ G~(B x)``, where
+    ``F ⊘ G`` is the compile of ``net`` and ``F~ ⊘ G~`` that of ``span.net_on_span``.
+
+    A first-layer row ``W_i = C_i B`` gives ``H_i = b_i + W+_i x``, ``N_i = W-_i x`` and, on
+    the span, ``H~_i = b_i + C+_i z``, ``N~_i = C-_i z``: both pairs differ by the monomial
+    ``m_i = (W-_i - C-_i B) . x``. Every rule keeps such a common factor common: an
+    activation turns the factors ``m`` of its rows into that of ``G'`` (its rule applied to
+    ``H = N = m``), an affine layer into ``sum_j |W_ij| m_j``."""
+    n = net.input_dim
+    one = TropicalPolynomial.constant(0, n, EXACT)
+
+    def mono(row: Any) -> TropicalPolynomial:
+        return TropicalPolynomial.from_monomials([list(row)], [0], EXACT)
+
+    W, _ = net.layers[0].params(EXACT)
+    C = span.net_on_span.layers[0].weight
+    c_minus = np.where(C < 0, -C, 0)
+    first = np.where(W < 0, -W, 0) - exact_matmul(c_minus, span.basis)
+    rows = [mono(r) for r in first]
+    F = net.layers[0].act.tropical(rows, rows, EXACT, one, lambda p: p)[1]
+    for layer in net.layers[1:]:
+        W, _ = layer.params(EXACT)
+        E = np.array([f.exponents[0] for f in F], dtype=object)
+        rows = [mono(r) for r in exact_matmul(np.abs(W), E)]
+        F = layer.act.tropical(rows, rows, EXACT, one, lambda p: p)[1]
+    return F
 
 
 def compile_layer(layer: Layer, F: list[TropicalPolynomial], G: list[TropicalPolynomial],

@@ -29,6 +29,7 @@ import numpy as np
 from ..arithmetic import EXACT, GEOMETRY_RTOL, Arithmetic, format_number, resolve
 from ..errors import ExpressionError
 from ..limits import check_size
+from ..span import exact_matmul
 from .prune import irredundant
 
 __all__ = ["TropicalPolynomial", "format_affine", "group_monomials"]
@@ -161,6 +162,13 @@ class TropicalPolynomial:
     __or__ = tsum
     __and__ = tprod
     __pow__ = tpow
+
+    def compose_linear(self, basis: Any) -> TropicalPolynomial:
+        """``x -> f(basis @ x)`` for a matrix of full row rank (``nvars`` rows): the monomial
+        ``c + a . z`` becomes ``c + (a basis) . x``; distinct exponents stay distinct."""
+        e = exact_matmul(self.exponents, basis) if self.arith.exact else \
+            np.asarray(self.exponents, dtype=float) @ np.asarray(basis, dtype=float)
+        return TropicalPolynomial(_frozen(e), self.coefficients, self.arith)
 
     def shift(self, value: Any) -> TropicalPolynomial:
         """Tropical product with the constant ``value`` (adds ``value`` to every coefficient)."""
