@@ -97,8 +97,53 @@ def test_monomials_are_the_linear_regions_of_f_and_g(seed, dims, activation):
     """The irredundant monomials of F (and of G) are its linear regions, counted independently:
     as the activation regions of a one-unit maxout net, by the enumeration engine."""
     net = random_net(np.random.default_rng(seed), dims, activation)
-    (r,) = compile_network(net)
+    (r,) = compile_network(net, method="products")
     for poly in (r.numerator, r.denominator):
         count = activation_regions(_argmax_net(poly), engine="vertex").count
         assert count == len(poly)
         assert len(poly) == len(poly.prune())
+
+
+def _same_monomials(a, b):
+    assert len(a) == len(b)
+    for x, y in zip(a, b, strict=True):
+        assert x.numerator.monomials() == y.numerator.monomials()
+        assert x.denominator.monomials() == y.denominator.monomials()
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize(("dims", "activation"), [
+    ([2, 3, 3, 2], "relu"), ([2, 3, 3, 1], "leaky_relu"), ([2, 2, 2, 1], "maxout"),
+    ([3, 3, 2, 1], "relu"), ([1, 3, 3, 3, 1], "relu"), ([2, 3, 2], "identity")])
+def test_regions_compile_equals_products_compile(seed, dims, activation):
+    """The output-sensitive compile (maps of F and G on the activation regions) has exactly
+    the monomials of the rule with pruning after every product."""
+    net = random_net(np.random.default_rng(seed), dims, activation)
+    _same_monomials(compile_network(net, method="regions"),
+                    compile_network(net, method="products"))
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.builds(hard_net, st.sampled_from(HARD), st.integers(0, 10**6),
+                 st.sampled_from([(1, 3, 2, 1), (2, 3, 1), (2, 3, 3, 1)]),
+                 st.sampled_from(["relu", "leaky_relu"])))
+def test_regions_compile_on_degenerate_float_nets(net):
+    _same_monomials(compile_network(net, method="regions", exact=True),
+                    compile_network(net, method="products", exact=True))
+    fl = compile_network(net)  # float: certified enumeration, exact maps, rounded
+    _same_monomials(fl, [m.to(fl[0].arith) for m in compile_network(net, exact=True)])
+
+
+def test_degenerate_net_with_coincident_and_dead_units():
+    # units 1 and 2 share a hyperplane, unit 3 is dead (always 0), unit 4 = -unit 1
+    net = Network.from_lists(2, [([[1, 1], [2, 2], [0, 0], [-1, -1]], [0, 0, -1, 0], "relu"),
+                                 ([[1, -1, 5, 1]], [0], "identity")])
+    _same_monomials(compile_network(net, method="regions"),
+                    compile_network(net, method="products"))
+
+
+def test_unknown_compile_method():
+    from tropnet import TropnetError
+
+    with pytest.raises(TropnetError, match="unknown compile method"):
+        compile_network(Network.from_lists(1, [([[1]], [0], "relu")]), method="hull")

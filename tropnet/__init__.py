@@ -20,7 +20,6 @@ from .network import Layer, Network
 from .tropical import (
     TropicalPolynomial,
     TropicalRational,
-    compile_network,
     monomial_complexity,
     parse,
     parse_polynomial,
@@ -38,6 +37,7 @@ _LAZY = {
     "Region": "tropnet.engines.result",
     "RegionSet": "tropnet.engines.result",
     "regions": "tropnet.dispatch",
+    "compile_network": "tropnet.engines.monomials",
     "METHODS": "tropnet.dispatch",
     "activation_regions": "tropnet.dispatch",
     "linear_regions": "tropnet.dispatch",

@@ -34,6 +34,7 @@ from .engines import enumerate as enumeration
 from .engines.glue import Cell, check_connectivity, glue
 from .engines.graph import cells_by_pattern
 from .engines.layerwise import layerwise_cells
+from .engines.monomials import COMPILE_METHODS, compile_network
 from .engines.patterns import certify_points, pattern_cell, read_in
 from .engines.result import Region, RegionSet
 from .engines.tropical import as_maps, domain_region, input_dim, tropical_cells
@@ -43,9 +44,9 @@ from .limits import forced
 from .network import Network
 from .polyhedra import Polyhedron
 from .span import InputSpan, input_span
-from .tropical import compile_network
 
 __all__ = [
+    "COMPILE_METHODS",
     "KINDS",
     "METHODS",
     "Method",
@@ -53,6 +54,7 @@ __all__ = [
     "RegionSet",
     "activation_regions",
     "choose_method",
+    "compile_network",
     "count_regions",
     "linear_regions",
     "method_names",

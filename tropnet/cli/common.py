@@ -21,6 +21,7 @@ from ..arithmetic import Arithmetic, ExactArithmetic, resolve
 from ..dispatch import METHODS
 from ..domain import Domain, parse_domain
 from ..engines.glue import CONNECTIVITY
+from ..engines.monomials import COMPILE_METHODS, compile_network
 from ..engines.tropical import input_dim
 from ..errors import NearDegeneracyWarning, TropnetError
 from ..files import MAX_INT_DIGITS, Terminated, signals_raise
@@ -28,8 +29,8 @@ from ..hoffman import effective_box
 from ..io import load_network
 from ..limits import TIME_BUDGET, TimeLimitReached, deadline, forced, memory_budget, note
 from ..network import Network
-from ..tropical import TropicalRational, compile_network, parse
-from .budget import LayerProgress, compile_work, guarded
+from ..tropical import TropicalRational, parse
+from .budget import LayerProgress, compile_work, guarded, regions_work
 
 __all__ = [
     "MAX_SEED",
@@ -37,6 +38,7 @@ __all__ = [
     "Parser",
     "add_arithmetic",
     "add_common",
+    "add_compile_method",
     "add_connectivity",
     "add_domain",
     "add_method",
@@ -45,6 +47,7 @@ __all__ = [
     "add_time_limit",
     "arith_from",
     "compile_maps",
+    "compile_method",
     "int_list_option",
     "int_option",
     "int_text",
@@ -217,6 +220,22 @@ def add_method(p: argparse.ArgumentParser) -> None:
                         + " (auto: the first that applies, in this order)")
 
 
+def compile_method(args: argparse.Namespace, prune: bool) -> str:
+    """The compile method the command runs (``--method``, ``auto`` resolved)."""
+    method = getattr(args, "compile_method", "auto")
+    return method if method != "auto" else "regions" if prune else "products"
+
+
+def add_compile_method(p: argparse.ArgumentParser) -> None:
+    """``--method`` of the compile (default ``auto``)."""
+    p.add_argument("--method", dest="compile_method", choices=("auto", *COMPILE_METHODS),
+                   default="auto",
+                   help="regions: the irredundant monomials as the maps of F and G on the "
+                        "activation regions (no product formed); products: the rule layer by "
+                        "layer, pruning every product; auto: regions, or products with "
+                        "--no-prune. Both give the same monomials")
+
+
 def add_connectivity(p: argparse.ArgumentParser) -> None:
     """``--connectivity`` of linear regions (default ``facet``)."""
     p.add_argument("--connectivity", choices=CONNECTIVITY, default="facet",
@@ -304,7 +323,9 @@ def compile_maps(net: Network, args: argparse.Namespace, prune: bool
                  ) -> list[TropicalRational]:
     """The tropical rational maps of ``net`` in the command's arithmetic, with a progress bar."""
     arith = arith_from(args, net)
-    work = compile_work(net, arith.exact) if prune else None
+    method = compile_method(args, prune)
+    work = None if not prune else compile_work(net, arith.exact) if method == "products" \
+        else regions_work(net, None, "activation", "enumerate", exact=arith.exact)
     if work is not None:
         note(estimate=work.estimate)
     with progress_bar(args, total=len(net.layers), desc="compile") as bar:
@@ -314,7 +335,8 @@ def compile_maps(net: Network, args: argparse.Namespace, prune: bool
             follow()
 
         def run() -> list[TropicalRational]:
-            return compile_network(net, prune=prune, exact=arith, progress=progress)
+            return compile_network(net, prune=prune, exact=arith, method=method,
+                                   progress=progress)
 
         return guarded(work, run) if work is not None else run()
 

@@ -8,9 +8,11 @@ from .common import (
     CommandResult,
     add_arithmetic,
     add_common,
+    add_compile_method,
     add_target,
     add_time_limit,
     compile_maps,
+    compile_method,
     load_target,
 )
 
@@ -20,11 +22,14 @@ __all__ = ["cmd_compile", "register"]
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("compile", help="compile a network into tropical rational maps",
                        description="Compile NET.json into one tropical rational map F ⊘ G per "
-                                   "output (Zhang-Naitzat-Lim rules), pruning redundant "
-                                   "monomials after every product.")
+                                   "output (Zhang-Naitzat-Lim rules) with only irredundant "
+                                   "monomials: by default read off the activation regions "
+                                   "(--method regions), or by pruning after every product "
+                                   "(--method products).")
     add_target(p, expr=False)
     add_arithmetic(p)
     p.add_argument("--no-prune", action="store_true", help="keep redundant monomials")
+    add_compile_method(p)
     add_time_limit(p)
     add_common(p)
     p.set_defaults(func=cmd_compile)
@@ -40,7 +45,8 @@ def cmd_compile(args: argparse.Namespace) -> CommandResult:
         d["monomials"] = [len(r.numerator), len(r.denominator)]
         outs.append(d)
     payload = {"network": net.architecture(), "outputs": outs,
-               "exact": maps[0].arith.exact, "pruned": not args.no_prune}
+               "exact": maps[0].arith.exact, "pruned": not args.no_prune,
+               "method": compile_method(args, not args.no_prune)}
 
     def text(p: dict) -> str:
         lines = [f"network {p['network']} ({'exact' if p['exact'] else 'float'} arithmetic, "

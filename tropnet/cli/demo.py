@@ -6,8 +6,9 @@ import argparse
 from importlib import resources
 
 from ..comparison import crosscheck
+from ..engines.monomials import compile_network
 from ..io import load_network
-from ..tropical import compile_network, monomial_complexity
+from ..tropical import monomial_complexity
 from .common import CommandResult, add_common, compile_maps, progress_bar
 
 __all__ = ["cmd_demo", "demo_network_path", "register"]

@@ -10,6 +10,7 @@ from .common import (
     CommandResult,
     add_arithmetic,
     add_common,
+    add_compile_method,
     add_target,
     add_time_limit,
     compile_maps,
@@ -27,6 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_arithmetic(p)
     p.add_argument("--no-prune", action="store_true",
                    help="count the monomials as compiled / written, without pruning")
+    add_compile_method(p)
     add_time_limit(p)
     add_common(p)
     p.set_defaults(func=cmd_monomials)

@@ -40,7 +40,7 @@ from ..span import InputSpan, exact_matmul, input_span
 from .polynomial import TropicalPolynomial
 from .rational import TropicalRational
 
-__all__ = ["compile_layer", "compile_network"]
+__all__ = ["compile_layer", "compile_network", "lift_from_span"]
 
 
 def compile_network(net: Network, prune: bool = True, exact: bool | Arithmetic | None = None,
@@ -65,9 +65,7 @@ def compile_network(net: Network, prune: bool = True, exact: bool | Arithmetic |
     span = input_span(net, EXACT)
     if span is not None:  # compile on the span of the first layer's rows, then substitute
         maps = compile_network(span.net_on_span, prune, EXACT, progress, force)
-        return [TropicalRational((m.numerator.compose_linear(span.basis) & f).to(arith),
-                                 (m.denominator.compose_linear(span.basis) & f).to(arith))
-                for m, f in zip(maps, _span_factors(net, span), strict=True)]
+        return [m.to(arith) for m in lift_from_span(maps, net, span)]
     n = net.input_dim
     F = [TropicalPolynomial.variable(j, n, EXACT) for j in range(n)]
     G = [TropicalPolynomial.constant(0, n, EXACT)] * n
@@ -79,6 +77,16 @@ def compile_network(net: Network, prune: bool = True, exact: bool | Arithmetic |
             if progress is not None:
                 progress(li + 1, len(net.layers))
     return [TropicalRational(f.to(arith), g.to(arith)) for f, g in zip(F, G, strict=True)]
+
+
+def lift_from_span(maps: list[TropicalRational], net: Network, span: InputSpan
+                   ) -> list[TropicalRational]:
+    """The compile of ``net`` from the (exact) compile of ``span.net_on_span``: each map
+    composed with ``x -> B x``, numerator and denominator times their common monomial factor
+    (so the monomials are exactly those of the rule applied on ``R^n``)."""
+    return [TropicalRational(m.numerator.compose_linear(span.basis) & f,
+                             m.denominator.compose_linear(span.basis) & f)
+            for m, f in zip(maps, _span_factors(net, span), strict=True)]
 
 
 def _span_factors(net: Network, span: InputSpan) -> list[TropicalPolynomial]:
