@@ -134,6 +134,15 @@ def test_regions_compile_on_degenerate_float_nets(net):
     _same_monomials(fl, [m.to(fl[0].arith) for m in compile_network(net, exact=True)])
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_regions_compile_with_non_dyadic_weights(seed):
+    """Thirds are not floats: the regions compile enumerates in exact arithmetic then."""
+    net = random_net(np.random.default_rng(seed), [2, 3, 3, 1], "leaky_relu",
+                     slope=Fraction(1, 3), denominator=3)
+    _same_monomials(compile_network(net, method="regions"),
+                    compile_network(net, method="products"))
+
+
 def test_degenerate_net_with_coincident_and_dead_units():
     # units 1 and 2 share a hyperplane, unit 3 is dead (always 0), unit 4 = -unit 1
     net = Network.from_lists(2, [([[1, 1], [2, 2], [0, 0], [-1, -1]], [0, 0, -1, 0], "relu"),

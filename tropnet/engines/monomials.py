@@ -23,15 +23,16 @@ tree of pattern prefixes (regions sharing their first ``l`` layers share that wo
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Sequence
 from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
-from ..arithmetic import EXACT, Arithmetic, resolve
+from ..arithmetic import EXACT, FLOAT, Arithmetic, resolve
 from ..domain import parse_domain
-from ..errors import TropnetError
+from ..errors import NearDegeneracyWarning, TropnetError
 from ..limits import check_size, forced
 from ..network import Layer, Network, as_network
 from ..span import input_span
@@ -94,10 +95,28 @@ def compile_by_regions(net: Network, arith: Arithmetic, engine: str = "auto",
     """The pruned tropical rational maps ``F_k ⊘ G_k`` of ``net`` (the irredundant monomials of
     the compile rule's ``F_k`` and ``G_k``), one per output, from its activation regions on
     ``R^n`` enumerated in ``arith``; the maps are exact."""
-    acts = activation_regions(net, parse_domain(None, net.input_dim), engine, arith, progress)
+    rn = parse_domain(None, net.input_dim)
+    if arith.exact and _floats_exactly(net):
+        # the certified float walk finds exactly the patterns of exact mode, faster; its
+        # warnings speak of float weights, which an exact run did not ask about
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NearDegeneracyWarning)
+            acts = activation_regions(net, rn, engine, FLOAT, progress)
+    else:
+        acts = activation_regions(net, rn, engine, arith, progress)
     check_size(len(acts), "reading the monomials off the activation regions",
                "count regions with --method enumerate (no compile)")
     return monomials_of_patterns(net, [r.pattern for r in acts])
+
+
+def _floats_exactly(net: Network) -> bool:
+    """Every weight, bias and slope of ``net`` is a float exactly, so float mode (certified:
+    exact for the numbers as stored) decides every pattern of exact mode."""
+    def exact(values: Any) -> bool:
+        return all(Fraction(float(v)) == v for v in values)
+
+    return all(exact(layer.weight.reshape(-1)) and exact(layer.bias) and
+               exact(s for _, s in layer.act.pieces()) for layer in net.layers)
 
 
 def monomials_of_patterns(net: Network, patterns: Sequence[tuple]) -> list[TropicalRational]:
