@@ -37,6 +37,8 @@ _LAZY = {
     "Region": "tropnet.engines.result",
     "RegionSet": "tropnet.engines.result",
     "regions": "tropnet.dispatch",
+    "read_regions": "tropnet.engines.stream",
+    "stream_activation_regions": "tropnet.engines.stream",
     "compile_network": "tropnet.engines.monomials",
     "METHODS": "tropnet.dispatch",
     "activation_regions": "tropnet.dispatch",

@@ -6,7 +6,11 @@ import argparse
 from typing import Any
 
 from ..dispatch import KINDS, RegionSet, choose_method, regions, resolve_kind
+from ..domain import parse_domain
 from ..engines import ENGINES
+from ..engines.stream import StreamSummary, region_line, stream_activation_regions
+from ..errors import TropnetError
+from ..files import write_atomic
 from ..limits import TimeLimitReached, note
 from ..network import Network
 from .budget import LayerProgress, Work, guarded, hoffman_work, regions_work
@@ -22,6 +26,7 @@ from .common import (
     add_time_limit,
     arith_from,
     load_target,
+    output_file,
     progress_bar,
     resolve_domain,
 )
@@ -47,6 +52,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_solver(p)
     p.add_argument("--list", action="store_true",
                    help="list every region: interior point, affine map (and pattern)")
+    p.add_argument("--count-only", action="store_true",
+                   help="count activation regions depth first, keeping none in memory")
+    p.add_argument("--output", metavar="regions.jsonl", type=output_file, default=None,
+                   help="stream the activation regions to a file, one JSON object per line "
+                        "(pattern, interior point, affine map, inequalities); written "
+                        "atomically, read back with tropnet.read_regions")
     add_arithmetic(p)
     add_time_limit(p)
     add_common(p)
@@ -117,6 +128,8 @@ def compute_regions(args: argparse.Namespace, target: Any) -> tuple[RegionSet, d
 
 def cmd_regions(args: argparse.Namespace) -> CommandResult:
     target = load_target(args)
+    if args.count_only or args.output is not None:
+        return _streamed(args, target)
     rs, notes = compute_regions(args, target)
     payload = rs.to_dict(list_regions=args.list)
     payload.update(notes)
@@ -136,5 +149,61 @@ def cmd_regions(args: argparse.Namespace) -> CommandResult:
             lines.append(f"  region {k + 1}: point {reg['interior_point']}  map "
                          f"W={reg['affine_map']['weight']} b={reg['affine_map']['bias']}{pat}")
         return "\n".join(lines)
+
+    return CommandResult(payload, text)
+
+
+def _streamed(args: argparse.Namespace, target: Any) -> CommandResult:
+    """``--count-only`` / ``--output``: the activation regions depth first, none kept."""
+    flag = "--count-only" if args.count_only else "--output"
+    if not isinstance(target, Network):
+        raise TropnetError(f"{flag} streams the activation regions of a network, not of an "
+                           f"expression")
+    if args.kind == "linear":
+        raise TropnetError(f"{flag} streams activation regions; linear regions need the "
+                           f"gluing of all regions (drop {flag}, or use --kind activation)")
+    if args.method not in ("auto", "enumerate"):
+        raise TropnetError(f"{flag} runs the depth-first enumeration, not --method "
+                           f"{args.method}")
+    if args.list:
+        raise TropnetError(f"{flag} keeps no region to list: drop --list")
+    if args.domain.strip() == "effective":
+        raise TropnetError(f"{flag} needs rn, a box or a polytope as --domain")
+    domain = parse_domain(args.domain, target.input_dim)
+    arith = arith_from(args, target, domain)
+    work = regions_work(target, domain, "activation", "enumerate", args.engine, arith.exact)
+    note(estimate=work.estimate)
+    with progress_bar(args, desc="activation regions") as bar:
+        def progress(count: int) -> None:
+            bar.set_postfix(regions=count)
+            bar.update(count - bar.n)
+
+        def run(sink: Any = None) -> StreamSummary:
+            return stream_activation_regions(target, domain, args.engine, arith, sink,
+                                              progress)
+
+        if args.output is None:
+            summary = guarded(work, run)
+        else:
+            found: list[StreamSummary] = []
+
+            def write(tmp: str) -> None:
+                with open(tmp, "w", encoding="utf-8") as fh:
+                    found.append(guarded(work, lambda: run(lambda r: fh.write(region_line(r)))))
+
+            write_atomic(args.output, write)
+            summary = found[0]
+    payload = {"kind": "activation", "count": summary.count, "method": "enumerate",
+               "engine": summary.engine, "domain": summary.domain.describe(),
+               "exact": summary.arith.exact, "count_only": args.output is None,
+               **summary.info, "estimate": work.to_dict()}
+    if args.output is not None:
+        payload["output"] = args.output
+
+    def text(p: dict) -> str:
+        where = f"; written to {p['output']}" if "output" in p else ""
+        return (f"{p['count']} activation regions  [method enumerate, depth first ("
+                f"{p['engine']} engine), domain {p['domain']}, "
+                f"{'exact' if p['exact'] else 'float'}]{where}")
 
     return CommandResult(payload, text)

@@ -59,7 +59,7 @@ from .cones import (
 from .patterns import certify_points, read_in
 from .result import Region, RegionSet
 
-__all__ = ["ENGINES", "activation_regions", "choose_engine"]
+__all__ = ["ENGINES", "Walk", "activation_regions", "choose_engine"]
 
 ENGINES = ("vertex", "lp")
 
@@ -103,7 +103,7 @@ def activation_regions(net: Network, domain: Domain | str | None = None, engine:
     """
     dom = parse_domain(domain, net.input_dim)
     arith = resolve(exact, net, dom)
-    walk = _Walk(net, dom, arith, choose_engine(engine, dom))
+    walk = Walk(net, dom, arith, choose_engine(engine, dom))
     items = [walk.root()]
     for index in range(len(net.layers)):
         nxt: list[_Item] = []
@@ -145,7 +145,7 @@ class _Item:
     exact: bool
 
 
-class _Walk:
+class Walk:
     """The layer-by-layer walk in one arithmetic; the float vertex engine works on balls
     and moves a region to exact arithmetic when a sign is uncertain."""
 
