@@ -29,6 +29,13 @@ described once, in the coordinates of ``H`` (one coordinate of ``x`` eliminated)
   facet on its far side (not adjacent); one exact LP decides what remains (none on the
   benchmark nets).
 
+Redundant rows: a row whose hyperplane meets its cell in less than a facet only costs
+work, but pairing costs ``sum(rows^2)`` per cell (``n <= 2``) and every row of a
+hyperplane joins its pairing, so a cell with more than :data:`MANY_ROWS` rows is first
+cut down to one row per facet (:func:`tropnet.tropical.prune.facets`: float double
+description, exact integer certificates) and the work stays linear in the rows. Cells of
+the region engines are small (the tropical cells keep their facets only).
+
 Float results: the cells of a float region set are roundings of the exact regions of the
 float network. Where a hyperplane bends at ``H`` (a unit of a deeper layer), its two pieces
 meet ``H`` at one point exactly, but their rounded rows do not: read exactly, float cells
@@ -47,7 +54,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from math import gcd, lcm
 from typing import Any
 
 import cdd
@@ -58,8 +64,13 @@ import numpy as np
 from ..arithmetic import EXACT, FLOAT, UNSURE, Ball, warn_near_degenerate
 from ..errors import TropnetError
 from ..polyhedra import Polyhedron, linprog
+from ..tropical.prune import facets, primitive
 
-__all__ = ["cells_by_pattern", "region_graph"]
+__all__ = ["MANY_ROWS", "cells_by_pattern", "region_graph"]
+
+#: a cell with more rows is first cut down to one row per facet, so that the pairs of rows
+#: of one cell (``n <= 2``) and the facets on one hyperplane stay few
+MANY_ROWS = 32
 
 
 def region_graph(regions: Any, exact_cells: Sequence[Sequence[Polyhedron]] | None = None
@@ -106,7 +117,8 @@ def region_graph(regions: Any, exact_cells: Sequence[Sequence[Polyhedron]] | Non
     if len(source) != len(regions.regions):
         raise TropnetError(f"{len(source)} regions of exact cells for "
                            f"{len(regions.regions)} regions")
-    cells = [poly for cs in source for poly in cs]
+    cells = [_facet_rows(poly) if len(poly) > MANY_ROWS else poly for cs in source
+             for poly in cs]
     owner = np.array([ri for ri, cs in enumerate(source) for _ in cs], dtype=np.int64)
     graph = nx.Graph()
     graph.add_nodes_from(range(len(regions.regions)))
@@ -123,6 +135,15 @@ def region_graph(regions: Any, exact_cells: Sequence[Sequence[Polyhedron]] | Non
             f"where a bent hyperplane crosses another (a tolerance, not a certified "
             f"decision); pass the exact cells (exact_cells) for an exact graph")
     return graph
+
+
+def _facet_rows(poly: Polyhedron) -> Polyhedron:
+    """The cell with one row per facet (exact, :func:`tropnet.tropical.prune.facets`); the
+    cell itself when its interior is empty."""
+    found = facets(poly.A, poly.b)
+    if found is None:
+        return poly
+    return Polyhedron(poly.A[found[0]], poly.b[found[0]], poly.arith)
 
 
 def cells_by_pattern(regions: Any, exact: Any) -> list[tuple[Polyhedron, ...]]:
@@ -196,12 +217,9 @@ def _exact_ids(M: np.ndarray, piv: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
     hid = np.empty(len(M), dtype=np.int64)
     side = np.empty(len(M), dtype=np.int64)
     for i, (row, k) in enumerate(zip(M.tolist(), piv.tolist(), strict=True)):
-        row = [v if type(v) is Fraction else Fraction(v) for v in row]
-        den = lcm(*(v.denominator for v in row))
-        ints = [v.numerator * (den // v.denominator) for v in row]
-        g = gcd(*ints) * (1 if ints[k] > 0 else -1)
+        ints = primitive(row)
         side[i] = 1 if ints[k] > 0 else -1
-        hid[i] = ids.setdefault(tuple(v // g for v in ints), len(ids))
+        hid[i] = ids.setdefault(tuple(v * int(side[i]) for v in ints), len(ids))
     return hid, side, np.unique(hid, return_index=True)[1].astype(np.int64)
 
 

@@ -26,22 +26,41 @@ and step 4 uses an exact simplex. In float mode the same exact decisions are
 made on the exact rationals of the floats, so the answer is exact for the
 numbers as stored. Without a usable hull (few points, or all lifted points on
 a hyperplane) every point goes to step 4.
+
+The cells of a pruned polynomial (used by the tropical linear regions,
+:mod:`tropnet.engines.tropical`) are described the same way: :class:`Subdivision`
+gives each cell a few rows that cut it out (the upper-hull neighbours of its
+monomial, every other row certified implied), and :func:`cell_facets` /
+:func:`facets` keep the facets of a polyhedron (float double description proposes,
+integer certificates decide, cdd's exact double description where they cannot).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from fractions import Fraction
 from typing import Any, NamedTuple
 
+import cdd
+import cdd.gmp
 import numpy as np
 from scipy.linalg import qr
+from scipy.optimize import nnls
 from scipy.spatial import ConvexHull, QhullError, cKDTree
 
-from ..arithmetic import BARYCENTRIC_TOL, EXACT, GEOMETRY_RTOL, LEAD_RTOL, TINY, Arithmetic
+from ..arithmetic import (
+    BARYCENTRIC_TOL,
+    EXACT,
+    FLOAT,
+    GEOMETRY_RTOL,
+    LEAD_RTOL,
+    TINY,
+    Arithmetic,
+)
 from ..polyhedra.lp import linprog
 
-__all__ = ["irredundant"]
+__all__ = ["Subdivision", "cell_facets", "facets", "irredundant", "primitive"]
 
 _CHUNK = 1 << 22  # entries per chunk of the candidate-by-point margin matrices
 
@@ -254,8 +273,8 @@ def _with_apex(e: np.ndarray, c: np.ndarray, ef: np.ndarray, cf: np.ndarray,
 
 
 # -- hull ---------------------------------------------------------------------
-def _upper_hull(ef: np.ndarray, cf: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
-                                                        ] | None:
+def _upper_hull(ef: np.ndarray, cf: np.ndarray, options: tuple[str, ...] = ("Qt", "Qt Q12", "QJ")
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Upper facets of the lifted points and the silhouette of the hull.
 
     Returns ``(simplices, normals, rays)``: the upper facets (``w_c > 0``) as
@@ -276,9 +295,9 @@ def _upper_hull(ef: np.ndarray, cf: np.ndarray) -> tuple[np.ndarray, np.ndarray,
     span[span == 0] = 1.0
     pts = (raw - mid) / span
     hull = None
-    for options in ("Qt", "Qt Q12", "QJ"):
+    for option in options:
         try:
-            hull = ConvexHull(pts, qhull_options=options)
+            hull = ConvexHull(pts, qhull_options=option)
             break
         except (QhullError, ValueError):
             continue
@@ -497,9 +516,12 @@ def _members(group: np.ndarray, ngroups: int) -> list[list[int]]:
 
 
 def _barycentric_ok(e: np.ndarray, c: np.ndarray, ef: np.ndarray, pts: np.ndarray,
-                    simplices: np.ndarray, chosen: np.ndarray, cache: dict) -> np.ndarray:
+                    simplices: np.ndarray, chosen: np.ndarray, cache: dict,
+                    free: Any = None, cf: np.ndarray | None = None) -> np.ndarray:
     """For points ``p`` and their simplices ``S``: ``a_p = sum lambda_s a_s``,
     ``lambda >= 0`` and ``sum lambda_s c_s >= c_p`` (which proves ``p`` redundant).
+    ``free``: a point of each chosen simplex (one, or one per point) whose weight may have
+    any sign (see :class:`Subdivision`); ``cf``: the coefficients as floats, when at hand.
 
     Each simplex matrix is inverted exactly (:func:`_simplex_inverse`), so the float
     filter on ``lambda`` and the gap has a rigorous error bound; the entries it cannot
@@ -510,21 +532,25 @@ def _barycentric_ok(e: np.ndarray, c: np.ndarray, ef: np.ndarray, pts: np.ndarra
     for s in np.unique(chosen[chosen >= 0]):
         if int(s) not in cache:
             cache[int(s)] = _simplex_inverse(e, c, simplices[s])
-    usable = np.array([ch >= 0 and cache.get(int(ch)) is not None for ch in chosen],
-                      dtype=bool)
-    idx = np.flatnonzero(usable)
+    uniq, inv = np.unique(chosen, return_inverse=True)
+    good = np.array([s >= 0 and cache.get(int(s)) is not None for s in uniq], dtype=bool)
+    idx = np.flatnonzero(good[inv.reshape(-1)])
     if len(idx) == 0:
         return out
     sims = chosen[idx]
-    binv_f = np.array([cache[int(s)].binv_f for s in sims])
-    mu_f = np.array([cache[int(s)].mu_f for s in sims])
+    which = np.searchsorted(uniq[good], sims)
+    binv_f = np.array([cache[int(s)].binv_f for s in uniq[good]])[which]
+    mu_f = np.array([cache[int(s)].mu_f for s in uniq[good]])[which]
     p = pts[idx]
     v = np.column_stack([ef[p], np.ones(len(p))])
     lam = np.einsum("pij,pj->pi", binv_f, v)
     lam_mag = np.einsum("pij,pj->pi", np.abs(binv_f), np.abs(v))
-    gap = np.einsum("pj,pj->p", mu_f, v) - np.asarray(c[p], dtype=float)
-    gap_mag = np.einsum("pj,pj->p", np.abs(mu_f), np.abs(v)) + np.abs(
-        np.asarray(c[p], dtype=float))
+    cp = np.asarray(c[p], dtype=float) if cf is None else cf[p]
+    gap = np.einsum("pj,pj->p", mu_f, v) - cp
+    gap_mag = np.einsum("pj,pj->p", np.abs(mu_f), np.abs(v)) + np.abs(cp)
+    if free is not None:  # certain and positive: never evaluated exactly
+        unbound = simplices[sims] == np.broadcast_to(free, (len(pts),))[idx][:, None]
+        lam[unbound], lam_mag[unbound] = 1.0, 0.0
 
     def vec(q: int) -> list:
         return [*e[q], 1]
@@ -552,6 +578,26 @@ def _barycentric_ok(e: np.ndarray, c: np.ndarray, ef: np.ndarray, pts: np.ndarra
     return out
 
 
+class _Integers(NamedTuple):
+    """Exponents and coefficients as integers over one denominator each (lists of ints)."""
+
+    e: list[list[int]]
+    e_den: int
+    c: list[int]
+    c_den: int
+
+
+def _integers(e: np.ndarray, c: np.ndarray) -> _Integers:
+    fe = [Fraction(v) for v in e.reshape(-1)]
+    fc = [Fraction(v) for v in c]
+    de = math.lcm(*(v.denominator for v in fe))
+    dc = math.lcm(*(v.denominator for v in fc))
+    n = e.shape[1]
+    flat = [v.numerator * (de // v.denominator) for v in fe]
+    return _Integers([flat[i * n:(i + 1) * n] for i in range(len(e))], de,
+                     [v.numerator * (dc // v.denominator) for v in fc], dc)
+
+
 class _Inverse(NamedTuple):
     """``B^-1 = num / den`` (integers, ``den > 0``) and ``mu = B^-T c_S = mu_num / mu_den``,
     with their correctly rounded floats."""
@@ -564,9 +610,11 @@ class _Inverse(NamedTuple):
     mu_f: np.ndarray
 
 
-def _simplex_inverse(e: np.ndarray, c: np.ndarray, simplex: np.ndarray) -> _Inverse | None:
+def _simplex_inverse(e: np.ndarray, c: np.ndarray, simplex: np.ndarray,
+                     ints: _Integers | None = None) -> _Inverse | None:
     """Exact inverse of ``B = [[a_s], [1]]`` (columns: simplex points) and ``mu = B^-T c_S``;
-    ``None`` when ``B`` is singular.
+    ``None`` when ``B`` is singular. ``ints``: the points scaled to integers once
+    (:func:`_integers`), to start from.
 
     Fraction-free (Bareiss) elimination on the rows of ``B`` scaled to integers: with
     ``B' = diag(s) B`` integral, ``B' X = d diag(s)`` has the integral solution
@@ -574,11 +622,18 @@ def _simplex_inverse(e: np.ndarray, c: np.ndarray, simplex: np.ndarray) -> _Inve
     back substitution is exact.
     """
     size = e.shape[1] + 1
-    rows = [[Fraction(e[s][k]) for s in simplex] for k in range(size - 1)]
-    rows.append([Fraction(1)] * size)
-    scale = [math.lcm(*(v.denominator for v in row)) for row in rows]
-    a = [[v.numerator * (s // v.denominator) for v in row] + [s * (i == k) for k in range(size)]
-         for i, (row, s) in enumerate(zip(rows, scale, strict=True))]
+    if ints is None:
+        rows = [[Fraction(e[s][k]) for s in simplex] for k in range(size - 1)]
+        rows.append([Fraction(1)] * size)
+        scale = [math.lcm(*(v.denominator for v in row)) for row in rows]
+        a = [[v.numerator * (s // v.denominator) for v in row] +
+             [s * (i == k) for k in range(size)]
+             for i, (row, s) in enumerate(zip(rows, scale, strict=True))]
+    else:
+        pts = [ints.e[s] for s in simplex]
+        a = [[p[k] for p in pts] + [ints.e_den * (k == j) for j in range(size)]
+             for k in range(size - 1)]
+        a.append([1] * size + [int(j == size - 1) for j in range(size)])
     prev = 1
     for k in range(size):
         piv = next((r for r in range(k, size) if a[r][k] != 0), None)
@@ -600,14 +655,615 @@ def _simplex_inverse(e: np.ndarray, c: np.ndarray, simplex: np.ndarray) -> _Inve
                   // ri[i] for col in range(size)]
     if d < 0:
         d, num = -d, [[-v for v in row] for row in num]
-    cs = [Fraction(c[s]) for s in simplex]
-    cden = math.lcm(*(v.denominator for v in cs))
-    ci = [v.numerator * (cden // v.denominator) for v in cs]
+    if ints is None:
+        cs = [Fraction(c[s]) for s in simplex]
+        cden = math.lcm(*(v.denominator for v in cs))
+        ci = [v.numerator * (cden // v.denominator) for v in cs]
+    else:
+        cden, ci = ints.c_den, [ints.c[s] for s in simplex]
     mu_num = [sum(num[k][l] * ci[k] for k in range(size)) for l in range(size)]
     mu_den = d * cden
     return _Inverse(num, d, mu_num, mu_den,
                     np.array([[v / d for v in row] for row in num]),
                     np.array([v / mu_den for v in mu_num]))
+
+
+# -- cells: rows that cut them out, and their facets ------------------------------------------
+class Subdivision:
+    """The cells ``P_i = {x : (a_j - a_i) . x <= c_i - c_j for all j}`` of a pruned
+    tropical polynomial (distinct exponents, every monomial irredundant; exact values),
+    each cut out by few of its rows.
+
+    :meth:`rows` gives for monomial ``i`` the monomials ``j`` whose rows alone cut out
+    ``P_i``: every facet neighbour of ``i`` (``P_i ∩ P_j`` is a facet exactly when the
+    lifted points ``(a_i, c_i)``, ``(a_j, c_j)`` span an edge of the upper hull), and
+    possibly some more. The candidates are the points of the upper-hull simplices around
+    ``i`` (the *star* of ``i``; qhull, in float, as in pruning). The row of another
+    monomial ``j`` is implied when a simplex ``S`` of the star gives ``a_j`` barycentric
+    weights ``>= 0`` except at ``i`` and the plane of ``S`` passes on or above
+    ``(a_j, c_j)``: the row of ``j`` is then a non-negative combination of the rows of
+    ``S`` with a larger right-hand side. Two ways to certify it, exactly (a float filter
+    with a rigorous error bound, exact integers where it cannot decide):
+
+    * *for the whole star at once*, with no work per ``j``: the plane of every simplex of
+      the star lies on or above every lifted monomial, and the star's cones at ``a_i``
+      form a fan covering the tangent cone of the Newton polytope there -- each facet of a
+      cone through ``a_i`` is shared with exactly one other cone of the star, on its other
+      side, or supports the Newton polytope. Then every ``a_j`` lies in some cone, and the
+      claim holds for it (the covering multiplicity is constant across shared facets, so
+      it is at least 1 everywhere);
+    * *one monomial at a time* (when the star fails that test): a simplex chosen in float
+      for ``j``, checked by :func:`_barycentric_ok`.
+
+    A monomial left without a certificate stays a row: a wrong float hull costs rows,
+    never correctness. Without a usable hull (few monomials, all lifted points on one
+    hyperplane) every other monomial is a row.
+    """
+
+    def __init__(self, exponents: np.ndarray, coefficients: np.ndarray) -> None:
+        self.exponents, self.coefficients = exponents, coefficients
+        self._whole = _integers(exponents, coefficients)
+        self._rows: dict[int, np.ndarray] = {}
+        self._star: list[list[int]] | None = None
+        m, n = exponents.shape
+        if m <= n + 2:
+            return
+        try:
+            ef = np.asarray(exponents, dtype=float)
+            cf = np.asarray(coefficients, dtype=float)
+        except OverflowError:
+            return
+        if not (np.abs(ef).max(initial=0) <= _FLOAT_GEOMETRY_MAX
+                and np.abs(cf).max(initial=0) <= _FLOAT_GEOMETRY_MAX):
+            return
+        reduced = _reduce(exponents, coefficients, ef, cf)
+        if reduced is None or reduced[1] or m <= len(reduced[0]) + 1:
+            return
+        cols = reduced[0]
+        # joggled: simplicial facets of positive volume (triangulating merged facets, "Qt"
+        # leaves flat simplices, which tile nothing)
+        hull = _upper_hull(ef[:, cols], cf, ("QJ", "Qt"))
+        if hull is None:
+            return
+        self._e, self._ef, self._cf = exponents[:, cols], ef[:, cols], cf
+        self._simplices = hull[0]
+        k = self._simplices.shape[1]
+        self._star = [[p // k for p in pos] for pos in _members(self._simplices.reshape(-1),
+                                                                  m)]
+        self._cache: dict[int, Any] = {}
+        self._ints = _integers(self._e, coefficients)
+        self._plane: dict[int, bool] = {}
+        self._side: dict[tuple[int, int], bool] = {}
+
+    def rows(self, i: int) -> np.ndarray:
+        """Sorted monomials ``j != i`` whose rows ``(a_j - a_i) . x <= c_i - c_j`` cut out
+        ``P_i`` (every facet neighbour of ``i`` among them)."""
+        got = self._rows.get(i)
+        if got is None:
+            self.prepare([i])
+            got = self._rows[i]
+        return got
+
+    def row(self, i: int, j: int) -> tuple[int, ...]:
+        """The row ``(a_j - a_i) . x <= c_i - c_j`` of ``P_i`` as a primitive integer vector
+        ``(a..., b)`` (:func:`primitive`)."""
+        w = self._whole
+        ints = [(x - y) * w.c_den for x, y in zip(w.e[j], w.e[i], strict=True)]
+        ints.append((w.c[i] - w.c[j]) * w.e_den)
+        g = math.gcd(*ints)
+        return tuple(v // g for v in ints)
+
+    @property
+    def known(self) -> Any:
+        """The monomials whose :meth:`rows` are computed."""
+        return self._rows.keys()
+
+    def prepare(self, monomials: Any) -> None:
+        """Compute the :meth:`rows` of several monomials at once (vectorised)."""
+        todo = list(dict.fromkeys(int(i) for i in monomials if int(i) not in self._rows))
+        if not todo:
+            return
+        if self._star is None:
+            for i in todo:
+                self._rows[i] = np.delete(np.arange(len(self.exponents)), i)
+            return
+        self._planes([s for i in todo for s in self._star[i]])
+        slow = []
+        for i in todo:
+            fan = self._fan(i)
+            if fan:
+                self._rows[i] = np.setdiff1d(self._simplices[fan], [i])
+            else:
+                slow.append(i)
+        m, k = len(self.exponents), self._simplices.shape[1]
+        star = k * len(self._simplices) / m  # simplices around a monomial, on average
+        size = max(1, int(_CHUNK / (star * m * k)))  # as many as one pass of _CHUNK floats
+        for start in range(0, len(slow), size):
+            self._fill(slow[start:start + size])
+
+    def _inverse(self, s: int) -> Any:
+        if s not in self._cache:
+            self._cache[s] = _simplex_inverse(self._e, self.coefficients, self._simplices[s],
+                                              self._ints)
+        return self._cache[s]
+
+    def _planes(self, simplices: list[int]) -> None:
+        """Whether the plane of each simplex passes on or above every lifted monomial."""
+        todo = [s for s in dict.fromkeys(simplices) if s not in self._plane]
+        for s in todo:
+            if self._inverse(s) is None:
+                self._plane[s] = False
+        todo = [s for s in todo if s not in self._plane]
+        if not todo:
+            return
+        ints, ef, cf = self._ints, self._ef, self._cf
+        m, r = len(ef), ef.shape[1]
+        V = np.column_stack([ef, np.ones(m)])
+        step = max(1, _CHUNK // m)
+        for start in range(0, len(todo), step):
+            sims = todo[start:start + step]
+            mu = np.array([self._cache[s].mu_f for s in sims])
+            gap = mu @ V.T - cf[None, :]
+            mag = np.abs(mu) @ np.abs(V).T + np.abs(cf)[None, :]
+            own = np.zeros(gap.shape, dtype=bool)
+            own[np.repeat(np.arange(len(sims)), r + 1), self._simplices[sims].reshape(-1)] = True
+            gap[own], mag[own] = 1.0, 0.0  # a simplex's own points lie on its plane
+
+            def exact(flat: np.ndarray, sims: list[int] = sims) -> list[int]:
+                out = []
+                for f in flat:
+                    row, j = divmod(int(f), m)
+                    inv = self._cache[sims[row]]
+                    top = sum(v * x for v, x in zip(inv.mu_num, ints.e[j], strict=False))
+                    top += inv.mu_num[r] * ints.e_den
+                    out.append(top * ints.c_den - ints.c[j] * inv.mu_den * ints.e_den)
+                return out
+
+            ok = np.all(EXACT.filtered_sign(gap, mag, exact, terms=r + 2) >= 0, axis=1)
+            self._plane.update(zip(sims, ok.tolist(), strict=True))
+
+    def _fan(self, i: int) -> list[int]:
+        """The simplices of the star of ``i`` if they certify every other row at once (class
+        docstring), else ``[]``. Flat simplices (a singular matrix: vertical facets on the
+        Newton polytope's boundary, slivers of a triangulation) tile nothing and are left
+        out; a fan with a gap then fails the test."""
+        star = [s for s in self._star[i] if self._inverse(s) is not None] \
+            if self._star is not None else []
+        if not star or not all(self._plane[s] for s in star):
+            return []
+        ridges: dict[frozenset, list[tuple[int, int]]] = {}
+        for s in star:
+            simplex = self._simplices[s].tolist()
+            for pos, v in enumerate(simplex):
+                if v != i:
+                    ridges.setdefault(frozenset(simplex[:pos] + simplex[pos + 1:]),
+                                      []).append((s, pos))
+        for pair in ridges.values():
+            if len(pair) == 2:  # shared: the opposite points strictly on opposite sides
+                (s, pos), (t, tpos) = pair
+                if self._weight(s, pos, int(self._simplices[t][tpos])) >= 0:
+                    return []
+            elif len(pair) > 2 or not self._supporting(*pair[0]):
+                return []
+        return star
+
+    def _weight(self, s: int, pos: int, p: int) -> int:
+        """The exact sign of the barycentric weight of point ``pos`` of simplex ``s`` at
+        ``a_p``."""
+        inv, ints = self._cache[s], self._ints
+        row = inv.num[pos]
+        v = sum(x * y for x, y in zip(row, ints.e[p], strict=False)) + row[-1] * ints.e_den
+        return (v > 0) - (v < 0)
+
+    def _supporting(self, s: int, pos: int) -> bool:
+        """Every ``a_j`` lies on the side of point ``pos`` of the facet of simplex ``s``
+        opposite it (weakly): that facet's hyperplane supports the Newton polytope."""
+        key = (s, pos)
+        if key not in self._side:
+            inv, ef = self._cache[s], self._ef
+            V = np.column_stack([ef, np.ones(len(ef))])
+            lam = V @ inv.binv_f[pos]
+            mag = np.abs(V) @ np.abs(inv.binv_f[pos])
+
+            def exact(flat: np.ndarray) -> list[int]:
+                return [self._weight(s, pos, int(j)) for j in flat]
+
+            self._side[key] = bool(np.all(EXACT.filtered_sign(
+                lam, mag, exact, terms=ef.shape[1] + 1) >= 0))
+        return self._side[key]
+
+    def _fill(self, batch: list[int]) -> None:
+        """The rows of the monomials ``batch``, certified one monomial at a time: the
+        points of the star of each, and every other monomial not certified implied."""
+        m = len(self.exponents)
+        e, c, ef, simplices, cache = (self._e, self.coefficients, self._ef, self._simplices,
+                                      self._cache)
+        owner, combo = [], []
+        for b, i in enumerate(batch):
+            for s in self._star[i]:
+                if self._inverse(s) is not None:
+                    owner.append(b)
+                    combo.append(s)
+        keep = np.zeros((len(batch), m), dtype=bool)
+        for b, i in enumerate(batch):
+            keep[b, simplices[self._star[i]].reshape(-1)] = True
+            keep[b, i] = True
+        own, sims = np.array(owner, dtype=int), np.array(combo, dtype=int)
+        if len(sims):
+            binv = np.array([cache[int(s)].binv_f for s in sims])
+            lam = np.einsum("cij,mj->cmi", binv, np.column_stack([ef, np.ones(m)]))
+            free = simplices[sims] == np.array(batch)[own][:, None]
+            lam.transpose(0, 2, 1)[free] = np.inf  # the weight of i itself is free
+            score = lam.min(axis=2)
+            pts, chosen, frees = [], [], []
+            for b, i in enumerate(batch):
+                seg = np.flatnonzero(own == b)
+                rest = np.flatnonzero(~keep[b])
+                if len(seg) == 0 or len(rest) == 0:
+                    continue
+                pts.append(rest)
+                chosen.append(sims[seg[np.argmax(score[seg][:, rest], axis=0)]])
+                frees.append(np.full(len(rest), i))
+            if pts:
+                P, S, F = np.concatenate(pts), np.concatenate(chosen), np.concatenate(frees)
+                ok = _barycentric_ok(e, c, ef, P, simplices, S, cache, free=F, cf=self._cf)
+                owner_of = np.repeat(np.arange(len(pts)), [len(p) for p in pts])
+                done = [b for b in range(len(batch))
+                        if np.any(own == b) and np.any(~keep[b])]
+                for row, p in zip(np.array(done)[owner_of[~ok]], P[~ok], strict=True):
+                    keep[row, p] = True
+        for b, i in enumerate(batch):
+            if not np.any(own == b):  # no usable simplex around i: every other row
+                keep[b] = True
+            keep[b, i] = False
+            self._rows[i] = np.flatnonzero(keep[b])
+
+
+def primitive(values: Any) -> tuple[int, ...]:
+    """The primitive integer vector that is a positive multiple of a rational vector (for
+    a row ``(a..., b)`` of ``a . x <= b``: one key per half-space).
+
+    >>> primitive([Fraction(1, 2), -1, 0.25])
+    (2, -4, 1)
+    """
+    fr = [v if type(v) is Fraction else Fraction(v) for v in values]
+    den = math.lcm(*(v.denominator for v in fr))
+    ints = [v.numerator * (den // v.denominator) for v in fr]
+    g = math.gcd(*ints)
+    return tuple(v // g for v in ints) if g > 1 else tuple(ints)
+
+
+def facets(A: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The facets of ``{x : A x <= b}`` (exact values: Fractions, ints or floats, each float
+    the rational it denotes) and an exact interior point; ``None`` when the interior is
+    empty.
+
+    Returns ``(rows, point)``: ``rows`` the sorted indices of one row per facet (the first
+    row on its hyperplane), ``point`` an exact point (Fractions) strictly inside every row.
+    See :func:`cell_facets`.
+
+    Examples
+    --------
+    >>> A = [[1, 0], [0, 1], [-1, -1], [1, 1], [2, 0]]   # x <= 1, y <= 1, x + y >= 0, ...
+    >>> rows, x = facets(A, [1, 1, 0, 5, 2])
+    >>> rows.tolist()                   # x + y <= 5 misses the triangle, 2x <= 2 repeats x <= 1
+    [0, 1, 2]
+    """
+    A = np.asarray(A, dtype=object)
+    n = A.shape[1] if A.ndim == 2 else 0
+    index: dict[tuple[int, ...], int] = {}
+    for r, (row, rhs) in enumerate(zip(A.tolist(), np.asarray(b, dtype=object).tolist(),
+                                       strict=True)):
+        key = primitive([*row, rhs])
+        if any(key[:n]):
+            index.setdefault(key, r)
+        elif key[n] < 0:
+            return None  # 0 <= b < 0
+    keys = list(index)
+    if any(tuple(-v for v in key) in index for key in keys):
+        return None  # two opposite half-spaces of one hyperplane: no interior
+    if not keys:
+        return np.zeros(0, dtype=int), np.array([Fraction(0)] * n, dtype=object)
+    found = cell_facets(keys)
+    if found is None:
+        return None
+    mask, point = found
+    return np.sort(np.array([index[k] for k, f in zip(keys, mask, strict=True) if f],
+                            dtype=int)), point
+
+
+def cell_facets(rows: list[tuple[int, ...]]) -> tuple[np.ndarray, np.ndarray] | None:
+    """Which of distinct primitive integer rows ``(a..., b)`` (:func:`primitive`, ``a != 0``,
+    no two opposite) are facets of ``P = {x : a . x <= b}``, and an exact interior point;
+    ``None`` when the interior is empty.
+
+    Float proposes, integers certify. cdd's float double description proposes the
+    vertices and rays of ``P``; each is recomputed exactly from ``n`` (or ``n - 1``) of the
+    rows it is tight on (integer minors) and every slack ``b . D - a . X`` of every
+    generator ``(D, X)`` is an exact integer. Then
+
+    * row ``r`` is a facet when the generators tight on ``r`` include a vertex and, for
+      every other row ``j``, one with a positive slack for ``j``: their mean (plus their
+      rays) lies on the hyperplane of ``r`` strictly inside every other row;
+    * row ``r`` is not a facet when, at a vertex ``v``, ``a_r`` is a non-negative
+      combination of rows tight at ``v`` other than ``r`` (exact Cramer's rule): ``r`` is
+      then implied by rows on other hyperplanes, which meet it in dimension ``< n - 1``;
+    * the interior point is the mean of the vertices plus the rays, strictly inside every
+      row that some generator satisfies strictly.
+
+    Anything a float proposal leaves undecided is decided again on cdd's exact (gmp)
+    double description, where the facet test alone is complete.
+    """
+    n = len(rows[0]) - 1
+    G = np.array([(r[n], *(-v for v in r[:n])) for r in rows], dtype=object).reshape(-1, n + 1)
+    proposed = _float_generators(G) if len(G) <= _FEW_ROWS else _generators_of_many(G)
+    if proposed is not None:
+        found = _certify_cell(G, *proposed, complete=False)
+        if found is not None:
+            return found if found is not False else None
+    found = _certify_cell(G, *_exact_generators(G), complete=True)
+    return found or None
+
+
+def _certify_cell(G: np.ndarray, H: np.ndarray, point: np.ndarray, complete: bool) -> Any:
+    """:func:`cell_facets` from generators ``H`` (rows ``(D, X)``; ``point``: ``D > 0``).
+    ``None``: undecided (proposed generators only); ``False``: no interior (complete
+    generators only)."""
+    if not point.any():
+        return False if complete else None
+    S = G.dot(H.T)  # exact slacks, rows x generators
+    if np.any(S < 0):
+        return None
+    pos, tight = np.asarray(S > 0, dtype=bool), np.asarray(S == 0, dtype=bool)
+    if not pos.any(axis=1).all():  # a row tight on all of P: no interior
+        return False if complete else None
+    cover = tight.astype(np.int64) @ pos.T.astype(np.int64) > 0
+    np.fill_diagonal(cover, True)
+    facet = (tight & point).any(axis=1) & cover.all(axis=1)
+    if not complete and not _all_implied(G, S, H, point, tight, facet):
+        return None
+    return facet, _inside(G, H, point)
+
+
+def _all_implied(G: np.ndarray, S: np.ndarray, H: np.ndarray, point: np.ndarray,
+                 tight: np.ndarray, facet: np.ndarray) -> bool:
+    """Every row that is not a facet is a non-negative combination of other rows tight at
+    a vertex where it is smallest (checked exactly). At a vertex on exactly ``n`` facets
+    one adjugate serves all its rows: the normal cone there is spanned by them."""
+    rows = np.flatnonzero(~facet)
+    if len(rows) == 0:
+        return True
+    n = G.shape[1] - 1
+    A = -G[:, 1:]
+    verts = np.flatnonzero(point)
+    ratio = np.asarray(S[np.ix_(rows, verts)] / H[verts, 0], dtype=float).reshape(len(rows), -1)
+    order = verts[np.argsort(ratio, axis=1, kind="stable")]
+    for v in np.unique(order[:, 0]):
+        mine = np.flatnonzero(order[:, 0] == v)
+        F = np.flatnonzero(tight[:, v] & facet)
+        done = np.zeros(len(mine), dtype=bool)
+        if len(F) == n:
+            adj, d = _adjugate([list(col) for col in zip(*A[F], strict=True)])
+            if d != 0:
+                lam = np.array(adj, dtype=object).reshape(n, n).dot(A[rows[mine]].T) * d
+                done = np.asarray(lam >= 0, dtype=bool).all(axis=0)
+        if not all(_implied(A, tight, int(rows[k]), order[k, :2]) for k in mine[~done]):
+            return False
+    return True
+
+
+def _implied(A: np.ndarray, tight: np.ndarray, r: int, verts: np.ndarray) -> bool:
+    """Row ``r`` is a non-negative combination of rows ``A`` tight at one of ``verts``,
+    other than itself (exact Cramer's rule; at a degenerate vertex the support of a float
+    NNLS is tried first)."""
+    n = A.shape[1]
+    for v in verts:
+        T = np.flatnonzero(tight[:, v])
+        T = T[T != r]
+        if len(T) < n:
+            continue
+        bases: Any = [T]
+        if len(T) > n:
+            lam, _ = nnls(_unit_rows(A[T]).T, _unit_rows(A[r:r + 1])[0])
+            first = _independent(A, T[np.argsort(-lam, kind="stable")], n)
+            bases = itertools.chain([] if first is None else [first],
+                                    itertools.islice(itertools.combinations(T, n), 64))
+        for B in bases:
+            M = [list(row) for row in zip(*(A[t] for t in B), strict=True)]  # columns a_t
+            d = _det(M)
+            if d != 0 and all(_det([[*row[:k], a, *row[k + 1:]] for row, a in zip(
+                    M, A[r], strict=True)]) * d >= 0 for k in range(n)):
+                return True
+    return False
+
+
+def _inside(G: np.ndarray, H: np.ndarray, point: np.ndarray) -> np.ndarray:
+    """A short interior point: the mean of the vertices plus the rays, rounded to a few
+    binary digits when that stays strictly inside (checked exactly), else exact."""
+    n = G.shape[1] - 1
+    approx = np.zeros(n)
+    for h in H[point].tolist():
+        approx += [x / h[0] for x in h[1:]]
+    approx /= int(point.sum())
+    for h in H[~point].tolist():
+        top = max(abs(v) for v in h[1:])
+        approx += [x / top for x in h[1:]]
+    for bits in (4, 16, 40):
+        scale = 1 << bits
+        X = [round(v * scale) for v in approx.tolist()]
+        if all(g[0] * scale + sum(gk * xk for gk, xk in zip(g[1:], X, strict=True)) > 0
+               for g in G.tolist()):
+            return np.array([Fraction(v, scale) for v in X], dtype=object)
+    verts = [[Fraction(x, h[0]) for x in h[1:]] for h in H[point]]
+    x = [sum(col) / len(verts) for col in zip(*verts, strict=True)]
+    for h in H[~point]:
+        top = max(abs(v) for v in h[1:])
+        x = [xi + Fraction(v, top) for xi, v in zip(x, h[1:], strict=True)]
+    return np.array(x, dtype=object).reshape(n)
+
+
+def _float_generators(G: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Vertices and rays proposed by cdd's float double description, each recomputed
+    exactly from rows it is tight on; ``None`` when the proposal is unusable (lines, a
+    singular choice of rows)."""
+    k, n = G.shape[0], G.shape[1] - 1
+    scaled = [[v / top for v in g] for g in G.tolist() for top in (max(abs(u) for u in g),)]
+    try:
+        poly = cdd.polyhedron_from_matrix(cdd.matrix_from_array(
+            scaled, rep_type=cdd.RepType.INEQUALITY))
+        gens, inc = cdd.copy_generators(poly), cdd.copy_incidence(poly)
+    except (RuntimeError, ValueError):
+        return None
+    if gens.lin_set:
+        return None
+    rows = G.tolist()
+    e0 = [1] + [0] * n
+    H, point = [], []
+    for row, on in zip(gens.array, inc, strict=True):
+        tight = sorted(t for t in on if t < k)
+        vertex = row[0] != 0
+        need = n if vertex else n - 1
+        h = None
+        for basis in itertools.islice(itertools.combinations(tight, need), 16):
+            h = _null_vector([rows[t] for t in basis] if vertex
+                             else [e0, *(rows[t] for t in basis)])
+            if any(h[1:] if not vertex else h[:1]):
+                break  # independent rows (a vertex: h_0 != 0; a ray: a direction)
+        else:
+            return None
+        if vertex:
+            h = [-v for v in h] if h[0] < 0 else h
+        else:
+            top = max(abs(v) for v in h)
+            if sum(v / top * r for v, r in zip(h[1:], row[1:], strict=True)) < 0:
+                h = [-v for v in h]
+        H.append(h)
+        point.append(vertex)
+    if not any(point) and all(g == 0 for g in G[:, 0]):  # a cone: cdd leaves out its apex
+        H.append(e0)
+        point.append(True)
+    return np.array(H, dtype=object).reshape(-1, n + 1), np.array(point, dtype=bool)
+
+
+#: with more rows than this, generators are first proposed from the likely facets only
+_FEW_ROWS = 64
+
+
+def _generators_of_many(G: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`_float_generators` for a cell with many rows, most of them redundant: from
+    the rows whose polar points about a float interior point ``p`` (``a / (b - a . p)``)
+    are vertices of their hull (the facets, when the floats are right), adding the rows
+    the generators violate (exactly) until none does."""
+    k, n = G.shape[0], G.shape[1] - 1
+    U = _unit_rows(G)
+    b, A = U[:, 0], -U[:, 1:]
+    norms = np.abs(A).sum(axis=1)
+    res = linprog(np.r_[np.zeros(n), 1.0], np.vstack([np.column_stack([A, norms]),
+                                                      np.r_[np.zeros(n), 1.0]]),
+                  np.r_[b, 1.0], FLOAT, maximize=True)
+    if n < 2 or not res.optimal or not res.value > 0:
+        return _float_generators(G)
+    x = np.asarray(res.x[:n], dtype=float)
+    try:
+        hull = ConvexHull(np.vstack([A / (b - A @ x)[:, None], np.zeros(n)]))
+    except (QhullError, ValueError):
+        return _float_generators(G)
+    use = np.zeros(k, dtype=bool)
+    use[hull.vertices[hull.vertices < k]] = True
+    for _ in range(8):
+        found = _float_generators(G[use])
+        if found is None:
+            return None
+        bad = np.asarray((G.dot(found[0].T) < 0).any(axis=1), dtype=bool) & ~use
+        if not bad.any():
+            return found
+        use |= bad
+    return None
+
+
+def _exact_generators(G: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Vertices and rays of cdd's exact (gmp) double description, as integer rows
+    ``(D, X)`` (lines leave every slack unchanged and are left out)."""
+    n = G.shape[1] - 1
+    poly = cdd.gmp.polyhedron_from_matrix(cdd.gmp.matrix_from_array(
+        G.tolist(), rep_type=cdd.RepType.INEQUALITY))
+    gens = cdd.gmp.copy_generators(poly)
+    H, point = [], []
+    for g, row in enumerate(gens.array):
+        if g in gens.lin_set:
+            continue
+        ints = list(primitive(row))
+        if row[0] != 0:
+            ints = [v * (1 if row[0] > 0 else -1) for v in ints]
+        H.append(ints)
+        point.append(row[0] != 0)
+    if not any(point) and all(g == 0 for g in G[:, 0]):
+        H.append([1] + [0] * n)
+        point.append(True)
+    return np.array(H, dtype=object).reshape(-1, n + 1), np.array(point, dtype=bool)
+
+
+def _unit_rows(A: np.ndarray) -> np.ndarray:
+    """Integer rows as floats scaled to a largest entry of 1 (no overflow)."""
+    return np.array([[v / top for v in row] for row in A.tolist()
+                     for top in (max(abs(u) for u in row) or 1,)], dtype=float)
+
+
+def _independent(A: np.ndarray, order: np.ndarray, need: int) -> np.ndarray | None:
+    """``need`` rows of ``A`` (integer rows) with independent float directions, taken
+    greedily in ``order``; ``None`` when there are not enough."""
+    basis: list[np.ndarray] = []
+    out = []
+    for t, u in zip(order, _unit_rows(A[order]), strict=True):
+        if len(out) == need:
+            break
+        for q in basis:
+            u = u - (q @ u) * q
+        norm = float(np.linalg.norm(u))
+        if norm > GEOMETRY_RTOL:
+            basis.append(u / norm)
+            out.append(int(t))
+    return np.array(out, dtype=int) if len(out) == need else None
+
+
+def _det(M: list[list[int]]) -> int:
+    """Determinant of an integer matrix (fraction-free Bareiss elimination)."""
+    k = len(M)
+    if k <= 3:
+        if k == 3:
+            (a, b, c), (d, e, f), (g, h, i) = M
+            return a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g)
+        return (M[0][0] * M[1][1] - M[0][1] * M[1][0]) if k == 2 else M[0][0] if k else 1
+    a = [list(row) for row in M]
+    sign, prev = 1, 1
+    for i in range(k):
+        piv = next((r for r in range(i, k) if a[r][i] != 0), None)
+        if piv is None:
+            return 0
+        if piv != i:
+            a[i], a[piv], sign = a[piv], a[i], -sign
+        for r in range(i + 1, k):
+            for j in range(i + 1, k):
+                a[r][j] = (a[r][j] * a[i][i] - a[r][i] * a[i][j]) // prev
+        prev = a[i][i]
+    return sign * a[-1][-1] if k else 1
+
+
+def _adjugate(M: list[list[int]]) -> tuple[list[list[int]], int]:
+    """The adjugate and the determinant of a square integer matrix (``M adj = det I``)."""
+    k = len(M)
+    adj = [[(-1) ** (i + j) * _det([row[:i] + row[i + 1:] for q, row in enumerate(M) if q != j])
+            for j in range(k)] for i in range(k)]
+    return adj, sum(M[0][j] * adj[j][0] for j in range(k))
+
+
+def _null_vector(M: list[list[int]]) -> list[int]:
+    """The integer vector of signed maximal minors of a ``k x (k + 1)`` integer matrix (its
+    kernel when the rank is ``k``, else 0), divided by its gcd."""
+    k = len(M) + 1
+    h = [(-1) ** j * _det([row[:j] + row[j + 1:] for row in M]) for j in range(k)]
+    g = math.gcd(*h)
+    return [v // g for v in h] if g > 1 else h
 
 
 # -- LP fallback ---------------------------------------------------------------
