@@ -1,4 +1,5 @@
-"""Benchmark: Hoffman constants (exhaustive vs PVZ vs bounds), effective boxes, sampling.
+"""Benchmark: Hoffman constants (small supports vs PVZ vs bounds), the trained net's targets,
+effective boxes, sampling.
 
 Run ``python -m benchmarks.bench_hoffman [--quick]``; writes
 ``benchmarks/results/hoffman.md`` and ``benchmarks/results/hoffman_sampling.png``.
@@ -49,9 +50,10 @@ def _timed(fn):
 
 
 def bench_constants(quick: bool) -> list[str]:
-    """Exact enumeration vs PVZ vs bounds on random f ⊘ g in R^2 (exact arithmetic)."""
+    """Exact (row sets of at most n rows) vs PVZ vs bounds on random f ⊘ g in R^2 (exact
+    arithmetic)."""
     sizes = [3, 4, 5, 6, 8] if quick else [3, 4, 5, 6, 8, 10, 12, 16]
-    lines = ["| monomials (f, g) | irredundant | cells | exhaustive s (LPs) | PVZ s (LPs) | "
+    lines = ["| monomials (f, g) | irredundant | cells | exact s (LPs) | PVZ s (LPs) | "
              "H (max-norm) | agree | bounds s | bounds interval |",
              "|---|---|---|---|---|---|---|---|---|"]
     slow = False
@@ -71,6 +73,95 @@ def bench_constants(quick: bool) -> list[str]:
         lines.append(f"| {m}, {m} | {irr[0]}, {irr[1]} | {pvz.info['cells']} | {ex_cell} | "
                      f"{t_pvz:.2f} ({pvz.lp_calls}) | {pvz.value} | {agree} | {t_bd:.2f} | "
                      f"[{float(bd.lower):.3g}, {float(bd.upper):.3g}] |")
+    return lines
+
+
+#: issue 12 §5 targets on the shipped trained net (seconds)
+TRAINED_TARGETS = {"bounds": 5.0, "pvz": 60.0, "radius": 10.0}
+
+
+def _trained_run(path: str) -> dict:
+    """In a fresh process: the compile and the cells (shared by all methods, timed apart),
+    then each method and the effective radius on the same compiled maps, and the
+    ``tropnet hoffman`` commands end to end (each in a fresh process of its own)."""
+    from tropnet.arithmetic import EXACT
+    from tropnet.hoffman import radius as hoffman_radius
+    from tropnet.io import load_network
+    from tropnet.tropical import compile_network
+
+    net = load_network(path)
+    out: dict = {}
+    t = time.perf_counter()
+    maps = compile_network(net, prune=True, exact=EXACT)
+    out["compile"] = time.perf_counter() - t
+    t = time.perf_counter()
+    ref = hoffman_radius._refinement(maps)
+    out["cells"], out["refine"] = len(ref), time.perf_counter() - t
+    for method in ("bounds", "auto", "pvz"):
+        t = time.perf_counter()
+        h = map_hoffman(maps, method=method)
+        out[method] = (time.perf_counter() - t, h)
+    t = time.perf_counter()
+    er = effective_radius(maps)
+    out["radius"] = (time.perf_counter() - t, er)
+    out["rows"] = ref.sizes()[0] if len(ref) else 0
+    return out
+
+
+def _cli_seconds(path: str, *args: str) -> tuple[float, int]:
+    """Wall seconds and exit status of ``tropnet hoffman PATH ARGS`` (a fresh process)."""
+    import subprocess
+
+    t = time.perf_counter()
+    rc = subprocess.run([sys.executable, "-m", "tropnet", "hoffman", path, "--json", *args],
+                        capture_output=True, check=False).returncode
+    return time.perf_counter() - t, rc
+
+
+def bench_trained(quick: bool) -> list[str]:
+    """The shipped trained 2-[16,16]-1 (``benchmarks/nets/moons16.json``): bounds, PVZ and
+    the effective radius against the issue's targets, the Hoffman part apart from the
+    compile and the cells it shares with every method."""
+    from benchmarks.common import NETS, isolated
+
+    path = str(NETS / "moons16.json")
+    res = isolated(_trained_run, path, timeout=900)
+    if res["status"] != "ok":
+        return [f"trained 2-[16,16]-1: {res['status']} ({str(res['value'])[:200]})"]
+    v = res["value"]
+    shared = v["compile"] + v["refine"]
+    (tb, hb), (ta, ha), (tp, hp), (tr, er) = v["bounds"], v["auto"], v["pvz"], v["radius"]
+    lines = [f"Compile (exact) {v['compile']:.2f} s and common refinement {v['refine']:.2f} s "
+             f"({v['cells']} cells of {v['rows']} rows each): shared by "
+             "every method below and timed apart. *Hoffman s* is the method alone on the "
+             "compiled maps; *CLI s* is `tropnet hoffman NET --method M` end to end in a "
+             "fresh process (estimate, compile, cells, constant and effective radius).", "",
+             "| quantity | value | Hoffman s | target | met | CLI s |", "|---|---|---|---|---|---|"]
+    cli = {m: _cli_seconds(path, "--method", m) for m in ("bounds", "auto", "pvz")}
+
+    def row(name, value, seconds, target, cli_s):
+        met = "-" if target is None else ("yes" if seconds < target else "**no**")
+        tgt = "-" if target is None else f"< {target:g} s"
+        return f"| {name} | {value} | {seconds:.2f} | {tgt} | {met} | {cli_s} |"
+
+    def cli_cell(m):
+        s_, rc = cli[m]
+        return f"{s_:.1f}" if rc == 0 else f"exit {rc} ({s_:.1f})"
+
+    lines.append(row("H, bounds", f"[{hb.lower:.10g}, {hb.upper:.10g}]", tb,
+                     TRAINED_TARGETS["bounds"], cli_cell("bounds")))
+    lines.append(row("H, auto (exact value, rounded)", f"{float(ha.value):.10g}", ta, None,
+                     cli_cell("auto")))
+    lines.append(row("H, pvz", f"{float(hp.value):.10g}"
+                     f"{'' if hp.value == ha.value else ' **differs from auto**'}", tp,
+                     TRAINED_TARGETS["pvz"], cli_cell("pvz")))
+    lines.append(row("effective radius (max-norm)", f"{float(er.radius):.6g} (box ±"
+                     f"{float(er.box_radius()):.6g})", tr, TRAINED_TARGETS["radius"], "-"))
+    inside = hb.lower <= hp.value <= hb.upper
+    lines += ["", f"The bounds interval {'contains' if inside else '**does not contain**'} the "
+              f"PVZ value; PVZ searched {hp.info.get('cells_searched')} cell(s) after the "
+              f"exact values of {ha.info.get('cells_solved')} cell(s); shared compile + cells "
+              f"{shared:.2f} s."]
     return lines
 
 
@@ -163,11 +254,15 @@ def main(quick: bool = False) -> str:
            f"Hardware: {hw}; exact rational arithmetic (cdd gmp LPs) unless stated; "
            f"{'quick run' if quick else 'full run'}. Max-norm convention (distance and "
            "residual in the max-norm).", "",
-           "### Hoffman constant of random f ⊘ g in R^2: exhaustive vs PVZ vs bounds", "",
-           "Both exact methods return the same value; the exhaustive enumeration is skipped "
-           "after the first size that takes more than 5 s. Bounds: 6 random independent "
-           "row sets (lower) and the singular-value bound over all bases (upper).", ""]
+           "### Hoffman constant of random f ⊘ g in R^2: small supports vs PVZ vs bounds", "",
+           "Both exact methods return the same value: *exact* enumerates the row sets of at "
+           "most n rows (tropnet.hoffman.support; skipped after the first size over 5 s), "
+           "*PVZ* the maximal surjective sets with one LP each (in R^2 the sectors of the "
+           "rows' lines). Bounds: the certified float enclosure of the small-support "
+           "enumeration.", ""]
     out += bench_constants(quick)
+    out += ["", "### The shipped trained net (2-[16,16]-1 on two moons, issue 12 §5)", ""]
+    out += bench_trained(quick)
     out += ["", "### Effective radius (max-norm) and the effective box", "",
             "r: ball around the origin meeting every cell and the gluing faces of a spanning "
             "forest; cells-only: meeting every cell (Lezeau et al. Lemma 21, per cell); "

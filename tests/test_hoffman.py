@@ -6,12 +6,14 @@ import itertools
 import json
 import math
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from tests.helpers import random_net
 from tropnet import (
+    Network,
     TropicalPolynomial,
     TropicalRational,
     TropnetError,
@@ -19,7 +21,7 @@ from tropnet import (
     linear_regions,
     parse,
 )
-from tropnet.arithmetic import EXACT
+from tropnet.arithmetic import EXACT, FLOAT
 from tropnet.cli import main
 from tropnet.domain import box
 from tropnet.engines.glue import glue
@@ -100,10 +102,21 @@ def test_dependent_rows():
 def test_euclidean_is_not_below_max_norm_in_general():
     # Lezeau et al. transfer the singular-value upper bound to the max-norm without a
     # factor; this matrix has H_inf = 2 > H_2 = 1.618..., and tropnet's bound covers it.
+    from tropnet.hoffman.matrix import _ghr
+
     A = [[1, 0], [-1, -1]]
-    b = hoffman_constant(A, method="bounds")
+    ghr, certified = _ghr(np.array(A, dtype=float), 100, np.random.default_rng(0))
+    assert certified and ghr == pytest.approx(GOLDEN)
+    assert ghr < 2 <= ghr * math.sqrt(min(2, 2 + 1))
+    # in more than 3 columns the max-norm bounds are the sampled / singular-value ones
+    wide = [[1, 0, 0, 0], [-1, -1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]]
+    b = hoffman_constant(wide, method="bounds")
     assert b.info["ghr_bound"] == pytest.approx(GOLDEN)
     assert b.lower <= 2 <= b.upper
+    # up to 3 columns they are a certified enclosure from the row sets of at most n rows
+    b = hoffman_constant(A, method="bounds")
+    assert "ghr_bound" not in b.info and b.lower <= 2 <= b.upper
+    assert b.upper - b.lower < 1e-12
 
 
 def _random_matrix(rng, m, n, lo=-3, hi=3):
@@ -329,3 +342,242 @@ def test_every_small_subset_characterisation():
                 best = max(best, 1 / v)
     assert hoffman_constant(A, method="exact").value == best
     assert hoffman_constant(A, method="pvz").value == best
+
+
+# -- small supports, sectors, facets (the algorithms behind the trained-net targets) --------
+
+def _brute_force(A) -> Fraction:
+    """max 1/v(J) over every surjective row set J, one exact LP each (no tropnet Hoffman
+    code): v(J) = min ||A_J^T y||_1 over y >= 0, sum y = 1."""
+    rows = [list(r) for r in dict.fromkeys(tuple(Fraction(v) for v in r) for r in A)
+            if any(r)]
+    n = len(rows[0]) if rows else 0
+    best = Fraction(0)
+    for k in range(1, len(rows) + 1):
+        for J in itertools.combinations(rows, k):
+            ub, rhs = [], []
+            for j in range(n):  # |(A_J^T y)_j| <= t_j
+                col = [r[j] for r in J]
+                t = [0] * n
+                t[j] = -1
+                ub += [[*col, *t], [*(-v for v in col), *t]]
+                rhs += [0, 0]
+            for i in range(k):
+                y = [0] * k
+                y[i] = -1
+                ub.append([*y, *([0] * n)])
+                rhs.append(0)
+            res = linprog([0] * k + [1] * n, EXACT.array(ub), EXACT.array(rhs), EXACT,
+                          A_eq=EXACT.array([[1] * k + [0] * n]), b_eq=EXACT.array([1]))
+            if res.value > 0:
+                best = max(best, 1 / res.value)
+    return best
+
+
+def test_small_support_methods_equal_brute_force():
+    # the small-support theorem (exact), the sectors + LPs (pvz) and the enclosure (bounds)
+    # against every row set by exact LPs, in 1 to 3 columns; float input gives the same value
+    rng = np.random.default_rng(23)
+    for _ in range(40):
+        n, m = int(rng.integers(1, 4)), int(rng.integers(1, 7))
+        A = _random_matrix(rng, m, n)
+        if not any(any(r) for r in A):
+            continue
+        best = _brute_force(A)
+        for method in ("auto", "exact", "pvz"):
+            assert hoffman_constant(A, method=method).value == best, (A, method)
+            flt = hoffman_constant(np.array(A, dtype=float), method=method).value
+            assert flt == float(best), (A, method)
+        b = hoffman_constant(A, method="bounds")
+        assert b.lower <= best <= b.upper and b.certified
+
+
+def test_nearly_opposite_rows_by_hand():
+    # rows (1, 0) and (-1, e): the segment between them passes e/2 from 0 (in the max-norm
+    # convention's l1 distance: at y = (1/2, 1/2) the point (0, e/2)), so H = 2/e; the single
+    # rows give only 1. Exactly opposite rows (e = 0) are never surjective together.
+    e = Fraction(1, 10**9)
+    for method in ("exact", "pvz"):
+        h = hoffman_constant([[1, 0], [-1, e]], method=method)
+        assert h.value == 2 / e and h.argmax == (0, 1)
+    assert hoffman_constant([[1, 0], [-1, 0]]).value == 1
+    flt = hoffman_constant(np.array([[1.0, 0.0], [-1.0, 1e-9]]))
+    assert flt.value == float(2 / Fraction(1e-9))  # the exact value for the float entries
+    b = hoffman_constant(np.array([[1.0, 0.0], [-1.0, 1e-9]]), method="bounds")
+    assert b.lower <= flt.value <= b.upper
+
+
+def test_windowed_pairs_equal_all_pairs(monkeypatch):
+    # many rows in R^2: pairs are looked up near antipodal directions only; the result must
+    # equal the enumeration of all pairs, with nearly opposite pairs hidden among the rows
+    import tropnet.hoffman.support as support
+
+    rng = np.random.default_rng(31)
+    for trial in range(6):
+        m = 50 + 30 * trial
+        base = rng.normal(size=(m // 2, 2))
+        A = np.concatenate([base, -base * rng.uniform(0.5, 2.0, size=(m // 2, 1))
+                            + rng.normal(size=(m // 2, 2)) * 10.0 ** -int(rng.integers(3, 12))])
+        windowed = support.Supports(A).exact()
+        monkeypatch.setattr(support, "WINDOW_ROWS", 10**9)
+        assert support.Supports(A).exact() == windowed
+        monkeypatch.setattr(support, "WINDOW_ROWS", 40)
+        if trial == 0:  # and the sectors with one LP each
+            assert hoffman_constant(A, method="pvz").value == float(1 / windowed[0])
+
+
+def test_sectors_contain_the_maximal_surjective_sets():
+    # two columns: the sector sets, maximal among them, are the maximal surjective sets
+    # found by trying every row set with an exact LP
+    from tropnet.hoffman.matrix import _distinct_rows, _Oracle, _sectors
+
+    rng = np.random.default_rng(13)
+    for _ in range(12):
+        A = _random_matrix(rng, int(rng.integers(2, 7)), 2)
+        rows, _ = _distinct_rows(EXACT.array(A), EXACT)
+        if not len(rows):
+            continue
+        oracle = _Oracle(rows, EXACT)
+        surj = [frozenset(J) for k in range(1, len(rows) + 1)
+                for J in itertools.combinations(range(len(rows)), k)
+                if oracle.solve(frozenset(J))[0] > 0]
+        maximal = {J for J in surj if not any(J < K for K in surj)}
+        sectors = _sectors(oracle)
+        assert all(oracle.surjective(S) for S in sectors)
+        assert {S for S in sectors if not any(S < T for T in sectors)} == maximal, A
+
+
+def test_facet_rows_equal_minimize():
+    from tropnet.hoffman.facets import facet_rows
+
+    def halfspaces(P):
+        out = set()
+        for a, b in zip(P.A, P.b, strict=True):
+            a, b = [Fraction(v) for v in a], Fraction(b)
+            top = max(abs(v) for v in [*a, b])
+            out.add((tuple(v / top for v in a), b / top))
+        return out
+
+    rng = np.random.default_rng(3)
+    checked = 0
+    for t in range(60):
+        n, m = int(rng.integers(1, 4)), int(rng.integers(1, 30))
+        A = rng.integers(-4, 5, size=(m, n))
+        b = A @ rng.integers(-2, 3, size=n) + rng.integers(0, 4, size=m)
+        P = Polyhedron.from_inequalities(A.tolist(), b.tolist(), EXACT) if t % 2 else \
+            Polyhedron.from_inequalities(A.astype(float), b.astype(float), FLOAT)
+        if P.interior_point() is None:
+            continue
+        F = facet_rows(P)
+        assert halfspaces(F) == halfspaces(P.minimize()) and len(F) == len(halfspaces(F))
+        checked += 1
+    assert checked > 30
+
+
+def test_map_constant_by_cells_equals_every_cell_by_pvz():
+    # the bounded search over cells (bounds, then exact values for the cells that can
+    # still win) equals the largest constant of every cell's full matrix, by plain PVZ
+    rng = np.random.default_rng(17)
+    for _ in range(10):
+        n = int(rng.integers(1, 4))
+        r_map = TropicalRational(_random_poly(rng, int(rng.integers(2, 7)), n),
+                                 _random_poly(rng, int(rng.integers(1, 5)), n))
+        cells = tropical_cells([r_map], None, EXACT, rows="all")
+        best = max(hoffman_constant(c.poly.A, method="pvz").value for c in cells)
+        for method in ("auto", "exact", "pvz"):
+            assert map_hoffman(r_map, method=method).value == best
+        b = map_hoffman(r_map, method="bounds")
+        assert b.lower <= best <= b.upper
+
+
+def test_float_network_is_compiled_exactly():
+    # a float network's constant is the exact constant of its weights' rationals, rounded
+    rng = np.random.default_rng(1)
+    net = random_net(rng, [2, 3, 1])
+    flt = Network.from_lists(2, [(np.array(ly.weight, dtype=float).tolist(),
+                                  np.array(ly.bias, dtype=float).tolist(), ly.activation)
+                                 for ly in net.layers])
+    exact, h = map_hoffman(net), map_hoffman(flt)
+    assert isinstance(h.value, float) and h.value == float(exact.value)
+    assert h.info["decided"] == "exact" and not h.to_dict()["exact"]
+    for kind in ("linear", "activation"):  # the radii too: exact, then rounded
+        er, ef = effective_radius(net, kind=kind), effective_radius(flt, kind=kind)
+        assert isinstance(ef.radius, float) and ef.radius == float(er.radius), kind
+
+
+def test_progress_and_refusal(monkeypatch):
+    import tropnet.limits as limits
+    from tropnet.errors import TooLargeError
+
+    e = parse("max(0, x1, x2, x1 + x2 - 1, 2*x1 - x2) - max(0, 2*x1 - 3, x2 - 1, -x1)")
+    calls = []
+    h = map_hoffman(e, method="pvz", progress=lambda d, t, w: calls.append((d, t, w)))
+    phases = list(dict.fromkeys(w for _, _, w in calls))
+    assert phases[0] == "cells bounded" and "LPs" in phases
+    for phase in phases:  # every phase counts up to its total
+        done = [(d, t) for d, t, w in calls if w == phase]
+        assert [d for d, _ in done] == list(range(1, len(done) + 1))
+    assert calls[len([c for c in calls if c[2] == "cells bounded"]) - 1][:2] == \
+        (h.info["cells"], h.info["cells"])
+    # a search estimated over the time budget is refused, naming the cheap method
+    monkeypatch.setattr(limits, "TIME_BUDGET", 1e-9)
+    with pytest.raises(TooLargeError, match="--method bounds"):
+        map_hoffman(e, method="pvz")
+    assert map_hoffman(e, method="bounds").lower <= h.value  # bounds are never refused
+    with limits.forced():
+        assert map_hoffman(e, method="pvz").value == h.value
+
+
+def test_cli_refuses_a_long_search(tmp_path, capsys, monkeypatch):
+    import tropnet.limits as limits
+
+    monkeypatch.setattr(limits, "TIME_BUDGET", 1e-9)
+    rc, out, err = _cli(capsys, "hoffman", "--expr", "max(0, x1, x2, x1 + x2 - 1) - max(0, x1 - 2)",
+                        "--method", "pvz")
+    assert rc == 2 and not out and "--method bounds" in err and "Traceback" not in err
+
+
+MOONS = Path(__file__).resolve().parent.parent / "benchmarks" / "nets" / "moons16.json"
+
+
+def _moons_cut(units: int) -> Network:
+    """The shipped trained 2-[16,16]-1 with only the first ``units`` of its second layer."""
+    layers = json.loads(MOONS.read_text())["layers"]
+    return Network.from_lists(2, [
+        layers[0],
+        {"weight": layers[1]["weight"][:units], "bias": layers[1]["bias"][:units],
+         "activation": "relu"},
+        {"weight": [layers[2]["weight"][0][:units]], "bias": layers[2]["bias"],
+         "activation": "identity"}])
+
+
+def test_trained_net_cut_bounds_contain_pvz():
+    # the trained moons net cut to 2-[16,3]-1 (225 cells of 283 rows): the certified
+    # interval contains the PVZ value, which equals the small-support value exactly
+    net = _moons_cut(3)
+    b = map_hoffman(net, method="bounds")
+    p = map_hoffman(net, method="pvz")
+    a = map_hoffman(net)
+    assert b.info["cells"] == p.info["cells"] == 225
+    assert b.lower <= p.value <= b.upper and b.upper - b.lower < 1e-6 * b.upper
+    assert a.value == p.value and p.info["cells_searched"] == 1
+    assert p.value == pytest.approx(212810.41597712808, rel=1e-12)
+    # the effective boxes count like R^n on this trained net
+    for kind in ("linear", "activation"):
+        on_rn = linear_regions(net, method="enumerate").count if kind == "linear" else \
+            activation_regions(net).count
+        dom = effective_box(net, kind=kind)
+        on_box = linear_regions(net, dom, method="enumerate").count if kind == "linear" else \
+            activation_regions(net, dom).count
+        assert on_box == on_rn, kind
+
+
+@pytest.mark.slow
+def test_trained_net_bounds_contain_pvz():
+    from tropnet.io import load_network
+
+    net = load_network(MOONS)
+    b = map_hoffman(net, method="bounds")
+    p = map_hoffman(net, method="pvz")
+    assert b.info["cells"] == 689 and b.lower <= p.value <= b.upper
+    assert p.value == map_hoffman(net).value == pytest.approx(2447983.17945814, rel=1e-12)

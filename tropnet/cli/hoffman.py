@@ -8,7 +8,7 @@ from typing import Any
 
 from ..dispatch import KINDS
 from ..errors import InputFileError, TropnetError
-from ..hoffman import effective_radius, hoffman_constant
+from ..hoffman import METHODS, effective_radius, hoffman_constant
 from ..io import load_json, load_network, network_from_dict
 from ..limits import note
 from .budget import guarded, hoffman_work, matrix_hoffman_work
@@ -22,6 +22,7 @@ from .common import (
     arith_from,
     int_option,
     load_target,
+    progress_bar,
 )
 
 __all__ = ["cmd_hoffman", "register"]
@@ -42,9 +43,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--variables", metavar="NAMES", help="comma-separated variable order")
     p.add_argument("--norm", choices=("inf", "2"), default="inf",
                    help="inf: max-norm distance and residual (default); 2: Euclidean")
-    p.add_argument("--method", choices=("exact", "pvz", "bounds"), default="pvz",
-                   help="pvz (default) or exact: the exact value (Pena-Vera-Zuluaga, or "
-                        "exhaustive enumeration of row sets); bounds: a cheap interval")
+    p.add_argument("--method", choices=METHODS, default="auto",
+                   help="auto (default): the exact value by the cheapest exact method, "
+                        "refused when estimated over the time budget; exact: enumeration of "
+                        "row sets (of at most n rows in the max-norm with n <= 3 inputs); "
+                        "pvz: the maximal surjective row sets, one LP each "
+                        "(Pena-Vera-Zuluaga); bounds: a certified interval, cheap")
     p.add_argument("--kind", choices=KINDS, default="linear",
                    help="regions the effective radius must meet (networks: activation too)")
     add_connectivity(p)
@@ -94,45 +98,67 @@ def cmd_hoffman(args: argparse.Namespace) -> CommandResult:
         exact = arith_from(args, obj)
     elif args.limit_denominator:
         exact = arith_from(args)
-    if what == "matrix":
-        work = matrix_hoffman_work(obj, args.method, args.norm)
-        note(estimate=work.estimate)
-        h = guarded(work, lambda: hoffman_constant(obj, args.norm, args.method, exact,
-                                                   **options))
-        payload = {"input": "matrix", **h.to_dict()}
-    else:
+    with progress_bar(args, desc="hoffman") as bar:
+        progress = _follow(bar)
+        if what == "matrix":
+            work = matrix_hoffman_work(obj, args.method, args.norm)
+            note(estimate=work.estimate)
+            h = guarded(work, lambda: hoffman_constant(obj, args.norm, args.method, exact,
+                                                       progress=progress, **options))
+            return CommandResult({"input": "matrix", **h.to_dict()}, _hoffman_text)
+
         def run() -> tuple[Any, Any]:
             h = None if what == "network" and args.kind == "activation" else \
                 hoffman_constant(obj, args.norm, args.method, exact, rows=args.rows,
-                                 **options)
+                                 progress=progress, **options)
             return h, effective_radius(obj, args.norm, args.method, kind=args.kind,
                                        connectivity=args.connectivity, exact=exact,
-                                       **options)
+                                       progress=progress, **options)
 
         if what == "network":
-            work = hoffman_work(obj, exact.exact, args.kind, args.rows, args.method)
+            # compile and cells, then the certified bounds of every cell; the exact step
+            # that follows is estimated (and refused over the budget) by the library. (A
+            # float network is compiled exactly, by the certified float walk of
+            # compile_network, so its compile costs about what the float model says.)
+            work = hoffman_work(obj, exact.exact, args.kind, args.rows, "bounds")
             note(estimate=work.estimate)
             h, er = guarded(work, run)
         else:
             h, er = run()
-        payload = {"input": what}
-        if what == "network":
-            payload["network"] = obj.architecture()
-        else:
-            payload["expression"] = args.expr
-        payload.update(h.to_dict() if h is not None else
-                       {"hoffman": None, "norm": args.norm, "convention": er.convention,
-                        "method": args.method})
-        payload["effective_radius"] = er.to_dict()["effective_radius"]
-        payload["radius"] = er.to_dict()
+    payload = {"input": what}
+    if what == "network":
+        payload["network"] = obj.architecture()
+    else:
+        payload["expression"] = args.expr
+    payload.update(h.to_dict() if h is not None else
+                   {"hoffman": None, "norm": args.norm, "convention": er.convention,
+                    "method": args.method})
+    payload["effective_radius"] = er.to_dict()["effective_radius"]
+    payload["radius"] = er.to_dict()
     return CommandResult(payload, _hoffman_text)
+
+
+def _follow(bar: Any) -> Any:
+    """A progress callback ``(done, total, what)`` drawing on ``bar`` (one phase at a time:
+    cells bounded, cells solved, LPs of a search, cells of the radius)."""
+    phase = [""]
+
+    def progress(done: int, total: int, what: str) -> None:
+        if what != phase[0]:
+            phase[0] = what
+            bar.reset(total=total)
+            bar.set_description(what)
+        bar.update(done - bar.n)
+
+    return progress
 
 
 def _hoffman_text(p: dict) -> str:
     lines = []
     if p.get("hoffman") is not None:
-        lines.append(f"Hoffman constant H = {p['hoffman']}  [{p['method']}, "
-                     f"{'exact' if p.get('exact') else 'float'}]")
+        mode = "exact" if p.get("exact") else \
+            "float: the exact value rounded" if p.get("decided") == "exact" else "float"
+        lines.append(f"Hoffman constant H = {p['hoffman']}  [{p['method']}, {mode}]")
     elif "lower" in p:
         lines.append(f"Hoffman constant in [{p['lower']}, {p['upper']}]  [bounds"
                      f"{'' if p.get('certified', True) else ', upper bound sampled'}]")

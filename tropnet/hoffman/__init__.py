@@ -4,8 +4,10 @@ Norm convention (stated in every output): ``norm="inf"`` (default) measures the
 distance on ``R^n`` and the residual ``(Ax - b)_+`` on ``R^m`` in the max-norm,
 so ``H(I) = 1``; ``norm="2"`` uses the Euclidean norm for both.
 
-* :func:`hoffman_constant` — of a matrix (:mod:`tropnet.hoffman.matrix`) or of a
-  tropical map / network (the largest over the cells, :func:`map_hoffman`);
+* :func:`hoffman_constant` — of a matrix (:mod:`tropnet.hoffman.matrix`; in the
+  max-norm with at most 3 columns from its row sets of at most ``n`` rows,
+  :mod:`tropnet.hoffman.support`) or of a tropical map / network (the largest over the
+  cells, :func:`map_hoffman`);
 * :func:`effective_radius` / :func:`effective_box` — a ball / box around the
   origin meeting every linear or activation region
   (:mod:`tropnet.hoffman.radius`, where the derivation is written out).
@@ -36,18 +38,22 @@ __all__ = [
 ]
 
 
-def hoffman_constant(obj: Any, norm: str = "inf", method: str = "pvz",
+def hoffman_constant(obj: Any, norm: str = "inf", method: str = "auto",
                      exact: bool | Arithmetic | None = None, **options: Any
                      ) -> HoffmanConstant:
     """The Hoffman constant of a matrix, tropical polynomial, rational map, list of maps,
     or network (compiled first).
 
     ``norm="inf"``: distance and residual in the max-norm (``H(I) = 1``); ``norm="2"``:
-    both Euclidean. ``method``: ``"exact"`` (exhaustive enumeration of row sets, pruned),
-    ``"pvz"`` (Peña–Vera–Zuluaga; the same exact value) or ``"bounds"`` (an interval
-    ``lower <= H <= upper``). For tropical objects the value is the largest over the
-    cells of the common refinement (:func:`map_hoffman`; ``rows="facets"`` in
-    ``options`` uses each cell's irredundant rows). See :func:`matrix_hoffman`.
+    both Euclidean. ``method``: ``"auto"`` (default; the cheapest exact method),
+    ``"exact"`` (enumeration of row sets: of at most ``n`` rows in the max-norm with at
+    most 3 columns, see :mod:`tropnet.hoffman.support`), ``"pvz"`` (the maximal
+    surjective row sets, one LP each: Peña–Vera–Zuluaga; the same exact value) or
+    ``"bounds"`` (a certified interval ``lower <= H <= upper``). For tropical objects the
+    value is the largest over the cells of the common refinement (:func:`map_hoffman`;
+    ``rows="facets"`` in ``options`` uses each cell's irredundant rows), computed on the
+    exact rationals of the input (a network is compiled exactly). See
+    :func:`matrix_hoffman`.
 
     >>> hoffman_constant([[1, 0], [0, 1]]).value
     Fraction(1, 1)

@@ -25,6 +25,14 @@ row sets ``S`` with linearly independent rows whose smallest eigenvalue of
 ``A_S A_S^T`` has a non-negative eigenvector. Euclidean values are irrational
 in general and are computed in float64.
 
+In the max-norm with at most 3 columns the value is computed exactly from the row
+sets of at most ``n`` rows (:mod:`tropnet.hoffman.support`), in float mode on the exact
+rationals of the float entries (certified: the exact value, rounded), and the LPs of
+``method="pvz"`` only propose: their dual solutions prove surjectivity in ball
+arithmetic and give rigorous lower bounds, their supports prove non-surjectivity by an
+exact LP on at most ``2n + 2`` rows, and the exact ``v(J)`` comes from the small supports
+of ``J``.
+
 Float mode never prints a number float64 cannot hold. The matrix is first
 scaled by a power of two (exactly; ``H(cA) = H(A)/c``) so that its largest
 entry is about 1, and the result scaled back. The max-norm inner LP is solved
@@ -44,6 +52,7 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import cached_property, cmp_to_key
 from itertools import combinations
 from typing import Any
 
@@ -58,12 +67,15 @@ from ..arithmetic import (
     SOLVER_TOL,
     SPECTRAL_RTOL,
     Arithmetic,
+    Ball,
     format_number,
 )
 from ..errors import TooLargeError, TropnetError
 from ..limits import check_time, note_lower_bound
 from ..network import read_number
 from ..polyhedra import Polyhedron, linprog
+from .support import Supports
+from .support import feasible as support_feasible
 
 __all__ = [
     "CONVENTIONS",
@@ -75,7 +87,7 @@ __all__ = [
 ]
 
 NORMS = ("inf", "2")
-METHODS = ("exact", "pvz", "bounds")
+METHODS = ("auto", "exact", "pvz", "bounds")
 
 #: The norm convention of each ``norm`` value, repeated in every output.
 CONVENTIONS = {
@@ -152,6 +164,11 @@ def _exact_matrix(A: Any, exact: bool | Arithmetic | None) -> tuple[np.ndarray, 
                            "length)") from None
     if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
         raise TropnetError(f"the matrix must be a non-empty 2-d array, got shape {arr.shape}")
+    if isinstance(A, np.ndarray) and A.dtype == np.float64 and not (
+            exact is True or (isinstance(exact, Arithmetic) and exact.exact)):
+        if not np.all(np.isfinite(A)):
+            raise TropnetError("the matrix has an entry that is not a finite number")
+        return A, FLOAT  # binary floats: each is the rational it denotes
     rational = True
     vals = np.empty(arr.shape, dtype=object)
     for idx, v in np.ndenumerate(arr):
@@ -173,20 +190,31 @@ FLOAT_SPAN_LOG2 = 600
 def _float_scaling(vals: np.ndarray) -> tuple[int, str | None]:
     """``(e, reason)``: the matrix is computed as ``vals * 2**-e`` (largest entry in
     ``[1/2, 1)``); ``reason`` says why float64 cannot hold it (else ``None``)."""
-    mags = [abs(v) for v in vals.reshape(-1) if v != 0]
-    if not mags:
-        return 0, None
-    top, low = max(mags), min(mags)
-    e = math.frexp(float(top))[1]
-    if low * Fraction(2) ** (FLOAT_SPAN_LOG2 - e) < 1:
+    if vals.dtype == np.float64:
+        mags = np.abs(vals[vals != 0])
+        if not mags.size:
+            return 0, None
+        top, low = float(mags.max()), float(mags.min())
+        e = math.frexp(top)[1]
+        small = math.frexp(low)[1] + FLOAT_SPAN_LOG2 - e <= 0
+    else:
+        fr = [abs(v) for v in vals.reshape(-1) if v != 0]
+        if not fr:
+            return 0, None
+        top, low = max(fr), min(fr)
+        e = math.frexp(float(top))[1]
+        small = low * Fraction(2) ** (FLOAT_SPAN_LOG2 - e) < 1
+    if small:
         return e, (f"its non-zero entries span {float(top):.3g} to {float(low):.3g}, more "
                    f"than float64 computes with")
     return e, None
 
 
-def matrix_hoffman(A: Any, norm: str = "inf", method: str = "pvz",
+def matrix_hoffman(A: Any, norm: str = "inf", method: str = "auto",
                    exact: bool | Arithmetic | None = None, *, samples: int = 12,
-                   seed: int = 0, limit: int = 200_000) -> HoffmanConstant:
+                   seed: int = 0, limit: int = 200_000,
+                   progress: Callable[[int, int, str], None] | None = None
+                   ) -> HoffmanConstant:
     """The Hoffman constant ``H(A)`` of a matrix (see the module docstring for the norms).
 
     Parameters
@@ -194,13 +222,24 @@ def matrix_hoffman(A: Any, norm: str = "inf", method: str = "pvz",
     A : matrix (nested lists / array; ints, Fractions, ``"p/q"`` strings or floats).
     norm : ``"inf"`` — distance and residual both in the max-norm (default; ``H(I) = 1``);
         ``"2"`` — both Euclidean.
-    method : ``"exact"`` — exhaustive depth-first enumeration of the row sets ``J``,
-        pruned by known non-surjective subsets and known surjective supersets;
-        ``"pvz"`` — the Peña–Vera–Zuluaga algorithm (candidate sets shrunk by Gordan
-        certificates); ``"bounds"`` — an interval: a lower bound from ``samples``
-        random maximal surjective sets, an upper bound from the Güler–Hoffman–Rothblum
-        singular-value bound over all bases (sampled, ``certified=False``, beyond
-        ``limit`` bases). ``"exact"`` and ``"pvz"`` both return the exact value.
+    method : ``"auto"`` (default) — the exact value by the cheapest exact method:
+        ``"exact"`` in the max-norm with at most 3 columns, else ``"pvz"``;
+        ``"exact"`` — in the max-norm with at most 3 columns (up to
+        :data:`~tropnet.hoffman.support.SUPPORT_LIMIT` candidates for 3), the enumeration
+        of the row sets of at most ``n`` rows (:mod:`tropnet.hoffman.support`: certified
+        float filter, exact values, no LP); otherwise the depth-first enumeration of all
+        row sets ``J``, pruned by known non-surjective subsets and known surjective
+        supersets; ``"pvz"`` — the maximal surjective row sets, one LP each: the
+        Peña–Vera–Zuluaga search (candidate sets shrunk by Gordan certificates), or for
+        two columns the sectors of the rows' lines (:func:`_sectors`); ``"bounds"`` —
+        an interval: in the max-norm with at most 3 columns the certified float
+        enclosure of the small-support enumeration (no exact step), otherwise a lower
+        bound from ``samples`` random maximal surjective sets and an upper bound from the
+        Güler–Hoffman–Rothblum singular-value bound over all bases (sampled,
+        ``certified=False``, beyond ``limit`` bases). ``"auto"``, ``"exact"`` and
+        ``"pvz"`` return the exact value (in float mode the exact value for the float
+        entries, rounded, when the max-norm has at most 3 columns).
+    progress : called as ``progress(done, total, "LPs")`` by ``"pvz"`` in the max-norm.
     exact : arithmetic (default: exact iff every entry is rational). The Euclidean
         convention always computes in float64 (its values are irrational in general).
 
@@ -218,7 +257,8 @@ def matrix_hoffman(A: Any, norm: str = "inf", method: str = "pvz",
     Zero rows never belong to a surjective set and duplicate rows do not change
     ``H`` in either convention, so both are dropped first. Computing ``H`` is
     NP-hard in general (Peña et al. 2019): the enumeration methods solve one LP per
-    visited row set, exponentially many in the worst case.
+    visited row set, exponentially many in the worst case. The small-support
+    enumeration costs about ``m log m`` for two columns and ``m^3`` for three.
     """
     if norm not in NORMS:
         raise TropnetError(f"unknown norm {norm!r} (expected 'inf' or '2')")
@@ -236,33 +276,37 @@ def matrix_hoffman(A: Any, norm: str = "inf", method: str = "pvz",
             raise TropnetError(f"the Euclidean Hoffman constant needs float64, and this "
                                f"matrix is beyond it: {why_exact}; use norm 'inf' (exact)")
         return _recompute_exactly(vals, method, samples, seed, limit, why_exact)
-    scale = Fraction(2) ** -shift
-    mat = arith.array(vals if arith.exact else [[v * scale for v in row] for row in vals])
+    if arith.exact:
+        mat = arith.array(vals)
+    elif vals.dtype == np.float64:
+        mat = np.ldexp(vals, -shift)
+    else:
+        scale = Fraction(2) ** -shift
+        mat = arith.array([[v * scale for v in row] for row in vals])
     rows, index = _distinct_rows(mat, arith)
     info["distinct_nonzero_rows"] = len(rows)
     if len(rows) == 0:
         zero = arith.zero
         return HoffmanConstant(zero, zero, zero, norm, method, arith, info=info)
-    exact_rows = None if arith.exact else EXACT.array([[v * scale for v in vals[i]]
-                                                        for i in index])
     # every surjective set met is a lower bound of the max-norm constant (--time-limit)
     report = None if norm != "inf" else (
         (lambda h: note_lower_bound(h, "the Hoffman constant")) if shift == 0 else
         (lambda h: note_lower_bound(math.ldexp(float(h), -shift), "the Hoffman constant")))
-    oracle = _Oracle(rows, arith, exact_rows, report)
+    small = norm == "inf" and support_feasible(len(rows), n)
+    oracle = _Oracle(rows, arith, report, certified=small, progress=progress)
     if method == "bounds":
-        out = _bounds(rows, index, oracle, norm, arith, samples, seed, limit, info)
+        out = _support_bounds(oracle, info) if small else \
+            _bounds(rows, index, oracle, norm, arith, samples, seed, limit, info)
+    elif small and method in ("exact", "auto"):
+        out = _support_exact(oracle, index, method, info)
     else:
-        sets = _pvz(oracle) if method == "pvz" else _exhaustive(oracle)
+        sets = _exhaustive(oracle) if method == "exact" else _pvz(oracle)
         info["surjective_sets"] = len(sets)
         if norm == "inf":
-            best, arg = arith.zero, frozenset()
-            for J in sets:
-                h = 1 / oracle.solve(J)[0]
-                if h > best:
-                    best, arg = h, J
+            best, arg = oracle.maximum(sets)
         else:
-            best, arg = _euclid_max(np.asarray(rows, dtype=float), sets, limit, exact_rows)
+            best, arg = _euclid_max(np.asarray(rows, dtype=float), sets, limit,
+                                    oracle.exact if not arith.exact else None)
         argmax = tuple(sorted(index[i] for i in arg))
         out = HoffmanConstant(best, best, best, norm, method, arith, argmax, oracle.calls,
                               info=info)
@@ -315,45 +359,140 @@ class _Oracle:
     ``v(J) > 0`` iff ``J`` is A-surjective (Gordan); then ``H_J = 1 / v(J)`` in the
     max-norm convention. When ``v(J) = 0`` the optimal ``y`` has ``A_J^T y = 0`` and its
     support is a non-surjective subset of ``J`` (a certificate). ``report`` is called with
-    ``1 / v(J)`` of every surjective set solved, and every solve is a checkpoint of
+    ``1 / v(J)`` of every exact value found, and every solve is a checkpoint of
     :func:`tropnet.limits.deadline`.
+
+    Two ways, chosen once (``certified``):
+
+    * LPs (any shape): exact LPs in exact mode; in float mode float LPs, a value within the
+      solver tolerance of zero computed again exactly, so that surjectivity is exact;
+    * certificates (``certified=True``, the max-norm with at most
+      :data:`~tropnet.hoffman.support.SUPPORT_DIM` columns): a float LP only proposes, in
+      either mode. Its dual solution ``x`` (``A_J x <= -v``) proves ``J`` surjective when
+      ``A_J x < 0`` holds in ball arithmetic, and gives the rigorous lower bound
+      ``min_j -a_j . x / ||x||_inf`` of ``v(J)``; its ``y`` proves ``J`` not surjective when
+      the exact LP on the support of ``y`` (at most ``n + 1`` rows) has value 0; anything
+      else is decided by an exact LP on ``J``. The exact ``v(J)`` of a surjective set comes
+      from :class:`~tropnet.hoffman.support.Supports` on its rows, and only for the sets
+      whose lower bound can still reach the maximum (:meth:`maximum`).
     """
 
     def __init__(self, rows: np.ndarray, arith: Arithmetic,
-                 exact_rows: np.ndarray | None = None,
-                 report: Callable[[Any], None] | None = None) -> None:
-        self.rows, self.arith, self.exact_rows, self.report = rows, arith, exact_rows, report
+                 report: Callable[[Any], None] | None = None, certified: bool = False,
+                 progress: Callable[[int, int, str], None] | None = None) -> None:
+        self.rows, self.arith, self.report, self.certified = rows, arith, report, certified
+        self.progress = progress
         self.k, self.n = rows.shape
-        self.scale = max(1.0, float(np.max(np.abs(np.asarray(rows, dtype=float)).sum(axis=1))))
+        self.frows = np.asarray(rows, dtype=float)
+        self.scale = max(1.0, float(np.max(np.abs(self.frows).sum(axis=1))))
         self.calls = 0
         self.exact_calls = 0
+        self.lower: dict[frozenset, Any] = {}
+        #: a direction ``x`` with ``A_J x < 0`` known for some sets (the sectors)
+        self.hints: dict[frozenset, tuple] = {}
+        self._values: dict[frozenset, Fraction] = {}
         self._cache: dict[frozenset, tuple[Any, tuple[int, ...]]] = {}
 
+    @cached_property
+    def exact(self) -> np.ndarray:
+        """The rows as exact rationals (the float entries are binary rationals)."""
+        return self.rows if self.arith.exact else EXACT.array(self.rows)
+
+    @cached_property
+    def ball(self) -> Ball:
+        return Ball.of(self.exact)
+
     def solve(self, J: frozenset) -> tuple[Any, tuple[int, ...]]:
-        """``(v(J), support of an optimal y)``. In float mode a value within the solver
-        tolerance of zero is computed again exactly (``exact_rows``), so that the sign of
-        ``v(J)`` (surjectivity) is exact and a small ``v(J)`` (a large ``H``) accurate."""
+        """``(v(J), support of an optimal y)``; with certificates, ``v(J)`` of a surjective
+        set is the float LP's value (positive), its exact value is :meth:`value`."""
         hit = self._cache.get(J)
         if hit is not None:
             return hit
         check_time("the Hoffman constant")
-        v, support = self._solve(J, self.rows, self.arith)
-        if self.exact_rows is not None and v <= SOLVER_TOL * self.scale:
-            self.exact_calls += 1
-            ve, support = self._solve(J, self.exact_rows, EXACT)
-            v = float(ve) if ve > 0 else 0.0
-            if ve > 0 and v == 0:  # pragma: no cover - entries are scaled to about 1
-                raise TropnetError("the Hoffman constant is beyond the float64 range")
-            out = (v, support)
-        else:
-            out = (v if self.positive(v) else self.arith.zero, support)
-        if self.report is not None and out[0] > 0:
+        out = self._certify(J) if self.certified else self._lp(J)
+        if not self.certified and self.report is not None and out[0] > 0:
             self.report(1 / out[0])
         self._cache[J] = out
         return out
 
+    def _lp(self, J: frozenset) -> tuple[Any, tuple[int, ...]]:
+        float_mode = not self.arith.exact
+        v, support, _ = self._solve(J, self.frows if float_mode else self.rows, self.arith)
+        if float_mode and v <= SOLVER_TOL * self.scale:
+            self.exact_calls += 1
+            ve, support, _ = self._solve(J, self.exact, EXACT)
+            v = float(ve) if ve > 0 else 0.0
+            if ve > 0 and v == 0:  # pragma: no cover - entries are scaled to about 1
+                raise TropnetError("the Hoffman constant is beyond the float64 range")
+            return v, support
+        return (v if self.positive(v) else self.arith.zero), support
+
+    def _certify(self, J: frozenset) -> tuple[Any, tuple[int, ...]]:
+        idx = sorted(J)
+        v, support, x = self._solve(J, self.frows, FLOAT)
+        for direction in (x, self.hints.get(J)):  # the LP's dual, or a known direction
+            if direction is None or not np.any(direction):
+                continue
+            lead = self.ball[idx] @ Ball.of(np.asarray(direction).reshape(-1, 1))
+            if np.all(lead.mid + lead.rad < 0):  # A_J x < 0: surjective
+                top = float(max(abs(float(d)) for d in direction))
+                self.lower[J] = max(0.0, float(np.min(-(lead.mid + lead.rad))) / top
+                                    * (1 - 8 * 2.0**-53))
+                return max(v, 2.0**-1000), ()
+        if len(support) <= 2 * self.n + 2:  # a Gordan certificate on few rows
+            self.exact_calls += 1
+            ve, cert, _ = self._solve(frozenset(support), self.exact, EXACT)
+            if ve == 0:
+                return self.arith.zero, cert
+        self.exact_calls += 1
+        ve, cert, _ = self._solve(J, self.exact, EXACT)
+        if ve == 0:
+            return self.arith.zero, cert
+        self.lower[J] = ve
+        self._values[J] = ve
+        return (ve if self.arith.exact else max(float(ve), 2.0**-1000)), ()
+
+    def value(self, J: frozenset) -> Fraction:
+        """The exact ``v(J)`` of a surjective set (certificate mode)."""
+        v = self._values.get(J)
+        if v is None:
+            idx = sorted(J)
+            v = Supports(self.exact[idx]).exact()[0]
+            self._values[J] = v
+            if self.report is not None:
+                self.report(1 / v)
+        return v
+
+    def maximum(self, sets: list[frozenset]) -> tuple[Any, frozenset]:
+        """``(max 1/v(J), argmax)`` over surjective sets, in the oracle's arithmetic."""
+        if not self.certified:
+            best, arg = self.arith.zero, frozenset()
+            for J in sets:
+                h = 1 / self.solve(J)[0]
+                if h > best:
+                    best, arg = h, J
+            return best, arg
+        for done, J in enumerate(sets, start=1):
+            self.solve(J)  # the float LP: a certified lower bound of v(J)
+            if self.progress is not None:
+                self.progress(done, len(sets), "LPs")
+        sets = [J for J in sets if J in self.lower]
+        low: Fraction | None = None
+        arg = frozenset()
+        for J in sorted(sets, key=lambda S: self.lower[S]):
+            if low is not None and self.lower[J] >= low:
+                break  # no later set has a smaller v(J)
+            v = self.value(J)
+            if low is None or v < low:
+                low, arg = v, J
+        if low is None:
+            return self.arith.zero, arg
+        return (1 / low if self.arith.exact else float(1 / low)), arg
+
     def _solve(self, J: frozenset, rows: np.ndarray, arith: Arithmetic
-               ) -> tuple[Any, tuple[int, ...]]:
+               ) -> tuple[Any, tuple[int, ...], np.ndarray | None]:
+        """One LP: ``(value, support of y, x)`` with ``x`` the dual direction
+        (``A_J x <= -v``; float LPs only)."""
         idx = sorted(J)
         n, k = self.n, len(idx)
         one, zero = arith.one, arith.zero
@@ -374,17 +513,53 @@ class _Oracle:
         y = res.x[:k]
         if arith.exact:
             support = tuple(i for i, yi in zip(idx, y, strict=True) if yi > 0)
-        else:
-            support = tuple(i for i, yi in zip(idx, y, strict=True) if yi > LEAD_RTOL)
-        return v, support
+            return v, support, None
+        top = max(float(np.max(y)), 0.0)
+        support = tuple(i for i, yi in zip(idx, y, strict=True) if yi > LEAD_RTOL * top)
+        x = None
+        if res.duals is not None:
+            x = np.asarray(res.duals[n:2 * n] - res.duals[:n], dtype=float)
+        return v, support, x
 
     def positive(self, v: Any) -> bool:
-        if self.exact_rows is not None:  # solve() decided small values exactly
+        if self.certified or not self.arith.exact:  # decided exactly by solve()
             return bool(v > 0)
         return bool(self.arith.sign(self.arith.asarray([v]), self.scale)[0] > 0)
 
     def surjective(self, J: frozenset) -> bool:
         return bool(J) and self.positive(self.solve(J)[0])
+
+
+# -- small supports (max-norm, few columns) --------------------------------------------
+
+def _supports(oracle: _Oracle) -> Supports:
+    return Supports(oracle.rows if not oracle.arith.exact else oracle.exact)  # floats: exact
+
+
+def _support_exact(oracle: _Oracle, index: list[int], method: str, info: dict
+                   ) -> HoffmanConstant:
+    """The exact max-norm constant from the row sets of at most ``n`` rows."""
+    sup = _supports(oracle)
+    low, S = sup.exact()
+    value = 1 / low if oracle.arith.exact else float(1 / low)
+    if oracle.report is not None:
+        oracle.report(value)
+    info = {**info, "supports": sup.examined, "exact_checks": sup.exact_checks}
+    argmax = tuple(sorted(index[i] for i in S))
+    return HoffmanConstant(value, value, value, "inf", method, oracle.arith, argmax,
+                           oracle.calls, info=info)
+
+
+def _support_bounds(oracle: _Oracle, info: dict) -> HoffmanConstant:
+    """A certified float interval of the max-norm constant: the float phase of the
+    small-support enumeration (no exact evaluation but for undecided candidates)."""
+    sup = _supports(oracle)
+    lo, hi = sup.enclosure()
+    lower = 1 / hi * (1 - 4 * 2.0**-53)
+    upper = 1 / lo * (1 + 4 * 2.0**-53) if lo > 0 else math.inf
+    info = {**info, "supports": sup.examined, "exact_checks": sup.exact_checks}
+    return HoffmanConstant(None, lower, upper, "inf", "bounds", oracle.arith, (),
+                           oracle.calls, True, info)
 
 
 # -- exact enumeration ------------------------------------------------------------------
@@ -428,13 +603,17 @@ def _exhaustive(oracle: _Oracle) -> list[frozenset]:
 def _pvz(oracle: _Oracle) -> list[frozenset]:
     """The Peña–Vera–Zuluaga algorithm: the maximal A-surjective row sets.
 
-    Keeps a family of candidate sets, initially ``{all rows}``, with the invariant
+    With two columns they are read off the sectors of the rows' lines (:func:`_sectors`;
+    the candidate family below grows combinatorially on cells of hundreds of rows).
+    Otherwise it keeps a family of candidate sets, initially ``{all rows}``, with the invariant
     that every maximal surjective set lies inside a candidate or a found set. A
     surjective candidate is recorded and its subsets dropped; a non-surjective
     candidate yields a Gordan certificate ``I`` (support of ``y >= 0`` with
     ``A_I^T y = 0``), and every candidate ``K ⊇ I`` is replaced by the sets
     ``K \\ {i}``, ``i in I`` (no surjective set contains ``I``).
     """
+    if oracle.n == 2:
+        return _sectors(oracle)
     found: list[frozenset] = []
     cand: list[frozenset] = [frozenset(range(oracle.k))]
     while cand:
@@ -455,6 +634,58 @@ def _pvz(oracle: _Oracle) -> list[frozenset]:
                 new.append(K)
         cand = _maximal(new, found)
     return found
+
+
+def _sectors(oracle: _Oracle) -> list[frozenset]:
+    """Two columns: the sets ``{j : a_j . x < 0}`` of the open sectors between the lines
+    ``a_j . x = 0`` (the chambers of the central arrangement of the rows).
+
+    Every surjective set lies in one of them (move its ``x`` off the lines), so they
+    contain every maximal surjective set: the sets the candidate search above ends with,
+    read off directly. The boundary directions ``±(-a_j2, a_j1)`` are sorted by angle
+    exactly; crossing one flips the rows of its line. No LP; ``2L`` sets for ``L``
+    distinct lines.
+    """
+    A = oracle.exact
+    ends: list[tuple[tuple[Fraction, Fraction], int]] = []
+    for j, (a1, a2) in enumerate(A):
+        ends += [((-a2, a1), j), ((a2, -a1), j)]
+    ends.sort(key=cmp_to_key(lambda u, v: _angle_cmp(u[0], v[0])))
+    groups: list[list[int]] = []
+    heads: list[tuple[Fraction, Fraction]] = []
+    for d, j in ends:
+        if heads and _angle_cmp(heads[-1], d) == 0:
+            groups[-1].append(j)
+        else:
+            heads.append(d)
+            groups.append([j])
+    b0, b1 = heads[0], heads[1 % len(heads)]
+    if len(heads) == 2:  # one line: the two half-planes
+        x = (-b0[1], b0[0])
+    else:
+        n0, n1 = abs(b0[0]) + abs(b0[1]), abs(b1[0]) + abs(b1[1])
+        x = (b0[0] / n0 + b1[0] / n1, b0[1] / n0 + b1[1] / n1)
+    J = {j for j, (a1, a2) in enumerate(A) if a1 * x[0] + a2 * x[1] < 0}
+    sets = [frozenset(J)]
+    oracle.hints[sets[0]] = x
+    for t, g in enumerate(groups[1:], start=1):
+        J ^= set(g)
+        sets.append(frozenset(J))
+        b0, b1 = heads[t], heads[(t + 1) % len(heads)]
+        if len(heads) > 2:  # a direction inside sector t: A_J x < 0 there
+            n0, n1 = abs(b0[0]) + abs(b0[1]), abs(b1[0]) + abs(b1[1])
+            oracle.hints[sets[-1]] = (b0[0] / n0 + b1[0] / n1, b0[1] / n0 + b1[1] / n1)
+    return [S for S in dict.fromkeys(sets) if S]
+
+
+def _angle_cmp(u: tuple, v: tuple) -> int:
+    """Exact comparison of the angles of two non-zero plane vectors in ``[0, 2 pi)``."""
+    hu = 0 if u[1] > 0 or (u[1] == 0 and u[0] > 0) else 1
+    hv = 0 if v[1] > 0 or (v[1] == 0 and v[0] > 0) else 1
+    if hu != hv:
+        return hu - hv
+    cross = u[0] * v[1] - u[1] * v[0]
+    return -1 if cross > 0 else (1 if cross < 0 else 0)
 
 
 def _maximal(sets: Iterable[frozenset], found: list[frozenset]) -> list[frozenset]:
@@ -597,9 +828,7 @@ def _bounds(rows: np.ndarray, index: list[int], oracle: _Oracle, norm: str,
             cand = euclid
         if cand > lower:
             lower, arg = cand, frozenset(S)
-    exact_rows = oracle.exact_rows if oracle.exact_rows is not None else \
-        (rows if arith.exact else None)
-    ghr, certified = _ghr(Af, limit, rng, exact_rows)
+    ghr, certified = _ghr(Af, limit, rng, oracle.exact)
     info = {**info, "ghr_bound": ghr, "bases_certified": certified}
     # rounded up to cover the round-off of the SVDs
     upper = (ghr if norm == "2" else ghr * math.sqrt(min(k, n + 1))) * (1 + ROUNDOFF_PAD)

@@ -2,13 +2,20 @@
 
 **Hoffman constant of a tropical map** (Lezeau et al., Definitions 19–20). Each
 cell ``C`` of the common refinement of the (pruned) numerators and denominators
-(:func:`tropnet.engines.tropical.tropical_cells`: one irredundant monomial of
+(:func:`tropnet.engines.tropical.common_refinement`: one irredundant monomial of
 each, a full-dimensional intersection) is a polyhedron ``{x : A_C x <= b_C}``
 whose rows are ``a_j - a_i`` (numerator) and ``b_l - b_k`` (denominator), the
 matrix of their equation (6); ``H(f ⊘ g) = max_C H(A_C)``. tropnet computes it
 for the representation it is given, after pruning; the paper's constant of the
 *function* is the minimum over all representations, so this is an upper bound
-on it.
+on it. Everything is computed on the exact rationals of the input: a network is
+compiled exactly (in float mode too, as the tropical methods are: a float
+compile's round-off makes nearly opposite rows out of exactly opposite ones,
+and the trained 2-[16,16]-1 of ``benchmarks/nets/moons16.json`` would get
+``H ≈ 1.7e15`` instead of its exact ``2447983.18``), and float mode reports
+the exact values rounded. A cell's matrix has hundreds of rows on a trained
+net; its balls are built from the factors' exponents and its exact rows only
+when a decision needs them (:class:`tropnet.hoffman.support.Rows`).
 
 **Effective radius.** The minimal effective radius at ``x`` is the smallest
 ``r`` such that the closed ball ``B(x, r)`` (in the chosen norm) meets every
@@ -27,7 +34,10 @@ linear region. Derivation of the bound tropnet computes:
    polyhedron, ``dist(x, C) <= H(A_S) ||(A_S x - b_S)_+||``, with
    ``H(A_S) <= H(A_C)`` (fewer surjective row sets) and a smaller residual.
    ``rows="facets"`` (the default for the radius) uses the irredundant rows:
-   tighter, and much cheaper since cells have few facets.
+   tighter, and much cheaper since cells have few facets. The cells of the
+   refinement come with their exact facet rows
+   (:func:`tropnet.engines.tropical.common_refinement`); activation regions get
+   theirs from :func:`tropnet.hoffman.facets.facet_rows` (no LP per row).
 3. *Counting on a box needs more than meeting every region.* A linear region
    of ``f ⊘ g`` may be a non-convex union of cells; a box can meet all its
    cells yet cut it into several pieces, and then a count on the box exceeds
@@ -63,6 +73,7 @@ different patterns.)
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -70,17 +81,21 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from ..arithmetic import FLOAT, Arithmetic, format_number, resolve
+from ..arithmetic import EXACT, FLOAT, Arithmetic, Ball, format_number, resolve
 from ..domain import Domain, box, parse_domain
 from ..engines.enumerate import activation_regions
-from ..engines.glue import glue, map_key
-from ..engines.tropical import as_maps, input_dim, tropical_cells
+from ..engines.glue import Cell, glue, map_key
+from ..engines.monomials import compile_network
+from ..engines.tropical import as_maps, common_refinement, input_dim
 from ..errors import DomainError, TropnetError
-from ..limits import check_time
+from ..limits import check_estimate, check_time, note_lower_bound
 from ..network import Network
 from ..polyhedra import Polyhedron
-from ..tropical import TropicalRational, compile_network
+from ..tropical import TropicalRational
+from .facets import facet_rows
 from .matrix import CONVENTIONS, METHODS, NORMS, HoffmanConstant, matrix_hoffman
+from .support import Rows, Supports
+from .support import feasible as support_feasible
 
 __all__ = ["EffectiveRadius", "bounded_domain", "effective_box", "effective_radius", "map_hoffman"]
 
@@ -154,13 +169,37 @@ def _fmt(v: Any) -> Any:
     return format_number(v) if isinstance(v, (Fraction, int)) else float(v)
 
 
-def map_hoffman(obj: Any, norm: str = "inf", method: str = "pvz",
+#: a progress callback: ``progress(done, total, what)``
+Progress = Callable[[int, int, str], None]
+
+#: seconds per LP of a Peña–Vera–Zuluaga search, and per LP and row of the matrix
+#: (2-core machine, HiGHS through scipy): the estimate of a search before it starts
+PVZ_SECONDS_PER_LP = 2e-3
+PVZ_SECONDS_PER_ROW = 4e-6
+
+
+def map_hoffman(obj: Any, norm: str = "inf", method: str = "auto",
                 exact: bool | Arithmetic | None = None, *, rows: str = "all",
-                **options: Any) -> HoffmanConstant:
+                progress: Progress | None = None, **options: Any) -> HoffmanConstant:
     """The Hoffman constant of a tropical polynomial, rational map, list of maps or network
     (compiled first): the largest ``H(A_C)`` over the cells ``C`` of the common refinement
     (Lezeau et al., Definitions 19–20, with ``rows="all"``; ``rows="facets"`` uses each
-    cell's irredundant rows). Norm convention as in :func:`matrix_hoffman`.
+    cell's irredundant rows). Norm convention and methods as in :func:`matrix_hoffman`.
+
+    The computation is exact, on the exact rationals of the input (a float network is
+    compiled exactly, as the tropical methods do); in float mode the result is that exact
+    value rounded (``info["decided"] == "exact"``).
+
+    In the max-norm with at most three inputs every cell is first *bounded*: a certified
+    float interval of ``H(A_C)`` from its row sets of at most ``n`` rows
+    (:mod:`tropnet.hoffman.support`); ``method="bounds"`` returns ``[max lower, max
+    upper]``. The exact methods then take the cells whose upper bound reaches the largest
+    lower bound, largest first, and compute their exact value until no remaining cell can
+    beat the best (``info["cells_solved"]``); ``"pvz"`` also runs its search on the cells
+    that can still exceed the best value it found (one, unless it disagrees), after an
+    estimate of the search's time that is refused over the time budget
+    (:class:`~tropnet.errors.TooLargeError`, naming ``method="bounds"``).
+    ``progress(done, total, what)`` is called after each cell and each LP.
 
     Examples
     --------
@@ -171,27 +210,145 @@ def map_hoffman(obj: Any, norm: str = "inf", method: str = "pvz",
     Fraction(2, 1)
     """
     _check(norm, method, rows=rows)
-    maps, arith = _maps(obj, exact)
-    cells = _cells(maps, arith)
-    solver = _Solver(norm, method, arith, options)
-    consts = []
-    for c in cells:
+    maps, out = _maps(obj, exact)
+    ref = _refinement(maps)
+    solver = _Solver(norm, method, EXACT, options)
+    info: dict[str, Any] = {"cells": len(ref), "rows_used": rows, "object": _describe(obj)}
+    if not out.exact:
+        info["decided"] = "exact"
+    n = ref.n
+    structured = norm == "inf" and rows == "all" and \
+        all(support_feasible(m, n) for m in ref.sizes())
+    if not structured:
+        return _each_cell(ref, rows, solver, method, out, info, progress)
+    lows, highs, sups = [], [], []
+    for r in range(len(ref)):
         check_time("the Hoffman constant of the cells")
-        consts.append(solver.constant(c.poly.minimize() if rows == "facets" else c.poly))
+        sup = Supports(ref.rows(r))
+        lo, hi = sup.enclosure()  # of 1 / H(A_C)
+        lows.append(1 / hi * (1 - 4 * 2.0**-53))
+        highs.append(1 / lo * (1 + 4 * 2.0**-53) if lo > 0 else math.inf)
+        sups.append(sup)
+        note_lower_bound(lows[-1], "the Hoffman constant")  # for --time-limit
+        if progress is not None:
+            progress(r + 1, len(ref), "cells bounded")
+    if method == "bounds":
+        k = max(range(len(ref)), key=lambda i: highs[i])
+        info["argmax_cell_point"] = [_fmt(v) for v in ref.points[k]]
+        return HoffmanConstant(None, max(lows), max(highs), norm, method, out, (k,), 0, True,
+                               info)
+    floor = max(lows)
+    todo = sorted((i for i in range(len(ref)) if highs[i] >= floor), key=lambda i: -highs[i])
+    exact_values: dict[int, Fraction] = {}
+    best: Fraction | None = None
+    for done, i in enumerate(todo, start=1):
+        if best is not None and highs[i] < best:
+            break  # sorted: no remaining cell can reach the best value
+        check_time("the Hoffman constant of the cells")
+        exact_values[i] = 1 / sups[i].exact()[0]
+        best = exact_values[i] if best is None else max(best, exact_values[i])
+        if progress is not None:
+            progress(done, len(todo), "cells solved exactly")
+    order = sorted(exact_values, key=lambda i: -exact_values[i])
+    k = order[0]
+    value: Any = exact_values[k]
+    info["cells_solved"] = len(exact_values)
+    lp_calls = 0
+    if method == "pvz":  # the search, on the cells that can exceed the best value it found
+        _check_search(ref.rows(k).shape, method)
+        found: Any = None
+        searched = 0
+        for i in order:
+            if found is not None and exact_values[i] <= found:
+                break
+            check_time("the Hoffman constant of the cells")
+            h = matrix_hoffman(ref.polyhedron(i).A, "inf", "pvz", EXACT, progress=progress,
+                               **options)
+            lp_calls += h.lp_calls
+            searched += 1
+            if found is None or h.value > found:
+                found, k = h.value, i
+        value = found
+        info["cells_searched"] = searched
+    info["argmax_cell_point"] = [_fmt(v) for v in ref.points[k]]
+    value = value if out.exact else float(value)
+    return HoffmanConstant(value, value, value, norm, method, out, (k,), lp_calls, True, info)
+
+
+def _each_cell(ref: _Refinement, rows: str, solver: _Solver, method: str, out: Arithmetic,
+               info: dict, progress: Progress | None) -> HoffmanConstant:
+    """The constant of every cell's matrix (:func:`matrix_hoffman`), the largest kept,
+    after an estimate of the time (refused over the budget)."""
+    sizes = [len(c) for c in ref.cells] if rows == "facets" else ref.sizes()
+    _check_cells(sizes, ref.n, solver.norm, method, solver.options.get("limit", 200_000))
+    consts = []
+    for r in range(len(ref)):
+        check_time("the Hoffman constant of the cells")
+        consts.append(solver.constant(ref.cells[r] if rows == "facets" else ref.polyhedron(r)))
+        if progress is not None:
+            progress(r + 1, len(ref), "cells solved")
     k = max(range(len(consts)), key=lambda i: _key(consts[i]))
-    value = consts[k].value
-    lower = max(h.lower for h in consts)
-    upper = max(h.upper for h in consts)
-    info = {"cells": len(cells), "rows_used": rows, "object": _describe(obj),
-            "argmax_cell_point": [_fmt(v) for v in cells[k].point]}
-    return HoffmanConstant(value, lower, upper, norm, method, consts[k].arith, (k,),
-                           solver.lp_calls, solver.certified, info)
+    conv = (lambda v: v) if out.exact or solver.arith is FLOAT else \
+        (lambda v: None if v is None else float(v))
+    info.update(argmax_cell_point=[_fmt(v) for v in ref.points[k]], cells_solved=len(ref))
+    return HoffmanConstant(conv(consts[k].value), conv(max(h.lower for h in consts)),
+                           conv(max(h.upper for h in consts)), solver.norm, method,
+                           out if solver.norm == "inf" else FLOAT, (k,), solver.lp_calls,
+                           solver.certified, info)
 
 
-def effective_radius(obj: Any, norm: str = "inf", method: str = "pvz", *,
+def _check_search(shape: tuple[int, int], method: str) -> None:
+    """Refuse a Peña–Vera–Zuluaga search on an ``m x n`` cell estimated over the time
+    budget (two columns: one LP per sector, ``2m`` at most; more: the regions of the
+    central arrangement bound the maximal row sets)."""
+    m, n = shape
+    lps = 2.0 * m if n == 2 else _row_sets(m, n)
+    seconds = lps * (PVZ_SECONDS_PER_LP + PVZ_SECONDS_PER_ROW * m)
+    check_estimate(f"the {method} search for the Hoffman constant",
+                   f"a cell of {m} rows in R^{n}, up to {lps:,.0f} LPs", seconds,
+                   options=("--method auto (the exact value from row sets of at most n "
+                            "rows)", "--method bounds (a certified interval)"))
+
+
+def _check_cells(sizes: list[int], n: int, norm: str, method: str, limit: int) -> None:
+    """Refuse solving every cell's matrix when the estimated time is over the budget: a
+    small-support enumeration is cheap; the searches cost one LP per maximal surjective
+    set (and in the Euclidean convention a singular value decomposition per independent
+    row set inside each); the bounds one SVD per basis, up to ``limit``."""
+    seconds = 0.0
+    for m in sizes:
+        if norm == "inf" and (method in ("auto", "exact", "bounds")) and support_feasible(m, n):
+            seconds += 1e-5 * m
+        elif method == "bounds":
+            seconds += 3e-6 * min(math.comb(m, min(n, m)), limit)
+        else:
+            sets = 2.0 * m if n == 2 else _row_sets(m, n)
+            per = PVZ_SECONDS_PER_LP + PVZ_SECONDS_PER_ROW * m
+            if norm == "2":
+                per += 2e-5 * sum(math.comb(max(m // 2, 1), k) for k in range(1, n + 1))
+            seconds += sets * per
+    largest = max(sizes, default=0)
+    options = [text for text, skip in (
+        ("--method bounds (an interval)", method == "bounds"),
+        ("--rows facets (each cell's facet rows only)", largest <= 2 * n + 2),
+        ("--norm inf (the max-norm: exact from row sets of at most n rows)", norm == "inf"))
+        if not skip]
+    check_estimate(f"the Hoffman constant ({method}, norm {norm}) of {len(sizes)} cells",
+                   f"cells of up to {largest} rows in R^{n}", seconds, options=options)
+
+
+def _row_sets(m: int, r: int) -> float:
+    """``2 sum_{k<r} C(m-1, k)``: the regions of a central arrangement of ``m`` hyperplanes
+    of rank at most ``r``, a bound on the maximal surjective row sets."""
+    if m <= 1:
+        return 1.0
+    return float(2 * sum(math.comb(m - 1, k) for k in range(min(r, m))))
+
+
+def effective_radius(obj: Any, norm: str = "inf", method: str = "auto", *,
                      kind: str = "linear", center: Any = None, connectivity: str = "facet",
                      rows: str = "facets", exact: bool | Arithmetic | None = None,
-                     **options: Any) -> EffectiveRadius:
+                     progress: Progress | None = None, **options: Any) -> EffectiveRadius:
     """A radius ``r`` such that the ball of radius ``r`` around ``center`` (default the
     origin) meets every linear region (``kind="linear"``: a tropical polynomial, rational
     map, list of maps, or a network compiled first) or every activation region
@@ -221,12 +378,13 @@ def effective_radius(obj: Any, norm: str = "inf", method: str = "pvz", *,
     if kind == "activation":
         if not isinstance(obj, Network):
             raise TropnetError("activation regions need a network")
-        return _activation_radius(obj, norm, method, center, rows, exact, options)
-    maps, arith = _maps(obj, exact)
-    return _linear_radius(maps, arith, obj, norm, method, center, connectivity, rows, options)
+        return _activation_radius(obj, norm, method, center, rows, exact, options, progress)
+    maps, out = _maps(obj, exact)
+    return _linear_radius(maps, out, obj, norm, method, center, connectivity, rows, options,
+                          progress)
 
 
-def effective_box(obj: Any, kind: str = "linear", norm: str = "inf", method: str = "pvz", *,
+def effective_box(obj: Any, kind: str = "linear", norm: str = "inf", method: str = "auto", *,
                   margin: Any = Fraction(1, 4), exact: bool | Arithmetic | None = None,
                   **options: Any) -> Domain:
     """A box ``[-R, R]^n`` centred at the origin whose interior meets every linear region
@@ -331,6 +489,86 @@ class _Solver:
         return H, H * res
 
 
+#: the last network compiled and the last refinement computed (networks and maps are
+#: immutable): the constant and the effective radius of one network share them
+_LAST: dict[str, tuple] = {}
+
+
+def _refinement(maps: list[TropicalRational]) -> _Refinement:
+    hit = _LAST.get("refinement")
+    if hit is None or len(hit[0]) != len(maps) or \
+            not all(a is b for a, b in zip(hit[0], maps, strict=True)):
+        hit = _LAST["refinement"] = (list(maps), _Refinement(maps))
+    return hit[1]
+
+
+class _Refinement:
+    """The cells of the common refinement of pruned maps (exact; :func:`common_refinement`)
+    with every cell's full matrix of monomial differences available as :class:`Rows`
+    (balls built from the factors' exponents, exact rows on demand) or as a polyhedron."""
+
+    def __init__(self, maps: list[TropicalRational]) -> None:
+        self.factors = [f for r in maps for f in (r.numerator.to(EXACT).prune(),
+                                                    r.denominator.to(EXACT).prune())]
+        self.nmaps = len(maps)
+        self.n = maps[0].nvars
+        ref = common_refinement(self.factors)
+        self.labels, self.cells, self.points = ref.labels, ref.cells, ref.points
+        self.edges = ref.edges
+        self._E = [Ball.of(f.exponents) for f in self.factors]
+        self._c = [Ball.of(f.coefficients) for f in self.factors]
+        self._offsets = np.cumsum([0] + [len(f) - 1 for f in self.factors])
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def sizes(self) -> list[int]:
+        """The number of rows of every cell's full matrix (the same for all cells)."""
+        return [int(self._offsets[-1])] * len(self)
+
+    def rows(self, r: int) -> Rows:
+        """Cell ``r``: rows ``a_j - a_i``, right-hand sides ``c_i - c_j`` (``i`` its monomial
+        of each factor, ``j`` the others), as balls, with the exact rows on demand."""
+        lab = self.labels[r]
+        mids, rads, bmid, brad = [], [], [], []
+        for t, i in enumerate(lab):
+            E, c = self._E[t], self._c[t]
+            keep = np.arange(len(c)) != i
+            A = E - E[int(i):int(i) + 1]
+            b = c[int(i):int(i) + 1] - c
+            mids.append(A.mid[keep])
+            rads.append(A.rad[keep])
+            bmid.append(b.mid[keep])
+            brad.append(b.rad[keep])
+        ball = Ball(np.concatenate(mids), np.concatenate(rads))
+        rhs = Ball(np.concatenate(bmid), np.concatenate(brad))
+        return Rows(ball, lambda q: self._row(r, q)[0], rhs, lambda q: self._row(r, q)[1])
+
+    def _row(self, r: int, q: int) -> tuple[tuple[Fraction, ...], Fraction]:
+        t = int(np.searchsorted(self._offsets, q, side="right")) - 1
+        i = int(self.labels[r][t])
+        j = int(q - self._offsets[t])
+        j += j >= i
+        f = self.factors[t]
+        return (tuple(a - b for a, b in zip(f.exponents[j], f.exponents[i], strict=True)),
+                f.coefficients[i] - f.coefficients[j])
+
+    def polyhedron(self, r: int) -> Polyhedron:
+        """Cell ``r`` with all its rows (exact): Lezeau et al.'s matrix ``A_C``."""
+        rows = [self._row(r, q) for q in range(int(self._offsets[-1]))]
+        A = np.array([a for a, _ in rows], dtype=object).reshape(len(rows), self.n)
+        return Polyhedron(A, np.array([b for _, b in rows], dtype=object), EXACT)
+
+    def cell(self, r: int) -> Cell:
+        """Cell ``r`` (its facet rows) with the vector map's affine map, for gluing."""
+        lab, f = self.labels[r], self.factors
+        weight = np.array([f[2 * k].exponents[lab[2 * k]] - f[2 * k + 1].exponents[lab[2 * k + 1]]
+                           for k in range(self.nmaps)])
+        bias = np.array([f[2 * k].coefficients[lab[2 * k]]
+                         - f[2 * k + 1].coefficients[lab[2 * k + 1]] for k in range(self.nmaps)])
+        return Cell(self.cells[r], weight, bias, self.points[r])
+
+
 def _center(center: Any, n: int, arith: Arithmetic) -> np.ndarray:
     vec = np.zeros(n, dtype=int) if center is None else np.asarray(center, dtype=object)
     vec = vec.reshape(-1)
@@ -341,24 +579,23 @@ def _center(center: Any, n: int, arith: Arithmetic) -> np.ndarray:
 
 def _maps(obj: Any, exact: bool | Arithmetic | None) -> tuple[list[TropicalRational],
                                                               Arithmetic]:
-    """The tropical rational maps of an object (a network is compiled) in one arithmetic."""
-
+    """The tropical rational maps of an object in exact arithmetic (a network is compiled
+    exactly, on the exact rationals of its numbers), and the arithmetic of the output."""
     if isinstance(obj, Network):
-        arith = resolve(exact, obj)
-        return compile_network(obj, prune=True, exact=arith), arith
+        out = resolve(exact, obj)
+        arith = out if out.exact else EXACT  # an exact one may limit denominators
+        hit = _LAST.get("network")
+        if hit is None or hit[0] is not obj or hit[1] != arith:
+            hit = _LAST["network"] = (obj, arith, compile_network(obj, prune=True,
+                                                                   exact=arith))
+        return hit[2], out
     try:
         maps = as_maps(obj)
     except TropnetError:
         raise TropnetError(f"expected a tropical polynomial, rational map, list of maps or "
                            f"network, got {type(obj).__name__}") from None
-    arith = maps[0].arith if exact is None else resolve(exact)
-    return [m.to(arith) for m in maps], arith
-
-
-def _cells(maps: list[TropicalRational], arith: Arithmetic) -> list:
-    """The cells of the common refinement on ``R^n`` (:mod:`tropnet.engines.tropical`)."""
-
-    return tropical_cells(maps, None, arith)
+    out = maps[0].arith if exact is None else resolve(exact)
+    return [m.to(out if out.exact else EXACT) for m in maps], out
 
 
 def _spread(maps: list[TropicalRational], x: np.ndarray) -> Any:
@@ -373,28 +610,49 @@ def _spread(maps: list[TropicalRational], x: np.ndarray) -> Any:
     return out
 
 
-def _linear_radius(maps: list[TropicalRational], arith: Arithmetic, obj: Any, norm: str,
-                   method: str, center: Any, connectivity: str, rows: str, options: dict
-                   ) -> EffectiveRadius:
+def _unit_rows(P: Polyhedron) -> Polyhedron:
+    """``P`` with every row divided by the l1-norm of its normal (exactly): a region's rows
+    come scaled by arbitrary integers, and the residual of a unit row is the max-norm
+    distance to its half-space."""
+    rows = [(a, bi, sum((abs(v) for v in a), Fraction(0))) for a, bi in zip(P.A, P.b,
+                                                                          strict=True)]
+    rows = [r for r in rows if r[2]]  # a zero row (0 <= b) holds on the whole cell
+    A = np.array([[v / s for v in a] for a, _, s in rows], dtype=object)
+    b = np.array([bi / s for _, bi, s in rows], dtype=object)
+    return Polyhedron(A.reshape(len(rows), P.n), b, P.arith)
 
-    x = _center(center, maps[0].nvars, arith)
-    cells = _cells(maps, arith)
-    solver = _Solver(norm, method, arith, options)
-    systems = [c.poly.minimize() if rows == "facets" else c.poly for c in cells]
-    radius: Any = arith.zero
-    hmax: Any = arith.zero
-    for P in systems:
+
+def _out(v: Any, arith: Arithmetic) -> Any:
+    """An exact value in the output arithmetic (floats are the exact value rounded)."""
+    return v if arith.exact or v is None or isinstance(v, float) else float(v)
+
+
+def _linear_radius(maps: list[TropicalRational], out: Arithmetic, obj: Any, norm: str,
+                   method: str, center: Any, connectivity: str, rows: str, options: dict,
+                   progress: Progress | None) -> EffectiveRadius:
+
+    ref = _refinement(maps)
+    x = _center(center, ref.n, EXACT)
+    solver = _Solver(norm, method, EXACT, options)
+    systems = [ref.cells[r] if rows == "facets" else ref.polyhedron(r)
+               for r in range(len(ref))]
+    radius: Any = solver.arith.zero
+    hmax: Any = solver.arith.zero
+    for r, P in enumerate(systems):
         check_time("the effective radius")
-        H, r = solver.bound(P, x)
-        radius, hmax = max(radius, r), max(hmax, H)
+        H, rad = solver.bound(P, x)
+        radius, hmax = max(radius, rad), max(hmax, H)
+        if progress is not None:
+            progress(r + 1, len(systems), "cells of the radius")
     cells_radius = radius
-    _regions, graph = glue(cells, connectivity, arith)
+    cells = [ref.cell(r) for r in range(len(ref))]
+    _regions, graph = glue(cells, connectivity, EXACT)
     for a, b in graph.edges:  # glue only joins cells with one affine map
         check_time("the effective radius")
-        assert map_key(cells[a].weight, cells[a].bias, arith) == \
-            map_key(cells[b].weight, cells[b].bias, arith)
-        H, r = solver.bound(systems[a].intersect(systems[b]), x)
-        graph.edges[a, b].update(weight=r, hoffman=H)
+        assert map_key(cells[a].weight, cells[a].bias, EXACT) == \
+            map_key(cells[b].weight, cells[b].bias, EXACT)
+        H, rad = solver.bound(systems[a].intersect(systems[b]), x)
+        graph.edges[a, b].update(weight=rad, hoffman=H)
     faces = 0
     for _u, _v, data in nx.minimum_spanning_edges(graph, data=True):
         faces += 1
@@ -403,27 +661,38 @@ def _linear_radius(maps: list[TropicalRational], arith: Arithmetic, obj: Any, no
     if norm == "inf":
         hcells = max((_key(solver.constant(P)) for P in systems), default=0)
         prop22 = hcells * _spread(maps, x)
-    return EffectiveRadius(radius, hmax, norm, method, "linear", tuple(x), len(cells),
-                           faces, arith, rows, connectivity, prop22, cells_radius,
-                           solver.certified, solver.lp_calls,
-                           {"object": _describe(obj), "regions": len(_regions)})
+    info = {"object": _describe(obj), "regions": len(_regions)}
+    if not out.exact:
+        info["decided"] = "exact"
+    return EffectiveRadius(_out(radius, out), _out(hmax, out), norm, method, "linear",
+                           tuple(_out(v, out) for v in x), len(ref), faces, out, rows,
+                           connectivity, _out(prop22, out), _out(cells_radius, out),
+                           solver.certified, solver.lp_calls, info)
 
 
 def _activation_radius(net: Network, norm: str, method: str, center: Any, rows: str,
-                       exact: bool | Arithmetic | None, options: dict) -> EffectiveRadius:
+                       exact: bool | Arithmetic | None, options: dict,
+                       progress: Progress | None) -> EffectiveRadius:
 
     arith = resolve(exact, net)
-    regions = activation_regions(net, None, exact=arith)
-    x = _center(center, net.input_dim, arith)
-    solver = _Solver(norm, method, arith, options)
-    radius: Any = arith.zero
-    hmax: Any = arith.zero
-    for region in regions:
+    # exact regions (float mode: on the exact rationals of the weights), reported in arith
+    regions = activation_regions(net, None, exact=arith if arith.exact else EXACT)
+    x = _center(center, net.input_dim, EXACT)
+    solver = _Solver(norm, method, EXACT, options)
+    radius: Any = solver.arith.zero
+    hmax: Any = solver.arith.zero
+    for r, region in enumerate(regions):
         check_time("the effective radius")
         P = region.cells[0]
-        P = P.minimize() if rows == "facets" else P
-        H, r = solver.bound(P, x)
-        radius, hmax = max(radius, r), max(hmax, H)
-    return EffectiveRadius(radius, hmax, norm, method, "activation", tuple(x), len(regions),
-                           0, arith, rows, None, None, radius, solver.certified,
-                           solver.lp_calls, {"object": _describe(net)})
+        P = _unit_rows(facet_rows(P, region.interior_point) if rows == "facets" else P)
+        H, rad = solver.bound(P, x)
+        radius, hmax = max(radius, rad), max(hmax, H)
+        if progress is not None:
+            progress(r + 1, len(regions), "regions of the radius")
+    info = {"object": _describe(net)}
+    if not arith.exact:
+        info["decided"] = "exact"
+    return EffectiveRadius(_out(radius, arith), _out(hmax, arith), norm, method,
+                           "activation", tuple(_out(v, arith) for v in x), len(regions), 0,
+                           arith, rows, None, None, _out(radius, arith), solver.certified,
+                           solver.lp_calls, info)
