@@ -7,7 +7,10 @@ Tables:
    LP baseline, with the public tools' times from ``shared/benchmarks``;
 2. linear regions of the same nets by method (tropical, enumerate, layerwise);
 3. linear regions of random tropical rational functions with ``m``
-   monomials in numerator and denominator in 4 variables.
+   monomials in numerator and denominator in 4 variables;
+4. larger nets (issue 12): the trained two-moons net, 4-[24,24]-1 on a box, MNIST-size
+   inputs on ``R^784``, each by enumerate and tropical;
+5. region graphs (``benchmarks/bench_graph.py``).
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from tropnet import (
     load_network,
 )
 
-from .common import NETS, best_of, fmt_time, machine, table, write
+from .bench_graph import graph_table
+from .common import NETS, best_of, fmt_time, he_net, machine, table, write
 from .naive import naive_count
 
 EXPECTED = {"A": (111, 38), "B": (1320, 218), "C": (2344, 1340), "D": (5548, 2080)}
@@ -87,12 +91,49 @@ def linear_table(nets: list[str], timeout: float) -> str:
             res = {m: _best(_linear, name, domain, m, timeout=timeout, repeat=1)
                    for m in ("enumerate", "tropical", "layerwise")}
             counts = {r["value"] for r in res.values() if r["status"] == "ok"}
+            both = res["enumerate"]["status"] == res["tropical"]["status"] == "ok"
+            ratio = f"{res['tropical']['seconds'] / res['enumerate']['seconds']:.2g}" \
+                if both else "-"
             rows.append([f"{name} {SHAPES[name]}", dom,
                          next(iter(counts)) if len(counts) == 1 else sorted(counts),
                          "yes" if len(counts) == 1 else "NO",
-                         *(fmt_time(res[m]) for m in ("enumerate", "tropical", "layerwise"))])
+                         *(fmt_time(res[m]) for m in ("enumerate", "tropical", "layerwise")),
+                         ratio, "<= 3"])
     return table(["net", "domain", "linear regions", "methods agree", "enumerate s",
-                  "tropical s", "layerwise s"], rows)
+                  "tropical s", "layerwise s", "tropical / enumerate", "target"], rows)
+
+
+#: issue 12 nets: (label, net spec, domain, target of each method)
+LARGE = [
+    ("moons 2-[16,16]-1 (trained)", "moons16", None, {"tropical": "<= 3x enumerate"}),
+    ("moons 2-[16,16]-1 (trained)", "moons16", "box:-1.13,2.18;-0.65,1.23",
+     {"tropical": "<= 3x enumerate"}),
+    ("4-[24,24]-1", [4, 24, 24, 1], "box:-1,1", {"tropical": "< 60 s"}),
+    ("784-[8]-1", [784, 8, 1], None, {"enumerate": "< 10 s"}),
+    ("784-[4,4]-1", [784, 4, 4, 1], None, {"enumerate": "< 10 s"}),
+]
+
+
+def _large(spec: str | list[int], domain: str | None, method: str) -> int:
+    net = load_network(NETS / f"{spec}.json") if isinstance(spec, str) else he_net(spec, 0)
+    return linear_regions(net, domain, method=method).count
+
+
+def large_table(timeout: float) -> str:
+    rows = []
+    for label, spec, domain, targets in LARGE:
+        res = {m: _best(_large, spec, domain, m, timeout=timeout, repeat=1)
+               for m in ("enumerate", "tropical")}
+        counts = {r["value"] for r in res.values() if r["status"] == "ok"}
+        ok = [r for r in res.values() if r["status"] == "ok"]
+        ratio = (f"{res['tropical']['seconds'] / res['enumerate']['seconds']:.2g}"
+                 if len(ok) == 2 else "-")
+        rows.append([label, domain or "R^n", next(iter(counts)) if len(counts) == 1 else
+                     sorted(counts), "yes" if len(counts) == 1 else "-",
+                     fmt_time(res["enumerate"]), fmt_time(res["tropical"]), ratio,
+                     "; ".join(f"{m} {t}" for m, t in targets.items())])
+    return table(["net", "domain", "linear regions", "methods agree", "enumerate s",
+                  "tropical s", "tropical / enumerate", "target"], rows)
 
 
 def _random_rational(m: int, seed: int) -> TropicalRational:
@@ -126,7 +167,7 @@ def main(quick: bool = False) -> str:
     nets = ["A", "B"] if quick else ["A", "B", "C", "D"]
     timeout = 120.0 if quick else 900.0
     text = "\n".join([
-        "## Regions (issue 4)",
+        "## Regions (issues 4 and 12)",
         "",
         f"Machine: {machine()}. {'Quick run: nets A and B only. ' if quick else ''}"
         "Each cell is the best of up to 3 runs in a fresh process "
@@ -140,7 +181,7 @@ def main(quick: bool = False) -> str:
         "",
         "### Linear regions of the benchmark nets (facet connectivity, float)",
         "",
-        linear_table(nets if quick else ["A", "B", "C"], timeout),
+        linear_table(nets, timeout),
         "",
         "### Linear regions of random tropical rational functions in 4 variables",
         "",
@@ -148,6 +189,20 @@ def main(quick: bool = False) -> str:
         "irredundant), float mode.",
         "",
         tropical_table([20, 100] if quick else [20, 100, 500], timeout),
+        "",
+        "### Larger nets (issue 12): trained, 4-[24,24]-1 on a box, MNIST-size inputs",
+        "",
+        "Linear regions, float mode (certified), one run each; the tropical method runs "
+        "exactly on the exact rationals of the float weights.",
+        "",
+        large_table(120.0 if quick else 600.0),
+        "",
+        "### Region graphs (issue 12 §2)",
+        "",
+        "Seconds of `RegionSet.graph` alone (float rows include the exact enumeration that "
+        "certifies them).",
+        "",
+        graph_table(timeout=timeout),
     ])
     return write("regions", text)
 
