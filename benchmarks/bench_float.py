@@ -9,7 +9,6 @@ fallbacks (``tropnet.polyhedra.FALLBACKS``). Writes ``benchmarks/results/float.m
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 import warnings
@@ -21,7 +20,7 @@ import tropnet
 from tropnet import Network, load_network
 from tropnet.polyhedra import FALLBACKS
 
-from .common import machine, write
+from .common import load_average, machine, write
 
 HERE = Path(__file__).resolve().parent
 SHARED = HERE / "nets"
@@ -120,7 +119,7 @@ def hard_section(quick: bool) -> list[str]:
 
 def main(quick: bool = False) -> str:
     start = time.perf_counter()
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    load = load_average()
     lines = ["## Certified float mode (issue 18)", "",
              f"{machine()}; load average at start {load:.1f}; one run per cell (times are "
              f"noisy on a shared machine; the counts are the point). Mode: "

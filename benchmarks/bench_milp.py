@@ -26,6 +26,7 @@ ROOT = HERE.parent
 if str(ROOT) not in sys.path:  # pragma: no cover - when run as a script
     sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import load_average  # noqa: E402
 from tropnet import (  # noqa: E402
     Network,
     TooLargeError,
@@ -159,7 +160,7 @@ def table_section(quick: bool) -> list[str]:
 
 def main(quick: bool = False) -> str:
     start = time.perf_counter()
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    load = load_average()
     lines = ["## MILP backend (tropnet.milp)", "",
              f"Hardware: {platform.machine()}, {os.cpu_count()} cores, "
              f"{platform.python_version()}; load average at start {load:.1f} (other jobs "

@@ -20,7 +20,6 @@ Run: ``python -m benchmarks.bench_stress [--quick]``.
 from __future__ import annotations
 
 import multiprocessing as mp
-import os
 import resource
 import sys
 import time
@@ -34,7 +33,7 @@ ROOT = HERE.parent
 if str(ROOT) not in sys.path:  # pragma: no cover - when run as a script
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.common import he_net, machine, table, write  # noqa: E402
+from benchmarks.common import he_net, load_average, machine, table, write  # noqa: E402
 
 TIMEOUT = 60.0
 MEMORY = 4 * 2**30
@@ -216,7 +215,7 @@ def grow(method: str, sizes: list[list[int]], timeout: float, log: Any = None
 def main(quick: bool = False) -> str:
     timeout = 5.0 if quick else TIMEOUT
     series = {name: sizes[:2] if quick else sizes for name, sizes in SERIES.items()}
-    load_start = os.getloadavg()[0]
+    load_start = load_average()
     start = time.perf_counter()
     results: dict[str, dict[str, tuple[list[dict], dict | None]]] = {}
     for name, sizes in series.items():

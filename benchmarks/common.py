@@ -115,3 +115,8 @@ def fmt_time(res: dict) -> str:
     if res["status"] == "ok":
         return f"{res['seconds']:.3g}"
     return res["status"]
+
+
+def load_average() -> float:
+    """The 1-minute load average (NaN where the system has none)."""
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")

@@ -20,7 +20,6 @@ as cheap as networks with ``r`` inputs.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -128,21 +127,9 @@ def _row_basis(W: np.ndarray) -> tuple[list[int], dict[int, list[Fraction]]]:
 
 
 def exact_matmul(A: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """``A @ B`` for matrices of rationals, in integers over one common denominator each."""
-    A = np.asarray(A, dtype=object)
-    B = np.asarray(B, dtype=object)
-    da = _lcm_denominators(A)
-    db = _lcm_denominators(B)
-    Ai = np.vectorize(lambda v: (Fraction(v) * da).numerator, otypes=[object])(A)
-    Bi = np.vectorize(lambda v: (Fraction(v) * db).numerator, otypes=[object])(B)
-    P = Ai.dot(Bi) if A.size and B.size else np.zeros((A.shape[0], B.shape[1]), dtype=object)
-    den = da * db
-    return np.vectorize(lambda v: Fraction(v, den), otypes=[object])(P).reshape(
-        A.shape[0], B.shape[1])
-
-
-def _lcm_denominators(M: np.ndarray) -> int:
-    return math.lcm(1, *(Fraction(v).denominator for v in M.reshape(-1)))
+    """``A @ B`` for matrices of rationals, in integers over one common denominator each
+    (:meth:`~tropnet.arithmetic.ScaledMatrix.__matmul__`), as Fractions."""
+    return (EXACT.scaled(A) @ EXACT.scaled(B)).values()
 
 
 def _solve(M: list[list[Any]], R: list[list[Any]]) -> list[list[Fraction]]:

@@ -179,9 +179,8 @@ class _Step:
     @classmethod
     def of(cls, layer: Layer) -> _Step:
         W, b = layer.params(EXACT)
-        d = math.lcm(1, *(Fraction(v).denominator for v in (*W.reshape(-1), *b)))
-        Wi = _ints(W, d)
-        bi = _ints(b, d)
+        both = EXACT.scaled(np.column_stack([W, b]))  # [W | b] over one denominator d
+        d, Wi, bi = both.den, both.num[:, :-1], both.num[:, -1]
         act = layer.act
         pieces, k = act.pieces(), act.rank
         total: dict[int, Fraction] = {}
@@ -220,9 +219,3 @@ class _Step:
                 D[u, u * k + o] = s
             self._out[pattern] = D
         return D
-
-
-def _ints(M: Any, d: int) -> np.ndarray:
-    arr = np.asarray(M, dtype=object)
-    return np.vectorize(lambda v: (Fraction(v) * d).numerator, otypes=[object])(arr).reshape(
-        arr.shape)
