@@ -50,6 +50,18 @@ def test_compile_float_and_text(tmp_path, capsys):
     assert "1/2*x1 + 1/4" in out
 
 
+def test_compile_on_a_domain(tmp_path, capsys):
+    """|x| = max(0, 2x) - x on [1, 2] is x: the monomial 0 of the numerator never wins there."""
+    out = _ok(capsys, "compile", _net(tmp_path), "--domain", "box:1,2", "--json")
+    data = json.loads(out)
+    assert data["domain"] == "box:[1,2]^1"
+    assert data["outputs"][0]["text"] == "2*x1 - x1"
+    assert data["outputs"][0]["monomials"] == [1, 1]
+    code, _, err = run_cli(capsys, "compile", _net(tmp_path), "--domain", "box:1,2",
+                           "--method", "products")
+    assert code == 2 and "needs the regions method" in err
+
+
 def test_monomials_expr_and_network(tmp_path, capsys):
     out = _ok(capsys, "monomials", "--expr", "max(0, x, 2*x)", "--json")
     assert json.loads(out)["outputs"] == [{"numerator": 2, "denominator": 1}]

@@ -156,3 +156,30 @@ def test_unknown_compile_method():
 
     with pytest.raises(TropnetError, match="unknown compile method"):
         compile_network(Network.from_lists(1, [([[1]], [0], "relu")]), method="hull")
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("dims", [[2, 4, 3, 1], [3, 3, 3, 1]])
+def test_compile_on_a_domain_keeps_the_monomials_irredundant_there(seed, dims):
+    """On a box, the compile keeps the monomials of the full compile whose cells meet the
+    box's interior (counted independently: the one-unit maxout net of the full polynomial
+    on the box), and equals the network there."""
+    rng = np.random.default_rng(seed)
+    net = random_net(rng, dims, "relu")
+    box = "box:-1/2,1/2"
+    (full,) = compile_network(net)
+    (local,) = compile_network(net, domain=box)
+    for whole, part in ((full.numerator, local.numerator), (full.denominator, local.denominator)):
+        assert set(part.monomials()) <= set(whole.monomials())
+        assert len(part) == activation_regions(_argmax_net(whole), box, engine="vertex").count
+    for _ in range(20):
+        x = [Fraction(int(v), 64) for v in rng.integers(-32, 33, size=dims[0])]
+        assert local(x) == net.forward(x)[0]
+
+
+def test_compile_on_a_domain_needs_the_regions_method():
+    from tropnet import TropnetError
+
+    net = Network.from_lists(1, [([[1]], [0], "relu")])
+    with pytest.raises(TropnetError, match="needs the regions method"):
+        compile_network(net, method="products", domain="box:-1,1")

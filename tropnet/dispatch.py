@@ -110,9 +110,13 @@ def _linear(cells: Sequence[Cell], obj: Any, dom: Domain, method: str, arith: Ar
 
 def _run_tropical(obj: Any, dom: Domain, kind: str, arith: Arithmetic, params: dict
                   ) -> RegionSet:
-    maps = compile_network(obj, exact=arith) if isinstance(obj, Network) else \
-        [m.to(arith) for m in as_maps(obj)]
-    cells = tropical_cells(maps, domain_region(dom, arith), arith)
+    if isinstance(obj, Network):  # exact maps (a float net's weights are exact rationals),
+        # irredundant on the domain: walked exactly, the cells given back in ``arith``
+        maps = compile_network(obj, exact=EXACT, domain=dom)
+    else:
+        maps = [m.to(arith) for m in as_maps(obj)]
+    cells = tropical_cells(maps, domain_region(dom, arith), arith,
+                           pruned=isinstance(obj, Network))
     return _linear(cells, obj, dom, "tropical", arith, params)
 
 

@@ -61,10 +61,10 @@ LP_SECONDS = 3e-3
 #: exact (integer matrices) / float (balls)
 MAP_SECONDS = {True: 2e-8, False: 2e-9}
 #: seconds per cell created by the layerwise method, per region by the MILP, per cell of
-#: the tropical common refinement
+#: the tropical common refinement up to 3 inputs (doubling with every further input)
 LAYERWISE_SECONDS = 1.5e-2
 MILP_SECONDS = 2.5e-2
-CELL_SECONDS = 8e-3
+CELL_SECONDS = 2.5e-3
 #: compiling: seconds per tropical product and squared monomial count, exact / float
 PRUNE_SECONDS = {True: 5e-6, False: 5e-7}
 #: Hoffman constants: seconds per unit of the bound on the maximal row sets (one LP each,
@@ -165,15 +165,22 @@ def _regions_work(net: Network, dom: Domain, kind: str, method: str, engine: str
         seconds = MILP_SECONDS * est.count
         if dom.kind == "rn":  # the effective box first: a Hoffman constant per region
             seconds += hoffman_work(net, exact, "activation", est=est).seconds
-    else:  # tropical: compile, then the cells of the common refinement
-        seconds = compile_work(net, exact, est).seconds + CELL_SECONDS * est.count
+    else:  # tropical: compile from the domain's activation regions, then the refinement
+        seconds = (_regions_work(net, dom, "activation", "enumerate", engine, exact,
+                                 est).seconds + _cells_seconds(n, est.count))
     return Work(what, est.describe(), seconds, nbytes, tuple(cheaper), est, layer_seconds)
 
 
+def _cells_seconds(n: int, cells: float) -> float:
+    """Seconds for ``cells`` cells of a tropical common refinement in ``n`` variables."""
+    return CELL_SECONDS * 2.0 ** max(0, n - 3) * cells
+
+
 def compile_work(net: Network, exact: bool, est: RegionEstimate | None = None) -> Work:
-    """The cost of compiling ``net``: every tropical product of a layer is pruned, at a
-    cost growing with the square of the monomials, which are at most the activation
-    regions of the first layers (about half of them on random networks)."""
+    """The cost of compiling ``net`` by products (``--method products``): every tropical
+    product of a layer is pruned, at a cost growing with the square of the monomials, which
+    are at most the activation regions of the first layers (about half of them on random
+    networks). The regions route costs :func:`regions_work` of the activation regions."""
     return _with_estimate(net, None, est, lambda e: _compile_work(net, exact, e))
 
 
@@ -205,9 +212,9 @@ def _hoffman_work(net: Network, exact: bool, kind: str, rows: str, method: str,
     if kind == "activation":
         base = regions_work(net, None, "activation", "enumerate", exact=exact, est=est)
         facets = 2 * n
-    else:
-        base = compile_work(net, exact, est)
-        base = Work(base.what, base.estimate, base.seconds + CELL_SECONDS * cells,
+    else:  # compiled from the activation regions, then the cells of the refinement
+        base = regions_work(net, None, "activation", "enumerate", exact=exact, est=est)
+        base = Work(base.what, base.estimate, base.seconds + _cells_seconds(n, cells),
                     base.nbytes, (), est)
         facets = max(est.layers) if rows == "all" else 2 * n
     per_cell = 0.0 if method == "bounds" else HOFFMAN_SECONDS * _row_sets(facets, n)

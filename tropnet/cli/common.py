@@ -319,13 +319,14 @@ def progress_bar(args: argparse.Namespace | None, total: int | None = None, desc
                 disable=quiet or not sys.stderr.isatty())
 
 
-def compile_maps(net: Network, args: argparse.Namespace, prune: bool
+def compile_maps(net: Network, args: argparse.Namespace, prune: bool, domain: Any = None
                  ) -> list[TropicalRational]:
-    """The tropical rational maps of ``net`` in the command's arithmetic, with a progress bar."""
+    """The tropical rational maps of ``net`` in the command's arithmetic, with a progress bar
+    (``domain``: the monomials irredundant on it)."""
     arith = arith_from(args, net)
     method = compile_method(args, prune)
     work = None if not prune else compile_work(net, arith.exact) if method == "products" \
-        else regions_work(net, None, "activation", "enumerate", exact=arith.exact)
+        else regions_work(net, domain, "activation", "enumerate", exact=arith.exact)
     if work is not None:
         note(estimate=work.estimate)
     with progress_bar(args, total=len(net.layers), desc="compile") as bar:
@@ -336,7 +337,7 @@ def compile_maps(net: Network, args: argparse.Namespace, prune: bool
 
         def run() -> list[TropicalRational]:
             return compile_network(net, prune=prune, exact=arith, method=method,
-                                   progress=progress)
+                                   progress=progress, domain=domain)
 
         return guarded(work, run) if work is not None else run()
 

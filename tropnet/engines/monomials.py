@@ -16,6 +16,12 @@ Hence the irredundant monomials of ``F`` are exactly the distinct maps of ``F`` 
 activation regions, and likewise for ``G``: the pruned compile, computed in time proportional
 to the number of regions instead of the products' candidate sums.
 
+On a domain ``D`` (a box or polytope) the same argument over the activation regions of ``D``
+gives the monomials *irredundant on D*: those whose cells meet the interior of ``D``. They
+define the same function on ``D`` (every point of ``D`` lies in the closure of such a cell),
+so every question asked on ``D`` (its linear regions, its common refinement) has the same
+answer with fewer monomials.
+
 Each region's maps are computed exactly, in integers over one denominator per layer, along the
 tree of pattern prefixes (regions sharing their first ``l`` layers share that work).
 """
@@ -31,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from ..arithmetic import EXACT, FLOAT, Arithmetic, resolve
-from ..domain import parse_domain
+from ..domain import Domain, parse_domain
 from ..errors import NearDegeneracyWarning, TropnetError
 from ..limits import check_size, forced
 from ..network import Layer, Network, as_network
@@ -50,7 +56,8 @@ COMPILE_METHODS = ("regions", "products")
 
 def compile_network(net: Network, prune: bool = True, exact: bool | Arithmetic | None = None,
                     method: str = "auto", progress: Callable[[int, int], None] | None = None,
-                    force: bool = False) -> list[TropicalRational]:
+                    force: bool = False, domain: Domain | str | None = None
+                    ) -> list[TropicalRational]:
     """The tropical rational maps ``F_k ⊘ G_k``, one per output, equal to the network (Zhang,
     Naitzat & Lim, Thm 5.2; monomials exact, in float mode rounded at the end).
 
@@ -60,6 +67,8 @@ def compile_network(net: Network, prune: bool = True, exact: bool | Arithmetic |
     product (:mod:`tropnet.engines.monomials`, output-sensitive); ``"auto"``: regions when
     pruning, products otherwise (the unpruned maps are the rule's raw output).
     ``progress(done, total)`` follows the layers (products) or is called once at the end.
+    ``domain`` (regions only; ``None``: ``R^n``): keep the monomials irredundant on it, the
+    maps equal to the network on the domain (module docstring).
 
     Examples
     --------
@@ -75,13 +84,18 @@ def compile_network(net: Network, prune: bool = True, exact: bool | Arithmetic |
     if method not in COMPILE_METHODS:
         raise TropnetError(f"unknown compile method {method!r} (expected auto or one of "
                            f"{', '.join(COMPILE_METHODS)})")
+    dom = parse_domain(domain, net.input_dim)
     if method == "products" or not prune:
+        if dom.kind != "rn":
+            raise TropnetError("a compile on a domain reads the domain's activation regions: "
+                               "it needs the regions method (--method regions), with pruning")
         return tropical_compile(net, prune, exact, progress, force)
     arith = resolve(exact, net)
     net.check_magnitude(arith)
     with forced(force):
-        span = input_span(net, EXACT)
-        maps = compile_by_regions(net if span is None else span.net_on_span, arith)
+        span = input_span(net, EXACT) if dom.kind == "rn" else None
+        maps = compile_by_regions(net if span is None else span.net_on_span, arith,
+                                  domain=dom if span is None else None)
         if span is not None:
             maps = lift_from_span(maps, net, span)
     if progress is not None:
@@ -90,20 +104,21 @@ def compile_network(net: Network, prune: bool = True, exact: bool | Arithmetic |
 
 
 def compile_by_regions(net: Network, arith: Arithmetic, engine: str = "auto",
-                       progress: Callable[[int], None] | None = None
-                       ) -> list[TropicalRational]:
+                       progress: Callable[[int], None] | None = None,
+                       domain: Domain | None = None) -> list[TropicalRational]:
     """The pruned tropical rational maps ``F_k ⊘ G_k`` of ``net`` (the irredundant monomials of
-    the compile rule's ``F_k`` and ``G_k``), one per output, from its activation regions on
-    ``R^n`` enumerated in ``arith``; the maps are exact."""
-    rn = parse_domain(None, net.input_dim)
+    the compile rule's ``F_k`` and ``G_k``; on ``domain``, those irredundant on it), one per
+    output, from its activation regions on the domain (``None``: ``R^n``) enumerated in
+    ``arith``; the maps are exact."""
+    dom = domain if domain is not None else parse_domain(None, net.input_dim)
     if arith.exact and _floats_exactly(net):
         # the certified float walk finds exactly the patterns of exact mode, faster; its
         # warnings speak of float weights, which an exact run did not ask about
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", NearDegeneracyWarning)
-            acts = activation_regions(net, rn, engine, FLOAT, progress)
+            acts = activation_regions(net, dom, engine, FLOAT, progress)
     else:
-        acts = activation_regions(net, rn, engine, arith, progress)
+        acts = activation_regions(net, dom, engine, arith, progress)
     check_size(len(acts), "reading the monomials off the activation regions",
                "count regions with --method enumerate (no compile)")
     return monomials_of_patterns(net, [r.pattern for r in acts])

@@ -203,15 +203,15 @@ def _top(e: np.ndarray, c: np.ndarray, x: np.ndarray) -> int:
 
 
 def refinement_cells(maps: Sequence[TropicalRational], region: Polyhedron | None,
-                     arith: Arithmetic, rows: str = "facets"
+                     arith: Arithmetic, rows: str = "facets", pruned: bool = False
                      ) -> tuple[list[Cell], list[tuple[int, int]]]:
     """:func:`tropical_cells` and the pairs of cells sharing a facet."""
     if rows not in ROWS:
         raise ExpressionError(f"unknown rows {rows!r} (expected facets or all)")
     factors = []
-    for r in maps:
-        factors.append(r.numerator.to(arith).prune())
-        factors.append(r.denominator.to(arith).prune())
+    for r in maps:  # walked exactly as given (floats are the rationals they denote)
+        for f in (r.numerator, r.denominator):
+            factors.append(f if pruned else f.prune())
     ref = common_refinement(factors, region)
     cache: dict[tuple[int, int], tuple] = {}
     cells = []
@@ -229,20 +229,24 @@ def refinement_cells(maps: Sequence[TropicalRational], region: Polyhedron | None
         bias = np.array([factors[2 * k].coefficients[lab[2 * k]]
                          - factors[2 * k + 1].coefficients[lab[2 * k + 1]]
                          for k in range(len(maps))])
-        cells.append(Cell(poly, weight, bias, arith.array(x)))
+        cells.append(Cell(poly, arith.array(weight), arith.array(bias),
+                          arith.array(x)))
     return cells, ref.edges
 
 
 def tropical_cells(maps: Sequence[TropicalRational], region: Polyhedron | None,
-                   arith: Arithmetic, rows: str = "facets") -> list[Cell]:
+                   arith: Arithmetic, rows: str = "facets", pruned: bool = False
+                   ) -> list[Cell]:
     """The cells of the common refinement of all numerators and denominators, intersected
     with ``region`` (``None``: all of ``R^n``), each with the vector map's affine map.
 
     ``rows="facets"`` (default): each cell keeps one row per facet (domain rows
     included); ``"all"``: every monomial difference of its factors' cells, and every row
-    of ``region`` (the matrices of Lezeau et al., equation (6)).
+    of ``region`` (the matrices of Lezeau et al., equation (6)). The maps are read exactly
+    (floats as the rationals they denote); the cells are given in ``arith``. ``pruned``: the
+    maps' monomials are known to be irredundant (as :func:`compile_network` gives them).
     """
-    return refinement_cells(maps, region, arith, rows)[0]
+    return refinement_cells(maps, region, arith, rows, pruned)[0]
 
 
 def _monomial_rows(f: TropicalPolynomial, i: int) -> tuple[np.ndarray, np.ndarray]:
@@ -263,7 +267,8 @@ def _label_cell(factors: Sequence[TropicalPolynomial], label: np.ndarray, arith:
         parts_b.append(b)
     n = factors[0].nvars
     A = np.concatenate(parts_a) if parts_a else arith.zeros((0, n))
-    return Polyhedron(A.reshape(-1, n), np.concatenate(parts_b), arith)
+    return Polyhedron(arith.array(A).reshape(-1, n), arith.array(np.concatenate(parts_b)),
+                      arith)
 
 
 def domain_region(domain: Domain, arith: Arithmetic) -> Polyhedron | None:
