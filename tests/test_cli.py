@@ -146,3 +146,34 @@ def test_solver_chatter_stays_off_stdout():
                            "box:-1,1", "--json"], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["count"] == 19
+
+
+def test_demo_save_and_examples(tmp_path, capsys, monkeypatch):
+    """``tropnet demo --save`` writes the network of ``tropnet.examples.demo()`` (mode 0644
+    under umask 022); ``--save -`` puts its JSON on stdout and the report on stderr."""
+    import os
+
+    from tropnet import load_network
+    from tropnet.examples import demo
+
+    monkeypatch.chdir(tmp_path)
+    old = os.umask(0o022)
+    try:
+        _ok(capsys, "demo", "--save", "d.json")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "d.json").stat().st_mode & 0o777 == 0o644
+    assert load_network(tmp_path / "d.json").to_dict() == demo().to_dict()
+    code, out, err = run_cli(capsys, "demo", "--save", "-", "--json")
+    assert code == 0, err
+    assert json.loads(out) == demo().to_dict()
+    assert json.loads(err)["output"] == "-"
+
+
+def test_construct_to_stdout(capsys):
+    code, out, err = run_cli(capsys, "construct", "serra2018-thm7", "--widths", "3,4", "-o",
+                             "-", "--json")
+    assert code == 0, err
+    net = json.loads(out)
+    assert net["input_dim"] == 1 and [len(ly["bias"]) for ly in net["layers"]][:2] == [3, 4]
+    assert json.loads(err)["output"] == "-"

@@ -148,6 +148,11 @@ def _npz_int(arrays: dict, key: str, p: Path, lo: int, hi: int) -> int:
     return value
 
 
+def network_text(net: Network) -> str:
+    """The tropnet JSON text of a network (what :func:`save_network` writes to a ``.json``)."""
+    return json.dumps(net.to_dict(), indent=1) + "\n"
+
+
 def save_network(net: Network, path: str | os.PathLike) -> None:
     """Write a network as tropnet JSON (exact: rationals as ``"p/q"`` strings) or NPZ (float)."""
     p = Path(path)
@@ -161,4 +166,4 @@ def save_network(net: Network, path: str | os.PathLike) -> None:
             arrays[f"rank{i}"] = layer.rank
         write_atomic(p, lambda tmp: np.savez(tmp, **arrays))
         return
-    write_atomic(p, json.dumps(net.to_dict(), indent=1) + "\n")
+    write_atomic(p, network_text(net))

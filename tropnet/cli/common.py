@@ -26,7 +26,7 @@ from ..engines.tropical import input_dim
 from ..errors import NearDegeneracyWarning, TropnetError
 from ..files import MAX_INT_DIGITS, Terminated, signals_raise
 from ..hoffman import effective_box
-from ..io import load_network
+from ..io import load_network, network_text, save_network
 from ..limits import TIME_BUDGET, TimeLimitReached, deadline, forced, memory_budget, note
 from ..network import Network
 from ..tropical import TropicalRational, parse
@@ -34,6 +34,7 @@ from .budget import LayerProgress, compile_work, guarded, regions_work
 
 __all__ = [
     "MAX_SEED",
+    "STDOUT",
     "CommandResult",
     "Parser",
     "add_arithmetic",
@@ -52,6 +53,7 @@ __all__ = [
     "int_option",
     "int_text",
     "load_target",
+    "network_output",
     "number_option",
     "output_file",
     "progress_bar",
@@ -133,6 +135,18 @@ def output_file(text: str) -> str:
     if not text.strip():
         raise argparse.ArgumentTypeError(f"must be a file name, got {text!r}")
     return text
+
+
+#: the output file name that means standard output (``-o -``)
+STDOUT = "-"
+
+
+def network_output(path: str, net: Network) -> dict[str, Callable[[], None]]:
+    """The ``files`` of a :class:`CommandResult` that writes ``net`` to ``path`` (``-``:
+    its JSON on stdout, the command's report then on stderr)."""
+    if path == STDOUT:
+        return {STDOUT: lambda: sys.stdout.write(network_text(net))}
+    return {path: lambda: save_network(net, path)}
 
 
 def int_text(value: int) -> str:
@@ -421,7 +435,10 @@ def run_command(args: argparse.Namespace) -> int:
                                                                     NearDegeneracyWarning)]
             for _, writer in result.files.items():
                 writer()
-            with _any_int_digits():  # an exact count may have thousands of digits
+            # ``-o -`` put a file on stdout: the report goes to stderr
+            report = contextlib.redirect_stdout(sys.stderr) if STDOUT in result.files \
+                else contextlib.nullcontext()
+            with _any_int_digits(), report:  # an exact count may have thousands of digits
                 _emit(result, args, seconds, warned)
         return result.status
     except Terminated:

@@ -9,7 +9,6 @@ from typing import Any
 from ..constructions import CONSTRUCTIONS
 from ..dispatch import choose_method
 from ..errors import TropnetError
-from ..io import save_network
 from ..limits import note
 from .budget import construct_work, guarded, regions_work
 from .common import (
@@ -18,6 +17,7 @@ from .common import (
     add_time_limit,
     int_list_option,
     int_option,
+    network_output,
     output_file,
 )
 
@@ -53,7 +53,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "arrangement (Theorem 5's full bound)")
     p.add_argument("--outputs", type=_COUNT, metavar="K", help="number of outputs")
     p.add_argument("-o", "--output", metavar="NET.json", type=output_file,
-                   help="write the network here")
+                   help="write the network here (- for JSON on stdout, the report then on "
+                        "stderr)")
     p.add_argument("--verify", action="store_true",
                    help="count the regions exactly (tropnet.regions) and compare")
     add_time_limit(p)
@@ -90,7 +91,7 @@ def cmd_construct(args: argparse.Namespace) -> CommandResult:
     files = {}
     if args.output:
         payload["output"] = args.output
-        files[args.output] = lambda: save_network(con.network, args.output)
+        files = network_output(args.output, con.network)
 
     def text(p: dict) -> str:
         lines = [f"{p['construction']}: {p['theorem']}",

@@ -3,31 +3,37 @@
 from __future__ import annotations
 
 import argparse
-from importlib import resources
 
 from ..comparison import crosscheck
 from ..engines.monomials import compile_network
-from ..io import load_network
+from ..examples import demo, demo_path
 from ..tropical import monomial_complexity
-from .common import CommandResult, add_common, compile_maps, progress_bar
+from .common import CommandResult, add_common, compile_maps, network_output, output_file, \
+    progress_bar
 
-__all__ = ["cmd_demo", "demo_network_path", "register"]
+__all__ = ["cmd_demo", "register"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("demo", help="run the main job on the built-in example network")
+    p = sub.add_parser("demo", help="run the main job on the built-in example network",
+                       description="Compile, count monomials and crosscheck the built-in "
+                                   "example network (tropnet.examples.demo()); with --save, "
+                                   "write that network instead.")
+    p.add_argument("--save", metavar="NET.json", type=output_file, default=None,
+                   help="write the example network here (- for stdout) and stop")
     add_common(p)
     p.set_defaults(func=cmd_demo)
 
 
-def demo_network_path() -> str:
-    """Path of the built-in example network used by ``tropnet demo``."""
-    return str(resources.files("tropnet") / "examples" / "demo.json")
-
-
 def cmd_demo(args: argparse.Namespace) -> CommandResult:
-    path = demo_network_path()
-    net = load_network(path)
+    path = demo_path()
+    net = demo()
+    if args.save is not None:
+        return CommandResult({"network": net.architecture(), "file": path,
+                              "output": args.save},
+                             f"wrote the example network {net.architecture()} to "
+                             f"{'stdout' if args.save == '-' else args.save}",
+                             files=network_output(args.save, net))
     args.exact, args.limit_denominator = None, None
     maps = compile_maps(net, args, prune=True)
     r = maps[0]

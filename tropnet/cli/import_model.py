@@ -8,8 +8,7 @@ from typing import Any
 
 from ..errors import InputFileError, TropnetError
 from ..importers import load_model
-from ..io import save_network
-from .common import CommandResult, add_common, output_file
+from .common import STDOUT, CommandResult, add_common, network_output, output_file
 
 __all__ = ["cmd_import", "register"]
 
@@ -27,7 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "flattened as height x width x channels.")
     p.add_argument("model", metavar="MODEL.onnx", help="the model file (.onnx, .pt or .pth)")
     p.add_argument("-o", "--output", required=True, metavar="NET.json", type=output_file,
-                   help="network file to write (.json, or .npz for float64 arrays)")
+                   help="network file to write (.json, or .npz for float64 arrays; - for JSON on "
+                        "stdout, the report then on stderr)")
     p.add_argument("--input-shape", metavar="C,H,W",
                    help="sample shape of a torch model that starts with a convolution")
     p.add_argument("--trust-pickle", action="store_true",
@@ -39,8 +39,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def cmd_import(args: argparse.Namespace) -> CommandResult:
     out = Path(args.output)
-    if out.suffix.lower() not in _NET_SUFFIXES:
-        raise InputFileError(f"{out}: the network file must end in .json or .npz")
+    if args.output != STDOUT and out.suffix.lower() not in _NET_SUFFIXES:
+        raise InputFileError(f"{out}: the network file must end in .json or .npz (or - for "
+                             f"JSON on stdout)")
     shape = _shape(args.input_shape) if args.input_shape else None
     net = load_model(args.model, shape, trust=args.trust_pickle)
     layers = [{"units": ly.out_dim, **_activation_keys(ly.act.to_dict()),
@@ -57,10 +58,11 @@ def cmd_import(args: argparse.Namespace) -> CommandResult:
                 f" slope {ly['slope']:g}" if "slope" in ly else ""
             lines.append(f"  layer {k}: {ly['units']} units, {ly['activation']}{extra}  <- "
                          f"{', '.join(ly['source'])}")
-        lines.append(f"wrote {p['output']}")
+        lines.append("wrote the network to stdout" if p["output"] == STDOUT
+                     else f"wrote {p['output']}")
         return "\n".join(lines)
 
-    return CommandResult(payload, text, files={str(out): lambda: save_network(net, out)})
+    return CommandResult(payload, text, files=network_output(args.output, net))
 
 
 def _activation_keys(keys: dict[str, Any]) -> dict[str, Any]:
