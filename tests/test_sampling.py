@@ -92,6 +92,24 @@ def test_convex_function_is_never_overcounted():
             assert est.splits == 0 and est.estimate <= exact
 
 
+@pytest.mark.parametrize("seed", [0, 1, 3])
+def test_any_box(seed):
+    """Sampling a box that is not a centred cube converges to the exact count on it."""
+    net = random_net(np.random.default_rng(seed), [2, 4, 1], "relu")
+    dom = "box:0,2;-1,3"
+    exact = linear_regions(net, dom).count
+    est = sample_regions(net, samples=20000, domain=dom, seed=seed)
+    assert est.estimate == exact and est.domain == "box:[0,2]x[-1,3]"
+    assert est.radius is None and "radius" not in est.to_dict()
+    assert sample_regions(net, 50, radius=2).to_dict()["radius"] == 2
+    with pytest.raises(TropnetError, match="not both"):
+        sample_regions(net, radius=1, domain=dom)
+    with pytest.raises(TropnetError, match="needs a box"):
+        sample_regions(net, domain="rn")
+    with pytest.raises(TropnetError, match="needs a cube"):
+        sample_regions(net, domain=dom, symmetric=True)
+
+
 def test_float_network_and_effective_radius():
     rng = np.random.default_rng(0)
     net = random_net(rng, [2, 3, 1], rational=False)
@@ -128,7 +146,7 @@ def test_orbit_weights_lemma_30():
 
 
 def test_fundamental_samples_are_sorted():
-    X = fundamental_samples(np.random.default_rng(0), 100, 4, 2.0)
+    X = fundamental_samples(np.random.default_rng(0), 100, 4, -2.0, 2.0)
     assert np.all(np.diff(X, axis=1) <= 0) and np.all(np.abs(X) <= 2)
 
 
@@ -180,6 +198,10 @@ def test_cli_sample(tmp_path, capsys):
     assert "ESTIMATE" in out and "fundamental domain" in out
     assert main(["sample", str(path), "--radius", "-2"]) == 2
     assert main(["sample", str(tmp_path / "none.json")]) == 2
+    capsys.readouterr()
+    assert main(["sample", str(path), "--domain", "box:0,1;-1,1", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["domain"] == "box:[0,1]x[-1,1]"
+    assert main(["sample", str(path), "--domain", "box:0,1", "--radius", "2"]) == 2
 
 
 def test_float_patterns_are_checked_at_ties():

@@ -214,14 +214,11 @@ def _count(name: str, net: Network, dom: Domain, connectivity: str, arith: Arith
 
 def _sampling(net: Network, dom: Domain, samples: int, seed: int, arith: Arithmetic
               ) -> tuple[int, bool, str]:
-    if dom.kind == "rn":
-        radius: Any = "effective"
-    elif dom.kind == "box" and len(set(dom.lo or ())) == 1 and len(set(dom.hi or ())) == 1 \
-            and dom.lo[0] == -dom.hi[0]:  # type: ignore[index]
-        radius = dom.hi[0]  # type: ignore[index]
-    else:
-        raise _Skip("sampling covers cubes [-r, r]^n and R^n only")
-    est = sample_regions(net, samples=samples, radius=radius, seed=seed, exact=arith)
+    if dom.kind == "polytope":
+        raise _Skip("sampling covers boxes and R^n only")
+    radius, box = ("effective", None) if dom.kind == "rn" else (None, dom)
+    est = sample_regions(net, samples=samples, radius=radius, seed=seed, exact=arith,
+                         domain=box)
     return est.estimate, False, f"{samples} samples, seed {seed}"
 
 

@@ -1,6 +1,7 @@
 """Estimating the number of linear regions by sampling (Lezeau et al., Algorithm 5).
 
-The estimator samples ``N`` points uniformly in the cube ``[-R, R]^n`` (a seeded
+The estimator samples ``N`` points uniformly in a box, by default the cube
+``[-R, R]^n`` (a seeded
 :class:`numpy.random.Generator`), takes the affine map ``x -> J x + c`` of the
 network at each point, groups the points by map, and splits each group with the
 midpoint test: a sample ``q`` whose midpoint with a cluster's representative ``p``
@@ -16,8 +17,8 @@ representative starts a new cluster. The estimate is the number of clusters.
 * the midpoint test assumes the region is convex along the segment: two
   points of one *non-convex* linear region whose midpoint leaves the region
   are split wrongly, which can push the estimate *above* the exact count;
-* regions are those of the cube, not of ``R^n``, unless ``R`` is at least the
-  effective radius (:func:`tropnet.hoffman.effective_box`; ``radius="effective"``).
+* regions are those of the box, not of ``R^n``, unless the box is the
+  effective-radius box (:func:`tropnet.hoffman.effective_box`; ``radius="effective"``).
 
 Affine maps are computed in the chosen arithmetic. Activation patterns are
 computed for all samples at once in float64 and checked: a sample with a
@@ -30,7 +31,7 @@ then built from the layers' pattern matrices.
 
 With ``symmetric=True`` (a permutation-invariant network; Lezeau et al.,
 Theorem 29 and Lemma 30, :mod:`tropnet.engines.symmetry`) the samples are drawn
-from the fundamental domain ``x_1 >= ... >= x_n`` of the cube and each cluster
+from the fundamental domain ``x_1 >= ... >= x_n`` of the box (a cube) and each cluster
 counts ``n! / prod_k m_k!`` regions.
 """
 
@@ -55,7 +56,7 @@ from .arithmetic import (
     format_number,
     resolve,
 )
-from .domain import parse_domain
+from .domain import Domain, box, parse_domain
 from .engines.glue import map_key
 from .engines.symmetry import (
     SymmetryCheck,
@@ -95,7 +96,7 @@ class SampleEstimate:
     estimate: int
     samples: int
     curve: tuple[tuple[int, int], ...]
-    radius: Any
+    box: Domain
     seed: int | None
     symmetric: bool
     distinct_maps: int
@@ -109,8 +110,15 @@ class SampleEstimate:
 
     @property
     def domain(self) -> str:
-        r = format_number(self.radius) if isinstance(self.radius, Fraction) else self.radius
-        return f"box:[-{r},{r}]^{self.n}"
+        return self.box.describe()
+
+    @property
+    def radius(self) -> Any:
+        """The half-width of the box when it is a cube centred at 0, else ``None``."""
+        lo, hi = set(self.box.lo or ()), set(self.box.hi or ())
+        if len(lo) == len(hi) == 1 and -next(iter(lo)) == next(iter(hi)):
+            return next(iter(hi))
+        return None
 
     def to_dict(self) -> dict:
         out: dict[str, Any] = {
@@ -119,29 +127,34 @@ class SampleEstimate:
             "method": "sampling (Lezeau et al. Algorithm 5: distinct affine maps, split by "
                       "midpoint tests)",
             "domain": self.domain,
-            "radius": format_number(self.radius) if isinstance(self.radius, Fraction)
-            else float(self.radius),
             "seed": self.seed, "symmetric": self.symmetric,
             "distinct_maps": self.distinct_maps, "activation_patterns": self.patterns,
             "midpoint_splits": self.splits, "recomputed_exactly": self.recomputed,
             "exact_maps": self.arith.exact, "curve": [list(p) for p in self.curve]}
         if self.symmetry is not None:
             out["symmetry"] = self.symmetry.to_dict()
+        if self.radius is not None:
+            out["radius"] = format_number(self.radius)
         out.update(self.info)
         return out
 
 
-def sample_regions(net: Network, samples: int = 1000, radius: Any = 1, seed: int | None = 0,
+def sample_regions(net: Network, samples: int = 1000, radius: Any = None, seed: int | None = 0,
                    symmetric: bool | str = False, *, exact: bool | Arithmetic | None = None,
-                   checkpoints: Any = None) -> SampleEstimate:
-    """Estimate the number of linear regions of ``net`` in the cube ``[-radius, radius]^n``.
+                   checkpoints: Any = None, domain: Domain | str | None = None
+                   ) -> SampleEstimate:
+    """Estimate the number of linear regions of ``net`` in a box: ``domain``, or the cube
+    ``[-radius, radius]^n`` (default: ``[-1, 1]^n``).
 
     Parameters
     ----------
     samples : number of points ``N``.
-    radius : half-width of the cube, or ``"effective"`` for the effective-radius box of
-        the network's linear regions (:func:`tropnet.hoffman.effective_box`; it compiles
-        the network), so that the estimate targets the count on ``R^n``.
+    radius : half-width of the cube (a shorthand for ``domain="box:-R,R"``), or
+        ``"effective"`` for the effective-radius box of the network's linear regions
+        (:func:`tropnet.hoffman.effective_box`; it compiles the network), so that the
+        estimate targets the count on ``R^n``.
+    domain : a box (a :class:`~tropnet.Domain` or a string such as ``"box:0,1;-2,2"``);
+        give ``radius`` or ``domain``, not both.
     seed : seed of :func:`numpy.random.default_rng`.
     symmetric : ``True`` (the user asserts permutation invariance; verified on random
         points), ``"auto"`` (detect it) or ``False``. When used, only the fundamental
@@ -173,8 +186,11 @@ def sample_regions(net: Network, samples: int = 1000, radius: Any = 1, seed: int
     if budget is not None:
         check_size(int(samples) * widest, f"sampling {samples:,} points through {widest:,} "
                    f"units", "use fewer samples", limit=budget // _BYTES_PER_VALUE)
-    R = _radius(net, radius, arith)
-    _check_float_range(net, R)
+    dom = _box(net, radius, domain, arith)
+    _check_float_range(net, max(abs(v) for v in (*dom.lo, *dom.hi)))
+    if symmetric is not False and (len(set(dom.lo)) > 1 or len(set(dom.hi)) > 1):
+        raise TropnetError(f"symmetric sampling needs a cube (the same interval in every "
+                           f"coordinate), got {dom.describe()}")
     check = None
     if symmetric == "auto":
         check = permutation_invariant(net)
@@ -183,10 +199,10 @@ def sample_regions(net: Network, samples: int = 1000, radius: Any = 1, seed: int
         check = require_invariant(net)
     elif symmetric is not False:
         raise TropnetError(f"symmetric must be True, False or 'auto', got {symmetric!r}")
+    lo, hi = np.array(dom.lo, dtype=float), np.array(dom.hi, dtype=float)
     rng = np.random.default_rng(seed)
-    Rf = float(R)
-    X = fundamental_samples(rng, samples, n, Rf) if symmetric else \
-        rng.uniform(-Rf, Rf, size=(samples, n))
+    X = fundamental_samples(rng, samples, n, lo[0], hi[0]) if symmetric else \
+        rng.uniform(lo, hi, size=(samples, n))
     codes, recomputed = _pattern_codes(net, X, arith)
     uniq, inverse = np.unique(codes, axis=0, return_inverse=True)
     inverse = inverse.reshape(-1)
@@ -212,7 +228,7 @@ def sample_regions(net: Network, samples: int = 1000, radius: Any = 1, seed: int
         total += weight * count
         curve_counts += weight * np.array(prefix, dtype=np.int64)
     curve = tuple((int(k), int(v)) for k, v in zip(points, curve_counts, strict=True))
-    return SampleEstimate(total, samples, curve, R, seed, bool(symmetric), len(map_list),
+    return SampleEstimate(total, samples, curve, dom, seed, bool(symmetric), len(map_list),
                           len(uniq), clusters - len(map_list), recomputed, arith, n, check)
 
 
@@ -490,10 +506,25 @@ class _Survey:
 
 # -- implementation --------------------------------------------------------------------
 
-def _radius(net: Network, radius: Any, arith: Arithmetic) -> Fraction | float:
+def _box(net: Network, radius: Any, domain: Domain | str | None, arith: Arithmetic
+         ) -> Domain:
+    """The box to sample: ``domain``, the effective box, or ``[-radius, radius]^n``."""
+    n = net.input_dim
+    if domain is not None:
+        if radius is not None:
+            raise TropnetError("give the radius or the domain, not both")
+        dom = parse_domain(domain, n)
+        if dom.kind != "box":
+            raise TropnetError(f"sampling needs a box, got {dom.describe()} (use box:LO,HI "
+                               f"or box:LO1,HI1;LO2,HI2;...)")
+        return dom
     if isinstance(radius, str) and radius.strip().lower() == "effective":
-        dom = effective_box(net, kind="linear", exact=arith)
-        return dom.hi[0]  # type: ignore[index]
+        return effective_box(net, kind="linear", exact=arith)
+    R = _radius(1 if radius is None else radius)
+    return box(-R, R, n)
+
+
+def _radius(radius: Any) -> Fraction | float:
     try:
         R = read_number(radius, "the radius")[0] if not isinstance(radius, float) else radius
     except NetworkError:

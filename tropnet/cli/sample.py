@@ -15,6 +15,7 @@ from .common import (
     CommandResult,
     add_arithmetic,
     add_common,
+    add_domain,
     add_time_limit,
     arith_from,
     int_option,
@@ -26,16 +27,19 @@ __all__ = ["cmd_sample", "register"]
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "sample", help="estimate the number of linear regions by sampling",
-        description="Lezeau et al. Algorithm 5: sample points in the cube [-R, R]^n, count "
+        description="Lezeau et al. Algorithm 5: sample points in a box (--domain, or the "
+                    "cube [-R, R]^n of --radius; default [-1, 1]^n), count "
                     "distinct affine maps (exact Jacobians), split same-map points whose "
                     "midpoint does not follow the map. The result is an ESTIMATE (it can "
                     "miss regions, and split non-convex regions wrongly).")
     p.add_argument("network", metavar="NET.json", help="network file")
     p.add_argument("--samples", type=int_option(1, MAX_SAMPLES), default=1000,
                    help=f"number of points (default 1000, at most {MAX_SAMPLES:,})")
-    p.add_argument("--radius", default="1", type=_radius,
-                   help="half-width R of the cube (default 1), or 'effective' for the "
-                        "effective-radius box of the linear regions (compiles the network)")
+    p.add_argument("--radius", default=None, type=_radius,
+                   help="half-width R of the cube [-R, R]^n (default 1; a shorthand for "
+                        "--domain box:-R,R), or 'effective' for the effective-radius box of "
+                        "the linear regions (compiles the network)")
+    add_domain(p, effective=False, bounded=True, note="a box to sample; or --radius")
     p.add_argument("--symmetric", action="store_true",
                    help="the network is invariant under permuting its inputs (verified on "
                         "random points): sample x1 >= ... >= xn only, weight by Lemma 30")
@@ -72,7 +76,7 @@ def cmd_sample(args: argparse.Namespace) -> CommandResult:
                                                           else False)
     def run() -> Any:
         return sample_regions(net, samples=args.samples, radius=args.radius, seed=args.seed,
-                              symmetric=symmetric, exact=arith)
+                              symmetric=symmetric, exact=arith, domain=args.domain)
 
     # --radius effective first finds the effective box: a Hoffman constant per cell
     est = guarded(hoffman_work(net, arith.exact, "linear", rows="facets"), run) \

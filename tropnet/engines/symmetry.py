@@ -79,11 +79,11 @@ def orbit_weight(jacobian: Any, arith: Arithmetic = EXACT) -> int:
     return weight
 
 
-def fundamental_samples(rng: np.random.Generator, samples: int, n: int, radius: float
-                        ) -> np.ndarray:
-    """Uniform points of ``[-radius, radius]^n ∩ {x_1 >= ... >= x_n}``: uniform cube points
-    with their coordinates sorted in decreasing order."""
-    X = rng.uniform(-radius, radius, size=(samples, n))
+def fundamental_samples(rng: np.random.Generator, samples: int, n: int, lo: float,
+                        hi: float) -> np.ndarray:
+    """Uniform points of ``[lo, hi]^n ∩ {x_1 >= ... >= x_n}``: uniform cube points with
+    their coordinates sorted in decreasing order."""
+    X = rng.uniform(lo, hi, size=(samples, n))
     return -np.sort(-X, axis=1)
 
 
