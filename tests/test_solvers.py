@@ -194,24 +194,23 @@ def test_fraction_simplex_agrees_with_cdd_on_random_lps(monkeypatch):
 
 # -- float LPs --------------------------------------------------------------------------------
 
-def _stub_scipy(monkeypatch, failing: dict):
-    """Make the HiGHS steps in ``failing`` (method, presolve) return the given scipy status."""
-    real = lpmod._scipy_linprog
+def _stub_highs(monkeypatch, failing: dict):
+    """Make the steps of the float chain in ``failing`` return the given scipy status."""
+    real = lpmod._float_step
     seen = []
 
-    def stub(c, method="highs", options=None, **data):
-        key = (method, (options or {}).get("presolve", True))
-        seen.append(key)
-        if key in failing:
-            return SimpleNamespace(status=failing[key], message=f"stub status {failing[key]}",
+    def stub(step, cf, data):
+        seen.append(step)
+        if step in failing:
+            return SimpleNamespace(status=failing[step], message=f"stub status {failing[step]}",
                                    x=None, fun=None)
-        return real(c, method=method, options=options, **data)
+        return real(step, cf, data)
 
-    monkeypatch.setattr(lpmod, "_scipy_linprog", stub)
+    monkeypatch.setattr(lpmod, "_float_step", stub)
     return seen
 
 
-HIGHS, NO_PRESOLVE, IPM = ("highs", True), ("highs", False), ("highs-ipm", False)
+HIGHS, NO_PRESOLVE, IPM = lpmod.FLOAT_CHAIN
 
 
 @pytest.mark.parametrize(("failing", "moved"), [
@@ -223,7 +222,7 @@ HIGHS, NO_PRESOLVE, IPM = ("highs", True), ("highs", False), ("highs-ipm", False
     ({HIGHS: 2, NO_PRESOLVE: 4, IPM: 2}, {"lp:highs-ipm": 1, "lp:cdd": 1}),
 ], ids=["unknown", "iteration-limit", "two-fail", "all-highs-fail", "ipm-claim-confirmed"])
 def test_float_chain_tries_each_step(monkeypatch, failing, moved):
-    seen = _stub_scipy(monkeypatch, failing)
+    seen = _stub_highs(monkeypatch, failing)
     before = FALLBACKS.copy()
     c, A, b = _square_lp()
     res = linprog(c, A, b, FLOAT, maximize=True)
@@ -235,7 +234,7 @@ def test_float_chain_tries_each_step(monkeypatch, failing, moved):
 
 
 def test_float_infeasible_claim_is_confirmed_without_presolve_and_not_counted(monkeypatch):
-    seen = _stub_scipy(monkeypatch, {})
+    seen = _stub_highs(monkeypatch, {})
     before = FALLBACKS.copy()
     assert linprog([1, 0], [[1, 0], [-1, 0]], [0, -1], FLOAT).status == "infeasible"
     assert seen == [HIGHS, NO_PRESOLVE] and _moved(before) == {}
@@ -251,7 +250,7 @@ def test_highs_unknown_status_falls_back_to_the_exact_lp():
 
 def test_float_chain_on_the_lp_engine_matches_the_vertex_engine(monkeypatch):
     # every first HiGHS solve fails: the LP engine's count comes out of the later steps
-    _stub_scipy(monkeypatch, {HIGHS: 4})
+    _stub_highs(monkeypatch, {HIGHS: 4})
     before = FALLBACKS.copy()
     net = tropnet.network_from_dict(ISSUE_NET)
     lp_count = tropnet.regions(net, kind="activation", method="enumerate", engine="lp").count

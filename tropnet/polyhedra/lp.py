@@ -10,10 +10,11 @@ variables. The arithmetic decides where the chain starts:
   phase-one LP), unboundedness by a feasible point and an improving ray. An answer that fails
   its check (a pivot limit, an undecided status, a wrong claim: cdd reports some infeasible
   LPs as dual inconsistent) sends the problem on to the next step;
-* **float**: HiGHS through scipy; HiGHS without presolve (also the confirmation of every
-  infeasible or unbounded claim of the first solve, whose presolve misreports some); HiGHS's
-  interior-point method; and last the exact chain on the exact rationals of the float data
-  (``Fraction(x)`` is exact for a binary float).
+* **float**: HiGHS's simplex (through ``highspy``, one solver object per thread: a small
+  LP then costs a fraction of a millisecond); the same without presolve (also the
+  confirmation of every infeasible or unbounded claim of the first solve, whose presolve
+  misreports some); HiGHS's interior-point method through scipy; and last the exact chain
+  on the exact rationals of the float data (``Fraction(x)`` is exact for a binary float).
 
 Every step taken because an earlier one failed is counted in :data:`FALLBACKS` (the MILP
 chain of :mod:`tropnet.milp.solvers` counts there too) and logged at DEBUG level on the
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,10 +38,12 @@ from fractions import Fraction
 from functools import partial
 from math import lcm
 from operator import mul
+from types import SimpleNamespace
 from typing import Any, NamedTuple
 
 import cdd
 import cdd.gmp
+import highspy
 import numpy as np
 from scipy.optimize import linprog as _scipy_linprog
 
@@ -139,12 +143,64 @@ def linprog(c: Any, A_ub: Any, b_ub: Any, arith: Arithmetic, *, A_eq: Any = None
 
 
 def _float_step(step: str, cf: np.ndarray, data: dict) -> Any:
-    """One HiGHS solve of the float chain (scipy's ``OptimizeResult``)."""
-    if step == "highs":
-        return _scipy_linprog(cf, method="highs", **data)
-    if step == "highs-no-presolve":
-        return _scipy_linprog(cf, method="highs", options={"presolve": False}, **data)
-    return _scipy_linprog(cf, method="highs-ipm", options={"presolve": False}, **data)
+    """One HiGHS solve of the float chain (fields of scipy's ``OptimizeResult``: ``status``
+    0 optimal, 2 infeasible, 3 unbounded, 4 failed; ``x``, ``fun``, ``ineqlin.marginals``,
+    ``message``)."""
+    if step == "highs-ipm":
+        return _scipy_linprog(cf, method="highs-ipm", options={"presolve": False}, **data)
+    return _highs_simplex(cf, data, presolve=step == "highs")
+
+
+_LOCAL = threading.local()
+_STATUS = {highspy.HighsModelStatus.kOptimal: 0, highspy.HighsModelStatus.kInfeasible: 2,
+           highspy.HighsModelStatus.kUnbounded: 3}
+
+
+def _solver() -> Any:
+    """This thread's HiGHS object (built once, its banner kept off standard output)."""
+    h = getattr(_LOCAL, "highs", None)
+    if h is None:
+        with _quiet_fd(1):
+            h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        _LOCAL.highs = h
+    return h
+
+
+def _highs_simplex(cf: np.ndarray, data: dict, presolve: bool) -> Any:
+    """Minimise ``cf . x`` over the rows of ``data`` (free variables) with HiGHS's simplex."""
+    n = len(cf)
+    blocks = [(np.asarray(data[a], dtype=float).reshape(-1, n), np.asarray(data[b], dtype=float))
+              for a, b in (("A_ub", "b_ub"), ("A_eq", "b_eq")) if data[a] is not None]
+    A = np.vstack([a for a, _ in blocks]) if blocks else np.zeros((0, n))
+    m_ub = len(blocks[0][0]) if data["A_ub"] is not None else 0
+    upper = np.concatenate([b for _, b in blocks]) if blocks else np.zeros(0)
+    lower = np.concatenate([np.full(m_ub, -highspy.kHighsInf), upper[m_ub:]])
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n, len(A)
+    lp.col_cost_ = cf
+    lp.col_lower_ = np.full(n, -highspy.kHighsInf)
+    lp.col_upper_ = np.full(n, highspy.kHighsInf)
+    lp.row_lower_, lp.row_upper_ = lower, upper
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n, len(A)
+    lp.a_matrix_.start_ = np.arange(0, A.size + 1, max(n, 1), dtype=np.int32)[:len(A) + 1]
+    lp.a_matrix_.index_ = np.tile(np.arange(n, dtype=np.int32), len(A))
+    lp.a_matrix_.value_ = A.reshape(-1)
+    h = _solver()
+    h.clearModel()
+    h.setOptionValue("presolve", "on" if presolve else "off")
+    if h.passModel(lp) == highspy.HighsStatus.kError or h.run() == highspy.HighsStatus.kError:
+        return SimpleNamespace(status=4, message="HiGHS returned an error")
+    model = h.getModelStatus()
+    status = _STATUS.get(model, 4)
+    out = SimpleNamespace(status=status, message=h.modelStatusToString(model))
+    if status == 0:
+        sol = h.getSolution()
+        out.x = np.array(sol.col_value, dtype=float)
+        out.fun = float(h.getInfo().objective_function_value)
+        out.ineqlin = SimpleNamespace(marginals=np.array(sol.row_dual, dtype=float)[:m_ub])
+    return out
 
 
 class _Rows(NamedTuple):
@@ -301,19 +357,20 @@ _CDD_UNBOUNDED = (cdd.LPStatusType.DUAL_INCONSISTENT, cdd.LPStatusType.STRUC_DUA
 
 
 @contextmanager
-def _quiet_stderr() -> Iterator[None]:
-    """Silence the C-level standard error (file descriptor 2) for the duration."""
+def _quiet_fd(fd: int) -> Iterator[None]:
+    """Silence the C-level file descriptor ``fd`` (1: standard output, 2: standard error)
+    for the duration."""
     try:
-        saved = os.dup(2)
-    except OSError:  # no stderr to silence
+        saved = os.dup(fd)
+    except OSError:  # nothing to silence
         yield
         return
     try:
         with open(os.devnull, "wb") as null:
-            os.dup2(null.fileno(), 2)
+            os.dup2(null.fileno(), fd)
         yield
     finally:
-        os.dup2(saved, 2)
+        os.dup2(saved, fd)
         os.close(saved)
 
 
@@ -323,7 +380,7 @@ def _cdd_raw(G: list, h: list, c: list, solver: cdd.LPSolverType) -> _Raw:
     n = len(c)
     rows = [[b, *(-a for a in row)] for row, b in zip(G, h, strict=True)] + [[0, *c]]
     lp = cdd.gmp.linprog_from_array(rows, obj_type=cdd.LPObjType.MAX)
-    with _quiet_stderr():  # cdd's C code reports its float pre-pass's pivot limit there
+    with _quiet_fd(2):  # cdd's C code reports its float pre-pass's pivot limit there
         cdd.gmp.linprog_solve(lp, solver)
     status = lp.status
     if status == cdd.LPStatusType.OPTIMAL:
