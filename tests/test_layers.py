@@ -27,7 +27,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("hoffman",),
     ("milp",),
     ("dispatch", "bounds", "constructions", "sampling", "comparison", "slicing", "plot",
-     "importers"),
+     "importers", "tracking"),
     ("cli", "__main__"),
 ]
 

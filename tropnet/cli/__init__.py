@@ -21,7 +21,8 @@ __all__ = ["COMMAND_MODULES", "build_parser", "main"]
 #: The modules under tropnet.cli, one per command (named after it; ``import_model`` is
 #: ``tropnet import``), each defining ``register(subparsers)``; in help order.
 COMMAND_MODULES = ("compile", "monomials", "demo", "regions", "crosscheck", "bounds",
-                   "construct", "mipbound", "hoffman", "sample", "import_model", "plot")
+                   "construct", "mipbound", "hoffman", "sample", "import_model", "plot",
+                   "track")
 
 
 def build_parser() -> argparse.ArgumentParser:
