@@ -195,7 +195,8 @@ def add_arithmetic(p: argparse.ArgumentParser) -> None:
     g.add_argument("--exact", dest="exact", action="store_const", const=True, default=None,
                    help="exact rational arithmetic (default when all numbers are rational)")
     g.add_argument("--float", dest="exact", action="store_const", const=False,
-                   help="float64 arithmetic with derived tolerances")
+                   help="float64 arithmetic, certified: a sign the round-off bound cannot "
+                        "decide is decided exactly (default with float input)")
     p.add_argument("--limit-denominator", type=int_option(1, 10**18), default=None,
                    metavar="Q",
                    help="in exact mode, read each number as the nearest fraction with "
