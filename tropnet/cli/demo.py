@@ -8,8 +8,14 @@ from ..comparison import crosscheck
 from ..engines.monomials import compile_network
 from ..examples import demo, demo_path
 from ..tropical import monomial_complexity
-from .common import CommandResult, add_common, compile_maps, network_output, output_file, \
-    progress_bar
+from .common import (
+    CommandResult,
+    add_common,
+    compile_maps,
+    network_output,
+    output_file,
+    progress_bar,
+)
 
 __all__ = ["cmd_demo", "register"]
 
