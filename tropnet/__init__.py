@@ -56,6 +56,9 @@ _LAZY = {
     "restrict_to_plane": "tropnet.slicing",
     "from_torch": "tropnet.importers",
     "from_onnx": "tropnet.importers",
+    "regions_along": "tropnet.engines.path",
+    "decision_boundary": "tropnet.engines.boundary",
+    "track": "tropnet.tracking",
 }
 
 

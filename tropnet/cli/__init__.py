@@ -22,7 +22,7 @@ __all__ = ["COMMAND_MODULES", "build_parser", "main"]
 #: ``tropnet import``), each defining ``register(subparsers)``; in help order.
 COMMAND_MODULES = ("compile", "monomials", "demo", "regions", "crosscheck", "bounds",
                    "construct", "mipbound", "hoffman", "sample", "import_model", "plot",
-                   "track")
+                   "path", "boundary", "track")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -13,6 +13,17 @@ import numpy as np
 from ..arithmetic import Arithmetic, format_number
 from ..domain import Domain
 from ..polyhedra import Polyhedron
+from .geometry import (
+    INF,
+    Facet,
+    Generators,
+    geometry_summary,
+    is_bounded,
+    region_chebyshev,
+    region_facets,
+    region_generators,
+    region_volume,
+)
 from .graph import region_graph
 
 __all__ = ["Region", "RegionSet"]
@@ -35,6 +46,59 @@ class Region:
     interior_point: np.ndarray
     pattern: tuple | None = None
     map_error: np.ndarray | None = None
+
+    # -- geometry (computed on first use, cached; see tropnet.engines.geometry) -----------
+    @cached_property
+    def generators(self) -> Generators:
+        """The distinct vertices, rays and lines of the region's cells."""
+        return region_generators(self)
+
+    @property
+    def vertices(self) -> np.ndarray:
+        """The vertices of the cells (exact in exact mode), one row each."""
+        return self.generators.points
+
+    @property
+    def rays(self) -> np.ndarray:
+        """The extreme rays of the cells, one row each (see :attr:`generators` for lines)."""
+        return self.generators.rays
+
+    @cached_property
+    def facets(self) -> tuple[Facet, ...]:
+        """The irredundant facets of each cell (certified); ``glued`` marks those between
+        two cells of the region. Neighbours across them:
+        :func:`tropnet.engines.geometry.facet_neighbours`."""
+        return region_facets(self)
+
+    @cached_property
+    def is_bounded(self) -> bool:
+        """Whether every cell is bounded (decided exactly)."""
+        return all(is_bounded(c) for c in self.cells)
+
+    @cached_property
+    def volume(self) -> Any:
+        """The volume: the sum of the cells' volumes, an exact Fraction in exact mode, a float
+        otherwise, ``math.inf`` when unbounded."""
+        return INF if not self.is_bounded else region_volume(self)
+
+    def volume_in(self, box: Any) -> Any:
+        """The volume of the region inside ``box`` (a Domain, a domain string such as
+        ``"box:-1,1"``, or a Polyhedron)."""
+        return region_volume(self, box)
+
+    @cached_property
+    def chebyshev(self) -> tuple[np.ndarray, Any]:
+        """Centre and radius of the largest Euclidean ball inside one cell (float; see
+        :func:`tropnet.engines.geometry.chebyshev_center` for the exact max-norm ball)."""
+        return region_chebyshev(self)
+
+    @property
+    def chebyshev_center(self) -> np.ndarray:
+        return self.chebyshev[0]
+
+    @property
+    def chebyshev_radius(self) -> Any:
+        return self.chebyshev[1]
 
     def to_dict(self, with_cells: bool = False) -> dict:
         out: dict[str, Any] = {
@@ -104,6 +168,14 @@ class RegionSet:
         return replace(self, regions=tuple(region(r) for r in self.regions), arith=arith,
                        domain=domain,
                        exact_cells=None if exact is None else lambda: [r.cells for r in exact])
+
+    def summary(self, bins: int = 10) -> dict:
+        """Geometry statistics (JSON-ready, exact numbers as ``"p/q"``): the numbers of
+        bounded and unbounded regions, the total, smallest and largest volume of the bounded
+        ones with a histogram of ``bins`` equal bins, and the mean and largest number of
+        facets per region (facets between cells of one region left out). See
+        :func:`tropnet.engines.geometry.geometry_summary`."""
+        return geometry_summary(self.regions, bins)
 
     def to_dict(self, list_regions: bool = False, with_cells: bool = False) -> dict:
         """The JSON form of ``tropnet regions`` (``"regions"`` only with ``list_regions``)."""

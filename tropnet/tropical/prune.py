@@ -60,7 +60,7 @@ from ..arithmetic import (
 )
 from ..polyhedra.lp import linprog
 
-__all__ = ["Subdivision", "cell_facets", "facets", "irredundant", "primitive"]
+__all__ = ["Subdivision", "cell_facets", "det", "facets", "irredundant", "primitive"]
 
 _CHUNK = 1 << 22  # entries per chunk of the candidate-by-point margin matrices
 
@@ -1070,8 +1070,8 @@ def _implied(A: np.ndarray, tight: np.ndarray, r: int, verts: np.ndarray) -> boo
                                     itertools.islice(itertools.combinations(T, n), 64))
         for B in bases:
             M = [list(row) for row in zip(*(A[t] for t in B), strict=True)]  # columns a_t
-            d = _det(M)
-            if d != 0 and all(_det([[*row[:k], a, *row[k + 1:]] for row, a in zip(
+            d = det(M)
+            if d != 0 and all(det([[*row[:k], a, *row[k + 1:]] for row, a in zip(
                     M, A[r], strict=True)]) * d >= 0 for k in range(n)):
                 return True
     return False
@@ -1226,8 +1226,12 @@ def _independent(A: np.ndarray, order: np.ndarray, need: int) -> np.ndarray | No
     return np.array(out, dtype=int) if len(out) == need else None
 
 
-def _det(M: list[list[int]]) -> int:
-    """Determinant of an integer matrix (fraction-free Bareiss elimination)."""
+def det(M: list[list[int]]) -> int:
+    """Determinant of an integer matrix (fraction-free Bareiss elimination).
+
+    >>> det([[2, 1], [1, 3]])
+    5
+    """
     k = len(M)
     if k <= 3:
         if k == 3:
@@ -1252,7 +1256,7 @@ def _det(M: list[list[int]]) -> int:
 def _adjugate(M: list[list[int]]) -> tuple[list[list[int]], int]:
     """The adjugate and the determinant of a square integer matrix (``M adj = det I``)."""
     k = len(M)
-    adj = [[(-1) ** (i + j) * _det([row[:i] + row[i + 1:] for q, row in enumerate(M) if q != j])
+    adj = [[(-1) ** (i + j) * det([row[:i] + row[i + 1:] for q, row in enumerate(M) if q != j])
             for j in range(k)] for i in range(k)]
     return adj, sum(M[0][j] * adj[j][0] for j in range(k))
 
@@ -1261,7 +1265,7 @@ def _null_vector(M: list[list[int]]) -> list[int]:
     """The integer vector of signed maximal minors of a ``k x (k + 1)`` integer matrix (its
     kernel when the rank is ``k``, else 0), divided by its gcd."""
     k = len(M) + 1
-    h = [(-1) ** j * _det([row[:j] + row[j + 1:] for row in M]) for j in range(k)]
+    h = [(-1) ** j * det([row[:j] + row[j + 1:] for row in M]) for j in range(k)]
     g = math.gcd(*h)
     return [v // g for v in h] if g > 1 else h
 
