@@ -43,6 +43,14 @@ def test_counts_equal_the_single_commands(seed):
         assert row.monomials == ((len(r.numerator), len(r.denominator)),)
 
 
+def test_geometry_summary():
+    """On [-1, 1] the linear regions of the zigzag are [-1, 0], [0, 1/2], [1/2, 1]."""
+    (row,) = track([ZIGZAG], "box:-1,1", geometry=True, monomials=False).rows
+    assert row.monomials is None
+    assert row.geometry == linear_regions(ZIGZAG, "box:-1,1").summary()
+    assert row.geometry["bounded"] == 3 and row.to_dict()["geometry"]["volume"]["total"] == 2
+
+
 def test_bad_input():
     with pytest.raises(TropnetError, match="no checkpoint"):
         track([])

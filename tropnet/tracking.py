@@ -4,8 +4,10 @@ A training run saves checkpoints; :func:`track` reads each one (a tropnet networ
 torch ``.pt``/``.pth`` file or an ONNX graph) and counts, on one domain, its linear regions,
 its activation regions and the irredundant monomials of its tropical form, each exactly (a
 float checkpoint's count is the exact count for its float weights, see
-``docs/exactness.md``). The result is a table in checkpoint order: as JSON, as CSV, or as a
-plot of the counts against the checkpoint.
+``docs/exactness.md``), and optionally the geometry summary of its linear regions
+(:meth:`tropnet.RegionSet.summary`: bounded and unbounded regions, volumes, facets). The
+result is a table in checkpoint order: as JSON, as CSV, or as a plot of the counts against
+the checkpoint.
 """
 
 from __future__ import annotations
@@ -37,8 +39,8 @@ MODEL_SUFFIXES = (".pt", ".pth", ".onnx")
 @dataclass(frozen=True)
 class CheckpointCounts:
     """The counts of one checkpoint: ``linear`` and ``activation`` regions on the domain,
-    ``monomials`` (numerator, denominator) of each output on ``R^n`` (``None`` when not
-    asked), and the seconds it took."""
+    ``monomials`` (numerator, denominator) of each output on ``R^n`` and the ``geometry``
+    summary of the linear regions (each ``None`` when not asked), and the seconds it took."""
 
     label: str
     architecture: str
@@ -47,6 +49,7 @@ class CheckpointCounts:
     activation: int
     monomials: tuple[tuple[int, int], ...] | None
     seconds: float
+    geometry: dict | None = None
 
     def to_dict(self) -> dict:
         out: dict[str, Any] = {"checkpoint": self.label, "network": self.architecture,
@@ -55,6 +58,8 @@ class CheckpointCounts:
                                "seconds": round(self.seconds, 6)}
         if self.monomials is not None:
             out["monomials"] = [{"numerator": f, "denominator": g} for f, g in self.monomials]
+        if self.geometry is not None:
+            out["geometry"] = self.geometry
         return out
 
 
@@ -113,10 +118,11 @@ def load_checkpoint(path: str | os.PathLike, input_shape: Sequence[int] | None =
 
 def track(checkpoints: Sequence[Network | str | os.PathLike], domain: Domain | str | None = None,
           *, exact: bool | Arithmetic | None = None, monomials: bool = True,
-          labels: Sequence[str] | None = None,
+          geometry: bool = False, labels: Sequence[str] | None = None,
           progress: Callable[[int, int], None] | None = None) -> Tracking:
     """Count the linear and activation regions of each checkpoint on ``domain`` (``None``:
-    ``R^n``), and its monomials unless ``monomials=False``; checkpoints are networks or files
+    ``R^n``), its monomials unless ``monomials=False``, and with ``geometry=True`` the
+    geometry summary of its linear regions; checkpoints are networks or files
     (:func:`load_checkpoint`), all with the same input dimension. ``labels`` name them
     (default: the file names, or ``0, 1, ...``); ``progress(done, total)`` follows them.
 
@@ -148,8 +154,9 @@ def track(checkpoints: Sequence[Network | str | os.PathLike], domain: Domain | s
         act = regions(net, dom, "activation", exact=exact)
         mono = tuple((len(r.numerator), len(r.denominator))
                      for r in compile_network(net, exact=exact)) if monomials else None
+        summary = lin.summary() if geometry else None
         rows.append(CheckpointCounts(name, net.architecture(), lin.arith.exact, lin.count,
-                                     act.count, mono, time.perf_counter() - start))
+                                     act.count, mono, time.perf_counter() - start, summary))
         if progress is not None:
             progress(k + 1, len(nets))
     return Tracking(tuple(rows), dom)

@@ -43,6 +43,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="write a plot of the counts against the checkpoint")
     p.add_argument("--no-monomials", action="store_true",
                    help="count regions only (no compile)")
+    p.add_argument("--geometry", action="store_true",
+                   help="add the geometry summary of the linear regions (bounded and "
+                        "unbounded regions, volumes, facets; one double description per cell)")
     p.add_argument("--input-shape", metavar="C,H,W",
                    help="sample shape of torch checkpoints that start with a convolution")
     add_time_limit(p)
@@ -64,6 +67,7 @@ def cmd_track(args: argparse.Namespace) -> CommandResult:
     with progress_bar(args, total=len(nets), desc="checkpoints") as bar:
         result = guarded(work, lambda: track(
             nets, args.domain, exact=arith, monomials=not args.no_monomials,
+            geometry=args.geometry,
             labels=[Path(c).name for c in args.checkpoints],
             progress=lambda done, total: bar.update(1)))
     payload = result.to_dict()
