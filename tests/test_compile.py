@@ -10,7 +10,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from benchmarks.bench_float import HARD, hard_net
-from tropnet import Network, activation_regions, compile_network, monomial_complexity
+from tropnet import (
+    Network,
+    activation_regions,
+    compile_network,
+    linear_regions,
+    monomial_complexity,
+)
 
 from .helpers import random_net
 
@@ -183,3 +189,15 @@ def test_compile_on_a_domain_needs_the_regions_method():
     net = Network.from_lists(1, [([[1]], [0], "relu")])
     with pytest.raises(TropnetError, match="needs the regions method"):
         compile_network(net, method="products", domain="box:-1,1")
+
+
+def test_compile_on_a_box_that_floats_cannot_hold():
+    """A float net on box:0,1/3 (1/3 is no float): the monomials are read off the exact box.
+    relu(x - float(1/3)) is positive on a sliver of [0, 1/3] (float(1/3) < 1/3), so F has
+    two monomials there; on the float box [0, float(1/3)] it would have one."""
+    net = Network.from_lists(1, [([[1.0]], [-float(Fraction(1, 3))], "relu"),
+                                 ([[1.0]], [0.0], "identity")])
+    (r,) = compile_network(net, exact=True, domain="box:0,1/3")
+    assert len(r.numerator) == 2
+    assert linear_regions(net, "box:0,1/3", method="tropical", exact=True).count == \
+        linear_regions(net, "box:0,1/3", method="enumerate", exact=True).count == 2

@@ -110,8 +110,8 @@ def compile_by_regions(net: Network, arith: Arithmetic, engine: str = "auto",
     the compile rule's ``F_k`` and ``G_k``; on ``domain``, those irredundant on it), one per
     output, from its activation regions on the domain (``None``: ``R^n``) enumerated in
     ``arith``; the maps are exact."""
-    dom = domain if domain is not None else parse_domain(None, net.input_dim)
-    if arith.exact and _floats_exactly(net):
+    dom = parse_domain(domain, net.input_dim)
+    if arith.exact and _floats_exactly(net, dom):
         # the certified float walk finds exactly the patterns of exact mode, faster; its
         # warnings speak of float weights, which an exact run did not ask about
         with warnings.catch_warnings():
@@ -124,14 +124,18 @@ def compile_by_regions(net: Network, arith: Arithmetic, engine: str = "auto",
     return monomials_of_patterns(net, [r.pattern for r in acts])
 
 
-def _floats_exactly(net: Network) -> bool:
-    """Every weight, bias and slope of ``net`` is a float exactly, so float mode (certified:
-    exact for the numbers as stored) decides every pattern of exact mode."""
+def _floats_exactly(net: Network, dom: Domain) -> bool:
+    """Every weight, bias and slope of ``net`` and every number of the domain is a float
+    exactly, so float mode (certified: exact for the numbers as stored) decides every
+    pattern of exact mode."""
     def exact(values: Any) -> bool:
         return all(Fraction(float(v)) == v for v in values)
 
-    return all(exact(layer.weight.reshape(-1)) and exact(layer.bias) and
-               exact(s for _, s in layer.act.pieces()) for layer in net.layers)
+    bounds = [*(dom.lo or ()), *(dom.hi or ()), *(v for row in dom.A or () for v in row),
+              *(dom.b or ())]
+    return exact(bounds) and all(exact(layer.weight.reshape(-1)) and exact(layer.bias) and
+                                 exact(s for _, s in layer.act.pieces())
+                                 for layer in net.layers)
 
 
 def monomials_of_patterns(net: Network, patterns: Sequence[tuple]) -> list[TropicalRational]:
