@@ -237,20 +237,35 @@ def test_torch_files_run_no_code(tmp_path, monkeypatch, capsys):
     torch.save(model, tmp_path / "custom.pt")
     with pytest.raises(InputFileError, match="trust-pickle"):
         load_model(tmp_path / "custom.pt")
-    with pytest.raises(UnsupportedModelError):  # unpickled (trusted), then not a Sequential
-        load_model(tmp_path / "custom.pt", trust=True)
+    # unpickled (trusted), then traced with torch.fx: torch.maximum is a maxout layer
+    _agree(load_model(tmp_path / "custom.pt", trust=True), model, (2,), np.random.default_rng(0))
 
 
 @pytest.mark.parametrize("model, needle", [
     (nn.Sequential(nn.Linear(2, 2), nn.Sigmoid()), r"layer 1 \(Sigmoid\)"),
     (nn.Sequential(nn.Linear(2, 2), nn.Sequential(nn.ReLU(), nn.Tanh())), r"layer 1\.1 \(Tanh\)"),
     (nn.Sequential(nn.Linear(2, 2), nn.LeakyReLU(1.5)), "slope 1.5"),
-    (nn.Sequential(_Maxout()), "custom module _Maxout"),
+    (nn.Sequential(nn.Linear(2, 2), nn.ELU()), r"layer 1 \(ELU\).*ReLU or LeakyReLU"),
     (nn.Sequential(nn.Conv2d(1, 1, 2, padding=1, padding_mode="reflect")), "padding_mode"),
 ])
 def test_torch_unsupported_layers_are_named(model, needle):
     with pytest.raises(UnsupportedModelError, match=needle):
         from_torch(model, (1, 3, 3) if isinstance(model[0], nn.Conv2d) else None)
+
+
+def test_onnx_residual_is_carried_through_the_relu_layer():
+    """relu(x W) + x: x crosses the ReLU layer as relu(x) - relu(-x) (two units each)."""
+    w = np.array([[1.0, -2.0], [0.5, 1.0]], dtype=np.float32)
+    residual = _graph_model([helper.make_node("Gemm", ["x", "W"], ["h"]),
+                             helper.make_node("Relu", ["h"], ["r"]),
+                             helper.make_node("Add", ["r", "x"], ["y"])],
+                            {"W": w}, [2], [2])
+    net = from_onnx(residual)
+    assert net.architecture() == "2-[6]-2" and net.layers[0].meta["carried"] == 4
+    for x in ([0.5, -1.25], [-2.0, 3.0], [1.0, 1.0]):
+        fx = np.array([Fraction(v) for v in x], dtype=object)
+        want = np.maximum(fx.dot(w.astype(object)), 0) + fx
+        assert list(net.forward(fx, exact=True)) == [Fraction(v) for v in want]
 
 
 def test_onnx_unsupported_operators_are_named():
@@ -259,12 +274,10 @@ def test_onnx_unsupported_operators_are_named():
                         {"W": np.eye(2)}, [2], [2])
     with pytest.raises(UnsupportedModelError, match=r"node 1 \(Tanh 'squash'\).*Tanh"):
         from_onnx(tanh)
-    residual = _graph_model([helper.make_node("Gemm", ["x", "W"], ["h"]),
-                             helper.make_node("Relu", ["h"], ["r"]),
-                             helper.make_node("Add", ["r", "x"], ["y"])],
-                            {"W": np.eye(2)}, [2], [2])
-    with pytest.raises(UnsupportedModelError, match="residual"):
-        from_onnx(residual)
+    batch_mean = _graph_model([helper.make_node("ReduceMean", ["x"], ["y"], keepdims=0)],
+                              {}, [2], [])
+    with pytest.raises(UnsupportedModelError, match=r"node 0 \(ReduceMean\).*batch"):
+        from_onnx(batch_mean)
     product = _graph_model([helper.make_node("Mul", ["x", "x"], ["y"])], {}, [2], [2])
     with pytest.raises(UnsupportedModelError, match="product of two inputs"):
         from_onnx(product)

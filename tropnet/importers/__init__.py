@@ -1,13 +1,17 @@
-"""Import trained models: ``torch.nn.Sequential`` modules and ONNX graphs become a :class:`Network`.
+"""Import trained models: torch modules (traced with ``torch.fx``) and ONNX graphs become a
+:class:`Network`.
 
 The imported :class:`~tropnet.network.Network` computes the model's function on
 the model's own weights: every float32 weight is converted exactly
 (``Fraction(float(w))``), and the network is marked as float input, so the
 default arithmetic of every algorithm is float64 and ``exact=True`` analyses
-exactly the rationals the float32 weights denote.
+exactly the rationals the float32 weights denote. BatchNorm is folded (its scale
+``gamma / sqrt(var + eps)`` is the float64 nearest to it when irrational), pools and
+clamps are lowered exactly, residual connections are carried through the layers
+(:mod:`tropnet.importers.builder`).
 
 * :func:`from_torch` / :func:`load_torch` -- torch modules and files
-  (:mod:`tropnet.importers.torch`, which lists the supported layers);
+  (:mod:`tropnet.importers.torch`, which lists the supported layers and operations);
 * :func:`from_onnx` -- ONNX graphs (:mod:`tropnet.importers.onnx`);
 * :func:`load_model` -- a model file of either kind;
 * :func:`flatten_sample` -- the network input of a model sample; the layout
@@ -24,10 +28,10 @@ from ..errors import InputFileError, NetworkError
 from ..network import Network
 from .builder import flatten_sample
 from .onnx import ONNX_OPERATORS, from_onnx
-from .torch import TORCH_LAYERS, from_torch, load_torch
+from .torch import TORCH_FUNCTIONS, TORCH_LAYERS, from_torch, load_torch
 
-__all__ = ["ONNX_OPERATORS", "TORCH_LAYERS", "flatten_sample", "from_onnx", "from_torch",
-           "load_model", "load_torch"]
+__all__ = ["ONNX_OPERATORS", "TORCH_FUNCTIONS", "TORCH_LAYERS", "flatten_sample", "from_onnx",
+           "from_torch", "load_model", "load_torch"]
 
 
 def load_model(path: str | os.PathLike, input_shape: Sequence[int] | None = None,

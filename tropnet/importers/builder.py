@@ -22,7 +22,22 @@ one tropnet layer. Two affine operations with no activation between them
 become two layers, the first with the identity activation (nothing is fused).
 A max over affine pieces -- ONNX ``Max`` of several affine branches of the
 same tensor, or a max-pool -- becomes a maxout layer (windows cut short by
-padding repeat one of their elements, which leaves the max unchanged).
+padding repeat one of their elements, which leaves the max unchanged). A
+clamp (Hardtanh, ReLU6, Hardsigmoid, ``Clip``) becomes a ReLU layer with two
+units per entry: ``clamp(x, lo, hi) = lo + relu(x - lo) - relu(x - hi)``.
+BatchNorm (inference) is a per-channel affine map: it folds into the pending
+Linear or Conv, or after an activation becomes an affine operation of its own.
+Average pooling is a linear map (a pending affine operation like a Linear).
+
+Residual connections
+--------------------
+A tensor still needed after a layer (``x`` in ``x + f(x)``; the importer lists
+them in :attr:`Builder.live`) is carried through that layer exactly by extra
+units: ``x = (act(x) - act(-x)) / (a + b)`` for ReLU and leaky ReLU (pieces
+``a z``, ``b z``; two units per entry, ``x = relu(x) - relu(-x)`` for ReLU),
+one unit of ``rank`` equal rows for maxout, one unit for identity. The
+function is unchanged, so are its linear regions; the activation regions of
+the imported network also see the carry units' hyperplanes ``x_i = 0``.
 """
 
 from __future__ import annotations
@@ -37,13 +52,33 @@ from typing import Any
 
 import numpy as np
 
-from ..activations import Activation, Identity, LeakyReLU, Maxout
+from ..activations import Activation, Identity, LeakyReLU, Maxout, ReLU
 from ..conv import conv_spec, lower_conv
 from ..errors import NetworkError, UnsupportedModelError
 from ..network import Layer, Network
 
-__all__ = ["Builder", "Value", "broadcast", "exact_array", "flatten_sample", "leaky_relu",
-           "require"]
+__all__ = ["PL_ALTERNATIVES", "Builder", "Value", "bn_scale", "broadcast", "exact_array",
+           "flatten_sample", "leaky_relu", "require", "unsupported"]
+
+#: the piecewise-linear replacement of common non-piecewise-linear operations (torch
+#: module or ONNX operator name, lower case)
+PL_ALTERNATIVES = {
+    "tanh": "Hardtanh (hardtanh(x) = relu(x + 1) - relu(x - 1) - 1, two ReLUs per unit; "
+            "supported)",
+    "sigmoid": "Hardsigmoid (clamp(x/6 + 1/2, 0, 1), two ReLUs per unit; supported)",
+    "logsigmoid": "-relu(-x) (a ReLU)",
+    "softplus": "ReLU",
+    "gelu": "ReLU",
+    "silu": "ReLU",
+    "mish": "ReLU",
+    "elu": "ReLU or LeakyReLU",
+    "selu": "ReLU or LeakyReLU",
+    "celu": "ReLU or LeakyReLU",
+    "hardswish": "ReLU (hardswish is piecewise quadratic)",
+    "softmax": "nothing: drop the final Softmax (it does not change the argmax); tropnet "
+               "analyses the logits",
+    "logsoftmax": "nothing: drop the final LogSoftmax (it does not change the argmax)",
+}
 
 _ZERO = Fraction(0)
 _ONE = Fraction(1)
@@ -81,6 +116,41 @@ def broadcast(v: Value, c: np.ndarray, where: str) -> np.ndarray:
         raise UnsupportedModelError(f"{where}: constant of shape {c.shape} does not broadcast "
                                     f"to the tensor shape {full} (batch first)") from None
     return exact_array(np.broadcast_to(c, full).reshape(-1), f"{where} constant")
+
+
+def unsupported(kind: str, where: str, supported: Sequence[str]) -> UnsupportedModelError:
+    """The error for an unsupported layer or operator ``kind`` at ``where``, naming the
+    piecewise-linear alternative when one exists (:data:`PL_ALTERNATIVES`)."""
+    alt = PL_ALTERNATIVES.get(kind.lower().replace("_", ""))
+    hint = f"; it is not piecewise-linear: use {alt} instead" if alt else ""
+    return UnsupportedModelError(f"{where} is not supported{hint}; supported: "
+                                 f"{', '.join(supported)}")
+
+
+def bn_scale(gamma: Fraction, var: Fraction, eps: Fraction) -> Fraction:
+    """``gamma / sqrt(var + eps)``: exact when the square root is rational, otherwise the
+    float64 nearest to it (correctly rounded, from an integer square root).
+
+    >>> bn_scale(Fraction(3), Fraction(4), Fraction(0))
+    Fraction(3, 2)
+    >>> float(bn_scale(Fraction(1), Fraction(2), Fraction(0))) == 2 ** -0.5
+    True
+    """
+    q = var + eps
+    if q <= 0:
+        raise NetworkError(f"BatchNorm: running variance + eps = {float(q)} is not positive")
+    if gamma == 0:
+        return Fraction(0)
+    rn, rd = math.isqrt(q.numerator), math.isqrt(q.denominator)
+    if rn * rn == q.numerator and rd * rd == q.denominator:
+        return gamma / Fraction(rn, rd)
+    r = gamma * gamma / q  # |gamma| / sqrt(q) = sqrt(r), irrational
+    k = max(0, (112 - r.numerator.bit_length() + r.denominator.bit_length()) // 2 + 1)
+    m = math.isqrt((r.numerator << (2 * k)) // r.denominator)  # floor(sqrt(r) 2^k), >= 2^55
+    # sqrt(r) 2^k lies strictly inside (m, m + 1), which no rounding boundary of a
+    # 53-bit float splits: m + 1/2 rounds the same way
+    mag = Fraction(float(Fraction(2 * m + 1, 1 << (k + 1))))
+    return mag if gamma > 0 else -mag
 
 
 def leaky_relu(slope: Fraction, where: str) -> LeakyReLU:
@@ -127,7 +197,9 @@ class Value:
     """A tensor (one sample, logical C-order) affine in the current frontier vector ``h``.
 
     Either ``W`` is set (``t = W h + b``) or ``sel`` is (``t[j] = h[sel[j]] + b[j]``);
-    ``meta`` records the operations it came from.
+    ``meta`` records the operations it came from. ``fold`` marks a ``W`` that is no
+    operation of the model (a carried tensor, a clamp, a sum of such): the next affine
+    operation composes with it instead of starting a layer.
     """
 
     shape: tuple[int, ...]
@@ -136,6 +208,7 @@ class Value:
     W: np.ndarray | None = None
     sel: np.ndarray | None = None
     meta: tuple = ()
+    fold: bool = False
 
     @property
     def size(self) -> int:
@@ -157,15 +230,26 @@ class Value:
             return replace(self, shape=shape, W=self.W[idx], b=self.b[idx])
         return replace(self, shape=shape, sel=self.sel[idx], b=self.b[idx])
 
+    @property
+    def structural(self) -> bool:
+        """No operation of the model is pending (a layer's output, or a folded map)."""
+        return self.W is None or self.fold
+
 
 class Builder:
-    """Accumulates layers while an importer walks the model."""
+    """Accumulates layers while an importer walks the model.
+
+    ``live`` holds the tensors (by the importer's names) still needed after the
+    current operation; every layer emitted carries them through (module docstring),
+    and the importer reads them back, now affine in the new frontier.
+    """
 
     def __init__(self, input_shape: tuple[int, ...]) -> None:
         self.input_shape = input_shape
         self.dim = math.prod(input_shape)
         self.frontier = 0
         self.layers: list[Layer] = []
+        self.live: dict[Any, Value] = {}
 
     def input_value(self) -> Value:
         order = _vector_order(self.input_shape)
@@ -178,8 +262,9 @@ class Builder:
             raise UnsupportedModelError(f"{where}: expected the input tensor, got a constant")
         if v.frontier != self.frontier:
             raise UnsupportedModelError(f"{where}: uses a tensor from before an earlier "
-                                        f"activation (skip or residual connections are not "
-                                        f"supported)")
+                                        f"layer that was not carried through it (residual "
+                                        f"connections are supported in traced torch modules "
+                                        f"and ONNX graphs)")
         return v
 
     # -- affine operations ----------------------------------------------------
@@ -187,13 +272,21 @@ class Builder:
                where: str, meta: dict | None = None) -> Value:
         """``t' = M t + c`` (``M`` maps logical entries to logical entries)."""
         v = self._check(v, where)
-        if v.W is not None:  # two affine maps in a row: the first becomes an identity layer
+        if not v.structural:  # two affine maps in a row: the first becomes an identity layer
+            # live views of this same map (reshaped) read its units instead of being carried
+            views = {k: c.shape for k, c in self.live.items() if c.W is v.W and c.b is v.b}
+            for k in views:
+                del self.live[k]
             v = self._commit(v.dense(self.dim)[:, None, :], v.b[:, None], v.shape, Identity(),
                              v.meta)
-        W = _zeros((M.shape[0], self.dim))
-        if len(set(v.sel.tolist())) == len(v.sel):
+            self.live.update({k: v.reshaped(shape) for k, shape in views.items()})
+        if v.W is not None:  # a folded map composes
+            W = M.dot(v.W)
+        elif len(set(v.sel.tolist())) == len(v.sel):
+            W = _zeros((M.shape[0], self.dim))
             W[:, v.sel] = M
         else:
+            W = _zeros((M.shape[0], self.dim))
             for j, s in enumerate(v.sel):
                 W[:, s] = W[:, s] + M[:, j]
         b = c if c is not None else _zeros(M.shape[0])
@@ -248,15 +341,114 @@ class Builder:
 
     def scaled(self, v: Value, s: np.ndarray, where: str) -> Value:
         v = self._check(v, where)
-        return replace(v, W=v.dense(self.dim) * s[:, None], sel=None, b=v.b * s)
+        return replace(v, W=v.dense(self.dim) * s[:, None], sel=None, b=v.b * s, fold=False)
 
     def combine(self, v: Value, u: Value, sign: int, where: str) -> Value:
+        """``v + sign * u``; a sum of layer outputs and carried tensors (a residual
+        connection) folds into the next affine operation."""
         v, u = self._check(v, where), self._check(u, where)
         if v.shape != u.shape:
             raise UnsupportedModelError(f"{where}: adding tensors of shapes {v.shape} and "
                                         f"{u.shape} is not supported")
         return Value(v.shape, v.b + sign * u.b, self.frontier,
-                      W=v.dense(self.dim) + sign * u.dense(self.dim), meta=v.meta + u.meta)
+                     W=v.dense(self.dim) + sign * u.dense(self.dim), meta=v.meta + u.meta,
+                     fold=v.structural and u.structural)
+
+    def add(self, a: Any, c: Any, sign: int, where: str) -> Value:
+        """``a + sign * c`` where at least one of them is a tensor, the other a tensor
+        or a constant (ONNX Add/Sub, torch ``+``/``-``)."""
+        v, other, first = (a, c, True) if isinstance(a, Value) else (c, a, False)
+        if isinstance(other, Value):
+            return self.combine(a, c, sign, where)
+        k = broadcast(v, other, where)
+        if first:
+            return self.shifted(v, k * sign if sign != 1 else k, where)
+        return self.shifted(self.scaled(v, np.full(v.size, Fraction(-1), dtype=object), where),
+                            k, where)
+
+    def multiply(self, a: Any, c: Any, divide: bool, where: str) -> Value:
+        """``a * c`` or ``a / c`` with exactly one tensor (the numerator of a division)."""
+        v, other, first = (a, c, True) if isinstance(a, Value) else (c, a, False)
+        if isinstance(other, Value) or (divide and not first):
+            raise UnsupportedModelError(f"{where}: only multiplying or dividing by constants is "
+                                        f"supported (the product of two inputs is not linear)")
+        s = broadcast(v, other, where)
+        if divide:
+            if any(x == 0 for x in s):
+                raise UnsupportedModelError(f"{where}: division by zero")
+            s = np.array([1 / x for x in s], dtype=object)
+        return self.scaled(v, s, where)
+
+    def normalize(self, v: Value, mean: np.ndarray, var: np.ndarray, eps: Fraction,
+                  gamma: np.ndarray | None, beta: np.ndarray | None, where: str) -> Value:
+        """Inference batch normalisation over channel axis 0: ``gamma (t - mean) /
+        sqrt(var + eps) + beta`` per channel, folded into the pending affine map (each
+        scale is :func:`bn_scale`, every other step exact)."""
+        v = self._check(v, where)
+        ch = len(mean)
+        if not v.shape or v.shape[0] != ch:
+            raise NetworkError(f"{where}: normalises {ch} channels, the tensor has shape "
+                               f"{v.shape} (channels first)")
+        gamma = gamma if gamma is not None else np.full(ch, _ONE, dtype=object)
+        beta = beta if beta is not None else _zeros(ch)
+        scale = np.array([bn_scale(g, q, eps) for g, q in zip(gamma, var, strict=True)],
+                         dtype=object)
+        shift = beta - scale * mean
+        rep = v.size // ch
+        s, t = np.repeat(scale, rep), np.repeat(shift, rep)
+        meta = (*v.meta, {"op": where})
+        return Value(v.shape, v.b * s + t, self.frontier, W=v.dense(self.dim) * s[:, None],
+                     meta=meta)
+
+    def avgpool(self, v: Value, kernel: Sequence[int], stride: Sequence[int],
+                dilation: Sequence[int], ceil_mode: bool, divisor: int | None, where: str
+                ) -> Value:
+        """Average pooling (no padding) over the last ``len(kernel)`` axes: the linear map
+        summing each window and dividing by ``divisor`` (default: the window size).
+        ``ceil_mode`` is accepted when it adds no partial window."""
+        v = self._check(v, where)
+        nd = len(kernel)
+        windows, shape = _pool_windows(v.shape, kernel, stride, [(0, 0)] * nd, dilation, False,
+                                       where)
+        if ceil_mode and _pool_windows(v.shape, kernel, stride, [(0, 0)] * nd, dilation, True,
+                                       where)[1] != shape:
+            raise UnsupportedModelError(f"{where}: average pooling with ceil_mode and a partial "
+                                        f"last window is not supported")
+        d = Fraction(divisor if divisor is not None else math.prod(kernel))
+        M = _zeros((len(windows), v.size))
+        for r, cells in enumerate(windows):
+            M[r, cells] = _ONE / d
+        return self.affine(v, M, None, shape, where)
+
+    def mean(self, v: Value, axes: Sequence[int], keepdims: bool, where: str) -> Value:
+        """The mean over the sample axes ``axes`` (0 is the first axis after the batch):
+        a linear map, like average pooling."""
+        v = self._check(v, where)
+        axes = sorted({int(a) % len(v.shape) for a in axes})
+        rest = [a for a in range(len(v.shape)) if a not in axes]
+        idx = np.arange(v.size).reshape(v.shape).transpose(*rest, *axes)
+        k = math.prod(v.shape[a] for a in axes)
+        cells = idx.reshape(-1, k)
+        M = _zeros((len(cells), v.size))
+        for r, c in enumerate(cells):
+            M[r, c] = _ONE / k
+        shape = tuple(1 if a in axes else s for a, s in enumerate(v.shape)) if keepdims else \
+            tuple(v.shape[a] for a in rest)
+        return self.affine(v, M, None, shape, where)
+
+    def reshape(self, v: Value, target: Sequence[int], where: str) -> Value:
+        """The tensor reshaped to ``target``, which includes the batch dimension (``-1``
+        allowed; the batch is a placeholder of size 1 and must stay first)."""
+        current = (1, *v.shape)
+        try:
+            shape = np.empty(current, dtype=np.int8).reshape([int(t) for t in target]).shape
+        except (ValueError, TypeError):
+            raise UnsupportedModelError(f"{where}: cannot reshape {current} to "
+                                        f"{list(target)}") from None
+        if not shape or shape[0] != 1:
+            raise UnsupportedModelError(f"{where}: reshaping to {list(target)} mixes the batch "
+                                        f"dimension")
+        return v.reshaped(tuple(shape[1:]))
 
     # -- piecewise-linear operations -----------------------------------------------
     def activate(self, v: Value, act: Activation, where: str) -> Value:
@@ -264,6 +456,32 @@ class Builder:
         v = self._check(v, where)
         meta = (*v.meta, {"op": where})
         return self._commit(v.dense(self.dim)[:, None, :], v.b[:, None], v.shape, act, meta)
+
+    def clamp(self, v: Value, lo: np.ndarray | None, hi: np.ndarray | None, where: str
+              ) -> Value:
+        """``min(max(t, lo), hi)`` (bounds broadcast to the tensor; either may be None): one
+        ReLU layer, ``lo + relu(t - lo) - relu(t - hi)`` (``lo + relu(t - lo)``,
+        ``hi - relu(hi - t)`` with one bound)."""
+        v = self._check(v, where)
+        if lo is None and hi is None:
+            return v
+        if lo is not None and hi is not None and any(a > c for a, c in zip(lo, hi,
+                                                                           strict=True)):
+            raise UnsupportedModelError(f"{where}: the lower bound exceeds the upper bound")
+        w, n = v.dense(self.dim), v.size
+        if lo is None:  # hi - relu(hi - t)
+            rows_w, rows_b, base, signs = -w, hi - v.b, hi, [-1]
+        elif hi is None:  # lo + relu(t - lo)
+            rows_w, rows_b, base, signs = w, v.b - lo, lo, [1]
+        else:  # lo + relu(t - lo) - relu(t - hi)
+            rows_w, rows_b = np.concatenate([w, w]), np.concatenate([v.b - lo, v.b - hi])
+            base, signs = lo, [1, -1]
+        self._emit(rows_w, rows_b, ReLU(), (*v.meta, {"op": where}))
+        out = _zeros((n, self.dim))  # the layer's first units are the rows above
+        for k, sign in enumerate(signs):
+            out[np.arange(n), k * n + np.arange(n)] = Fraction(sign)
+        return Value(v.shape, np.asarray(base, dtype=object), self.frontier, W=out,
+                     fold=True)
 
     def maxout(self, pieces: list[Any], where: str) -> Value:
         """The elementwise max of affine tensors and constants (a maxout layer)."""
@@ -303,30 +521,71 @@ class Builder:
         (``act.rank`` rows per unit)."""
         units, rank = pieces_b.shape
         order = _vector_order(shape)
-        w = pieces_w[order].reshape(units * rank, -1)
-        b = pieces_b[order].reshape(-1)
-        info: dict[str, Any] = {"source": [m["op"] for m in meta]}
-        for m in meta:
-            if "conv" in m:
-                info["conv"] = m["conv"]
-        layer = Layer.create(w, b, act, meta=info, where=f"layer {len(self.layers)}")
-        self.layers.append(replace(layer, exact_input=False))
-        self.frontier += 1
-        self.dim = units
+        self._emit(pieces_w[order].reshape(units * rank, -1), pieces_b[order].reshape(-1), act,
+                   meta)
         sel = np.empty(units, dtype=np.int64)
         sel[order] = np.arange(units)
         return Value(shape, _zeros(units), self.frontier, sel=sel)
 
+    def _emit(self, w: np.ndarray, b: np.ndarray, act: Activation, meta: tuple) -> None:
+        """Append the layer ``act(w h + b)`` (its units first) followed by the units
+        carrying the tensors of :attr:`live`."""
+        carry_w, carry_b, back, seen = [w], [b], [], set()
+        n_out = w.shape[0] // act.rank
+        for c in self.live.values():
+            if c.frontier != self.frontier or id(c) in seen:
+                continue
+            seen.add(id(c))
+            rows, biases, coef = _carry(act, c.dense(self.dim), c.b,
+                                        meta[-1]["op"] if meta else "layer")
+            back.append((c, n_out, coef))
+            n_out += c.size * len(coef)
+            carry_w.append(rows)
+            carry_b.append(biases)
+        info: dict[str, Any] = {"source": [m["op"] for m in meta]}
+        for m in meta:
+            if "conv" in m:
+                info["conv"] = m["conv"]
+        if back:
+            info["carried"] = n_out - w.shape[0] // act.rank
+        layer = Layer.create(np.concatenate(carry_w), np.concatenate(carry_b), act, meta=info,
+                             where=f"layer {len(self.layers)}")
+        self.layers.append(replace(layer, exact_input=False))
+        self.frontier += 1
+        self.dim = n_out
+        carried = {}
+        for c, start, coef in back:
+            W = _zeros((c.size, n_out))
+            for k, x in enumerate(coef):
+                W[np.arange(c.size), start + k * c.size + np.arange(c.size)] = x
+            carried[id(c)] = Value(c.shape, _zeros(c.size), self.frontier, W=W, fold=True)
+        self.live = {key: carried.get(id(c), c) for key, c in self.live.items()}
+
     def finish(self, v: Value) -> Network:
         v = self._check(v, "the output")
         order = _vector_order(v.shape)
-        in_place = (v.W is None and bool(self.layers)
+        in_place = (v.W is None and bool(self.layers) and v.size == self.dim
                     and np.array_equal(v.sel[order], np.arange(v.size))
                     and all(x == 0 for x in v.b))
         if not in_place:
             self._commit(v.dense(self.dim)[:, None, :], v.b[:, None], v.shape, Identity(),
                          (*v.meta, {"op": "output"}))
         return Network(math.prod(self.input_shape), tuple(self.layers))
+
+
+def _carry(act: Activation, w: np.ndarray, b: np.ndarray, where: str
+           ) -> tuple[np.ndarray, np.ndarray, list[Fraction]]:
+    """Rows carrying ``t = w h + b`` through a layer of activation ``act``: the rows, biases
+    and coefficients ``coef`` with ``t = sum_k coef[k] * (output block k)``."""
+    pieces = act.pieces()
+    if act.hyperplane:  # max(a z, c z): t = (act(t) - act(-t)) / (a + c)
+        s = pieces[0][1] + pieces[1][1]
+        return np.concatenate([w, -w]), np.concatenate([b, -b]), [_ONE / s, -_ONE / s]
+    if all(slope == 1 for _, slope in pieces):  # identity, maxout: rank equal rows
+        k = act.rank
+        return np.repeat(w, k, axis=0), np.repeat(b, k), [_ONE]
+    raise UnsupportedModelError(f"{where}: cannot carry a tensor through a {act.name} layer "
+                                f"(residual connection)")
 
 
 def _lower_conv(kernel: np.ndarray, in_hwc: Sequence[int], stride: Sequence[int],

@@ -1,13 +1,17 @@
 """Import ONNX graphs as a :class:`Network` (only the ``onnx`` package is needed, no runtime).
 
 Supported (anything else raises :class:`~tropnet.errors.UnsupportedModelError`
-naming the operator and its node): ``Gemm``, ``MatMul`` (input on the left),
-``Add``/``Sub``/``Mul``/``Div``/``Neg`` with constants, ``Relu``,
-``LeakyRelu``, ``Conv``, ``Flatten``, ``Reshape``, ``Identity``, ``Dropout``,
-``Max`` (maxout), ``MaxPool``, and any node whose inputs are all constants
-(``Shape`` of the input counts as a constant; such nodes are evaluated with
-``onnx.reference``). Single input, single output, no skip connections. Inputs
-follow the layout of :mod:`tropnet.importers.builder`.
+naming the operator and its node, and the piecewise-linear alternative where one
+exists): ``Gemm``, ``MatMul`` (input on the left), ``Add``/``Sub`` (of a
+constant, or of two tensors: residual connections are carried through the
+layers between), ``Mul``/``Div``/``Neg`` with constants, ``Relu``,
+``LeakyRelu``, ``Clip``, ``HardSigmoid``, ``Conv``, ``BatchNormalization``
+(inference), ``Flatten``, ``Reshape``, ``Identity``, ``Dropout``, ``Max``
+(maxout), ``MaxPool``, ``AveragePool`` (no padding), ``GlobalAveragePool`` and
+``ReduceMean`` (over sample axes),
+and any node whose inputs are all constants (``Shape`` of the input counts as a
+constant; such nodes are evaluated with ``onnx.reference``). Single input,
+single output. Inputs follow the layout of :mod:`tropnet.importers.builder`.
 """
 
 from __future__ import annotations
@@ -22,13 +26,14 @@ import numpy as np
 from ..activations import ReLU
 from ..errors import InputFileError, UnsupportedModelError
 from ..network import Network
-from .builder import Builder, Value, broadcast, exact_array, leaky_relu, require
+from .builder import Builder, Value, broadcast, exact_array, leaky_relu, require, unsupported
 
 __all__ = ["ONNX_OPERATORS", "from_onnx"]
 
 ONNX_OPERATORS = ("Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Neg", "Relu", "LeakyRelu",
-                  "Conv", "Flatten", "Reshape", "Identity", "Dropout", "Max", "MaxPool",
-                  "Constant", "Shape")
+                  "Clip", "HardSigmoid", "Conv", "BatchNormalization", "Flatten", "Reshape",
+                  "Identity", "Dropout", "Max", "MaxPool", "AveragePool", "GlobalAveragePool",
+                  "ReduceMean", "Constant", "Shape")
 
 
 def from_onnx(model: Any) -> Network:
@@ -69,6 +74,8 @@ def from_onnx(model: Any) -> Network:
                                     f"single-input models")
     builder = Builder(_onnx_input_shape(inputs[0]))
     env[inputs[0].name] = builder.input_value()
+    last_use = {name: k for k, node in enumerate(graph.node) for name in node.input}
+    last_use.update({o.name: len(graph.node) for o in graph.output})
     for k, node in enumerate(graph.node):
         where = f"node {k} ({node.op_type}{' ' + repr(node.name) if node.name else ''})"
         if node.domain not in ("", "ai.onnx"):
@@ -91,9 +98,15 @@ def from_onnx(model: Any) -> Network:
             continue
         rule = _ONNX_RULES.get(node.op_type)
         if rule is None:
-            raise UnsupportedModelError(f"{where}: operator {node.op_type} is not supported; "
-                                        f"supported: {', '.join(ONNX_OPERATORS)}")
+            raise unsupported(node.op_type, f"{where}: operator {node.op_type}", ONNX_OPERATORS)
+        if len([o for o in node.output if o]) > 1 and node.op_type not in ("Dropout",
+                                                                             "MaxPool"):
+            raise UnsupportedModelError(f"{where}: several outputs (training mode?) are not "
+                                        f"supported")
+        builder.live = {n: v for n, v in env.items()
+                        if isinstance(v, Value) and last_use.get(n, -1) > k}
         env[node.output[0]] = rule(builder, args, attrs, where)
+        env.update(builder.live)
     if len(graph.output) != 1:
         raise UnsupportedModelError(f"the graph has {len(graph.output)} outputs; tropnet "
                                     f"imports single-output models")
@@ -148,14 +161,6 @@ def _fold(node: Any, args: list[Any], opset: int, where: str) -> list[np.ndarray
                                     f"constants ({exc})") from None
 
 
-def _split(args: list[Any]) -> tuple[Value, np.ndarray | Value, bool]:
-    """``(value, other, value_first)`` for a binary node with at least one input value."""
-    a, b = args[0], args[1]
-    if isinstance(a, Value):
-        return a, b, True
-    return b, a, False
-
-
 def _onnx_gemm(b: Builder, args: list[Any], attrs: dict, where: str) -> Value:
     v, w = args[0], args[1]
     if not isinstance(v, Value) or isinstance(w, Value) or attrs.get("transA", 0):
@@ -188,36 +193,20 @@ def _onnx_matmul(b: Builder, args: list[Any], attrs: dict, where: str) -> Value:
     return b.last_axis_affine(v, exact_array(w, f"{where} B"), None, where)
 
 
-def _onnx_add(b: Builder, args: list[Any], attrs: dict, where: str, sign: int = 1) -> Value:
-    v, other, first = _split(args)
-    if isinstance(other, Value):
-        return b.combine(v, other, sign, where)
-    c = broadcast(v, other, where)
-    if first:
-        return b.shifted(v, c * sign if sign != 1 else c, where)
-    return b.shifted(b.scaled(v, np.full(v.size, Fraction(-1), dtype=object), where), c, where)
+def _onnx_add(b: Builder, args: list[Any], attrs: dict, where: str) -> Value:
+    return b.add(args[0], args[1], 1, where)
 
 
 def _onnx_sub(b: Builder, args: list[Any], attrs: dict, where: str) -> Value:
-    return _onnx_add(b, args, attrs, where, sign=-1)
+    return b.add(args[0], args[1], -1, where)
 
 
-def _onnx_mul(b: Builder, args: list[Any], attrs: dict, where: str, divide: bool = False
-              ) -> Value:
-    v, other, first = _split(args)
-    if isinstance(other, Value) or (divide and not first):
-        raise UnsupportedModelError(f"{where}: only multiplying or dividing by constants is "
-                                    f"supported (the product of two inputs is not linear)")
-    s = broadcast(v, other, where)
-    if divide:
-        if any(x == 0 for x in s):
-            raise UnsupportedModelError(f"{where}: division by zero")
-        s = np.array([1 / x for x in s], dtype=object)
-    return b.scaled(v, s, where)
+def _onnx_mul(b: Builder, args: list[Any], attrs: dict, where: str) -> Value:
+    return b.multiply(args[0], args[1], False, where)
 
 
 def _onnx_div(b: Builder, args: list[Any], attrs: dict, where: str) -> Value:
-    return _onnx_mul(b, args, attrs, where, divide=True)
+    return b.multiply(args[0], args[1], True, where)
 
 
 def _onnx_neg(b: Builder, args: list[Any], attrs: dict, where: str) -> Value:
@@ -251,13 +240,7 @@ def _onnx_reshape(b: Builder, args: list[Any], attrs: dict, where: str) -> Value
     current = (1, *v.shape)  # batch placeholder 1
     if not attrs.get("allowzero", 0):
         target = [current[i] if s == 0 and i < len(current) else s for i, s in enumerate(target)]
-    try:
-        shape = np.empty(current, dtype=np.int8).reshape(target).shape
-    except ValueError:
-        raise UnsupportedModelError(f"{where}: cannot reshape {current} to {target}") from None
-    if shape[0] != 1:
-        raise UnsupportedModelError(f"{where}: Reshape to {target} mixes the batch dimension")
-    return v.reshaped(tuple(shape[1:]))
+    return b.reshape(v, target, where)
 
 
 def _spatial(attrs: dict, nd: int, kernel: Sequence[int], sizes: Sequence[int], where: str
@@ -294,6 +277,71 @@ def _onnx_conv(b: Builder, args: list[Any], attrs: dict, where: str) -> Value:
     return b.conv(v, w, bias, strides, pads, dil, int(attrs.get("group", 1)), where)
 
 
+def _onnx_clip(b: Builder, args: list[Any], attrs: dict, where: str) -> Value:
+    v = args[0]
+    bounds = [args[i] if len(args) > i else attrs.get(("min", "max")[i - 1])
+              for i in (1, 2)]
+    if any(isinstance(x, Value) for x in bounds):
+        raise UnsupportedModelError(f"{where}: the bounds must be constants")
+    lo, hi = (broadcast(v, np.asarray(x), where) if x is not None else None for x in bounds)
+    return b.clamp(v, lo, hi, where)
+
+
+def _onnx_hardsigmoid(b: Builder, args: list[Any], attrs: dict, where: str) -> Value:
+    v = args[0]
+    alpha = Fraction(float(attrs.get("alpha", 0.2)))
+    beta = Fraction(float(attrs.get("beta", 0.5)))
+    v = b.shifted(b.scaled(v, np.full(v.size, alpha, dtype=object), where),
+                  np.full(v.size, beta, dtype=object), where)
+    return b.clamp(v, np.full(v.size, Fraction(0), dtype=object),
+                   np.full(v.size, Fraction(1), dtype=object), where)
+
+
+def _onnx_batchnorm(b: Builder, args: list[Any], attrs: dict, where: str) -> Value:
+    if attrs.get("training_mode", 0):
+        raise UnsupportedModelError(f"{where}: training_mode=1 normalises with batch "
+                                    f"statistics; export the model in eval mode")
+    if any(isinstance(a, Value) for a in args[1:5]):
+        raise UnsupportedModelError(f"{where}: scale, bias, mean and variance must be "
+                                    f"constants")
+    gamma, beta, mean, var = (exact_array(np.asarray(a).reshape(-1), f"{where} {n}")
+                              for a, n in zip(args[1:5], ("scale", "B", "mean", "var"),
+                                              strict=True))
+    eps = Fraction(float(attrs.get("epsilon", 1e-5)))
+    return b.normalize(args[0], mean, var, eps, gamma, beta, where)
+
+
+def _onnx_avgpool(b: Builder, args: list[Any], attrs: dict, where: str) -> Value:
+    v = args[0]
+    kernel = tuple(int(k) for k in attrs["kernel_shape"])
+    nd = len(kernel)
+    strides, pads, dil = _spatial(attrs, nd, kernel, v.shape[-nd:], where)
+    if any(p != (0, 0) for p in pads):
+        raise UnsupportedModelError(f"{where}: AveragePool with padding {pads} is not "
+                                    f"supported (only pads=0)")
+    return b.avgpool(v, kernel, strides, dil, bool(attrs.get("ceil_mode", 0)), None, where)
+
+
+def _onnx_global_avgpool(b: Builder, args: list[Any], attrs: dict, where: str) -> Value:
+    v = args[0]
+    return b.mean(v, range(1, len(v.shape)), True, where)
+
+
+def _onnx_reduce_mean(b: Builder, args: list[Any], attrs: dict, where: str) -> Value:
+    v = args[0]
+    axes = args[1] if len(args) > 1 and args[1] is not None else attrs.get("axes")
+    if isinstance(axes, Value):
+        raise UnsupportedModelError(f"{where}: the axes must be constants")
+    if axes is None or len(np.atleast_1d(axes)) == 0:
+        if attrs.get("noop_with_empty_axes", 0):
+            return v
+        raise UnsupportedModelError(f"{where}: a mean over every axis mixes the batch")
+    axes = [int(a) % (len(v.shape) + 1) for a in np.atleast_1d(axes)]
+    if 0 in axes:
+        raise UnsupportedModelError(f"{where}: a mean over the batch axis is not supported")
+    return b.mean(v, [a - 1 for a in axes], bool(attrs.get("keepdims", 1)), where)
+
+
 def _onnx_max(b: Builder, args: list[Any], attrs: dict, where: str) -> Value:
     return b.maxout([a for a in args if a is not None], where)
 
@@ -317,6 +365,12 @@ _ONNX_RULES: dict[str, Callable[[Any, list[Any], dict, str], Any]] = {
     "Div": _onnx_div,
     "Neg": _onnx_neg,
     "Relu": _onnx_relu,
+    "Clip": _onnx_clip,
+    "HardSigmoid": _onnx_hardsigmoid,
+    "BatchNormalization": _onnx_batchnorm,
+    "AveragePool": _onnx_avgpool,
+    "GlobalAveragePool": _onnx_global_avgpool,
+    "ReduceMean": _onnx_reduce_mean,
     "LeakyRelu": _onnx_leaky,
     "Conv": _onnx_conv,
     "Flatten": _onnx_flatten,
