@@ -36,7 +36,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 RESULTS = HERE / "results"
 # issue order first (foundation, regions, MILP, Hoffman), then any other module
-ORDER = ["compile", "regions", "milp", "hoffman"]
+ORDER = ["compile", "regions", "milp", "hoffman", "parallel"]
 PACKAGES = ["numpy", "scipy", "pycddlib", "cvxpy", "highspy", "networkx", "sympy",
             "matplotlib", "torch", "onnx"]
 

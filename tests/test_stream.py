@@ -10,8 +10,13 @@ import numpy as np
 import pytest
 
 import tropnet
-from tropnet import EXACT, activation_regions, load_network
-from tropnet.engines.stream import read_regions, stream_activation_regions
+from tropnet import EXACT, Network, activation_regions, linear_regions, load_network
+from tropnet.engines.stream import (
+    pattern_key,
+    read_regions,
+    stream_activation_regions,
+    stream_linear_regions,
+)
 
 from .helpers import random_net, run_cli
 
@@ -64,7 +69,8 @@ def test_count_only_cli(tmp_path, capsys):
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["--kind", "linear"], "linear regions need the gluing"),
+    (["--kind", "linear", "--output", "r.jsonl"], "linear regions need the gluing"),
+    (["--kind", "linear", "--connectivity", "closure"], "across facets only"),
     (["--method", "milp"], "not --method milp"),
     (["--list"], "drop --list"),
     (["--expr", "max(0, x)"], "not of an expression"),
@@ -88,3 +94,80 @@ def test_read_regions_rejects_bad_lines(tmp_path):
     bad.write_text('{"interior_point": [1], "cells": []}\n')
     with pytest.raises(tropnet.TropnetError, match="line 1"):
         read_regions(bad)
+
+
+# -- linear regions glued on the fly (union-find over facet neighbours) ---------------------
+
+@pytest.mark.parametrize("name", ["A", "B", "C", "D"])
+@pytest.mark.parametrize("domain", [None, "box:-1,1"])
+def test_streamed_linear_counts_on_the_test_nets(name, domain):
+    net = load_network(f"benchmarks/nets/{name}.json")   # float weights
+    got = stream_linear_regions(net, domain)
+    assert got.count == linear_regions(net, domain, method="enumerate").count
+    assert got.kind == "linear" and not got.arith.exact and got.info["decided"] == "exact"
+    assert got.info["activation_regions"] == activation_regions(net, domain).count
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_streamed_linear_counts_on_random_nets(seed):
+    rng = np.random.default_rng(100 + seed)
+    act = ["relu", "leaky_relu", "maxout"][seed % 3]
+    exact = seed % 2 == 0
+    dims = [2, 4, 3, 1] if seed % 4 < 2 else [3, 3, 3, 1]
+    # small-denominator weights: coincident, parallel and opposite hyperplanes are common
+    net = random_net(rng, dims, act, rational=exact, denominator=2)
+    domain = [None, "box:-2,3"][seed % 2]
+    want = linear_regions(net, domain, method="enumerate", exact=exact)
+    got = stream_linear_regions(net, domain, exact=exact)
+    assert got.count == want.count
+    assert got.info["activation_regions"] == activation_regions(net, domain,
+                                                                exact=exact).count
+
+
+@pytest.mark.parametrize(("layers", "count"), [
+    # relu(x) - relu(x): the map is 0 everywhere, two activation regions glue into one
+    ([([[1], [1]], [0, 0], "relu"), ([[1, -1]], [0], "identity")], 1),
+    # relu(x) + relu(-x) = |x|: two regions
+    ([([[1], [-1]], [0, 0], "relu"), ([[1, 1]], [0], "identity")], 2),
+    # relu(x - 1) - relu(x - 1) = 0: two activation regions, one linear region
+    ([([[1], [1]], [-1, -1], "relu"), ([[1, -1]], [0], "identity")], 1),
+    # relu(relu(x) - 1): bends at 0 and 1 (a deeper unit whose hyperplane is x = 1)
+    ([([[1]], [0], "relu"), ([[1]], [-1], "relu"), ([[1]], [0], "identity")], 2),
+    # relu(relu(x) + relu(-x) - 1) = max(|x| - 1, 0): three pieces
+    ([([[1], [-1]], [0, 0], "relu"), ([[1, 1]], [-1], "relu"), ([[1]], [0], "identity")], 3),
+])
+def test_streamed_linear_hand_counts(layers, count):
+    net = Network.from_lists(1, layers)
+    assert stream_linear_regions(net).count == count == linear_regions(net).count
+
+
+def test_deeper_unit_on_the_facet_flips_too():
+    # unit 2 of layer 2 is relu(x) - 0 = relu(x) behind relu: its hyperplane is x = 0 on
+    # the right and it is identically 0 on the left, the facet neighbour flips both units
+    net = Network.from_lists(1, [([[1]], [0], "relu"), ([[1]], [0], "relu"),
+                                 ([[1]], [0], "identity")])
+    assert stream_linear_regions(net).count == 2 == linear_regions(net).count
+
+
+def test_pattern_key_is_compact_and_faithful():
+    assert pattern_key(((1, 0, 1), (0,), ())) != pattern_key(((1, 0, 0), (1,), ()))
+    assert len(pattern_key([[1] * 256, [0] * 256])) < 70   # bits, not tuples
+    assert pattern_key([(2, 0)]) != pattern_key([(1, 0)])  # maxout pieces: bytes
+
+
+def test_linear_count_only_cli(capsys):
+    code, out, err = run_cli(capsys, "regions", "benchmarks/nets/B.json", "--count-only",
+                             "--kind", "linear", "--domain", "box:-1,1", "--json")
+    assert code == 0, err
+    p = json.loads(out)
+    assert p["kind"] == "linear" and p["count"] == 218 and p["connectivity"] == "facet"
+    assert p["activation_regions"] == 218 and p["count_only"]
+
+
+def test_progress_reports_rate_and_depth():
+    net = load_network("benchmarks/nets/C.json")
+    seen = []
+    stream_activation_regions(net, "box:-1,1", progress=seen.append)
+    assert seen and seen[-1].regions == 1340 and seen[-1].depth == seen[-1].layers == 3
+    assert seen[-1].rate > 0
+    assert "1,340 regions" in seen[-1].describe()

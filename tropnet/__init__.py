@@ -39,6 +39,7 @@ _LAZY = {
     "regions": "tropnet.dispatch",
     "read_regions": "tropnet.engines.stream",
     "stream_activation_regions": "tropnet.engines.stream",
+    "stream_linear_regions": "tropnet.engines.stream",
     "compile_network": "tropnet.engines.monomials",
     "METHODS": "tropnet.dispatch",
     "activation_regions": "tropnet.dispatch",

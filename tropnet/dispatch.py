@@ -35,6 +35,7 @@ from .engines.glue import Cell, check_connectivity, glue
 from .engines.graph import cells_by_pattern
 from .engines.layerwise import layerwise_cells
 from .engines.monomials import COMPILE_METHODS, compile_network
+from .engines.parallel import parallel_activation_regions
 from .engines.patterns import certify_points, pattern_cell, read_in
 from .engines.result import Region, RegionSet
 from .engines.tropical import as_maps, domain_region, input_dim, tropical_cells
@@ -122,8 +123,13 @@ def _run_tropical(obj: Any, dom: Domain, kind: str, arith: Arithmetic, params: d
 
 def _run_enumerate(obj: Any, dom: Domain, kind: str, arith: Arithmetic, params: dict
                    ) -> RegionSet:
-    acts = enumeration.activation_regions(obj, dom, params.get("engine", "auto"), arith,
-                                          params.get("progress"))
+    if params.get("workers") is not None or params.get("scheduler") is not None:
+        acts = parallel_activation_regions(obj, dom, arith, params.get("engine", "auto"),
+                                           workers=params.get("workers"),
+                                           scheduler=params.get("scheduler"))
+    else:
+        acts = enumeration.activation_regions(obj, dom, params.get("engine", "auto"), arith,
+                                              params.get("progress"))
     if kind == "activation":
         return _with_exact_cells(acts, acts, obj, dom, arith)
     cells = [Cell(r.cells[0], r.weight, r.bias, r.interior_point, r.map_error) for r in acts]
@@ -175,7 +181,8 @@ METHODS: dict[str, Method] = {m.name: m for m in (
            "one split per unit and region; the fastest exact method on networks",
            "depth-first enumeration of activation patterns (vertex or LP engine); linear "
            "regions glue the activation regions by affine map",
-           _run_enumerate, frozenset({"engine", "progress", "connectivity"}),
+           _run_enumerate, frozenset({"engine", "progress", "connectivity", "workers",
+                                      "scheduler"}),
            engines=enumeration.ENGINES),
     Method("tropical", ("linear",), ("network", "expression"), False,
            "compiles F ⊘ G; grows with the monomials (fast for expressions, slow past "
@@ -224,7 +231,10 @@ def regions(obj: Any, domain: Domain | str | None = None, kind: str | None = Non
         every number of the input is rational).
     force : lift the size and memory budgets (:func:`tropnet.limits.forced`).
     params : the method's options: ``connectivity`` (linear regions), ``engine``
-        (enumerate), ``progress``, and for ``milp`` those of
+        (enumerate), ``progress``, ``workers`` / ``scheduler`` (enumerate on a Dask
+        cluster: a LocalCluster of that many worker processes, or a scheduler address
+        ``"tcp://host:8786"`` or ``dask.distributed.Client``; see
+        :mod:`tropnet.engines.parallel`), and for ``milp`` those of
         :func:`tropnet.milp.activation_regions` (``solver``, ``time_limit``, ...).
 
     Examples
@@ -369,7 +379,8 @@ def _float_check(found: Sequence[Region], obj: Any, arith: Arithmetic) -> tuple[
 def linear_regions(obj: Any, domain: Domain | str | None = None, connectivity: str = "facet",
                    method: str = "auto", exact: bool | Arithmetic | None = None,
                    engine: str = "auto", progress: Callable[[int], None] | None = None,
-                   force: bool = False) -> RegionSet:
+                   force: bool = False, workers: int | None = None,
+                   scheduler: Any = None) -> RegionSet:
     """The linear regions of a network or tropical map(s) on ``domain``: :func:`regions`
     with ``kind="linear"``.
 
@@ -378,7 +389,9 @@ def linear_regions(obj: Any, domain: Domain | str | None = None, connectivity: s
     :class:`Region` lists its convex cells, the affine map and an interior point.
     ``method`` is ``"auto"`` (default: ``"enumerate"`` for networks, ``"tropical"`` for
     tropical expressions), ``"tropical"``, ``"enumerate"`` or ``"layerwise"`` (networks
-    only); ``connectivity`` is ``"facet"`` (default) or ``"closure"``.
+    only); ``connectivity`` is ``"facet"`` (default) or ``"closure"``. ``workers`` /
+    ``scheduler`` run the enumeration of ``"enumerate"`` on a Dask cluster (see
+    :func:`regions`).
 
     Examples
     --------
@@ -394,6 +407,8 @@ def linear_regions(obj: Any, domain: Domain | str | None = None, connectivity: s
         params["progress"] = progress
     if name == "enumerate":
         params["engine"] = engine
+    if workers is not None or scheduler is not None:
+        params.update(workers=workers, scheduler=scheduler)
     return regions(obj, domain, "linear", method, exact=exact, force=force, **params)
 
 
@@ -409,6 +424,9 @@ def activation_regions(net: Network, domain: Domain | str | None = None, engine:
     interior is non-empty, with its pattern, polyhedron, affine map and an interior
     point. ``method`` is ``"enumerate"`` (default; ``engine`` ``"vertex"``, ``"lp"`` or
     ``"auto"``) or ``"milp"`` (``params`` as in :func:`tropnet.milp.activation_regions`).
+    ``workers=N`` or ``scheduler="tcp://host:8786"`` (or a ``dask.distributed.Client``) run
+    the enumeration on a Dask cluster (:mod:`tropnet.engines.parallel`); the regions are
+    those of the serial run.
 
     Examples
     --------

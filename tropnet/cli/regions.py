@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
+
+from tqdm import tqdm
 
 from ..dispatch import KINDS, RegionSet, choose_method, regions, resolve_kind
 from ..domain import parse_domain
 from ..engines import ENGINES
-from ..engines.stream import StreamSummary, region_line, stream_activation_regions
+from ..engines.parallel import parallel_stream
+from ..engines.stream import (
+    StreamProgress,
+    StreamSummary,
+    region_line,
+    stream_activation_regions,
+    stream_linear_regions,
+)
 from ..errors import TropnetError
 from ..files import write_atomic
 from ..limits import TimeLimitReached, note
@@ -53,15 +63,53 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--list", action="store_true",
                    help="list every region: interior point, affine map (and pattern)")
     p.add_argument("--count-only", action="store_true",
-                   help="count activation regions depth first, keeping none in memory")
+                   help="count the regions depth first, keeping none in memory (linear "
+                        "regions: one union-find entry per activation region)")
     p.add_argument("--output", metavar="regions.jsonl", type=output_file, default=None,
                    help="stream the activation regions to a file, one JSON object per line "
                         "(pattern, interior point, affine map, inequalities); written "
                         "atomically, read back with tropnet.read_regions")
+    p.add_argument("--workers", type=positive_int, default=None, metavar="N",
+                   help="enumerate on a local Dask cluster of N single-threaded worker "
+                        "processes (closed at the end)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="enumerate on the Dask cluster of the scheduler at ADDRESS "
+                        "(tcp://host:8786)")
+    p.add_argument("--progress", action="store_true",
+                   help="show the progress bar on stderr even with --json or without a "
+                        "terminal")
     add_arithmetic(p)
     add_time_limit(p)
     add_common(p)
     p.set_defaults(func=cmd_regions)
+
+
+def positive_int(text: str) -> int:
+    """An argparse ``type``: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return value
+
+
+def _bar(args: argparse.Namespace, **kw: Any) -> Any:
+    """The command's progress bar (:func:`progress_bar`), shown anyway with --progress."""
+    if getattr(args, "progress", False):
+        return tqdm(file=sys.stderr, leave=False, **kw)
+    return progress_bar(args, **kw)
+
+
+def _cluster(args: argparse.Namespace) -> dict[str, Any]:
+    """``workers`` / ``scheduler`` of the Dask options (none: the serial run)."""
+    workers, scheduler = getattr(args, "workers", None), getattr(args, "scheduler", None)
+    if workers is not None and scheduler is not None:
+        raise TropnetError("give --workers (a local cluster) or --scheduler (an existing "
+                           "one), not both")
+    return {k: v for k, v in (("workers", workers), ("scheduler", scheduler))
+            if v is not None}
 
 
 def compute_regions(args: argparse.Namespace, target: Any) -> tuple[RegionSet, dict]:
@@ -86,6 +134,11 @@ def compute_regions(args: argparse.Namespace, target: Any) -> tuple[RegionSet, d
         params["connectivity"] = args.connectivity
     if method == "enumerate":
         params["engine"] = args.engine
+    dask = _cluster(args)
+    if dask and method != "enumerate":
+        raise TropnetError(f"--workers / --scheduler run --method enumerate, not --method "
+                           f"{method}")
+    params.update(dask)
     if method == "milp":
         params["solver"] = args.solver
     work: Work | None = None
@@ -94,8 +147,8 @@ def compute_regions(args: argparse.Namespace, target: Any) -> tuple[RegionSet, d
         note(estimate=work.estimate)
         notes["estimate"] = work.to_dict()
     layers = len(net.layers) if net is not None and method in ("enumerate", "layerwise") \
-        else None
-    with progress_bar(args, total=layers, desc=f"{kind} regions") as bar:
+        and not dask else None
+    with _bar(args, total=layers, desc=f"{kind} regions") as bar:
         if layers is not None:
             # after layer l the enumeration holds the activation regions of the first l
             # layers: a lower bound on the activation regions (not on the linear ones)
@@ -154,14 +207,19 @@ def cmd_regions(args: argparse.Namespace) -> CommandResult:
 
 
 def _streamed(args: argparse.Namespace, target: Any) -> CommandResult:
-    """``--count-only`` / ``--output``: the activation regions depth first, none kept."""
+    """``--count-only`` / ``--output``: the regions depth first, none kept (linear regions:
+    one union-find entry per activation region)."""
     flag = "--count-only" if args.count_only else "--output"
     if not isinstance(target, Network):
-        raise TropnetError(f"{flag} streams the activation regions of a network, not of an "
-                           f"expression")
-    if args.kind == "linear":
-        raise TropnetError(f"{flag} streams activation regions; linear regions need the "
-                           f"gluing of all regions (drop {flag}, or use --kind activation)")
+        raise TropnetError(f"{flag} streams the regions of a network, not of an expression")
+    kind = args.kind or "activation"  # as before linear regions could stream
+    if kind == "linear" and args.output is not None:
+        raise TropnetError("--output streams activation regions; linear regions need the "
+                           "gluing of all regions (use --count-only, or --kind activation)")
+    if kind == "linear" and args.connectivity != "facet":
+        raise TropnetError(f"{flag} glues linear regions across facets only; closure "
+                           f"connectivity compares every pair of cells with one map (drop "
+                           f"{flag}, or use --connectivity facet)")
     if args.method not in ("auto", "enumerate"):
         raise TropnetError(f"{flag} runs the depth-first enumeration, not --method "
                            f"{args.method}")
@@ -169,18 +227,27 @@ def _streamed(args: argparse.Namespace, target: Any) -> CommandResult:
         raise TropnetError(f"{flag} keeps no region to list: drop --list")
     if args.domain.strip() == "effective":
         raise TropnetError(f"{flag} needs rn, a box or a polytope as --domain")
+    dask = _cluster(args)
     domain = parse_domain(args.domain, target.input_dim)
     arith = arith_from(args, target, domain)
     work = regions_work(target, domain, "activation", "enumerate", args.engine, arith.exact)
     note(estimate=work.estimate)
-    with progress_bar(args, desc="activation regions") as bar:
-        def progress(count: int) -> None:
-            bar.set_postfix(regions=count)
-            bar.update(count - bar.n)
+    with _bar(args, desc=f"{kind} regions") as bar:
+        def progress(p: StreamProgress) -> None:
+            bar.set_postfix_str(p.describe())
+            bar.update(p.regions - bar.n)
 
         def run(sink: Any = None) -> StreamSummary:
-            return stream_activation_regions(target, domain, args.engine, arith, sink,
-                                              progress)
+            if dask:
+                return parallel_stream(target, domain, arith, args.engine, kind, sink=sink,
+                                       collect="count" if sink is None else "lines",
+                                       progress=progress, **dask)
+            if kind == "linear":
+                return stream_linear_regions(target, domain, args.engine, arith,
+                                             progress=progress)
+            return stream_activation_regions(target, domain, args.engine, arith,
+                                              None if sink is None else
+                                              (lambda r: sink(region_line(r))), progress)
 
         if args.output is None:
             summary = guarded(work, run)
@@ -189,11 +256,11 @@ def _streamed(args: argparse.Namespace, target: Any) -> CommandResult:
 
             def write(tmp: str) -> None:
                 with open(tmp, "w", encoding="utf-8") as fh:
-                    found.append(guarded(work, lambda: run(lambda r: fh.write(region_line(r)))))
+                    found.append(guarded(work, lambda: run(fh.write)))
 
             write_atomic(args.output, write)
             summary = found[0]
-    payload = {"kind": "activation", "count": summary.count, "method": "enumerate",
+    payload = {"kind": kind, "count": summary.count, "method": "enumerate",
                "engine": summary.engine, "domain": summary.domain.describe(),
                "exact": summary.arith.exact, "count_only": args.output is None,
                **summary.info, "estimate": work.to_dict()}
@@ -202,8 +269,11 @@ def _streamed(args: argparse.Namespace, target: Any) -> CommandResult:
 
     def text(p: dict) -> str:
         where = f"; written to {p['output']}" if "output" in p else ""
-        return (f"{p['count']} activation regions  [method enumerate, depth first ("
+        how = "depth first" if "parallel" not in p else \
+            f"{p['parallel']['tasks']} parallel tasks on {p['parallel']['workers']} workers"
+        conn = ", facet connectivity" if p["kind"] == "linear" else ""
+        return (f"{p['count']} {p['kind']} regions  [method enumerate, {how} ("
                 f"{p['engine']} engine), domain {p['domain']}, "
-                f"{'exact' if p['exact'] else 'float'}]{where}")
+                f"{'exact' if p['exact'] else 'float'}{conn}]{where}")
 
     return CommandResult(payload, text)

@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from math import lcm
 from typing import Any
 
 import numpy as np
@@ -37,6 +38,7 @@ from ..arithmetic import (
     UNSURE,
     Arithmetic,
     Ball,
+    ScaledMatrix,
     Uncertain,
     resolve,
     warn_near_degenerate,
@@ -62,6 +64,9 @@ from .result import Region, RegionSet
 __all__ = ["ENGINES", "Walk", "activation_regions", "choose_engine"]
 
 ENGINES = ("vertex", "lp")
+
+#: pattern matrices a walk keeps (a depth-first walk meets a new pattern per region)
+PATTERN_CACHE = 1024
 
 # signs returned by Engine.classify
 _PLUS, _MINUS, _CROSS, _ZERO = 1, -1, 0, 2
@@ -191,6 +196,8 @@ class Walk:
     def _pattern_matrix(self, index: int, pat: tuple, exact: bool) -> Any:
         key = (index, pat, exact)
         if key not in self._patterns:
+            if len(self._patterns) >= PATTERN_CACHE:  # one entry per region: keep it bounded
+                self._patterns.clear()
             layer = self.net.layers[index]
             if self.balls and not exact:
                 D = _homogeneous(layer.pattern_matrix(pat, self.arith), self.arith.zeros(
@@ -241,7 +248,8 @@ class Walk:
                       item.exact) for st, rws, pat in parts]
 
     def _next_map(self, index: int, pat: tuple, exact: bool, z: Any) -> Any:
-        M = self._pattern_matrix(index, pat, exact) @ z
+        M = self.exact_output(index, pat, z) if exact else \
+            self._pattern_matrix(index, pat, exact) @ z
         if self.track and not exact:
             M.__dict__["exact_map"] = self._pattern_matrix(index, pat, True) @ \
                 z.__dict__["exact_map"]
@@ -261,6 +269,28 @@ class Walk:
             item = _Item(part[0], part[1], self._pattern_matrix(index, pat, True) @ z,
                          (*item.pats, pat), True)
         return item
+
+    def exact_identity(self) -> Any:
+        """The homogeneous identity map of the input, exactly (the map of the root)."""
+        ar = self.arith if self.arith.exact else EXACT
+        return ar.scaled(ar.eye(self.net.input_dim + 1))
+
+    def exact_preactivations(self, index: int, M: Any) -> Any:
+        """Exactly: the homogeneous rows ``(beta_i, w_i)`` of layer ``index``'s units (below a
+        first row ``(1, 0, ..., 0)``) for the exact map ``M`` of its input."""
+        return self._lift(index, True) @ M
+
+    def exact_output(self, index: int, pat: tuple, z: Any) -> Any:
+        """Exactly: the map of layer ``index``'s output where it has the pattern ``pat``,
+        from its pre-activations ``z`` (:meth:`exact_preactivations`)."""
+        layer = self.net.layers[index]
+        k, pieces = layer.rank, layer.act.pieces()
+        den = lcm(*(Fraction(s).denominator for _, s in pieces))
+        ints = [int(Fraction(s) * den) for _, s in pieces]
+        pat = pat if layer.act.patterned else (0,) * layer.out_dim
+        rows = [0, *(1 + u * k + pieces[r][0] for u, r in enumerate(pat))]
+        mult = np.array([den, *(ints[r] for r in pat)], dtype=object)
+        return ScaledMatrix(z.num[rows] * mult[:, None], z.den * den)
 
     def to_balls(self, item: _Item) -> _Item:
         """An exact item of a float walk rounded to balls (its cone, rows and map)."""

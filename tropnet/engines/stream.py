@@ -1,12 +1,23 @@
-"""Activation regions as a stream: a depth-first walk that keeps no region it has passed on.
+"""Regions as a stream: a depth-first walk that keeps no region it has passed on.
 
 The walk of :mod:`tropnet.engines.enumerate` splits regions layer by layer; here it goes
 depth first over the tree of partial activation patterns, so at any time it holds one path
 of that tree with the unvisited siblings along it (memory ``O(depth x width)`` nodes, each a
-region of the first layers), and hands every region of the last layer to a *sink* as soon as
-it is found: a counter (``count_only``), a file of JSON lines, or anything else. Interior
-points are checked exactly in chunks (:func:`tropnet.engines.patterns.certify_points`), as in
-the in-memory walk. The regions and the count are those of :func:`activation_regions`.
+region of the first layers), and hands every region of the last layer on as soon as it is
+found:
+
+* activation regions go to a *sink*: a counter (``count_only``), a file of JSON lines, or
+  anything else. Interior points are checked exactly in chunks
+  (:func:`tropnet.engines.patterns.certify_points`), as in the in-memory walk. The regions
+  and the count are those of :func:`activation_regions`.
+* linear regions (facet connectivity) are glued on the fly: each activation region gives the
+  patterns of its facet neighbours (the region across each facet that is not on the
+  domain's boundary) whose affine map equals its own, and a union-find over pattern keys
+  merges them; it holds one entry per region, not the regions. The count is that of
+  ``linear_regions(net, domain, method="enumerate")``.
+
+The same depth-first exploration, cut into subtrees with a node budget, runs the tasks of
+:mod:`tropnet.engines.parallel`.
 
 A region file holds one JSON object per line: ``pattern``, ``interior_point``,
 ``affine_map`` and ``cells`` (the inequalities ``A x <= b``), numbers as in every tropnet JSON
@@ -17,26 +28,38 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from fractions import Fraction
+from math import gcd
+from typing import Any
 
 import numpy as np
+from networkx.utils import UnionFind
 
-from ..arithmetic import Arithmetic, parse_number, resolve
+from ..arithmetic import EXACT, Arithmetic, parse_number, resolve
 from ..domain import Domain, parse_domain
 from ..errors import InputFileError, TropnetError
 from ..files import check_input_file
 from ..limits import check_memory, note
-from ..network import Network
+from ..network import Layer, Network
 from ..polyhedra import Polyhedron
+from ..tropical.prune import facets, primitive
 from .enumerate import Walk, choose_engine
-from .patterns import certify_points
+from .glue import check_connectivity
+from .patterns import certify_points, read_in
 from .result import Region
 
-__all__ = ["StreamSummary", "read_regions", "region_line", "stream_activation_regions"]
+__all__ = ["Explorer", "LinearUnion", "StreamProgress", "StreamSummary", "pattern_key",
+           "read_regions", "region_line", "stream_activation_regions",
+           "stream_linear_regions"]
 
 #: regions whose points are checked together
 CHUNK = 1024
+
+#: a node of the pattern tree: the number of layers done and the walk's region of them
+Node = tuple[int, Any]
 
 
 @dataclass(frozen=True)
@@ -48,16 +71,239 @@ class StreamSummary:
     arith: Arithmetic
     engine: str
     info: dict = field(default_factory=dict)
+    kind: str = "activation"
+
+
+@dataclass(frozen=True)
+class StreamProgress:
+    """How far a stream is: activation regions found, the deepest layer reached (of
+    ``layers``), the nodes waiting to be explored, the seconds so far, and (parallel runs)
+    the tasks done."""
+
+    regions: int
+    depth: int
+    layers: int
+    waiting: int
+    seconds: float
+    tasks: int = 0
+
+    @property
+    def rate(self) -> float:
+        """Activation regions per second."""
+        return self.regions / self.seconds if self.seconds > 0 else 0.0
+
+    def describe(self) -> str:
+        """One line for a progress bar."""
+        tasks = f", {self.tasks:,} tasks" if self.tasks else ""
+        return (f"{self.regions:,} regions, {self.rate:,.0f}/s, depth {self.depth}/"
+                f"{self.layers}, {self.waiting:,} waiting{tasks}")
+
+
+def pattern_key(pattern: Iterable[Iterable[int]]) -> bytes:
+    """A compact hashable key of an activation pattern (one entry per unit: a bit when every
+    entry is 0 or 1, else a byte): patterns of one network have equal keys iff equal."""
+    flat = np.fromiter((v for layer in pattern for v in layer), dtype=np.int64)
+    if flat.size and (flat.min() < 0 or flat.max() > 255):  # pragma: no cover - rank > 256
+        return flat.tobytes()
+    if flat.size == 0 or flat.max() <= 1:
+        return b"b" + np.packbits(flat.astype(np.uint8)).tobytes() + bytes([flat.size % 8])
+    return b"m" + flat.astype(np.uint8).tobytes()
+
+
+class Explorer:
+    """Depth-first exploration of subtrees of the pattern tree of ``net`` on ``dom``.
+
+    ``kind="activation"`` walks in ``arith`` (the certified float engines in float mode);
+    ``kind="linear"`` walks exactly (on the exact rationals of a float network and domain),
+    since the facets and maps it compares are decided exactly, and reports in ``arith``.
+    """
+
+    def __init__(self, net: Network, dom: Domain, arith: Arithmetic, engine: str = "auto",
+                 kind: str = "activation", connectivity: str = "facet") -> None:
+        if kind not in ("activation", "linear"):
+            raise TropnetError(f"unknown region kind {kind!r} (expected linear or activation)")
+        if kind == "linear" and check_connectivity(connectivity) != "facet":
+            raise TropnetError("streamed linear regions glue facet neighbours only; closure "
+                               "connectivity compares every pair of cells of one map (drop "
+                               "--count-only / the stream, or use connectivity='facet')")
+        self.net, self.dom, self.arith, self.kind = net, dom, arith, kind
+        walk_dom, walk_arith = (dom, arith) if arith.exact or kind == "activation" else \
+            (read_in(dom, arith), EXACT)
+        self.walk = Walk(net, walk_dom, walk_arith, choose_engine(engine, dom))
+        self._root = self.walk.root()
+        self.domain_rows = len(self._root.rows)
+        self.depth = 0
+
+    @property
+    def layers(self) -> int:
+        return len(self.net.layers)
+
+    def root(self) -> Node:
+        """The root of the tree: the domain, no layer done."""
+        return 0, self._root
+
+    def explore(self, stack: list[Node], leaf: Callable[[Any], None],
+                budget: int | None = None) -> int:
+        """Explore ``stack`` depth first (popping from its end), passing each region of the
+        last layer (a walk item) to ``leaf``; stop after ``budget`` nodes (``None``: none
+        left). The nodes left on ``stack`` are the unexplored frontier. Returns the number
+        of nodes explored."""
+        done = 0
+        last = self.layers
+        while stack and (budget is None or done < budget):
+            index, item = stack.pop()
+            done += 1
+            self.depth = max(self.depth, index)
+            if index == last:
+                leaf(item)
+                continue
+            children = self.walk.children(index, item)
+            stack.extend((index + 1, child) for child in reversed(children))
+        return done
+
+    # -- linear regions: facet neighbours with the same map --------------------------------
+    def same_map_neighbours(self, item: Any) -> list[bytes]:
+        """The pattern keys of the facet neighbours of the activation region ``item`` (exact)
+        whose affine map equals its own.
+
+        Across a facet ``F`` on the hyperplane ``h = 0`` (``h >= 0`` on the region ``P``)
+        lies one activation region ``Q``: every unit's pre-activation (every piece
+        difference) is continuous, affine on ``P`` with one sign there, so it keeps its sign
+        on the far side near the relative interior of ``F`` unless it vanishes on all of
+        ``h = 0``, i.e. is ``c h`` on the far side, where ``h < 0``: its sign is then that
+        of ``-c``. Layer by layer this gives ``Q``'s pattern and map exactly.
+        """
+        rows = item.rows
+        n = self.net.input_dim
+        A = np.array([r[0] for r in rows], dtype=object).reshape(len(rows), n)
+        b = np.array([r[1] for r in rows], dtype=object)
+        found = facets(A, b)
+        if found is None:  # pragma: no cover - the walk keeps full-dimensional regions only
+            raise RuntimeError("internal error: an activation region without interior")
+        own = _map_key(item.M)
+        out = []
+        for r in found[0]:
+            if r < self.domain_rows:  # on the domain's boundary: nothing across
+                continue
+            h = np.array(primitive([b[r], *(-v for v in A[r])]), dtype=object)
+            pattern, M = self._across(item.pats, h)
+            if _map_key(M) == own:
+                out.append(pattern_key(pattern))
+        return out
+
+    def _across(self, pats: tuple, h: np.ndarray) -> tuple[tuple, Any]:
+        walk = self.walk
+        M = walk.exact_identity()
+        out = []
+        for index, layer in enumerate(self.net.layers):
+            z = walk.exact_preactivations(index, M)
+            pat = _flip(layer, pats[index], z.num[1:], h)
+            out.append(pat)
+            M = walk.exact_output(index, pat, z)
+        return tuple(out), M
+
+
+def _map_key(M: Any) -> tuple:
+    """A hashable key of an exact homogeneous map (a ScaledMatrix), equal for equal maps."""
+    num = M.num[1:].reshape(-1)
+    g = gcd(int(np.gcd.reduce(num)) if num.size else 0, int(M.den))
+    return (int(M.den) // g, *(int(v) // g for v in num))
+
+
+def _flip(layer: Layer, pat: tuple, Z: np.ndarray, h: np.ndarray) -> tuple:
+    """The layer's pattern across the hyperplane ``h = 0`` (to ``h < 0``) from the pattern
+    ``pat`` on the near side, given the exact pre-activation rows ``Z`` on the far side
+    (positive multiples; see :meth:`Explorer.same_map_neighbours`)."""
+    act = layer.act
+    if not act.patterned:
+        return ()
+    k, pieces = layer.rank, act.pieces()
+    j = next(i for i in range(len(h)) if i > 0 and h[i] != 0)
+    out = list(pat)
+    if act.hyperplane:  # piece 1 - piece 0 is a positive multiple of z = (c h across)
+        along = np.all(Z * h[j] == np.outer(Z[:, j], h), axis=1)
+        for u in np.flatnonzero(along):
+            out[u] = 1 if (Z[u, j] > 0) != (h[j] > 0) and Z[u, j] != 0 else 0
+        return tuple(out)
+    for u, near in enumerate(pat):
+        vals = [Z[u * k + o] if s == 1 else Fraction(s) * Z[u * k + o] for o, s in pieces]
+        best, best_c = near, Fraction(0)
+        for q in range(len(pieces)):
+            if q == near:
+                continue
+            d = vals[q] - vals[near]
+            if not all(v * h[j] == d[j] * w for v, w in zip(d, h, strict=True)):
+                continue  # keeps its sign across the facet
+            c = Fraction(d[j]) / h[j]  # piece q - piece near = c h, and h < 0 across
+            if c < best_c or (c == best_c and q < best):
+                best, best_c = q, c
+        out[u] = best
+    return tuple(out)
+
+
+class LinearUnion:
+    """The union-find of streamed linear regions: one entry per activation region (its
+    pattern key), merged with its same-map facet neighbours."""
+
+    def __init__(self) -> None:
+        self.uf = UnionFind()
+        self.leaves = 0
+
+    def add(self, key: bytes, same: Iterable[bytes]) -> None:
+        """Record the activation region ``key`` and its same-map facet neighbours."""
+        self.leaves += 1
+        self.uf[key]  # registers the key
+        for other in same:
+            self.uf.union(key, other)
+
+    def count(self) -> int:
+        """The number of linear regions (components)."""
+        parents = self.uf.parents
+        if len(parents) != self.leaves:  # pragma: no cover - a neighbour never found
+            raise RuntimeError(f"internal error: {len(parents)} patterns met for "
+                               f"{self.leaves} activation regions")
+        return sum(1 for key in parents if self.uf[key] == key)
+
+
+class ActivationLeaves:
+    """The leaf handler of activation regions: the regions of the last layer, their points
+    checked exactly in chunks, passed to ``sink`` and counted."""
+
+    def __init__(self, explorer: Explorer, sink: Callable[[Region], None] | None = None,
+                 flushed: Callable[[], None] | None = None) -> None:
+        self.explorer, self.sink, self.flushed = explorer, sink, flushed
+        self.count = self.moved = self.dropped = 0
+        self.batch: list[Region] = []
+
+    def __call__(self, item: Any) -> None:
+        self.batch.append(self.explorer.walk.region(item))
+        if len(self.batch) == CHUNK:
+            self.flush()
+            check_memory("enumerating activation regions", "count on a smaller box",
+                         partial={"lower_bound": self.count,
+                                  "lower_bound_of": "activation regions"})
+
+    def flush(self) -> None:
+        ex = self.explorer
+        regions, m, d = certify_points(ex.net, self.batch, ex.walk.dom, ex.walk.arith)
+        self.moved, self.dropped = self.moved + m, self.dropped + d
+        if self.sink is not None:
+            for region in regions:
+                self.sink(region)
+        self.count += len(regions)
+        self.batch.clear()
+        if self.flushed is not None:
+            self.flushed()
 
 
 def stream_activation_regions(net: Network, domain: Domain | str | None = None,
                               engine: str = "auto", exact: bool | Arithmetic | None = None,
                               sink: Callable[[Region], None] | None = None,
-                              progress: Callable[[int], None] | None = None
+                              progress: Callable[[StreamProgress], None] | None = None
                               ) -> StreamSummary:
     """Find the activation regions of ``net`` on ``domain`` depth first and pass each to
-    ``sink`` (``None``: count only). ``progress(count)`` is called every :data:`CHUNK`
-    regions.
+    ``sink`` (``None``: count only). ``progress`` gets a :class:`StreamProgress` every
+    :data:`CHUNK` regions.
 
     Examples
     --------
@@ -68,48 +314,87 @@ def stream_activation_regions(net: Network, domain: Domain | str | None = None,
     """
     dom = parse_domain(domain, net.input_dim)
     arith = resolve(exact, net, dom)
-    walk = Walk(net, dom, arith, choose_engine(engine, dom))
-    count, moved, dropped = 0, 0, 0
-    batch: list[Region] = []
+    ex = Explorer(net, dom, arith, engine)
+    stack = [ex.root()]
+    start = time.perf_counter()
 
-    def flush() -> None:
-        nonlocal count, moved, dropped
-        regions, m, d = certify_points(net, batch, dom, arith)
-        moved, dropped = moved + m, dropped + d
-        for region in regions:
-            if sink is not None:
-                sink(region)
-        count += len(regions)
-        batch.clear()
-        note(lower_bound=count, lower_bound_of="activation regions")
+    def flushed() -> None:
+        note(lower_bound=leaves.count, lower_bound_of="activation regions")
         if progress is not None:
-            progress(count)
+            progress(StreamProgress(leaves.count, ex.depth, ex.layers, len(stack),
+                                    time.perf_counter() - start))
 
-    for region in _depth_first(walk):
-        batch.append(region)
-        if len(batch) == CHUNK:
-            flush()
-            check_memory("enumerating activation regions", "count on a smaller box",
-                         partial={"lower_bound": count, "lower_bound_of": "activation regions"})
-    flush()
+    leaves = ActivationLeaves(ex, sink, flushed)
+    ex.explore(stack, leaves)
+    leaves.flush()
+    return StreamSummary(leaves.count, dom, arith, ex.walk.name,
+                         activation_info(arith, ex.walk.fallbacks, leaves.moved,
+                                         leaves.dropped))
+
+
+def activation_info(arith: Arithmetic, fallbacks: int, moved: int, dropped: int) -> dict:
+    """The ``info`` of streamed activation regions."""
     info: dict = {"streamed": True}
     if not arith.exact:
-        info["exact_fallbacks"] = walk.fallbacks
+        info["exact_fallbacks"] = fallbacks
     if moved or dropped:
         info.update(points_replaced=moved, regions_dropped=dropped)
-    return StreamSummary(count, dom, arith, walk.name, info)
+    return info
 
 
-def _depth_first(walk: Walk) -> Iterator[Region]:
-    depth = len(walk.net.layers)
-    stack = [(0, walk.root())]
-    while stack:
-        index, item = stack.pop()
-        if index == depth:
-            yield walk.region(item)
-            continue
-        children = walk.children(index, item)
-        stack.extend((index + 1, child) for child in reversed(children))
+def stream_linear_regions(net: Network, domain: Domain | str | None = None,
+                          engine: str = "auto", exact: bool | Arithmetic | None = None,
+                          connectivity: str = "facet",
+                          progress: Callable[[StreamProgress], None] | None = None
+                          ) -> StreamSummary:
+    """Count the linear regions of ``net`` on ``domain`` (facet connectivity) depth first,
+    keeping one union-find entry per activation region and no region.
+
+    Each activation region is glued to its facet neighbours with the same affine map
+    (:meth:`Explorer.same_map_neighbours`); the count equals
+    ``linear_regions(net, domain, method="enumerate").count``. Facets and maps are decided
+    exactly (in float mode on the exact rationals of the float weights and domain).
+    ``progress`` gets a :class:`StreamProgress` every :data:`CHUNK` activation regions.
+
+    Examples
+    --------
+    >>> from tropnet import Network
+    >>> net = Network.from_lists(1, [([[1], [-1]], [0, 0], "relu"), ([[1, 1]], [0], "identity")])
+    >>> stream_linear_regions(net).count        # |x|
+    2
+    >>> net = Network.from_lists(1, [([[1], [1]], [0, 0], "relu"), ([[1, -1]], [0], "identity")])
+    >>> stream_linear_regions(net).count        # relu(x) - relu(x) = 0: one region
+    1
+    """
+    dom = parse_domain(domain, net.input_dim)
+    arith = resolve(exact, net, dom)
+    ex = Explorer(net, dom, arith, engine, "linear", connectivity)
+    union = LinearUnion()
+    stack = [ex.root()]
+    start = time.perf_counter()
+
+    def leaf(item: Any) -> None:
+        union.add(pattern_key(item.pats), ex.same_map_neighbours(item))
+        if union.leaves % CHUNK == 0:
+            note(activation_regions_at_least=union.leaves)
+            check_memory("gluing linear regions", "count on a smaller box",
+                         partial={"activation_regions_at_least": union.leaves})
+            if progress is not None:
+                progress(StreamProgress(union.leaves, ex.depth, ex.layers, len(stack),
+                                        time.perf_counter() - start))
+
+    ex.explore(stack, leaf)
+    return StreamSummary(union.count(), dom, arith, ex.walk.name, linear_info(arith, union),
+                         "linear")
+
+
+def linear_info(arith: Arithmetic, union: LinearUnion) -> dict:
+    """The ``info`` of streamed linear regions."""
+    info: dict = {"streamed": True, "activation_regions": union.leaves,
+                  "connectivity": "facet"}
+    if not arith.exact:
+        info["decided"] = "exact"
+    return info
 
 
 def region_line(region: Region) -> str:

@@ -1,0 +1,139 @@
+"""Benchmarks of issue 13 (scale-out): streamed counts in bounded memory, the speed-up of
+Dask workers over the serial stream, and 10^6 regions counted on 2 workers.
+
+``python -m benchmarks.bench_parallel [--quick]`` writes ``benchmarks/results/parallel.md``.
+Every measurement runs in a fresh process (:func:`benchmarks.common.isolated`); peak memory
+is ``ru_maxrss`` of that process, and for parallel runs the sum of the driver's and every
+worker's peak (each worker reports its own ``ru_maxrss`` before the cluster closes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import warnings
+
+from benchmarks.common import fmt_time, he_net, isolated, load_average, machine, table, write
+
+#: the seed of every He net below
+SEED = 0
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _serial(dims: list[int], domain: str | None) -> dict:
+    from tropnet.engines.stream import stream_activation_regions
+
+    warnings.simplefilter("ignore")
+    s = stream_activation_regions(he_net(dims, SEED), domain)
+    return {"count": s.count, "fallbacks": s.info.get("exact_fallbacks", 0)}
+
+
+def _parallel(dims: list[int], domain: str | None, workers: int) -> dict:
+    """Count on a fresh LocalCluster; the cluster's start is timed apart from the run."""
+    import time
+
+    from dask.distributed import Client, LocalCluster
+
+    from tropnet.arithmetic import resolve
+    from tropnet.domain import parse_domain
+    from tropnet.engines.parallel import TaskStats, parallel_stream
+
+    warnings.simplefilter("ignore")
+    net = he_net(dims, SEED)
+    dom = parse_domain(domain, net.input_dim)
+    arith = resolve(None, net, dom)
+    t0 = time.perf_counter()
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                           dashboard_address=None, silence_logs=50)
+    client = Client(cluster)
+    started = time.perf_counter() - t0
+    try:
+        stats = TaskStats()
+        t1 = time.perf_counter()
+        s = parallel_stream(net, dom, arith, scheduler=client, stats=stats)
+        run = time.perf_counter() - t1
+        peaks = client.run(_peak_mb)
+    finally:
+        client.close()
+        cluster.close()
+    return {"count": s.count, "run_s": run, "start_s": started, **stats.to_dict(),
+            "workers_peak_mb": sum(peaks.values()), "driver_peak_mb": _peak_mb()}
+
+
+def memory_section(widths: list[int]) -> str:
+    rows = []
+    for w in widths:
+        res = isolated(_serial, [2, w, w, 1], None, timeout=1800)
+        count = res["value"]["count"] if res["status"] == "ok" else "-"
+        rows.append([f"2-[{w},{w}]-1", "rn", count, fmt_time(res), f"{res['peak_mb']:.0f}"])
+    return "\n".join([
+        "## Count only in bounded memory", "",
+        "Activation regions on R^n, float vertex engine, `tropnet regions --count-only` "
+        "(serial depth-first stream, no region kept). Target: 2-[256,256]-1 in < 4 GB peak "
+        "(the in-memory layer-by-layer walk ran out of memory there).", "",
+        table(["net", "domain", "activation regions", "seconds", "peak MB"], rows)])
+
+
+def speedup_section(dims: list[int], workers: int) -> str:
+    serial = isolated(_serial, dims, None, timeout=3600)
+    par = isolated(_parallel, dims, None, workers, timeout=3600)
+    arch = f"{dims[0]}-[{','.join(map(str, dims[1:-1]))}]-{dims[-1]}"
+    if serial["status"] != "ok" or par["status"] != "ok":
+        return (f"## Speed-up of {workers} workers\n\n{arch}: serial {fmt_time(serial)}, "
+                f"parallel {par['status']} {str(par['value'])[:300]}")
+    p = par["value"]
+    same = "yes" if p["count"] == serial["value"]["count"] else "NO"
+    speed = serial["seconds"] / p["run_s"]
+    rows = [[arch, serial["value"]["count"], same, f"{serial['seconds']:.3g}",
+             f"{p['run_s']:.3g}", f"{speed:.2f}x", f"{p['start_s']:.2g}", p["tasks"],
+             f"{p['mean_task_seconds']:.3g}", f"{100 * p['overhead']:.1f}%"]]
+    return "\n".join([
+        f"## Speed-up of --workers {workers} over serial", "",
+        "Activation regions on R^n, float vertex engine, count only. `parallel s` is the run "
+        "on a started LocalCluster of single-threaded worker processes (the cluster's start "
+        "is `start s`); `overhead` is the share of worker time outside tasks, "
+        "`1 - task seconds / (wall seconds x workers)`. Target: >= 1.7x on a net with "
+        ">= 50,000 regions.", "",
+        table(["net", "activation regions", "same count", "serial s", "parallel s",
+               "speed-up", "start s", "tasks", "mean task s", "overhead"], rows)])
+
+
+def million_section(dims: list[int], workers: int) -> str:
+    par = isolated(_parallel, dims, None, workers, timeout=3600)
+    arch = f"{dims[0]}-[{','.join(map(str, dims[1:-1]))}]-{dims[-1]}"
+    if par["status"] != "ok":
+        return f"## Many regions on {workers} workers\n\n{arch}: {par['status']}"
+    p = par["value"]
+    total = p["workers_peak_mb"] + p["driver_peak_mb"]
+    rows = [[arch, p["count"], f"{p['run_s']:.3g}", p["tasks"],
+             f"{p['driver_peak_mb']:.0f}", f"{p['workers_peak_mb']:.0f}", f"{total:.0f}"]]
+    return "\n".join([
+        f"## Many regions counted on {workers} workers", "",
+        "Count only, float vertex engine, R^n. Peak memory across processes: the driver's "
+        "peak plus every worker's peak (an upper bound of what they held at once). Target: "
+        "10^6 activation regions in < 2 GB across all processes.", "",
+        table(["net", "activation regions", "seconds", "tasks", "driver MB",
+               "workers MB", "total MB"], rows)])
+
+
+def main(quick: bool = False) -> str:
+    if quick:  # a smoke test of a few seconds
+        parts = [memory_section([16]), speedup_section([2, 16, 16, 1], 2),
+                 million_section([2, 12, 12, 1], 2)]
+    else:
+        parts = [memory_section([192, 256, 384]), speedup_section([2, 80, 80, 1], 2),
+                 million_section([2, 150, 150, 1], 2)]
+    text = "\n\n".join([
+        "# Parallel and streamed enumeration (issue 13)",
+        f"Machine: {machine()}; load average at start {load_average():.2f}"
+        + (" (quick run: small nets, a smoke test)" if quick else ""), *parts])
+    return write("parallel", text)
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    print(main(ap.parse_args().quick))

@@ -1,0 +1,295 @@
+"""Region enumeration on many cores or machines, with Dask distributed.
+
+The depth-first exploration of :mod:`tropnet.engines.stream` is cut into tasks the way
+mplrs cuts reverse search: a task explores subtrees of the pattern tree depth first up to a
+node budget and returns what it found (a count, its regions, or its part of the gluing
+data) with its unexplored frontier; the driver queues the frontier nodes as new tasks and
+adapts the budget so that a task lasts about :data:`TARGET_SECONDS`. The network is sent
+to every worker once (``scatter(broadcast=True)``); each worker keeps one walk per run.
+
+Subtrees of distinct nodes are disjoint, so the driver counts every task once, by the
+patterns of its nodes: a task that Dask runs again after a worker died cannot count twice.
+The driver holds the frontier, the counts and (linear regions) the union-find, nothing
+else; each worker holds one subtree.
+
+Dask is imported inside the functions of this module only: the serial path never starts a
+cluster, and ``import tropnet`` does not import dask.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..arithmetic import Arithmetic
+from ..domain import Domain
+from ..errors import TropnetError
+from ..limits import check_memory, check_time, note
+from ..network import Network
+from .result import Region, RegionSet
+from .stream import (
+    ActivationLeaves,
+    Explorer,
+    LinearUnion,
+    Node,
+    StreamProgress,
+    StreamSummary,
+    activation_info,
+    linear_info,
+    pattern_key,
+    region_line,
+)
+
+__all__ = ["TARGET_SECONDS", "TaskStats", "cluster", "parallel_activation_regions",
+           "parallel_stream"]
+
+#: the running time a task aims at (seconds): long against Dask's per-task overhead
+#: (about a millisecond), short enough to keep every worker busy
+TARGET_SECONDS = 0.5
+#: the node budget of the first tasks, and its bounds
+FIRST_BUDGET, MIN_BUDGET, MAX_BUDGET = 64, 8, 1 << 22
+#: tasks in flight per worker
+IN_FLIGHT = 2
+#: seconds to wait for a scheduler to answer
+CONNECT_SECONDS = 5
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """What every task of one run shares (scattered once to every worker)."""
+
+    token: str
+    net: Network
+    dom: Domain
+    arith: Arithmetic
+    engine: str
+    kind: str
+    collect: str  # "count", "regions" or "lines"
+
+
+@dataclass
+class TaskStats:
+    """The tasks of a parallel run: how many, their total and mean running time on the
+    workers, and the driver's wall time; ``overhead`` is the share of worker time not
+    spent in tasks (scheduling, transfers, idling), ``1 - busy / (wall * workers)``."""
+
+    tasks: int = 0
+    busy: float = 0.0
+    wall: float = 0.0
+    workers: int = 1
+    nodes: int = 0
+    resubmitted: int = 0
+    budgets: list[int] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        mean = self.busy / self.tasks if self.tasks else 0.0
+        overhead = 1 - self.busy / (self.wall * self.workers) if self.wall > 0 else 0.0
+        return {"tasks": self.tasks, "workers": self.workers, "nodes": self.nodes,
+                "mean_task_seconds": round(mean, 4), "task_seconds": round(self.busy, 3),
+                "wall_seconds": round(self.wall, 3), "overhead": round(overhead, 4)}
+
+
+# -- the cluster ------------------------------------------------------------------------------
+@contextmanager
+def cluster(workers: int | None = None, scheduler: Any = None) -> Iterator[Any]:
+    """A ``dask.distributed.Client``: on a new LocalCluster of ``workers`` single-threaded
+    worker processes (closed on leaving, also on errors and Ctrl-C), on the scheduler at
+    the address ``scheduler`` (``"tcp://host:8786"``), or ``scheduler`` itself when it is a
+    Client (left open)."""
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError as exc:  # pragma: no cover - a dependency
+        raise TropnetError("parallel enumeration needs dask[distributed] (pip install "
+                           "'dask[distributed]')") from exc
+    if scheduler is not None and workers is not None:
+        raise TropnetError("give workers (a local cluster) or scheduler (an existing one), "
+                           "not both")
+    if scheduler is not None and not isinstance(scheduler, str):
+        yield scheduler
+        return
+    if scheduler is not None:
+        try:
+            client = Client(scheduler, timeout=CONNECT_SECONDS)
+        except OSError as exc:
+            raise TropnetError(f"no Dask scheduler answers at {scheduler} ({exc})") from None
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    if workers is None or int(workers) < 1:
+        raise TropnetError(f"workers must be a positive integer, not {workers!r}")
+    local = LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True,
+                         dashboard_address=None, silence_logs=40)
+    try:
+        client = Client(local)
+        try:
+            yield client
+        finally:
+            client.close()
+    finally:
+        local.close()
+
+
+# -- the worker side -------------------------------------------------------------------------
+_EXPLORERS: dict[str, Explorer] = {}
+
+
+def _explorer(spec: _Spec) -> Explorer:
+    ex = _EXPLORERS.get(spec.token)
+    if ex is None:
+        _EXPLORERS.clear()  # one run at a time per worker
+        ex = _EXPLORERS[spec.token] = Explorer(spec.net, spec.dom, spec.arith, spec.engine,
+                                               spec.kind)
+    return ex
+
+
+def _task(spec: _Spec, nodes: list[Node], budget: int) -> dict:
+    """Explore ``nodes`` depth first for up to ``budget`` nodes (on a worker)."""
+    start = time.perf_counter()
+    ex = _explorer(spec)
+    before = ex.walk.fallbacks
+    stack = list(reversed(nodes))
+    out: dict[str, Any] = {}
+    if spec.kind == "linear":
+        glued: list[tuple[bytes, list[bytes]]] = []
+        done = ex.explore(stack, lambda item: glued.append(
+            (pattern_key(item.pats), ex.same_map_neighbours(item))), budget)
+        out["glued"] = glued
+    else:
+        found: list[Any] = []
+        sink = None if spec.collect == "count" else (
+            found.append if spec.collect == "regions" else
+            (lambda r: found.append(region_line(r))))
+        leaves = ActivationLeaves(ex, sink)
+        done = ex.explore(stack, leaves, budget)
+        leaves.flush()
+        out.update(count=leaves.count, moved=leaves.moved, dropped=leaves.dropped,
+                   found=found)
+    out.update(frontier=list(reversed(stack)), nodes=done,
+               fallbacks=ex.walk.fallbacks - before, depth=ex.depth,
+               seconds=time.perf_counter() - start)
+    return out
+
+
+# -- the driver ------------------------------------------------------------------------------
+def parallel_stream(net: Network, dom: Domain, arith: Arithmetic, engine: str = "auto",
+                    kind: str = "activation", *, workers: int | None = None,
+                    scheduler: Any = None, sink: Callable[[Any], None] | None = None,
+                    collect: str = "count",
+                    progress: Callable[[StreamProgress], None] | None = None,
+                    stats: TaskStats | None = None) -> StreamSummary:
+    """The regions of ``kind`` of ``net`` on ``dom`` by depth-first tasks on a Dask cluster
+    (:func:`cluster`): the count of the serial stream, and with ``collect="regions"``
+    (activation regions: each :class:`~tropnet.Region` to ``sink``) or ``"lines"`` (each
+    line of a region file to ``sink``) the same regions, in another order.
+
+    ``progress`` gets a :class:`~tropnet.engines.stream.StreamProgress` after every task;
+    ``stats`` (a :class:`TaskStats`) is filled with the task count and times.
+    """
+    if kind == "linear" and collect != "count":
+        raise TropnetError("streamed linear regions are counted, not listed")
+    here = Explorer(net, dom, arith, engine, kind)  # checks the options, gives the root
+    spec = _Spec(uuid.uuid4().hex, net, dom, arith, engine, kind, collect)
+    stats = stats if stats is not None else TaskStats()
+    union = LinearUnion() if kind == "linear" else None
+    count = moved = dropped = fallbacks = depth = 0
+    start = time.perf_counter()
+    with cluster(workers, scheduler) as client:
+        from dask.distributed import as_completed
+
+        nworkers = max(1, len(client.scheduler_info().get("workers", {})))
+        stats.workers = nworkers
+        shared = client.scatter(spec, broadcast=True)
+        queue: list[Node] = [here.root()]
+        seen: set[bytes] = set()
+        budget = FIRST_BUDGET
+        running = as_completed()
+
+        running_keys: dict[str, bytes] = {}
+
+        def add(nodes: list[Node]) -> None:
+            key = b"|".join(bytes([i % 256]) + pattern_key(it.pats) for i, it in nodes)
+            fut = client.submit(_task, shared, nodes, budget, pure=False)
+            running_keys[fut.key] = key
+            running.add(fut)
+
+        def fill() -> None:
+            free = IN_FLIGHT * nworkers - running.count()
+            while queue and free > 0:
+                share = max(1, -(-len(queue) // (free * 4)))
+                add([queue.pop() for _ in range(min(share, len(queue)))])
+                free -= 1
+
+        fill()
+        for fut in running:
+            key = running_keys.pop(fut.key)
+            res = fut.result()
+            fut.release()
+            if key in seen:  # pragma: no cover - a task counted already
+                stats.resubmitted += 1
+                continue
+            seen.add(key)
+            stats.tasks += 1
+            stats.busy += res["seconds"]
+            stats.nodes += res["nodes"]
+            fallbacks += res["fallbacks"]
+            depth = max(depth, res["depth"])
+            if union is not None:
+                for leaf, same in res["glued"]:
+                    union.add(leaf, same)
+                found = union.leaves
+            else:
+                count += res["count"]
+                moved += res["moved"]
+                dropped += res["dropped"]
+                if sink is not None:
+                    for item in res["found"]:
+                        sink(item)
+                found = count
+            queue.extend(res["frontier"])
+            # the next budget: about TARGET_SECONDS at this task's pace; small while the
+            # queue cannot feed every worker, so that work is split early
+            rate = res["nodes"] / max(res["seconds"], 1e-6)
+            want = int(rate * TARGET_SECONDS)
+            if len(queue) < nworkers:
+                want = min(want, max(MIN_BUDGET, res["nodes"] // 4))
+            budget = max(MIN_BUDGET, min(MAX_BUDGET, want))
+            stats.budgets.append(budget)
+            known = {"lower_bound": found, "lower_bound_of": "activation regions"} \
+                if union is None else {"activation_regions_at_least": found}
+            note(**known)
+            check_time("enumerating regions in parallel", known)
+            check_memory("enumerating regions in parallel", "count on a smaller box",
+                         partial=known)
+            if progress is not None:
+                progress(StreamProgress(found, depth, len(net.layers), len(queue),
+                                        time.perf_counter() - start, stats.tasks))
+            fill()
+        stats.wall = time.perf_counter() - start
+    if union is not None:
+        return StreamSummary(union.count(), dom, arith, here.walk.name,
+                             {**linear_info(arith, union), "parallel": stats.to_dict()},
+                             "linear")
+    info = activation_info(arith, fallbacks, moved, dropped)
+    return StreamSummary(count, dom, arith, here.walk.name,
+                         {**info, "parallel": stats.to_dict()})
+
+
+def parallel_activation_regions(net: Network, dom: Domain, arith: Arithmetic,
+                                engine: str = "auto", *, workers: int | None = None,
+                                scheduler: Any = None) -> RegionSet:
+    """The activation regions of ``net`` on ``dom`` found by parallel tasks
+    (:func:`parallel_stream`), in one :class:`~tropnet.RegionSet` ordered by pattern: the
+    regions of :func:`~tropnet.engines.enumerate.activation_regions`."""
+    found: list[Region] = []
+    summary = parallel_stream(net, dom, arith, engine, workers=workers, scheduler=scheduler,
+                              sink=found.append, collect="regions")
+    found.sort(key=lambda r: r.pattern)
+    info = {k: v for k, v in summary.info.items() if k != "streamed"}
+    return RegionSet("activation", tuple(found), dom, "enumerate", arith,
+                     engine=summary.engine, info=info)
