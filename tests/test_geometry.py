@@ -3,6 +3,7 @@ centres, and the summary; volumes of the regions on a box add up to the box."""
 
 from __future__ import annotations
 
+import json
 import math
 from fractions import Fraction
 
@@ -207,3 +208,20 @@ def test_summary_with_unbounded_regions_is_json_ready():
     s = linear_regions(parse("max(0, x) + max(0, y)")).summary()
     assert s["unbounded"] == 4 and s["volume"]["total"] is None
     json.dumps(s, allow_nan=False)
+
+
+def test_cli_regions_list_geometry(capsys):
+    """max(0, x, y) on [-1, 1]^2: the 0 region is the square [-1, 0]^2 (area 1), the x and y
+    regions have area 3/2 each; their volumes sum to the box's 4."""
+    from .helpers import run_cli
+
+    code, out, err = run_cli(capsys, "regions", "--expr", "max(0, x, y)", "--domain",
+                             "box:-1,1", "--list", "--geometry", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert sorted(Fraction(str(r["volume"])) for r in data["regions"]) == \
+        [1, Fraction(3, 2), Fraction(3, 2)]
+    assert data["geometry"]["volume"]["total"] == 4
+    assert all(r["bounded"] and len(r["vertices"]) >= 3 for r in data["regions"])
+    code, _, err = run_cli(capsys, "regions", "--expr", "max(0, x, y)", "--geometry")
+    assert code == 2 and "--geometry needs --list" in err

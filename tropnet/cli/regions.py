@@ -11,6 +11,7 @@ from tqdm import tqdm
 from ..dispatch import KINDS, RegionSet, choose_method, regions, resolve_kind
 from ..domain import parse_domain
 from ..engines import ENGINES
+from ..engines.geometry import region_geometry
 from ..engines.parallel import parallel_stream
 from ..engines.stream import (
     StreamProgress,
@@ -62,6 +63,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_solver(p)
     p.add_argument("--list", action="store_true",
                    help="list every region: interior point, affine map (and pattern)")
+    p.add_argument("--geometry", action="store_true",
+                   help="with --list: each region's vertices, rays, facets and volume (exact "
+                        "in exact mode; one double description per cell), and a geometry "
+                        "summary")
     p.add_argument("--count-only", action="store_true",
                    help="count the regions depth first, keeping none in memory (linear "
                         "regions: one union-find entry per activation region)")
@@ -180,12 +185,18 @@ def compute_regions(args: argparse.Namespace, target: Any) -> tuple[RegionSet, d
 
 
 def cmd_regions(args: argparse.Namespace) -> CommandResult:
+    if args.geometry and (not args.list or args.count_only or args.output is not None):
+        raise TropnetError("--geometry needs --list (and no --count-only or --output)")
     target = load_target(args)
     if args.count_only or args.output is not None:
         return _streamed(args, target)
     rs, notes = compute_regions(args, target)
     payload = rs.to_dict(list_regions=args.list)
     payload.update(notes)
+    if args.geometry:
+        for entry, region in zip(payload["regions"], rs.regions, strict=True):
+            entry.update(region_geometry(region))
+        payload["geometry"] = rs.summary()
 
     def text(p: dict) -> str:
         head = f"{p['count']} {p['kind']} regions"
