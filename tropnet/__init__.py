@@ -59,6 +59,8 @@ _LAZY = {
     "from_onnx": "tropnet.importers",
     "regions_along": "tropnet.engines.path",
     "decision_boundary": "tropnet.engines.boundary",
+    "polyhedral_complex": "tropnet.engines.complex",
+    "PolyhedralComplex": "tropnet.engines.complex",
     "track": "tropnet.tracking",
 }
 

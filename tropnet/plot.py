@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import itertools
 import math
+import warnings
 from collections.abc import Mapping, Sequence
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -18,13 +20,26 @@ import numpy as np
 from .arithmetic import Arithmetic
 from .dispatch import RegionSet, regions
 from .domain import Domain
+from .engines.boundary import decision_boundary
 from .engines.tropical import input_dim
-from .errors import DomainError, ExpressionError, TropnetError
+from .errors import DomainError, ExpressionError, InputFileError, TropnetError
+from .files import check_input_file
+from .network import Network, read_number
 from .polyhedra import Polyhedron
-from .slicing import parse_slice, restrict_to_plane
+from .slicing import (
+    parse_points,
+    parse_slice,
+    plane_coordinates,
+    plane_through,
+    restrict_to_plane,
+)
 from .tropical import TropicalPolynomial, TropicalRational
 
-__all__ = ["plot_curves", "plot_newton", "plot_regions"]
+__all__ = ["load_points", "plot_curves", "plot_newton", "plot_regions"]
+
+#: the default domain of a slice through three points, in plane coordinates: the points sit
+#: at (0, 0), (1, 0) and (0, 1)
+DATA_SLICE_BOX = "box:-1/2,3/2"
 
 #: 60 distinct colours (matplotlib's tab20, tab20b, tab20c); adjacent regions never share one.
 PALETTE_NAMES = ("tab20", "tab20b", "tab20c")
@@ -38,7 +53,8 @@ def plot_regions(obj: Any, domain: Domain | str | None = None, ax: Any = None,
                  kind: str = "linear", slice: Any = None, surface: bool = False, *,
                  connectivity: str = "facet", exact: bool | Arithmetic | None = None,
                  method: str = "auto", output: int = 0, boundaries: bool = True,
-                 linewidth: float | None = None, title: str | None = None) -> Any:
+                 linewidth: float | None = None, title: str | None = None,
+                 slice_points: Any = None, points: Any = None, boundary: Any = False) -> Any:
     """Draw the regions of a map with 2 inputs (or of a 2-D slice of an n-D map).
 
     Every region gets one colour (regions that touch, even at a corner, get
@@ -67,6 +83,21 @@ def plot_regions(obj: Any, domain: Domain | str | None = None, ax: Any = None,
     slice
         ``(p, u, v)`` or the text ``"p=..;u=..;v=.."``: draw ``F(p + s u + t v)``
         (see :func:`restrict_to_plane`).
+    slice_points
+        Three inputs ``(a, b, c)`` or the text ``"a1,..;b1,..;c1,.."``: draw the plane
+        through them, ``p = a``, ``u = b - a``, ``v = c - a`` (SplineCam's slices through
+        data; :func:`~tropnet.slicing.plane_through`). The points are marked at
+        ``(0, 0), (1, 0), (0, 1)`` and the title names them; the domain defaults to
+        :data:`DATA_SLICE_BOX`.
+    points
+        Inputs to overlay (rows of an array, see :func:`load_points`): drawn as they are on
+        a 2-input map, and on a slice at the plane coordinates of their least-squares
+        projection onto the plane (:func:`~tropnet.slicing.plane_coordinates`).
+    boundary
+        ``True`` or a threshold ``t`` (a number or rational string; ``True`` is 0): draw the
+        pieces of the decision boundary ``{f = t}`` of output ``output``
+        (:func:`~tropnet.decision_boundary`, networks only; on a slice, of the restricted
+        network). ``False`` (default): none.
     linewidth
         Width of the boundary lines (default: thinner above 200 regions).
 
@@ -74,20 +105,59 @@ def plot_regions(obj: Any, domain: Domain | str | None = None, ax: Any = None,
     -------
     matplotlib.axes.Axes
         The axes (a new figure's when ``ax`` is ``None``); ``ax.tropnet_regions``
-        holds the :class:`~tropnet.RegionSet` that was drawn.
+        holds the :class:`~tropnet.RegionSet` that was drawn, ``ax.tropnet_plane`` the
+        slice ``(p, u, v)`` (``None`` without one), ``ax.tropnet_points`` the 2-D
+        coordinates of the overlaid points, ``ax.tropnet_boundary`` the
+        :class:`~tropnet.engines.boundary.DecisionBoundary` and
+        ``ax.tropnet_boundary_segments`` the pieces drawn (one segment per piece).
+
+    Examples
+    --------
+    The plane ``z = 0`` of ``relu(x) + relu(y) + relu(z) - 1/2``: four quadrants, the
+    boundary ``{f = 0}`` in three pieces, the input ``(1, 1, 2)`` projected to ``(1, 1)``.
+
+    >>> net = Network.from_lists(3, [([[1, 0, 0], [0, 1, 0], [0, 0, 1]], [0, 0, 0], "relu"),
+    ...                              ([[1, 1, 1]], ["-1/2"], "identity")])
+    >>> ax = plot_regions(net, slice_points="0,0,0;1,0,0;0,1,0", boundary=True,
+    ...                   points=[[1, 1, 2]])
+    >>> ax.tropnet_regions.count, len(ax.tropnet_boundary_segments), ax.tropnet_points.tolist()
+    (4, 3, [[1.0, 1.0]])
+    >>> ax.get_title().splitlines()[1]
+    'plane through a=(0, 0, 0), b=(1, 0, 0), c=(0, 1, 0)'
+
     """
 
+    named = None
+    if slice_points is not None:
+        if slice is not None:
+            raise TropnetError("give slice or slice_points, not both")
+        if isinstance(obj, RegionSet):
+            raise TropnetError("a RegionSet is already computed: slice the map instead")
+        if isinstance(slice_points, str):
+            slice_points = parse_points(slice_points, input_dim(obj), 3)
+        if len(slice_points) != 3:
+            raise DomainError(f"slice_points needs three points, got {len(slice_points)}")
+        slice = plane_through(*slice_points)
+        named = slice_points
+        domain = DATA_SLICE_BOX if domain is None else domain
+    threshold = _threshold(boundary)
+    if threshold is not None and not isinstance(obj, Network):
+        raise TropnetError("the decision boundary is drawn for networks (a RegionSet or a "
+                           "tropical expression has no network output to threshold)")
     if isinstance(obj, RegionSet):
         if slice is not None:
             raise TropnetError("a RegionSet is already computed: slice the map instead")
         rs = obj
+        n_in = rs.domain.n
     else:
+        n_in = input_dim(obj)
         if slice is not None:
             if isinstance(slice, str):
-                slice = parse_slice(slice, input_dim(obj))
+                slice = parse_slice(slice, n_in)
             obj = restrict_to_plane(obj, *slice)
         params = {"connectivity": connectivity} if kind == "linear" else {}
         rs = regions(obj, domain, kind, method, exact=exact, **params)
+    overlay = None if points is None else _overlay(points, n_in, slice)
     if rs.domain.n != 2:
         raise DomainError(f"plot_regions draws maps of 2 inputs; this one has {rs.domain.n} "
                           f"(give slice=(p, u, v), or --slice on the command line, to draw "
@@ -110,18 +180,174 @@ def plot_regions(obj: Any, domain: Domain | str | None = None, ax: Any = None,
         ax.set_xlim(lo[0], hi[0])
         ax.set_ylim(lo[1], hi[1])
         ax.set_aspect("equal" if _ratio(lo, hi) < 4 else "auto")
+    ax.tropnet_boundary, ax.tropnet_boundary_segments = None, []
+    if threshold is not None:
+        bd = decision_boundary(obj, rs.domain, threshold, output, exact=exact)
+        segs = _boundary_segments(bd, lo, hi)
+        _draw_lines(ax, segs, surface, rs, output)
+        ax.tropnet_boundary, ax.tropnet_boundary_segments = bd, segs
+    if named is not None:
+        marks = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+        _draw_points(ax, marks, surface, rs, output, marker="*", size=160, colour="white",
+                     edge="black", label="a, b, c")
+        for (x, y), name in zip(marks, "abc", strict=True):
+            if not surface:
+                ax.annotate(name, (x, y), textcoords="offset points", xytext=(6, 6),
+                            fontsize=10, fontweight="bold")
+    if overlay is not None:
+        _draw_points(ax, overlay, surface, rs, output, marker="o", size=14, colour="black",
+                     edge="white", label="data")
     names = ("s", "t") if slice is not None else ("x1", "x2")
     ax.set_xlabel(names[0])
     ax.set_ylabel(names[1])
     if title is None:
         what = f"{rs.kind} region{'s' if rs.count != 1 else ''}"
         title = f"{rs.count} {what} on {rs.domain.describe()}"
-        if slice is not None:
+        if threshold is not None:
+            title += f", {len(ax.tropnet_boundary_segments)} pieces of f = {_fmt(threshold)}"
+        if named is not None:
+            title += "\nplane through " + ", ".join(
+                f"{k}={_short_point(x)}" for k, x in zip("abc", named, strict=True))
+        elif slice is not None:
             title += " (slice)"
     if title:
         ax.set_title(title)
     ax.tropnet_regions = rs
+    ax.tropnet_plane = None if slice is None else tuple(slice)
+    ax.tropnet_points = overlay
     return ax
+
+
+def load_points(path: str, n: int) -> np.ndarray:
+    """Inputs from a file to overlay on a plot: ``.npy`` (a 2-D array, one input per row)
+    or ``.csv`` (comma-separated numbers, one input per row; ``#`` starts a comment).
+    Raises :class:`~tropnet.errors.InputFileError` naming the file when it cannot be read,
+    is empty, holds a non-finite number or rows of other than ``n`` numbers."""
+    p = check_input_file(path)
+    suffix = p.suffix.lower()
+    try:
+        if suffix == ".npy":
+            with open(p, "rb") as fh:
+                if fh.read(6) != b"\x93NUMPY":
+                    raise InputFileError(f"{p}: not a NumPy .npy file")
+            data = np.load(p, allow_pickle=False)
+        elif suffix in (".csv", ".txt"):
+            with warnings.catch_warnings():  # an empty file: the error below says so
+                warnings.simplefilter("ignore", UserWarning)
+                data = np.loadtxt(p, delimiter=",", ndmin=2, dtype=float)
+        else:
+            raise InputFileError(f"{p}: points must be a .npy or .csv file")
+        arr = np.asarray(data, dtype=float)
+    except InputFileError:
+        raise
+    except (ValueError, TypeError, OSError, EOFError) as exc:
+        raise InputFileError(f"{p}: cannot read points ({exc})") from None
+    if arr.ndim == 1 and n == 1:
+        arr = arr.reshape(-1, 1)
+    if arr.ndim != 2 or arr.shape[0] == 0:
+        raise InputFileError(f"{p}: expected a non-empty table of points (one input per "
+                             f"row), got shape {arr.shape}")
+    if arr.shape[1] != n:
+        raise InputFileError(f"{p}: the points have {arr.shape[1]} coordinates, the input "
+                             f"has {n}")
+    if not np.all(np.isfinite(arr)):
+        raise InputFileError(f"{p}: the points hold NaN or infinite values")
+    return arr
+
+
+def _threshold(boundary: Any) -> Any:
+    """The threshold asked for by ``boundary`` (``None``: no boundary)."""
+    if boundary is None or boundary is False:
+        return None
+    if boundary is True:
+        return 0
+    if isinstance(boundary, str):
+        return read_number(boundary, "boundary threshold")[0]
+    return boundary
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, Fraction):
+        return str(value)
+    return f"{float(value):g}"
+
+
+def _short_point(x: Sequence[Any]) -> str:
+    """``(1, 1/2, 0)``; past 4 coordinates the first 3 and the dimension."""
+    vals = [_fmt(v) if not isinstance(v, int) else str(v) for v in x]
+    if len(vals) > 4:
+        return "(" + ", ".join(vals[:3]) + f", ... [{len(vals)}-D])"
+    return "(" + ", ".join(vals) + ")"
+
+
+def _overlay(points: Any, n: int, plane: Any) -> np.ndarray:
+    """The 2-D coordinates of the inputs ``points`` on the plot (on a slice, of their
+    least-squares projection onto the plane)."""
+    arr = np.asarray(points, dtype=float)
+    if arr.ndim == 1:
+        arr = arr.reshape(1, -1)
+    if arr.ndim != 2 or arr.shape[1] != n:
+        raise DomainError(f"points must be rows of {n} coordinates, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise DomainError("points must be finite numbers")
+    if plane is None:
+        if n != 2:
+            raise DomainError(f"points of {n} coordinates need a slice to be drawn")
+        return arr
+    return plane_coordinates(arr, *plane)
+
+
+def _boundary_segments(bd: Any, lo: np.ndarray, hi: np.ndarray) -> list[np.ndarray]:
+    """One segment per piece of the boundary, clipped to the drawn box (float endpoints)."""
+    frame = Polyhedron.box(lo.tolist(), hi.tolist(), bd.pieces[0].polyhedron.arith) \
+        if bd.pieces else None
+    out = []
+    for piece in bd.pieces:
+        verts = piece.polyhedron.intersect(frame).vertices()
+        if len(verts) < 2:
+            continue
+        d = verts - verts[0]
+        far = np.argmax(np.einsum("ij,ij->i", d, d))
+        near = np.argmax(np.einsum("ij,ij->i", verts - verts[far], verts - verts[far]))
+        out.append(np.array([verts[near], verts[far]]))
+    return out
+
+
+def _lift(rs: Any, output: int, pts: np.ndarray) -> np.ndarray:
+    """Points of the plane lifted to the surface ``z = f(x)`` (the region holding each)."""
+    z = []
+    for x in pts:
+        r = next((r for r in rs.regions if any(c.contains(c.arith.array(x)) for c in r.cells)),
+                 rs.regions[0])
+        w = np.asarray(r.weight, dtype=float).reshape(-1, 2)[output]
+        z.append(float(x @ w + float(np.asarray(r.bias, dtype=float).reshape(-1)[output])))
+    return np.column_stack([pts, z])
+
+
+def _draw_lines(ax: Any, segs: list[np.ndarray], surface: bool, rs: Any, output: int) -> None:
+    if not segs:
+        return
+    if surface:
+        from mpl_toolkits.mplot3d.art3d import Line3DCollection
+
+        ax.add_collection3d(Line3DCollection([_lift(rs, output, s) for s in segs],
+                                             colors="red", linewidths=2.0))
+        return
+    from matplotlib.collections import LineCollection
+
+    ax.add_collection(LineCollection(segs, colors="red", linewidths=2.0, zorder=3,
+                                     label="decision boundary"))
+
+
+def _draw_points(ax: Any, pts: np.ndarray, surface: bool, rs: Any, output: int, *,
+                 marker: str, size: float, colour: str, edge: str, label: str) -> None:
+    if surface:
+        lifted = _lift(rs, output, pts)
+        ax.scatter(lifted[:, 0], lifted[:, 1], lifted[:, 2], marker=marker, s=size,
+                   c=colour, edgecolors=edge, depthshade=False, label=label)
+    else:
+        ax.scatter(pts[:, 0], pts[:, 1], marker=marker, s=size, c=colour, edgecolors=edge,
+                   linewidths=0.8, zorder=4, label=label)
 
 
 def _ratio(lo: np.ndarray, hi: np.ndarray) -> float:

@@ -18,8 +18,8 @@ from .errors import DomainError, NetworkError, TropnetError
 from .network import Layer, Network, read_number
 from .tropical import TropicalPolynomial, TropicalRational
 
-__all__ = ["parse_slice", "restrict_to_plane"]
-
+__all__ = ["parse_points", "parse_slice", "plane_coordinates", "plane_through",
+           "restrict_to_plane"]
 
 
 def parse_slice(text: str, n: int) -> tuple[tuple, tuple, tuple]:
@@ -55,6 +55,59 @@ def _vector(values: Sequence[Any], n: int, name: str) -> tuple[tuple, bool]:
     except NetworkError as exc:
         raise DomainError(str(exc)) from None
     return tuple(f for f, _ in parsed), all(r for _, r in parsed)
+
+
+def parse_points(text: str, n: int, count: int | None = None,
+                 where: str = "--slice-points") -> list[tuple]:
+    """Read points ``"x1,..,xn;y1,..,yn;..."`` in dimension ``n`` (exact: integers, decimals
+    or fractions such as ``"1/2"``); ``count`` fixes how many. Raises
+    :class:`~tropnet.errors.DomainError` on a wrong number of points or coordinates.
+
+    >>> parse_points("0,0;1,1/2;0,1", 2, 3)[1]
+    (Fraction(1, 1), Fraction(1, 2))
+    """
+    items = [item for item in text.split(";") if item.strip()]
+    if count is not None and len(items) != count:
+        raise DomainError(f"{where} needs {count} points separated by ';', got {len(items)} "
+                          f"in {text!r}")
+    return [_vector([v.strip() for v in item.split(",")], n, f"{k + 1} of {where}")[0]
+            for k, item in enumerate(items)]
+
+
+def plane_through(a: Sequence[Any], b: Sequence[Any], c: Sequence[Any]
+                  ) -> tuple[tuple, tuple, tuple]:
+    """The plane through three inputs as ``(p, u, v)`` with ``p = a``, ``u = b - a``,
+    ``v = c - a`` (exact), so that ``a, b, c`` sit at ``(s, t) = (0, 0), (1, 0), (0, 1)``
+    (SplineCam's slices through data). Raises :class:`~tropnet.errors.DomainError` when the
+    points are collinear (or two coincide).
+
+    >>> [tuple(map(int, w)) for w in plane_through([0, 0, 1], [1, 0, 1], [0, 2, 1])]
+    [(0, 0, 1), (1, 0, 0), (0, 2, 0)]
+    """
+    n = len(a)
+    (A, _), (B, _), (C, _) = (_vector(x, n, name) for x, name in ((a, "a"), (b, "b"),
+                                                                   (c, "c")))
+    u = tuple(y - x for x, y in zip(A, B, strict=True))
+    v = tuple(y - x for x, y in zip(A, C, strict=True))
+    if all(u[i] * v[j] == u[j] * v[i] for i in range(n) for j in range(n)):
+        raise DomainError("the three points are collinear (or two of them coincide): they "
+                          "do not fix a plane")
+    return A, u, v
+
+
+def plane_coordinates(points: Any, p: Sequence[Any], u: Sequence[Any], v: Sequence[Any]
+                      ) -> np.ndarray:
+    """The plane coordinates ``(s, t)`` of inputs (rows of ``points``): those of the point of
+    the plane ``p + s u + t v`` nearest to each input (least squares, float; exact for a
+    point of the plane up to round-off).
+
+    >>> plane_coordinates([[2, 3, 5]], [0, 0, 0], [1, 0, 0], [0, 1, 0]).tolist()
+    [[2.0, 3.0]]
+    """
+    pts = np.asarray(points, dtype=float)
+    basis = np.column_stack([np.asarray(u, dtype=float), np.asarray(v, dtype=float)])
+    rhs = (pts - np.asarray(p, dtype=float)).T
+    return np.linalg.lstsq(basis, rhs, rcond=None)[0].T
 
 
 def restrict_to_plane(obj: Any, point: Sequence[Any], u: Sequence[Any], v: Sequence[Any]

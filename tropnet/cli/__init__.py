@@ -22,7 +22,7 @@ __all__ = ["COMMAND_MODULES", "build_parser", "main"]
 #: ``tropnet import``), each defining ``register(subparsers)``; in help order.
 COMMAND_MODULES = ("compile", "monomials", "demo", "regions", "crosscheck", "bounds",
                    "construct", "mipbound", "hoffman", "sample", "import_model", "plot",
-                   "path", "boundary", "track")
+                   "path", "boundary", "complex", "track")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -6,12 +6,13 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from ..arithmetic import format_number
 from ..dispatch import KINDS
 from ..engines.tropical import input_dim
 from ..errors import DomainError, InputFileError, TropnetError
 from ..io import write_atomic
-from ..network import Network
-from ..plot import plot_newton, plot_regions
+from ..network import Network, read_number
+from ..plot import load_points, plot_newton, plot_regions
 from .common import (
     CommandResult,
     add_arithmetic,
@@ -39,9 +40,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "plot", help="draw the regions of a 2-input network or expression (or a 2-D slice)",
         description="Draw the linear or activation regions of NET.json or --expr TEXT, one "
                     "colour per region with the boundaries between regions; --slice draws a "
-                    "plane through an n-D input, --surface the function as a 3-D surface, "
-                    "--newton the Newton polygon of a 2-variable tropical polynomial. The "
-                    "image is written only when everything succeeded.")
+                    "plane through an n-D input, --slice-points the plane through three "
+                    "inputs, --points overlays data, --boundary draws the decision boundary "
+                    "{f = t}, --surface the function as a 3-D surface, --newton the Newton "
+                    "polygon of a 2-variable tropical polynomial. The image is written only "
+                    "when everything succeeded.")
     add_target(p)
     add_arithmetic(p)
     p.add_argument("-o", "--output", required=True, metavar="regions.png", type=output_file,
@@ -51,9 +54,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_method(p)
     add_connectivity(p)
     add_domain(p, effective=False, note="rn is drawn in a box showing every region; in slice "
-                                        "coordinates with --slice")
-    p.add_argument("--slice", metavar="p=..;u=..;v=..",
-                   help="draw F(p + s u + t v) for an n-D input (p defaults to 0)")
+                                        "coordinates with --slice; box:-1/2,3/2 with "
+                                        "--slice-points")
+    p.set_defaults(domain=None)  # not given: rn, or the box around the three --slice-points
+    planes = p.add_mutually_exclusive_group()
+    planes.add_argument("--slice", metavar="p=..;u=..;v=..",
+                        help="draw F(p + s u + t v) for an n-D input (p defaults to 0)")
+    planes.add_argument("--slice-points", metavar="a;b;c",
+                        help="draw the plane through three inputs (comma-separated "
+                             "coordinates, ';' between points): p = a, u = b - a, v = c - a; "
+                             "the points are marked at (0,0), (1,0), (0,1) and the domain "
+                             "defaults to box:-1/2,3/2")
+    p.add_argument("--points", metavar="FILE", default=None,
+                   help="overlay inputs from a .npy or .csv file (one input per row); on a "
+                        "slice, at their least-squares projection onto the plane")
+    p.add_argument("--boundary", action="store_true",
+                   help="draw the decision boundary {f = t} of the output (--output-index; "
+                        "networks only)")
+    p.add_argument("--threshold", default=None, metavar="T",
+                   help="the level t of --boundary (default 0; rationals such as 1/3 "
+                        "allowed; implies --boundary)")
     p.add_argument("--surface", action="store_true", help="draw the function as a 3-D surface")
     p.add_argument("--output-index", type=int_option(1, 10**9), default=1, metavar="K",
                    help="which output the surface shows (1-based, default 1)")
@@ -74,24 +94,36 @@ def cmd_plot(args: argparse.Namespace) -> CommandResult:
     target = load_target(args)  # an expression is parsed in the requested arithmetic
     exact = arith_from(args, target) if isinstance(target, Network) else None
     dim = input_dim(target)
-    if dim != 2 and not args.slice and not args.newton:
+    sliced = bool(args.slice or args.slice_points)
+    if dim != 2 and not sliced and not args.newton:
         raise DomainError(f"the input has {dim} dimensions and a plot shows 2: give --slice "
-                          f"'p=..;u=..;v=..' to draw a plane through it")
+                          f"'p=..;u=..;v=..' or --slice-points 'a;b;c' to draw a plane "
+                          f"through it")
+    threshold = None
+    if args.boundary or args.threshold is not None:
+        if not isinstance(target, Network):
+            raise TropnetError("--boundary draws the decision boundary of a network (not of "
+                               "an --expr)")
+        threshold = read_number(args.threshold or "0", "--threshold")[0]
+    points = load_points(args.points, dim) if args.points else None
     outputs = target.output_dim if isinstance(target, Network) else 1
     if args.surface and args.output_index > outputs:
         raise TropnetError(f"--output-index {args.output_index}: the map has {outputs} "
                            f"output{'s' if outputs != 1 else ''} (numbered from 1)")
     payload: dict[str, Any] = {"output": str(out)}
     if args.newton:
-        if isinstance(target, Network) or args.slice or args.surface:
+        if isinstance(target, Network) or sliced or args.surface or points is not None \
+                or threshold is not None:
             raise TropnetError("--newton draws a tropical polynomial given with --expr (no "
-                               "--slice or --surface)")
+                               "--slice, --slice-points, --points, --boundary or --surface)")
         ax = plot_newton(target, domain=args.domain)
         payload.update(kind="newton", subdivision_cells=len(ax.tropnet_subdivision))
     else:
         ax = plot_regions(target, args.domain, kind=args.kind, slice=args.slice,
                           surface=args.surface, connectivity=args.connectivity, exact=exact,
-                          method=args.method, output=args.output_index - 1)
+                          method=args.method, output=args.output_index - 1,
+                          slice_points=args.slice_points, points=points,
+                          boundary=False if threshold is None else threshold)
         rs = ax.tropnet_regions
         payload.update(kind=rs.kind, count=rs.count, domain=rs.domain.describe(),
                        exact=rs.arith.exact)
@@ -99,12 +131,32 @@ def cmd_plot(args: argparse.Namespace) -> CommandResult:
             payload["connectivity"] = rs.connectivity
         if args.slice:
             payload["slice"] = args.slice
+        if args.slice_points:
+            payload["slice_points"] = args.slice_points
+            p0, u, v = ax.tropnet_plane
+            payload["plane"] = {k: [format_number(x) for x in vec]
+                                for k, vec in (("p", p0), ("u", u), ("v", v))}
+        if points is not None:
+            payload["points"] = len(points)
+            payload["points_projected"] = sliced
+        if threshold is not None:
+            bd = ax.tropnet_boundary
+            payload["boundary"] = {"threshold": format_number(threshold),
+                                   "pieces": bd.count, "drawn": len(ax.tropnet_boundary_segments),
+                                   "components": len(bd.components)}
     fig = ax.figure
 
     def text(p: dict) -> str:
         if p["kind"] == "newton":
             return f"wrote {p['output']}: Newton polygon with {p['subdivision_cells']} cells"
-        return f"wrote {p['output']}: {p['count']} {p['kind']} regions on {p['domain']}"
+        line = f"wrote {p['output']}: {p['count']} {p['kind']} regions on {p['domain']}"
+        if "boundary" in p:
+            b = p["boundary"]
+            line += f", {b['drawn']} pieces of the decision boundary f = {b['threshold']}"
+        if "points" in p:
+            line += f", {p['points']} points" + (" (projected onto the plane)"
+                                                 if p["points_projected"] else "")
+        return line
 
     return CommandResult(payload, text, files={str(out): lambda: write_atomic(
         out, lambda tmp: fig.savefig(tmp, dpi=args.dpi))})

@@ -12,7 +12,9 @@ import numpy as np
 
 from ..arithmetic import Arithmetic, format_number
 from ..domain import Domain
+from ..network import Network
 from ..polyhedra import Polyhedron
+from .complex import PolyhedralComplex, polyhedral_complex
 from .geometry import (
     INF,
     Facet,
@@ -176,6 +178,13 @@ class RegionSet:
         facets per region (facets between cells of one region left out). See
         :func:`tropnet.engines.geometry.geometry_summary`."""
         return geometry_summary(self.regions, bins)
+
+    def complex(self, net: Network | None = None) -> PolyhedralComplex:
+        """The polyhedral complex of the regions on a bounded domain: every face of the
+        subdivision by the cells, once, with incidences and (given the ``net`` of
+        activation cells) sign vectors; see
+        :func:`tropnet.engines.complex.polyhedral_complex`."""
+        return polyhedral_complex(self, net)
 
     def to_dict(self, list_regions: bool = False, with_cells: bool = False) -> dict:
         """The JSON form of ``tropnet regions`` (``"regions"`` only with ``list_regions``)."""
