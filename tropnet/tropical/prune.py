@@ -610,6 +610,36 @@ class _Inverse(NamedTuple):
     mu_f: np.ndarray
 
 
+def _fraction_free_solve(a: list[list[int]], size: int) -> tuple[int, list[list[int]]] | None:
+    """Solve ``A X = d R`` for the augmented integer matrix ``a = [A | R]`` (``A``:
+    ``size x size``, rows changed in place) by fraction-free (Bareiss) elimination with
+    back substitution, where every division is exact: returns ``(d, X)`` with ``d = |det A|``
+    and ``X`` integral, or ``None`` when ``A`` is singular."""
+    cols = len(a[0]) - size
+    prev = 1
+    for k in range(size):
+        piv = next((r for r in range(k, size) if a[r][k] != 0), None)
+        if piv is None:
+            return None
+        a[k], a[piv] = a[piv], a[k]
+        rk, akk = a[k], a[k][k]
+        for ri in a[k + 1:]:
+            aik = ri[k]
+            for j in range(k + 1, size + cols):
+                ri[j] = (akk * ri[j] - aik * rk[j]) // prev
+            ri[k] = 0
+        prev = akk
+    d = a[-1][size - 1]
+    num: list[list[int]] = [[]] * size
+    for i in range(size - 1, -1, -1):
+        ri = a[i]
+        num[i] = [(d * ri[size + col] - sum(ri[j] * num[j][col] for j in range(i + 1, size)))
+                  // ri[i] for col in range(cols)]
+    if d < 0:
+        d, num = -d, [[-v for v in row] for row in num]
+    return d, num
+
+
 def _simplex_inverse(e: np.ndarray, c: np.ndarray, simplex: np.ndarray,
                      ints: _Integers | None = None) -> _Inverse | None:
     """Exact inverse of ``B = [[a_s], [1]]`` (columns: simplex points) and ``mu = B^-T c_S``;
@@ -634,27 +664,10 @@ def _simplex_inverse(e: np.ndarray, c: np.ndarray, simplex: np.ndarray,
         a = [[p[k] for p in pts] + [ints.e_den * (k == j) for j in range(size)]
              for k in range(size - 1)]
         a.append([1] * size + [int(j == size - 1) for j in range(size)])
-    prev = 1
-    for k in range(size):
-        piv = next((r for r in range(k, size) if a[r][k] != 0), None)
-        if piv is None:
-            return None
-        a[k], a[piv] = a[piv], a[k]
-        rk, akk = a[k], a[k][k]
-        for ri in a[k + 1:]:
-            aik = ri[k]
-            for j in range(k + 1, 2 * size):
-                ri[j] = (akk * ri[j] - aik * rk[j]) // prev
-            ri[k] = 0
-        prev = akk
-    d = a[-1][size - 1]
-    num: list[list[int]] = [[]] * size
-    for i in range(size - 1, -1, -1):
-        ri = a[i]
-        num[i] = [(d * ri[size + col] - sum(ri[j] * num[j][col] for j in range(i + 1, size)))
-                  // ri[i] for col in range(size)]
-    if d < 0:
-        d, num = -d, [[-v for v in row] for row in num]
+    solved = _fraction_free_solve(a, size)
+    if solved is None:
+        return None
+    d, num = solved
     if ints is None:
         cs = [Fraction(c[s]) for s in simplex]
         cden = math.lcm(*(v.denominator for v in cs))
@@ -1043,9 +1056,11 @@ def _all_implied(G: np.ndarray, S: np.ndarray, H: np.ndarray, point: np.ndarray,
         F = np.flatnonzero(tight[:, v] & facet)
         done = np.zeros(len(mine), dtype=bool)
         if len(F) == n:
-            adj, d = _adjugate([list(col) for col in zip(*A[F], strict=True)])
-            if d != 0:
-                lam = np.array(adj, dtype=object).reshape(n, n).dot(A[rows[mine]].T) * d
+            solved = _fraction_free_solve([[*col, *(int(i == j) for j in range(n))]
+                                           for i, col in enumerate(zip(*A[F], strict=True))],
+                                          n)
+            if solved is not None:  # X = |det| B^-1 for the columns B = a_f: lam's signs
+                lam = np.array(solved[1], dtype=object).reshape(n, n).dot(A[rows[mine]].T)
                 done = np.asarray(lam >= 0, dtype=bool).all(axis=0)
         if not all(_implied(A, tight, int(rows[k]), order[k, :2]) for k in mine[~done]):
             return False
@@ -1253,19 +1268,17 @@ def det(M: list[list[int]]) -> int:
     return sign * a[-1][-1] if k else 1
 
 
-def _adjugate(M: list[list[int]]) -> tuple[list[list[int]], int]:
-    """The adjugate and the determinant of a square integer matrix (``M adj = det I``)."""
-    k = len(M)
-    adj = [[(-1) ** (i + j) * det([row[:i] + row[i + 1:] for q, row in enumerate(M) if q != j])
-            for j in range(k)] for i in range(k)]
-    return adj, sum(M[0][j] * adj[j][0] for j in range(k))
-
-
 def _null_vector(M: list[list[int]]) -> list[int]:
     """The integer vector of signed maximal minors of a ``k x (k + 1)`` integer matrix (its
-    kernel when the rank is ``k``, else 0), divided by its gcd."""
-    k = len(M) + 1
-    h = [(-1) ** j * det([row[:j] + row[j + 1:] for row in M]) for j in range(k)]
+    kernel when the rank is ``k``, else 0), up to sign, divided by its gcd. With the first
+    ``k`` columns independent, one fraction-free solve gives it; otherwise the minors."""
+    k = len(M)
+    solved = _fraction_free_solve([[*row[:k], -row[k]] for row in M], k) if k else None
+    if solved is not None:
+        d, X = solved
+        h = [row[0] for row in X] + [d]
+    else:
+        h = [(-1) ** j * det([row[:j] + row[j + 1:] for row in M]) for j in range(k + 1)]
     g = math.gcd(*h)
     return [v // g for v in h] if g > 1 else h
 
