@@ -65,8 +65,9 @@ __all__ = ["ENGINES", "Walk", "activation_regions", "choose_engine"]
 
 ENGINES = ("vertex", "lp")
 
-#: pattern matrices a walk keeps (a depth-first walk meets a new pattern per region)
-PATTERN_CACHE = 1024
+#: bytes of pattern matrices a walk keeps (a depth-first walk meets a new pattern per
+#: region; each matrix is dense, (width + 1)^2 numbers, so the cap is in bytes)
+PATTERN_CACHE_BYTES = 64 * 2**20
 
 # signs returned by Engine.classify
 _PLUS, _MINUS, _CROSS, _ZERO = 1, -1, 0, 2
@@ -196,9 +197,11 @@ class Walk:
     def _pattern_matrix(self, index: int, pat: tuple, exact: bool) -> Any:
         key = (index, pat, exact)
         if key not in self._patterns:
-            if len(self._patterns) >= PATTERN_CACHE:  # one entry per region: keep it bounded
-                self._patterns.clear()
             layer = self.net.layers[index]
+            per = 48 if exact or not self.balls else 16  # bytes per entry: ints / a ball
+            size = per * (layer.out_dim + 1) * (layer.out_dim * layer.rank + 1)
+            if len(self._patterns) * size >= PATTERN_CACHE_BYTES:  # keep it bounded
+                self._patterns.clear()
             if self.balls and not exact:
                 D = _homogeneous(layer.pattern_matrix(pat, self.arith), self.arith.zeros(
                     layer.out_dim), self.arith)
