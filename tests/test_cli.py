@@ -177,3 +177,17 @@ def test_construct_to_stdout(capsys):
     net = json.loads(out)
     assert net["input_dim"] == 1 and [len(ly["bias"]) for ly in net["layers"]][:2] == [3, 4]
     assert json.loads(err)["output"] == "-"
+
+
+def test_every_command_has_quiet_verbose_and_progress(capsys):
+    from tropnet.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    for name, parser in sub.choices.items():
+        options = {s for a in parser._actions for s in a.option_strings}
+        assert {"-q", "--quiet", "-v", "--verbose", "--progress", "--json"} <= options, name
+    code, out, err = run_cli(capsys, "monomials", "--expr", "max(0, x)", "-v", "--json")
+    assert code == 0 and json.loads(out)["outputs"] == [{"numerator": 2, "denominator": 1}]
+    assert "tropnet monomials: done in" in err
+    code, out, err = run_cli(capsys, "monomials", "--expr", "max(0, x)", "-q", "-v")
+    assert code == 0 and err == ""

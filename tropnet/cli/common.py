@@ -171,9 +171,16 @@ def _any_int_digits() -> Iterator[None]:
 
 
 def add_common(p: argparse.ArgumentParser) -> None:
-    """``--json``, ``--quiet`` and ``--debug``."""
+    """``--json``, ``-q/--quiet``, ``-v/--verbose``, ``--progress``, ``--debug`` and
+    ``--force``."""
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-    p.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="nothing on stderr but errors (no progress bar)")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="progress bars (as --progress) and the elapsed time on stderr")
+    p.add_argument("--progress", action="store_true",
+                   help="show progress bars on stderr even with --json or without a "
+                        "terminal")
     p.add_argument("--debug", action="store_true", help="show Python tracebacks on errors")
     p.add_argument("--force", action="store_true",
                    help="run even when the size/memory budget says the method is too large")
@@ -328,10 +335,14 @@ def int_list_option(lo: int, hi: int) -> Callable[[str], list[int]]:
 
 def progress_bar(args: argparse.Namespace | None, total: int | None = None, desc: str = ""
                  ) -> Any:
-    """A tqdm bar on stderr, disabled under ``--json``/``--quiet`` or when stderr is no tty."""
-    quiet = args is None or getattr(args, "json", False) or getattr(args, "quiet", False)
+    """A tqdm bar on stderr: shown on a terminal, hidden under ``--json`` or when stderr is
+    no terminal unless ``--progress``/``--verbose`` asks for it; never with ``--quiet``."""
+    if args is None or getattr(args, "quiet", False):
+        return tqdm(total=total, desc=desc, file=sys.stderr, disable=True)
+    asked = getattr(args, "progress", False) or getattr(args, "verbose", False)
     return tqdm(total=total, desc=desc, file=sys.stderr, leave=False,
-                disable=quiet or not sys.stderr.isatty())
+                disable=not asked and (getattr(args, "json", False) or
+                                       not sys.stderr.isatty()))
 
 
 def compile_maps(net: Network, args: argparse.Namespace, prune: bool, domain: Any = None
@@ -441,6 +452,9 @@ def run_command(args: argparse.Namespace) -> int:
                 else contextlib.nullcontext()
             with _any_int_digits(), report:  # an exact count may have thousands of digits
                 _emit(result, args, seconds, warned)
+            if getattr(args, "verbose", False) and not getattr(args, "quiet", False):
+                sys.stderr.write(f"tropnet {getattr(args, 'command', '')}: done in "
+                                 f"{seconds:.3g} s\n")
         return result.status
     except Terminated:
         sys.stderr.write("tropnet: terminated\n")

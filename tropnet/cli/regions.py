@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
-
-from tqdm import tqdm
 
 from ..dispatch import KINDS, RegionSet, choose_method, regions, resolve_kind
 from ..domain import parse_domain
@@ -80,9 +77,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="enumerate on the Dask cluster of the scheduler at ADDRESS "
                         "(tcp://host:8786)")
-    p.add_argument("--progress", action="store_true",
-                   help="show the progress bar on stderr even with --json or without a "
-                        "terminal")
     add_arithmetic(p)
     add_time_limit(p)
     add_common(p)
@@ -98,13 +92,6 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
     return value
-
-
-def _bar(args: argparse.Namespace, **kw: Any) -> Any:
-    """The command's progress bar (:func:`progress_bar`), shown anyway with --progress."""
-    if getattr(args, "progress", False):
-        return tqdm(file=sys.stderr, leave=False, **kw)
-    return progress_bar(args, **kw)
 
 
 def _cluster(args: argparse.Namespace) -> dict[str, Any]:
@@ -153,7 +140,7 @@ def compute_regions(args: argparse.Namespace, target: Any) -> tuple[RegionSet, d
         notes["estimate"] = work.to_dict()
     layers = len(net.layers) if net is not None and method in ("enumerate", "layerwise") \
         and not dask else None
-    with _bar(args, total=layers, desc=f"{kind} regions") as bar:
+    with progress_bar(args, total=layers, desc=f"{kind} regions") as bar:
         if layers is not None:
             # after layer l the enumeration holds the activation regions of the first l
             # layers: a lower bound on the activation regions (not on the linear ones)
@@ -243,7 +230,7 @@ def _streamed(args: argparse.Namespace, target: Any) -> CommandResult:
     arith = arith_from(args, target, domain)
     work = regions_work(target, domain, "activation", "enumerate", args.engine, arith.exact)
     note(estimate=work.estimate)
-    with _bar(args, desc=f"{kind} regions") as bar:
+    with progress_bar(args, desc=f"{kind} regions") as bar:
         def progress(p: StreamProgress) -> None:
             bar.set_postfix_str(p.describe())
             bar.update(p.regions - bar.n)
