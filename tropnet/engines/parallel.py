@@ -4,8 +4,11 @@ The depth-first exploration of :mod:`tropnet.engines.stream` is cut into tasks t
 mplrs cuts reverse search: a task explores subtrees of the pattern tree depth first up to a
 node budget and returns what it found (a count, its regions, or its part of the gluing
 data) with its unexplored frontier; the driver queues the frontier nodes as new tasks and
-adapts the budget so that a task lasts about :data:`TARGET_SECONDS`. The network is sent
-to every worker once (``scatter(broadcast=True)``); each worker keeps one walk per run.
+adapts the budget so that a task lasts about :data:`TARGET_SECONDS`. Once the queue holds
+:data:`LONG_QUEUE` nodes per worker, tasks explore their nodes to the end and send no
+frontier back (a node carries its map and cone: shipping frontiers back and forth costs
+more than exploring them). The network is sent to every worker once
+(``scatter(broadcast=True)``); each worker keeps one walk per run.
 
 Subtrees of distinct nodes are disjoint, so the driver counts every task once, by the
 patterns of its nodes: a task that Dask runs again after a worker died cannot count twice.
@@ -54,6 +57,8 @@ TARGET_SECONDS = 0.5
 FIRST_BUDGET, MIN_BUDGET, MAX_BUDGET = 64, 8, 1 << 22
 #: tasks in flight per worker
 IN_FLIGHT = 2
+#: queued nodes per worker from which tasks get no budget (they finish their subtrees)
+LONG_QUEUE = 8
 #: seconds to wait for a scheduler to answer
 CONNECT_SECONDS = 5
 
@@ -212,17 +217,18 @@ def parallel_stream(net: Network, dom: Domain, arith: Arithmetic, engine: str = 
 
         running_keys: dict[str, bytes] = {}
 
-        def add(nodes: list[Node]) -> None:
+        def add(nodes: list[Node], whole: bool) -> None:
             key = b"|".join(bytes([i % 256]) + pattern_key(it.pats) for i, it in nodes)
-            fut = client.submit(_task, shared, nodes, budget, pure=False)
+            fut = client.submit(_task, shared, nodes, None if whole else budget, pure=False)
             running_keys[fut.key] = key
             running.add(fut)
 
         def fill() -> None:
             free = IN_FLIGHT * nworkers - running.count()
             while queue and free > 0:
+                whole = len(queue) >= LONG_QUEUE * nworkers
                 share = max(1, -(-len(queue) // (free * 4)))
-                add([queue.pop() for _ in range(min(share, len(queue)))])
+                add([queue.pop() for _ in range(min(share, len(queue)))], whole)
                 free -= 1
 
         fill()
