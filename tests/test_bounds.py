@@ -376,7 +376,15 @@ def test_cli_bounds_cnn_and_errors(tmp_path, capsys) -> None:
                           "--stride", "1", "--channels", "3", "--json")
     assert code == 0, err
     assert json.loads(out)["xiong2024_exact"] == 217
+    assert "deprecated" in err
+    code, out2, err = _cli(capsys, "bounds", "--cnn", "--input-shape", "1,1,4", "--filter",
+                           "1x2", "--stride", "1", "--channels", "3", "--json")
+    assert code == 0 and json.loads(out2) == {**json.loads(out),
+                                              "seconds": json.loads(out2)["seconds"]}
+    assert err == ""
     for args in (["bounds", "--input-dim", "2"], ["bounds", "--cnn", "--input", "3x3"],
+                 ["bounds", "--cnn", "--input", "1x4x1", "--input-shape", "1,1,4",
+                  "--filter", "1x2", "--channels", "3"],
                  ["bounds", "--input-dim", "2", "--widths", "2,x"],
                  ["bounds", str(tmp_path / "missing.json")],
                  ["bounds", "--input-dim", "2", "--widths", "3", "--empirical"]):

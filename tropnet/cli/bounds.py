@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 from typing import Any
 
 from ..activations import ReLU
@@ -67,7 +68,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_domain(p, effective=False, bounded=True, note="a bounded domain, for --empirical")
     p.add_argument("--cnn", action="store_true",
                    help="one convolutional ReLU layer: Xiong et al. 2024's exact count")
-    p.add_argument("--input", dest="cnn_input", metavar="HxWxC", help="--cnn input shape")
+    p.add_argument("--input-shape", dest="cnn_input_shape", metavar="C,H,W",
+                   help="--cnn input shape: channels, height, width (as tropnet import)")
+    p.add_argument("--input", dest="cnn_input", metavar="HxWxC",
+                   help="deprecated spelling of --input-shape (height x width x channels)")
     p.add_argument("--filter", dest="cnn_filter", metavar="HxW", help="--cnn filter shape")
     p.add_argument("--stride", dest="cnn_stride", default="1", metavar="S",
                    help="--cnn stride, S or SHxSW (default 1)")
@@ -164,11 +168,22 @@ def _empirical(net: Any, domain_text: str | None) -> dict:
 
 
 def _cnn_bounds(args: argparse.Namespace) -> dict:
-    missing = [flag for flag, v in (("--input", args.cnn_input), ("--filter", args.cnn_filter),
+    if args.cnn_input is not None and args.cnn_input_shape is not None:
+        raise TropnetError("give --input-shape C,H,W (or the deprecated --input HxWxC), not "
+                           "both")
+    given = args.cnn_input_shape if args.cnn_input_shape is not None else args.cnn_input
+    missing = [flag for flag, v in (("--input-shape", given), ("--filter", args.cnn_filter),
                                     ("--channels", args.cnn_channels)) if v is None]
     if missing:
         raise TropnetError(f"--cnn needs {', '.join(missing)}")
-    inp = _shape(args.cnn_input, 3, "--input", "HxWxC")
+    if args.cnn_input_shape is not None:
+        c, h, w = _shape(args.cnn_input_shape.replace(",", "x"), 3, "--input-shape", "C,H,W")
+        inp = (h, w, c)
+    else:
+        if not getattr(args, "quiet", False):
+            sys.stderr.write("tropnet: note: --input HxWxC is deprecated; use --input-shape "
+                             "C,H,W (channels first, as tropnet import)\n")
+        inp = _shape(args.cnn_input, 3, "--input", "HxWxC")
     filt = _shape(args.cnn_filter, 2, "--filter", "HxW")
     stride_parts = _shape(args.cnn_stride, None, "--stride", "S or SHxSW")
     if len(stride_parts) not in (1, 2):
