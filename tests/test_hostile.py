@@ -321,7 +321,7 @@ def test_bounds_of_a_large_input_dimension(capsys):
 
 def test_cnn_bounds_of_a_large_image(capsys):
     start = time.perf_counter()
-    _error(capsys, "bounds", "--cnn", "--input", "224x224x3", "--filter", "3x3", "--channels",
+    _error(capsys, "bounds", "--cnn", "--input-shape", "3,224,224", "--filter", "3x3", "--channels",
            "64", fragments=["search nodes", "1-D layout"])
     assert time.perf_counter() - start < 10
     # a 2-D layout with a long chain of positions: no RecursionError, the exact count

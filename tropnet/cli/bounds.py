@@ -180,9 +180,6 @@ def _cnn_bounds(args: argparse.Namespace) -> dict:
         c, h, w = _shape(args.cnn_input_shape.replace(",", "x"), 3, "--input-shape", "C,H,W")
         inp = (h, w, c)
     else:
-        if not getattr(args, "quiet", False):
-            sys.stderr.write("tropnet: note: --input HxWxC is deprecated; use --input-shape "
-                             "C,H,W (channels first, as tropnet import)\n")
         inp = _shape(args.cnn_input, 3, "--input", "HxWxC")
     filt = _shape(args.cnn_filter, 2, "--filter", "HxW")
     stride_parts = _shape(args.cnn_stride, None, "--stride", "S or SHxSW")
@@ -200,6 +197,9 @@ def _cnn_bounds(args: argparse.Namespace) -> dict:
            "serra2018_upper_rank": analytic.zaslavsky_rank(m, rank)}
     if not cnn.is_line_layout(inp, filt, stride):
         out["xiong2024_note"] = _XIONG_2D_NOTE
+    if args.cnn_input is not None and not getattr(args, "quiet", False):  # (once it worked)
+        sys.stderr.write("tropnet: note: --input HxWxC is deprecated; use --input-shape "
+                         "C,H,W (channels first, as tropnet import)\n")
     return out
 
 
