@@ -13,6 +13,7 @@ import time
 import traceback
 import warnings
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
@@ -23,7 +24,7 @@ from ..domain import Domain, parse_domain
 from ..engines.glue import CONNECTIVITY
 from ..engines.monomials import COMPILE_METHODS, compile_network
 from ..engines.tropical import input_dim
-from ..errors import NearDegeneracyWarning, TropnetError
+from ..errors import InputFileError, NearDegeneracyWarning, TropnetError
 from ..files import MAX_INT_DIGITS, Terminated, signals_raise
 from ..hoffman import effective_box
 from ..io import load_network, network_text, save_network
@@ -33,6 +34,7 @@ from ..tropical import TropicalRational, parse
 from .budget import LayerProgress, compile_work, guarded, regions_work
 
 __all__ = [
+    "IMAGE_SUFFIXES",
     "MAX_SEED",
     "STDOUT",
     "CommandResult",
@@ -47,6 +49,7 @@ __all__ = [
     "add_target",
     "add_time_limit",
     "arith_from",
+    "check_image_name",
     "compile_maps",
     "compile_method",
     "int_list_option",
@@ -135,6 +138,18 @@ def output_file(text: str) -> str:
     if not text.strip():
         raise argparse.ArgumentTypeError(f"must be a file name, got {text!r}")
     return text
+
+
+#: the image formats a command writes (matplotlib's savefig picks it by suffix)
+IMAGE_SUFFIXES = (".png", ".pdf", ".svg", ".jpg", ".jpeg")
+
+
+def check_image_name(path: str) -> Path:
+    """``path`` as an image file name, or one clear error naming the accepted suffixes."""
+    out = Path(path)
+    if out.suffix.lower() not in IMAGE_SUFFIXES:
+        raise InputFileError(f"{out}: the image must end in {', '.join(IMAGE_SUFFIXES)}")
+    return out
 
 
 #: the output file name that means standard output (``-o -``)

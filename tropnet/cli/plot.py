@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 from ..arithmetic import format_number
 from ..dispatch import KINDS
 from ..engines.tropical import input_dim
-from ..errors import DomainError, InputFileError, TropnetError
+from ..errors import DomainError, TropnetError
 from ..io import write_atomic
 from ..network import Network, read_number
 from ..plot import load_points, plot_newton, plot_regions
@@ -23,6 +22,7 @@ from .common import (
     add_target,
     add_time_limit,
     arith_from,
+    check_image_name,
     int_option,
     load_target,
     output_file,
@@ -30,7 +30,6 @@ from .common import (
 
 __all__ = ["cmd_plot", "register"]
 
-_IMAGE_SUFFIXES = (".png", ".pdf", ".svg", ".jpg", ".jpeg")
 #: the range of ``--dpi`` (at 1200 dpi the default figure is 7680 x 5760 pixels)
 MIN_DPI, MAX_DPI = 10, 1200
 
@@ -88,9 +87,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_plot(args: argparse.Namespace) -> CommandResult:
-    out = Path(args.output)
-    if out.suffix.lower() not in _IMAGE_SUFFIXES:
-        raise InputFileError(f"{out}: the image must end in {', '.join(_IMAGE_SUFFIXES)}")
+    out = check_image_name(args.output)
     target = load_target(args)  # an expression is parsed in the requested arithmetic
     exact = arith_from(args, target) if isinstance(target, Network) else None
     dim = input_dim(target)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..errors import InputFileError
 from ..io import write_atomic
 from ..tracking import load_checkpoint, track
 from .budget import Work, guarded, regions_work
@@ -16,13 +15,12 @@ from .common import (
     add_domain,
     add_time_limit,
     arith_from,
+    check_image_name,
     output_file,
     progress_bar,
 )
 
 __all__ = ["cmd_track", "register"]
-
-_IMAGE_SUFFIXES = (".png", ".pdf", ".svg", ".jpg", ".jpeg")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -54,8 +52,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_track(args: argparse.Namespace) -> CommandResult:
-    if args.plot and Path(args.plot).suffix.lower() not in _IMAGE_SUFFIXES:
-        raise InputFileError(f"{args.plot}: the image must end in {', '.join(_IMAGE_SUFFIXES)}")
+    if args.plot:
+        check_image_name(args.plot)
     shape = [int(v) for v in args.input_shape.split(",")] if args.input_shape else None
     nets = [load_checkpoint(c, shape) for c in args.checkpoints]
     arith = arith_from(args, *nets)
