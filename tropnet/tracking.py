@@ -151,12 +151,14 @@ def track(checkpoints: Sequence[Network | str | os.PathLike], domain: Domain | s
     for k, (name, net) in enumerate(zip(names, nets, strict=True)):
         start = time.perf_counter()
         lin = regions(net, dom, "linear", exact=exact)
-        act = regions(net, dom, "activation", exact=exact)
+        # enumerate glues the activation regions: its cells are they, counted once
+        act = lin.info["cells"] if lin.method == "enumerate" else \
+            regions(net, dom, "activation", exact=exact).count
         mono = tuple((len(r.numerator), len(r.denominator))
                      for r in compile_network(net, exact=exact)) if monomials else None
         summary = lin.summary() if geometry else None
         rows.append(CheckpointCounts(name, net.architecture(), lin.arith.exact, lin.count,
-                                     act.count, mono, time.perf_counter() - start, summary))
+                                     act, mono, time.perf_counter() - start, summary))
         if progress is not None:
             progress(k + 1, len(nets))
     return Tracking(tuple(rows), dom)
