@@ -69,3 +69,27 @@ def test_exact_and_float_lps_agree(rng):
         fl = linprog(c.tolist(), A.tolist(), b.tolist(), FLOAT, maximize=True)
         assert ex.status == fl.status == "optimal"
         assert abs(float(ex.value) - fl.value) < 1e-7
+
+
+def test_vertices_of_a_thin_polyhedron_that_float_cdd_rejects():
+    """A piece of a decision boundary (a segment in the plane, written as 14 inequalities,
+    two of them opposite): float cdd reports a numerical inconsistency on these rows; the
+    vertices come from the same system solved exactly instead."""
+    big = (Fraction(201685841374585160992877, 9444732965739290427392),
+           Fraction(-148909280802874412952795, 4722366482869645213696))
+    c = Fraction(-57994848773682529747343, 2361183241434822606848)
+    A = [[1, 0], [0, 1], [-1, 0], [0, -1], [131520504, 8433611], [137296176, -16462454],
+         [-18276780, 12724907], [-4555777, -79213160], [-51929968, 58473500],
+         [-113631576, -16460973], [2530031280457160, 5254717419786440],
+         [17990082853810830, -7970460118412576], list(big), [-big[0], -big[1]]]
+    b = [3, 3, 2, 2, 117706008, -14776380, 32170428, 39835256, 65963100, 16436701,
+         5430960109573096, -6461080790793512, c, -c]
+    exact = Polyhedron(np.array(A, dtype=object), np.array(b, dtype=object), EXACT)
+    floats = Polyhedron(np.array(A, dtype=float), np.array(b, dtype=float), FLOAT)
+    ends = exact.vertices()
+    assert ends.shape == (2, 2)
+    assert np.allclose(np.sort(floats.vertices(), axis=0), np.sort(ends, axis=0))
+    # both ends lie on the line big . x = c, inside every other row
+    assert np.allclose(ends @ np.array([float(big[0]), float(big[1])]), float(c))
+    slack = np.array(b, dtype=float)[:, None] - np.array(A, dtype=float) @ ends.T
+    assert (slack >= -1e-6 * np.abs(np.array(b, dtype=float))[:, None] - 1e-9).all()

@@ -10,6 +10,7 @@ adjacency and closure intersection. In exact mode the answers are exact
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 import cdd
@@ -225,18 +226,34 @@ class Polyhedron:
         return Polyhedron(self.A[keep], self.b[keep], arith)
 
     def vertices(self) -> np.ndarray:
-        """Vertices of a bounded polyhedron (float coordinates; for plotting and reports)."""
-        mat = cdd.matrix_from_array(
-            [[float(bi), *(-float(a) for a in row)] for row, bi in zip(self.A, self.b,
-                                                                     strict=True)],
-            rep_type=cdd.RepType.INEQUALITY)
-        gens = cdd.copy_generators(cdd.polyhedron_from_matrix(mat)).array
-        pts = [g[1:] for g in gens if g[0] == 1]
-        return np.array(pts, dtype=float).reshape(-1, self.n)
+        """Vertices of a bounded polyhedron (float coordinates; for plotting and reports).
+
+        Computed by cdd in float when the rows are floats, and on their exact rationals
+        (cdd's gmp mode) when they are not, or when float cdd finds the system numerically
+        inconsistent (as it may for a lower-dimensional polyhedron)."""
+        rows = [[bi, *(-a for a in row)] for row, bi in zip(self.A, self.b, strict=True)]
+        if not self.arith.exact:
+            try:
+                mat = cdd.matrix_from_array([[float(v) for v in r] for r in rows],
+                                            rep_type=cdd.RepType.INEQUALITY)
+                gens = cdd.copy_generators(cdd.polyhedron_from_matrix(mat)).array
+                return _points(gens, self.n)
+            except RuntimeError:  # float cdd gave up: the same system, exactly
+                pass
+        mat = cdd.gmp.matrix_from_array([[Fraction(v) for v in r] for r in rows],
+                                        rep_type=cdd.RepType.INEQUALITY)
+        return _points(cdd.gmp.copy_generators(cdd.gmp.polyhedron_from_matrix(mat)).array,
+                       self.n)
 
     def to_dict(self) -> dict:
         return {"A": [[format_number(v) for v in row] for row in self.A],
                 "b": [format_number(v) for v in self.b]}
+
+
+def _points(gens: Any, n: int) -> np.ndarray:
+    """The points (first entry 1) among cdd generators, as float rows of length ``n``."""
+    return np.array([[float(v) for v in g[1:]] for g in gens if g[0] == 1],
+                    dtype=float).reshape(-1, n)
 
 
 def facet_adjacent(p: Polyhedron, q: Polyhedron) -> bool:
