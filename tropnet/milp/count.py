@@ -82,7 +82,9 @@ proven. ``"lp"`` and ``"milp"`` values are solver optima padded by
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import cvxpy as cp
@@ -115,6 +117,8 @@ from .tighten import tighten_bigm
 __all__ = ["STRATEGIES", "activation_regions", "count_activation_regions"]
 
 STRATEGIES = ("layerwise", "global")
+#: Dask tasks per worker of a parallel count (subtrees of the layerwise strategy)
+TASKS_PER_WORKER = 8
 #: seconds: a solve without a solution this close to the deadline ran out of time
 _DEADLINE_SLACK = 1e-3
 
@@ -135,33 +139,60 @@ def activation_regions(net: Network, domain: Domain | str | None = None,
 
     Parameters
     ----------
-    domain : a box or bounded polytope (:class:`~tropnet.Domain` or ``"box:LO,HI"``).
-        On ``R^n`` (``None``/``"rn"``) the box of :func:`tropnet.hoffman.effective_box` is
-        used and reported in ``info``.
-    solver : any installed cvxpy MIP solver (``"HIGHS"`` default, ``"SCIP"``, ...).
-    exact : arithmetic of the input (default: exact iff all numbers are rational).
+    net : Network
+        The network.
+    domain : Domain, str or None, default None
+        A box or bounded polytope (`Domain` or ``"box:LO,HI"``). On ``R^n``
+        (``None``/``"rn"``) the box of `tropnet.hoffman.effective_box` is used and
+        reported in ``info``.
+    solver : str, default "HIGHS"
+        Any installed cvxpy MIP solver (``"HIGHS"``, ``"SCIP"``, ...).
+    exact : bool, Arithmetic or None, default None
+        The arithmetic of the input; ``None`` is exact iff all numbers are rational.
+    **options : object
+        The options below.
 
-    Other options
-    -------------
-    bigm : the big-M method of the global strategy, ``"lp"`` (default), ``"interval"``,
-        ``"milp"`` or a :class:`BigM`. The layerwise strategy uses proven bounds only
-        (interval bounds, tightened on every node).
-    strategy : ``"layerwise"`` (default) or ``"global"`` (see the module docstring).
-    valid_inequalities : add inequalities (8)-(9) (``"global"`` strategy).
-    time_limit : seconds for the whole count; :class:`~tropnet.TooLargeError` beyond.
-    max_regions : stop with :class:`~tropnet.TooLargeError` past this many regions.
-    degenerate_budget : stop a node after this many rejected low-margin patterns, with a
-        warning that regions may be missed (default ``None``: never).
-    audit : random points of the domain whose exact patterns must be among the regions
-        found (default 64; see the module docstring).
-    chunk : the layerwise strategy fixes at most this many binaries per level (wide layers
-        are split into parts; default 8).
-    node_bounds : tighten the big-M constants at every node over the node's bounding box
-        (``2n`` LPs; default ``True``, layerwise strategy).
-    seed_lines : random lines per node whose pieces give children without a solve
-        (default 0: every child comes from the MILP); ``seed`` seeds them and the audit.
-    progress : called with the number of regions found so far.
-    solver_options : extra options for the solver (through cvxpy).
+    Other Parameters
+    ----------------
+    bigm : str or BigM, default "lp"
+        The big-M method of the global strategy, ``"lp"``, ``"interval"``, ``"milp"``
+        or a `BigM`. The layerwise strategy uses proven bounds only (interval bounds,
+        tightened on every node).
+    strategy : {"layerwise", "global"}, default "layerwise"
+        See the module docstring.
+    valid_inequalities : bool, default False
+        Add inequalities (8)-(9) (``"global"`` strategy).
+    time_limit : float or None, default None
+        Seconds for the whole count; `TooLargeError` beyond.
+    max_regions : int or None, default None
+        Stop with `TooLargeError` past this many regions.
+    degenerate_budget : int or None, default None
+        Stop a node after this many rejected low-margin patterns, with a warning that
+        regions may be missed; ``None``: never.
+    audit : int, default 64
+        Random points of the domain whose exact patterns must be among the regions
+        found (see the module docstring).
+    chunk : int, default 8
+        The layerwise strategy fixes at most this many binaries per level (wide layers
+        are split into parts).
+    node_bounds : bool, default True
+        Tighten the big-M constants at every node over the node's bounding box (``2n``
+        LPs; layerwise strategy).
+    seed_lines : int, default 0
+        Random lines per node whose pieces give children without a solve (0: every
+        child comes from the MILP).
+    seed : int, default 0
+        Seeds the lines and the audit.
+    progress : callable or None, default None
+        Called with the number of regions found so far.
+    solver_options : dict or None, default None
+        Extra options for the solver (through cvxpy).
+    workers : int or None, default None
+        Run the layerwise strategy on a LocalCluster of this many processes.
+    scheduler : str, Client or None, default None
+        Or on an existing Dask scheduler (address or ``Client``). The driver splits the
+        pattern tree into ``TASKS_PER_WORKER`` subtrees per worker; each subtree's node
+        MILPs are solved in one task (``info["tasks"]``).
 
     Examples
     --------
@@ -185,11 +216,16 @@ def activation_regions(net: Network, domain: Domain | str | None = None,
     node_bounds = bool(opts.pop("node_bounds", True))
     chunk = int(opts.pop("chunk", 8))
     seed = opts.pop("seed", 0)
+    workers, scheduler = opts.pop("workers", None), opts.pop("scheduler", None)
+    dask = workers is not None or scheduler is not None
     if opts:
         raise TropnetError(f"unknown option(s) for MILP counting: {', '.join(sorted(opts))}")
     if strategy not in STRATEGIES:
         raise TropnetError(f"unknown strategy {strategy!r} (expected one of "
                            f"{', '.join(STRATEGIES)})")
+    if dask and strategy != "layerwise":
+        raise TropnetError("workers / scheduler run the layerwise strategy, not "
+                           f"{strategy!r}")
     name = check_solver(solver)
     original = parse_domain(domain, net.input_dim)
     dom, notes = bounded_domain(net, original, exact=exact)
@@ -203,7 +239,10 @@ def activation_regions(net: Network, domain: Domain | str | None = None,
     run = _Counter(net, dom, bigm, arith, name, start, time_limit, max_regions,
                    None if budget is None else int(budget), progress, solver_options, lines,
                    rng, node_bounds, chunk)
-    if strategy == "layerwise":
+    spread = {}
+    if dask:
+        spread = run.layerwise_dask(workers, scheduler)
+    elif strategy == "layerwise":
         run.layerwise()
     else:
         run.global_(vi)
@@ -216,6 +255,7 @@ def activation_regions(net: Network, domain: Domain | str | None = None,
             "bigm": bigm.to_dict()}
     if strategy == "global":
         info["valid_inequalities"] = vi
+    info.update(spread)
     info.update(notes)
     return RegionSet("activation", regions, original if notes else dom, "milp", arith,
                      engine=name, warnings=tuple(run.warnings), info=info)
@@ -224,11 +264,105 @@ def activation_regions(net: Network, domain: Domain | str | None = None,
 def count_activation_regions(net: Network, domain: Domain | str | None = None,
                              solver: str = "HIGHS", exact: bool | Arithmetic | None = None,
                              **options: Any) -> int:
-    """The number of activation regions found by the MILP: ``activation_regions(...).count``."""
+    """The number of activation regions found by the MILP: ``activation_regions(...).count``.
+
+    Parameters
+    ----------
+    net : Network
+        The network.
+    domain : Domain, str or None, default None
+        A box or bounded polytope; ``None`` is ``R^n`` (see `activation_regions`).
+    solver : str, default "HIGHS"
+        A cvxpy MIP solver.
+    exact : bool, Arithmetic or None, default None
+        The arithmetic of the input.
+    **options : object
+        The options of `activation_regions`.
+    """
     return activation_regions(net, domain, solver, exact, **options).count
 
 
 # -- the enumeration ---------------------------------------------------------------------
+
+class _Levels:
+    """The node MILPs of the layerwise strategy, one per layer part, built on first use
+    (their data are cvxpy parameters, re-loaded for every node)."""
+
+    def __init__(self, run: _Counter) -> None:
+        net, self.run = run.net, run
+        self.parts = [layer_parts(layer, idx, run.chunk) if layer.act.patterned else []
+                      for idx, layer in enumerate(net.layers)]
+        self.domain_rows = len(run.dom.polyhedron(run.arith))
+        self.errors = data_errors(net, run.bigm.x_lo, run.bigm.x_hi)
+        if not all(np.all(np.isfinite(e)) for e in self.errors):
+            raise TropnetError("the network's values overflow float64 on the domain; "
+                               "count with method='enumerate' in exact arithmetic")
+        rows = self.domain_rows
+        self.row_counts: dict[tuple[int, int], int] = {}
+        for idx, of_layer in enumerate(self.parts):
+            for pi, part in enumerate(of_layer):
+                self.row_counts[idx, pi] = rows
+                rows += pattern_row_count(part.sub)
+        self.models: dict[tuple[int, int], LevelModel] = {}
+
+    def model(self, idx: int, pi: int) -> LevelModel:
+        if (idx, pi) not in self.models:
+            run, part = self.run, self.parts[idx][pi]
+            self.models[idx, pi] = LevelModel(
+                part, self.row_counts[idx, pi], run.net.input_dim, run.bigm, run.node_bounds,
+                self.errors[idx][part.rows],
+                row_slack(self.parts, self.errors, (idx, pi), self.domain_rows))
+        return self.models[idx, pi]
+
+
+@dataclass(frozen=True)
+class _Subtree:
+    """What a Dask task returns: the regions of its subtree and its solver statistics."""
+
+    regions: tuple[Region, ...]
+    solves: int
+    milp_seconds: float
+    rejected: int
+    seeded: int
+    taus: list[float]
+    warnings: list[str]
+    decisions: int
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """What every task of one parallel MILP count shares (scattered once to each worker)."""
+
+    token: str
+    args: tuple  # the arguments of _Counter after ``start``, ``time_limit`` and ``progress``
+    deadline: float | None  # wall-clock time (time.time()) to stop by
+
+
+#: a worker's counter per run (its node MILPs are compiled once per worker)
+_WORKER_RUNS: dict[str, _Counter] = {}
+
+
+def _subtree_task(spec: _Spec, item: tuple[int, int, PatternNode]) -> _Subtree:
+    """Explore one subtree on a Dask worker (``item``: ``(layer, part, node)``)."""
+    run = _WORKER_RUNS.get(spec.token)
+    if run is None:
+        _WORKER_RUNS.clear()  # one run at a time per worker
+        net, dom, bigm, arith, solver, *rest = spec.args
+        run = _Counter(net, dom, bigm, arith, solver, time.perf_counter(), None, None,
+                       rest[0], None, *rest[1:])
+        _WORKER_RUNS[spec.token] = run
+    if spec.deadline is not None:
+        left = spec.deadline - time.time()
+        run.time_limit = max(left, 0.0)
+        run.deadline = time.perf_counter() + left
+    before = (run.solves, run.milp_seconds, run.rejected, run.seeded, len(run.taus),
+              run.confirm.decisions)
+    run.regions, run.warnings = [], []
+    run.explore([item])
+    return _Subtree(tuple(run.regions), run.solves - before[0], run.milp_seconds - before[1],
+                    run.rejected - before[2], run.seeded - before[3], run.taus[before[4]:],
+                    list(run.warnings), run.confirm.decisions - before[5])
+
 
 class _Counter:
     """One run of :func:`count_activation_regions`: the regions confirmed so far, the
@@ -260,6 +394,7 @@ class _Counter:
         self.rejected = 0
         self.seeded = 0
         self.taus: list[float] = []
+        self.levels: _Levels | None = None
 
     @property
     def tau_note(self) -> float | None:
@@ -335,23 +470,19 @@ class _Counter:
 
     # -- layerwise strategy
     def layerwise(self) -> None:
+        """Enumerate every region, depth first from the domain."""
+        self.explore([(0, 0, root_node(self.net, self.dom, self.arith))])
+
+    def explore(self, stack: list[tuple[int, int, PatternNode]], split: int | None = None
+                ) -> list[tuple[int, int, PatternNode]]:
+        """Explore the subtrees of ``stack`` (items ``(layer, part, node)``) depth first,
+        adding their regions; with ``split``, stop once the stack holds that many items and
+        return them (disjoint subtrees left to explore), else return ``[]``."""
         net, arith = self.net, self.arith
-        levels: dict[tuple[int, int], LevelModel] = {}
-        parts = [layer_parts(layer, idx, self.chunk) if layer.act.patterned else []
-                 for idx, layer in enumerate(net.layers)]
-        domain_rows = len(self.dom.polyhedron(arith))
-        errors = data_errors(net, self.bigm.x_lo, self.bigm.x_hi)
-        if not all(np.all(np.isfinite(e)) for e in errors):
-            raise TropnetError("the network's values overflow float64 on the domain; "
-                               "count with method='enumerate' in exact arithmetic")
-        rows = domain_rows
-        row_counts: dict[tuple[int, int], int] = {}
-        for idx, of_layer in enumerate(parts):
-            for pi, part in enumerate(of_layer):
-                row_counts[idx, pi] = rows
-                rows += pattern_row_count(part.sub)
-        stack = [(0, 0, root_node(net, self.dom, arith))]
+        levels = self._levels()
         while stack:
+            if split is not None and len(stack) >= split:
+                return stack
             idx, pi, node = stack.pop()
             if idx == len(net.layers):
                 self._leaf(self.confirm.region(node))
@@ -360,13 +491,8 @@ class _Counter:
             if not layer.act.patterned:
                 stack.append((idx + 1, 0, child_node(layer, node, (), arith, node.point)))
                 continue
-            part = parts[idx][pi]
-            if (idx, pi) not in levels:
-                levels[idx, pi] = LevelModel(
-                    part, row_counts[idx, pi], net.input_dim, self.bigm, self.node_bounds,
-                    errors[idx][part.rows],
-                    row_slack(parts, errors, (idx, pi), domain_rows))
-            children = self._children(levels[idx, pi], node, arith)
+            part = levels.parts[idx][pi]
+            children = self._children(levels.model(idx, pi), node, arith)
             if not children:
                 raise SolverError(f"MILP solver {self.solver} found no part of a region of "
                                   f"the first {idx} layers (pattern {node.pattern}); every "
@@ -376,6 +502,59 @@ class _Counter:
                              for ch in reversed(children))
             else:
                 stack.extend((idx, pi + 1, ch) for ch in reversed(children))
+        return []
+
+    def layerwise_dask(self, workers: int | None, scheduler: Any) -> dict[str, int]:
+        """The layerwise strategy on a Dask cluster (:func:`tropnet.engines.parallel.cluster`):
+        the driver explores depth first until its stack holds :data:`TASKS_PER_WORKER` subtrees
+        per worker, then each subtree is a task; the driver keeps the regions (by pattern)."""
+        from ..engines.parallel import cluster  # dask: only when asked
+
+        with cluster(workers, scheduler) as client:
+            from dask.distributed import as_completed
+
+            n = max(len(client.scheduler_info().get("workers", {})), 1)
+            stack = self.explore([(0, 0, root_node(self.net, self.dom, self.arith))],
+                                 split=TASKS_PER_WORKER * n)
+            if not stack:
+                return {"workers": n, "tasks": 0}
+            deadline = None if self.deadline is None else \
+                time.time() + (self.deadline - time.perf_counter())
+            spec = _Spec(uuid.uuid4().hex, (self.net, self.dom, self.bigm, self.arith,
+                                            self.solver, self.budget, self.solver_options,
+                                            self.lines, self.rng, self.node_bounds,
+                                            self.chunk), deadline)
+            shared = client.scatter(spec, broadcast=True, hash=False)
+            futures = [client.submit(_subtree_task, shared, item, pure=False)
+                       for item in reversed(stack)]
+            try:
+                for fut in as_completed(futures):
+                    self.absorb(fut.result())
+                    self._remaining()
+            finally:
+                client.cancel(futures)
+        return {"workers": n, "tasks": len(futures)}
+
+    def _levels(self) -> _Levels:
+        if self.levels is None:
+            self.levels = _Levels(self)
+        return self.levels
+
+    def absorb(self, out: _Subtree) -> None:
+        """Add the regions and statistics of a subtree explored elsewhere (a Dask task);
+        a region already known (a task run twice) is not counted again."""
+        known = {r.pattern for r in self.regions}
+        for region in out.regions:
+            if region.pattern not in known:
+                known.add(region.pattern)
+                self._leaf(region)
+        self.solves += out.solves
+        self.milp_seconds += out.milp_seconds
+        self.rejected += out.rejected
+        self.seeded += out.seeded
+        self.taus += out.taus
+        self.warnings += [w for w in out.warnings if w not in self.warnings]
+        self.confirm.decisions += out.decisions
 
     def _children(self, level: LevelModel, node: PatternNode, arith: Arithmetic
                   ) -> list[PatternNode]:
