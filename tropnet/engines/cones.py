@@ -40,7 +40,7 @@ from ..domain import Domain
 from ..errors import DomainError
 
 __all__ = ["Cone", "float_cone", "generator_values", "initial_cone", "integer_row", "line_values",
-           "primitive", "split_cone"]
+           "primitive", "section_cone", "split_cone"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -169,19 +169,86 @@ def split_cone(cone: Cone, h: Any, arith: Arithmetic, ties: str = "minus"
     ``h`` is a primitive integer vector in exact mode, a :class:`~tropnet.arithmetic.Ball`
     in float mode (where an uncertain sign raises :class:`~tropnet.arithmetic.Uncertain`).
     """
+    cut = _cut(cone, h, arith)
+    if isinstance(cut, str):
+        if cut == "zero":
+            return (cone, None) if ties == "plus" else (None, cone)
+        return (cone, None) if cut == "plus" else (None, cone)
+    if isinstance(cut, _LineCut):
+        return cut.side(1), cut.side(-1)
+    old_tight = np.column_stack([cone.tight, cut.zero])
+
+    def side(mask: np.ndarray) -> Cone:
+        rad = None if cut.rad is None else np.concatenate([cone.rad[mask], cut.rad])
+        return Cone(np.concatenate([cone.gens[mask], cut.new]), cone.lines,
+                    np.concatenate([old_tight[mask], cut.tight]), rad, cone.lrad)
+
+    return side(cut.pos | cut.zero), side(cut.neg | cut.zero)
+
+
+def section_cone(cone: Cone, h: Any, arith: Arithmetic) -> tuple[str, Cone | None]:
+    """Where the hyperplane ``h . (t, x) = 0`` meets the polyhedron ``P`` of ``cone``:
+    ``("cross", S)`` when ``h`` takes both signs on ``P``, with ``S`` the cone of
+    ``P ∩ {h = 0}`` (whose relative interior is the part of ``P``'s relative interior on
+    the hyperplane); ``("zero", None)`` when ``h`` vanishes on all of ``P``;
+    ``("side", None)`` otherwise. ``h`` as in :func:`split_cone`."""
+    cut = _cut(cone, h, arith)
+    if isinstance(cut, str):
+        return ("zero", None) if cut == "zero" else ("side", None)
+    if isinstance(cut, _LineCut):
+        return "cross", cut.section
+    on = np.column_stack([cone.tight[cut.zero], np.ones(int(cut.zero.sum()), dtype=bool)])
+    rad = None if cut.rad is None else np.concatenate([cone.rad[cut.zero], cut.rad])
+    return "cross", Cone(np.concatenate([cone.gens[cut.zero], cut.new]), cone.lines,
+                         np.concatenate([on, cut.tight]), rad, cone.lrad)
+
+
+@dataclass(frozen=True)
+class _EdgeCut:
+    """A hyperplane crossing a cone without lines: the signs of the old generators and the
+    new generators (with radii and incidence) where it cuts the edges."""
+
+    pos: np.ndarray
+    neg: np.ndarray
+    zero: np.ndarray
+    new: np.ndarray
+    rad: np.ndarray | None
+    tight: np.ndarray
+
+
+@dataclass(frozen=True)
+class _LineCut:
+    """A hyperplane crossing a line of a cone: the section (every generator moved onto the
+    hyperplane along that line) and the line, which each side gains as a ray."""
+
+    section: Cone
+    ray: np.ndarray
+    ray_rad: np.ndarray | None
+
+    def side(self, sign: int) -> Cone:
+        s = self.section
+        # the former line is a ray (t = 0), lies on every old constraint, not on the new one
+        ray_tight = np.r_[np.ones(s.tight.shape[1] - 1, dtype=bool), False]
+        rad = None if s.rad is None else np.concatenate([s.rad, self.ray_rad.reshape(1, -1)])
+        return Cone(np.concatenate([s.gens, (self.ray * sign).reshape(1, -1)]), s.lines,
+                    np.concatenate([s.tight, ray_tight.reshape(1, -1)]), rad, s.lrad)
+
+
+def _cut(cone: Cone, h: Any, arith: Arithmetic) -> str | _EdgeCut | _LineCut:
+    """The double-description step by ``h``: ``"plus"``, ``"minus"`` or ``"zero"`` when
+    ``h`` does not cross ``P`` (``h >= 0``, ``h <= 0`` or ``h = 0`` on it), else the cut."""
     if len(cone.lines):
         lv = line_values(cone, h, arith)
         ls = EXACT.sign(lv) if arith.exact else lv.certain_signs()
         if np.any(ls != 0):
-            return _split_line(cone, h, lv, ls, arith)
+            return _line_cut(cone, h, lv, ls, arith)
     vals = generator_values(cone, h, arith)
     sign = EXACT.sign(vals) if arith.exact else vals.certain_signs()
     pos, neg = sign > 0, sign < 0
     if not neg.any() or not pos.any():
-        if not neg.any() and not pos.any():  # h vanishes on P
-            return (cone, None) if ties == "plus" else (None, cone)
-        return (cone, None) if not neg.any() else (None, cone)
-    zero = ~(pos | neg)
+        if not neg.any() and not pos.any():
+            return "zero"
+        return "plus" if not neg.any() else "minus"
     pi, ni = np.flatnonzero(pos), np.flatnonzero(neg)
     p_idx, n_idx = _adjacent_pairs(cone.tight, pi, ni, len(cone.lines))
     if arith.exact:
@@ -195,14 +262,7 @@ def split_cone(cone: Cone, h: Any, arith: Arithmetic, ties: str = "minus"
         new, new_rad = ball.mid, ball.rad
     new_tight = np.column_stack([cone.tight[p_idx] & cone.tight[n_idx],
                                  np.ones(len(p_idx), dtype=bool)])
-    old_tight = np.column_stack([cone.tight, zero])
-
-    def side(mask: np.ndarray) -> Cone:
-        rad = None if new_rad is None else np.concatenate([cone.rad[mask], new_rad])
-        return Cone(np.concatenate([cone.gens[mask], new]), cone.lines,
-                    np.concatenate([old_tight[mask], new_tight]), rad, cone.lrad)
-
-    return side(pos | zero), side(neg | zero)
+    return _EdgeCut(pos, neg, ~(pos | neg), new, new_rad, new_tight)
 
 
 def generator_values(cone: Cone, h: Any, arith: Arithmetic) -> Any:
@@ -226,10 +286,9 @@ def _dot(rows: Ball, h: Ball) -> Ball:
     return rows @ h
 
 
-def _split_line(cone: Cone, h: Any, lv: Any, ls: np.ndarray, arith: Arithmetic
-                ) -> tuple[Cone, Cone]:
-    """A line crosses the hyperplane: both sides keep the old generators moved onto the
-    hyperplane along that line, and gain it as a ray."""
+def _line_cut(cone: Cone, h: Any, lv: Any, ls: np.ndarray, arith: Arithmetic) -> _LineCut:
+    """A line crosses the hyperplane: the old generators move onto the hyperplane along
+    that line, the other lines are made parallel to it, and the line becomes a ray."""
     if arith.exact:
         k = int(np.flatnonzero(ls != 0)[0])
         others = np.delete(np.arange(len(cone.lines)), k)
@@ -252,17 +311,8 @@ def _split_line(cone: Cone, h: Any, lv: Any, ls: np.ndarray, arith: Arithmetic
             gens_b = -gens_b
         lines, lrad, gens, rad = lines_b.mid, lines_b.rad, gens_b.mid, gens_b.rad
         ray_p, ray_rad = cone.lines[k] * sgn, cone.lrad[k]
-    m = cone.tight.shape[1]
     tight = np.column_stack([cone.tight, np.ones(len(gens), dtype=bool)])
-    # the former line is a ray (t = 0), lies on every old constraint, and not on the new one
-    ray_tight = np.r_[np.ones(m, dtype=bool), False]
-
-    def side(ray: np.ndarray) -> Cone:
-        r = None if rad is None else np.concatenate([rad, ray_rad.reshape(1, -1)])
-        return Cone(np.concatenate([gens, ray.reshape(1, -1)]), lines,
-                    np.concatenate([tight, ray_tight.reshape(1, -1)]), r, lrad)
-
-    return side(ray_p), side(-ray_p)
+    return _LineCut(Cone(gens, lines, tight, rad, lrad), ray_p, ray_rad)
 
 
 def _adjacent_pairs(tight: np.ndarray, pi: np.ndarray, ni: np.ndarray, n_lines: int
