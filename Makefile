@@ -5,17 +5,21 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SYSDEPS := libcdd-dev libgmp-dev
 
-.PHONY: demo test test-fast lint docs bench bench-quick sysdeps setup clean
+.PHONY: demo test test-fast lint docs notebooks bench bench-quick sysdeps setup clean
 
 demo: $(STAMP)
 	$(BIN)/tropnet demo
 
-# everything: lint, unit tests and docstring examples, notebooks, strict docs build
+# everything: lint, unit tests and docstring examples, strict docs build (which executes
+# every notebook and fails on an error in one)
 test: $(STAMP)
 	$(BIN)/ruff check tropnet tests benchmarks
 	$(BIN)/pytest -n 2 --doctest-modules tropnet tests
-	$(BIN)/pytest -n 2 --nbmake notebooks
 	$(BIN)/mkdocs build --strict --quiet --site-dir $(VENV)/site
+
+# the notebooks alone, in parallel (make test runs them in the docs build)
+notebooks: $(STAMP)
+	$(BIN)/pytest -n 2 --nbmake notebooks
 
 # the inner loop: unit tests and docstring examples, without the tests marked slow
 test-fast: $(STAMP)

@@ -110,7 +110,8 @@ def test_cli(tmp_path, capsys):
     assert main(["boundary", str(f), "--domain", "box:-1,1", "--threshold", "1/2", "--list",
                  "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["pieces"] == 2 and out["components"] == 1
-    assert out["volume_exact"] == "sqrt(2)/2 + 1" and len(out["piece_list"]) == 2
+    assert out["count"] == 2 and out["components"] == 1 and out["threshold"] == "1/2"
+    assert out["volume_exact"] == "sqrt(2)/2 + 1" and len(out["pieces"]) == 2
+    assert out["approximate_volume"] == pytest.approx(2 ** 0.5 / 2 + 1)
     assert main(["boundary", str(f), "--threshold", "x"]) == 2
     assert "not a number" in capsys.readouterr().err

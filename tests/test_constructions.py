@@ -165,7 +165,7 @@ def test_verify_and_cli(tmp_path, capsys) -> None:
                  "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["count"] == data["verified_count"] == 20 and data["agrees"]
-    assert data["region_kind"] == "activation" and data["domain"]["kind"] == "rn"
+    assert data["kind"] == "activation" and data["domain"]["kind"] == "rn"
     net = load_network(out)
     assert activation_regions(net, exact=True).count == 20
     # text output names the count, the kind and the domain

@@ -221,7 +221,7 @@ def test_cli_regions_list_geometry(capsys):
     data = json.loads(out)
     assert sorted(Fraction(str(r["volume"])) for r in data["regions"]) == \
         [1, Fraction(3, 2), Fraction(3, 2)]
-    assert data["geometry"]["volume"]["total"] == 4
+    assert data["geometry"]["volume"]["total"] == "4"
     assert all(r["bounded"] and len(r["vertices"]) >= 3 for r in data["regions"])
     code, _, err = run_cli(capsys, "regions", "--expr", "max(0, x, y)", "--geometry")
     assert code == 2 and "--geometry needs --list" in err

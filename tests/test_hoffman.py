@@ -304,14 +304,15 @@ def test_cli_matrix_and_expression(tmp_path, capsys):
     path.write_text(json.dumps({"A": [[1, 0], [-1, -1]]}))
     rc, out, _ = _cli(capsys, "hoffman", str(path), "--json")
     data = json.loads(out)
-    assert rc == 0 and data["hoffman"] == 2 and data["norm"] == "inf" and data["exact"]
+    assert rc == 0 and data["hoffman"] == "2" and data["norm"] == "inf" and data["exact"]
     assert "max-norm" in data["convention"]
     rc, out, _ = _cli(capsys, "hoffman", str(path), "--method", "bounds", "--norm", "2", "--json")
     data = json.loads(out)
-    assert rc == 0 and data["hoffman"] is None and data["lower"] <= GOLDEN <= data["upper"]
+    assert rc == 0 and data["hoffman"] is None
+    assert data["lower_bound"] <= GOLDEN <= data["upper_bound"]
     rc, out, _ = _cli(capsys, "hoffman", "--expr", "max(0, x - 10)", "--json")
     data = json.loads(out)
-    assert rc == 0 and data["effective_radius"] == 10 and data["radius"]["box_radius"] == "25/2"
+    assert rc == 0 and data["effective_radius"] == "10" and data["radius"]["box_radius"] == "25/2"
 
 
 def test_cli_bad_input(tmp_path, capsys):

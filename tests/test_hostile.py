@@ -62,8 +62,9 @@ def test_hoffman_of_tiny_entries_is_not_zero(tmp_path, capsys, norm, method):
     p = _ok_json(capsys, "hoffman", path, "--norm", norm, "--method", method)
     assert p["exact"] is False
     if method == "bounds":
-        assert p["lower"] <= 1e300 * (1 + 1e-12) and p["upper"] >= 1e300 * (1 - 1e-12)
-        assert p["upper"] <= 1.5e300
+        assert p["lower_bound"] <= 1e300 * (1 + 1e-12) and \
+            p["upper_bound"] >= 1e300 * (1 - 1e-12)
+        assert p["upper_bound"] <= 1.5e300
     else:
         assert p["hoffman"] == pytest.approx(1e300, rel=1e-12)
 
@@ -80,7 +81,7 @@ def test_hoffman_float_decides_small_values_exactly(capsys, tmp_path):
     _error(capsys, "hoffman", path, "--norm", "2", fragments=["float64", "norm 'inf'"])
     # bounds certify an interval around it (they used to refuse)
     b = _ok_json(capsys, "hoffman", path, "--method", "bounds")
-    assert b["certified"] and b["lower"] <= 1e10 <= b["upper"]
+    assert b["certified"] and b["lower_bound"] <= 1e10 <= b["upper_bound"]
 
 
 def test_hoffman_beyond_float_is_computed_exactly(tmp_path, capsys):
@@ -290,10 +291,10 @@ def test_bounds_with_thousands_of_digits(capsys):
     digits = _digits(exact["montufar2017_upper"])
     assert len(digits) == 4516 and f"{digits[0]}.{digits[1:6]}e+4515" in out
     for key in ("montufar2017_upper", "serra2018_upper"):
-        assert isinstance(p[key], str)  # beyond the 4300 digits JSON readers accept
-        assert p[key] == _digits(exact[key])
-        assert p["log10"][key] == pytest.approx(math.log10(exact[key]))
-    assert p["montufar2014_lower"] == exact["montufar2014_lower"]  # small enough: an int
+        # beyond the 4300 digits JSON readers accept: every bound is a decimal string
+        assert p["bounds"][key]["value"] == _digits(exact[key])
+        assert p["bounds"][key]["log10"] == pytest.approx(math.log10(exact[key]))
+    assert p["bounds"]["montufar2014_lower"]["value"] == str(exact["montufar2014_lower"])
 
 
 def _digits(value: int) -> str:
@@ -313,7 +314,7 @@ def test_bounds_of_a_large_input_dimension(capsys):
     assert analytic.serra2018_upper(10**6, [30, 20]) == analytic.serra2018_upper(30, [30, 20])
     start = time.perf_counter()
     p = _ok_json(capsys, "bounds", "--input-dim", "1000000", "--widths", "1000,1000")
-    assert p["log10"]["serra2018_upper"] == pytest.approx(601.766640, abs=1e-5)
+    assert p["bounds"]["serra2018_upper"]["log10"] == pytest.approx(601.766640, abs=1e-5)
     assert time.perf_counter() - start < 10
     _error(capsys, "bounds", "--input-dim", "20000", "--widths", "20000,20000,20000,20000",
            fragments=["Theorem 1", "--force"])

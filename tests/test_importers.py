@@ -191,7 +191,7 @@ def test_cli_import_json_report_and_failure_writes_nothing(tmp_path, capsys):
     onnx_path = _export(model, shape, tmp_path / "c.onnx")
     assert main(["import", str(onnx_path), "-o", str(tmp_path / "c.json"), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["network"] == "50-[27]-2" and out["input_dim"] == 50
+    assert out["network"]["architecture"] == "50-[27]-2" and out["input_dim"] == 50
     bad = _graph_model([helper.make_node("Tanh", ["x"], ["y"])], {}, [2], [2])
     onnx.save(bad, str(tmp_path / "bad.onnx"))
     assert main(["import", str(tmp_path / "bad.onnx"), "-o", str(tmp_path / "bad.json")]) == 2

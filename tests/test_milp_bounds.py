@@ -161,7 +161,7 @@ def test_cli_mipbound_json(tmp_path, capsys):
     assert code == 0
     data = json.loads(out)  # stdout is exactly one JSON object (no solver banner)
     exact = activation_regions(net, "box:-1,1").count
-    assert data["exact"] == exact
+    assert data["count"] == exact and data["exact"] is True  # the count; the arithmetic
     assert 1 <= data["lower_bound"] and 0 < data["probability"] <= 1
     assert data["certain_lower_bound"] <= exact and "seconds" in data
     code = main(["mipbound", str(path), "--domain", "box:-1,1", "--solver", "NOPE"])

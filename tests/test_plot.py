@@ -98,7 +98,10 @@ def test_slice_plot_counts_the_restricted_map(tmp_path):
 
     direct = linear_regions(restrict_to_plane(net, [0, 0, 0], [1, 0, 0], [0, 0, 1]), "box:-2,2")
     assert ax.tropnet_regions.count == direct.count
-    assert ax.get_xlabel() == "s" and ax.get_title().endswith("(slice)")
+    assert ax.get_xlabel() == "s" and ax.get_ylabel() == "t"
+    # the title names the plane
+    assert ax.tropnet_title.splitlines()[1] == \
+        "plane x = p + s u + t v, p=(0, 0, 0), u=(1, 0, 0), v=(0, 0, 1)"
     with pytest.raises(DomainError, match="slice"):
         plot_regions(net)
     with pytest.raises(DomainError, match="parallel"):

@@ -56,8 +56,10 @@ def test_slice_points_count_equals_the_equivalent_slice(kind):
         assert small.forward(st).tolist() == net.forward(x).tolist()
     marks = _offsets(ax)
     assert all(m in marks for m in ([0, 0], [1, 0], [0, 1]))
-    assert ax.get_title().splitlines()[1] == \
+    assert ax.tropnet_title.splitlines()[1] == \
         "plane through a=(1/2, 0, -1), b=(1, 1, 0), c=(0, -1/3, 2)"
+    # the title drawn is the same text, wrapped to the figure's width
+    assert ax.get_title().split() == ax.tropnet_title.split()
 
 
 def test_slice_points_default_domain_and_text_form():

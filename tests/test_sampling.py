@@ -191,7 +191,7 @@ def test_cli_sample(tmp_path, capsys):
     path.write_text(json.dumps(RELU_MIN.to_dict()))
     assert main(["sample", str(path), "--samples", "400", "--seed", "2", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["estimate"] == 3 and data["samples"] == 400 and data["is_estimate"] is True
+    assert data["estimate"] == 3 and data["samples"] == 400 and "count" not in data
     assert data["curve"][-1] == [400, 3]
     assert main(["sample", str(path), "--samples", "200", "--symmetric"]) == 0
     out = capsys.readouterr().out
@@ -200,7 +200,8 @@ def test_cli_sample(tmp_path, capsys):
     assert main(["sample", str(tmp_path / "none.json")]) == 2
     capsys.readouterr()
     assert main(["sample", str(path), "--domain", "box:0,1;-1,1", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["domain"] == "box:[0,1]x[-1,1]"
+    assert json.loads(capsys.readouterr().out)["domain"] == {
+        "kind": "box", "lo": ["0", "-1"], "hi": ["1", "1"], "text": "box:[0,1]x[-1,1]"}
     assert main(["sample", str(path), "--domain", "box:0,1", "--radius", "2"]) == 2
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from typing import Any
 
@@ -12,35 +11,23 @@ from ..bounds import analytic, cnn
 from ..conv import conv_spec
 from ..domain import parse_domain
 from ..errors import NetworkError, TropnetError
-from ..files import MAX_INT_DIGITS
-from ..io import load_network
-from .common import CommandResult, add_common, add_domain, int_list_option, int_option, int_text
+from .common import (
+    BOUND_DESCRIPTIONS,
+    CommandResult,
+    add_common,
+    add_domain,
+    bounds_json,
+    int_list_option,
+    int_option,
+    int_text,
+    load_net,
+    record,
+)
 
 __all__ = ["MAX_WIDTH", "cmd_bounds", "register"]
 
 #: the widest layer ``--widths`` takes (a width of 100,000 needs 13 s and 3 GB)
 MAX_WIDTH = 50_000
-
-#: key -> (theorem, what it says) for the text report.
-DESCRIPTIONS = {
-    "montufar2014_lower": ("Montúfar et al. 2014, Thm 5", "lower bound on the maximum "
-                           "(linear regions)"),
-    "serra2018_lower": ("Serra et al. 2018, Thm 8", "lower bound on the maximum "
-                        "(activation regions)"),
-    "montufar2017_upper": ("Montúfar 2017", "upper bound (activation and linear regions)"),
-    "serra2018_upper": ("Serra et al. 2018, Thm 1", "upper bound (activation and linear "
-                        "regions)"),
-    "serra2018_upper_rank": ("Serra et al. 2018, Thm 1 with rank(W^l)", "upper bound for "
-                             "these weights' ranks"),
-    "one_dim_exact": ("Serra et al. 2018, Thm 7", "exact maximum for n0 = 1"),
-    "maxout_upper": ("Serra et al. 2018, Thm 10", "upper bound, maxout"),
-    "maxout_one_layer_max": ("Montúfar, Ren & Zhang 2022", "exact maximum, one maxout layer"),
-    "xiong2024_exact": ("Xiong et al. 2024", "exact count on R^n, one conv layer, generic "
-                        "weights"),
-    "empirical_upper": ("Serra & Ramalingam 2020, Thm 2", "empirical upper bound for these "
-                        "weights on the domain"),
-}
-
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -102,25 +89,22 @@ def cmd_bounds(args: argparse.Namespace) -> CommandResult:
             raise TropnetError("--ranks refines the ReLU bound; it does not apply with "
                                "--maxout-rank")
         bounds = analytic.architecture_bounds(args.input_dim, widths, args.maxout_rank, ranks)
+        record(args, architecture=f"{args.input_dim}-[{','.join(map(str, widths))}]")
         payload = {"input_dim": args.input_dim, "widths": widths, **bounds}
         if args.maxout_rank is not None:
             payload["maxout_rank"] = args.maxout_rank
         if ranks is not None:
             payload["ranks"] = ranks
-    counts = {k: v for k, v in payload.items() if k in DESCRIPTIONS and isinstance(v, int)}
-    payload["maps_eta"] = {k: round(analytic.maps_eta(v), 6) for k, v in counts.items()
-                           if v >= 1}
-    payload["log10"] = {k: round(math.log10(v), 6) for k, v in counts.items() if v >= 1}
-    for k, v in counts.items():  # JSON readers stop at MAX_INT_DIGITS digits: a string then
-        if abs(v) >= 10**MAX_INT_DIGITS:
-            payload[k] = int_text(v)
+    record(args, exact=True)  # integers: exact whatever the weights
+    values = {k: payload.pop(k) for k in list(payload) if k in BOUND_DESCRIPTIONS}
+    payload["bounds"] = bounds_json(values)
     return CommandResult(payload, _bounds_text)
 
 
 def _network_bounds(args: argparse.Namespace) -> dict:
-    net = load_network(args.network)
+    net = load_net(args, args.network)
     info = analytic.network_bounds(net)
-    payload: dict[str, Any] = {"network": net.architecture(), "input_dim": info["input_dim"],
+    payload: dict[str, Any] = {"input_dim": info["input_dim"],
                                "widths": info["widths"], **info["bounds"]}
     if info["maxout_rank"] is not None:
         payload["maxout_rank"] = info["maxout_rank"]
@@ -150,7 +134,7 @@ def _empirical(net: Any, domain_text: str | None) -> dict:
 
     domain = parse_domain(domain_text, net.input_dim)
     result = empirical_upper_bound(net, domain)
-    out: dict[str, Any] = {"domain": domain.describe()}
+    out: dict[str, Any] = {"domain": domain}
     if isinstance(result, int):
         out["empirical_upper"] = result
         return out
@@ -160,7 +144,7 @@ def _empirical(net: Any, domain_text: str | None) -> dict:
             out["empirical_upper"] = value
             break
     if hasattr(result, "to_dict"):
-        out["empirical_detail"] = result.to_dict()
+        out["empirical"] = {k: v for k, v in result.to_dict().items() if k != "empirical_upper"}
     if "empirical_upper" not in out:
         raise TropnetError(f"tropnet.milp.empirical_upper_bound returned {result!r}, not an "
                            f"integer bound")
@@ -197,6 +181,7 @@ def _cnn_bounds(args: argparse.Namespace) -> dict:
            "serra2018_upper_rank": analytic.zaslavsky_rank(m, rank)}
     if not cnn.is_line_layout(inp, filt, stride):
         out["xiong2024_note"] = _XIONG_2D_NOTE
+    record(args, architecture=f"{spec.in_dim}-[{m}]")
     if args.cnn_input is not None and not getattr(args, "quiet", False):  # (once it worked)
         sys.stderr.write("tropnet: note: --input HxWxC is deprecated; use --input-shape "
                          "C,H,W (channels first, as tropnet import)\n")
@@ -210,7 +195,7 @@ _XIONG_2D_NOTE = ("2-D layout of positions: the formula treats the conv matrix a
 
 
 def _bounds_text(p: dict) -> str:
-    if "xiong2024_exact" in p and "filter" in p:
+    if "filter" in p:
         head = (f"one conv layer: input {'x'.join(map(str, p['input']))}, filter "
                 f"{'x'.join(map(str, p['filter']))}, stride {p['stride']}, {p['channels']} "
                 f"channels -> {p['hyperplanes']} hyperplanes in R^{p['input_dim']}")
@@ -218,13 +203,12 @@ def _bounds_text(p: dict) -> str:
         head = (f"input dimension {p['input_dim']}, hidden widths "
                 f"{','.join(map(str, p['widths']))}"
                 + (f", maxout rank {p['maxout_rank']}" if "maxout_rank" in p else "")
-                + (f" ({p['network']})" if "network" in p else ""))
+                + (f" ({p['network']['architecture']})" if p["network"]["path"] else ""))
     lines = [head]
-    for key, (theorem, what) in DESCRIPTIONS.items():
-        if key in p:
-            eta = p["maps_eta"].get(key)
-            lines.append(f"  {key:22s} {_short(p[key]):>24s}   eta {eta:9.3f}   "
-                         f"{theorem}: {what}")
+    for key, b in p["bounds"].items():
+        eta = f"{b['eta']:9.3f}" if b["eta"] is not None else f"{'-':>9}"
+        lines.append(f"  {key:22s} {_short(b['value']):>24s}   eta {eta}   "
+                     f"{b['theorem']}: {b['description']}")
     for key in ("note", "xiong2024_note"):
         if key in p:
             lines.append(f"  note: {p[key]}")

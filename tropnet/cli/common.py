@@ -8,17 +8,21 @@ import contextlib
 import json
 import math
 import os
+import re
 import sys
 import time
 import traceback
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from fractions import Fraction
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
-from ..arithmetic import Arithmetic, ExactArithmetic, resolve
+from .. import __version__
+from ..arithmetic import EXACT, Arithmetic, ExactArithmetic, resolve
 from ..dispatch import METHODS
 from ..domain import Domain, parse_domain
 from ..engines.glue import CONNECTIVITY
@@ -30,10 +34,13 @@ from ..hoffman import effective_box
 from ..io import load_network, network_text, save_network
 from ..limits import TIME_BUDGET, TimeLimitReached, deadline, forced, memory_budget, note
 from ..network import Network
+from ..polyhedra import linprog
 from ..tropical import TropicalRational, parse
 from .budget import LayerProgress, compile_work, guarded, regions_work
 
 __all__ = [
+    "APPROXIMATE_KEYS",
+    "BOUND_DESCRIPTIONS",
     "IMAGE_SUFFIXES",
     "MAX_SEED",
     "STDOUT",
@@ -48,20 +55,30 @@ __all__ = [
     "add_solver",
     "add_target",
     "add_time_limit",
+    "approximate",
     "arith_from",
+    "bounds_json",
     "check_image_name",
     "compile_maps",
     "compile_method",
+    "domain_json",
     "int_list_option",
     "int_option",
     "int_text",
+    "load_net",
     "load_target",
+    "network_json",
     "network_output",
     "number_option",
     "output_file",
+    "output_schema",
     "progress_bar",
+    "rational",
+    "rationals",
+    "record",
     "resolve_domain",
     "run_command",
+    "warnings_json",
 ]
 
 
@@ -171,6 +188,216 @@ def int_text(value: int) -> str:
         return str(value)
     with _any_int_digits():
         return str(value)
+
+
+# -- the JSON output: common keys and the number rule (docs/json.md) --------------------------
+
+#: keys whose values are approximations, floats in exact and float mode alike (with
+#: everything under them): timings (and every key ending in ``seconds``), logarithms,
+#: probabilities, volumes as decimals, tolerances, the work estimate and the big-M
+#: diagnostics. Every other number of an exact-mode payload is an int (a count, an index)
+#: or a rational string.
+APPROXIMATE_KEYS = frozenset({
+    "time_limit", "work_estimate", "log10", "eta", "probability", "probabilities",
+    "confidence", "approximate_volume", "bigm", "ghr_bound", "margin_tolerance",
+    "tolerance"})
+
+
+def approximate(key: str) -> bool:
+    """Whether the value under ``key`` is an approximation (a float in both modes):
+    :data:`APPROXIMATE_KEYS` and every key ending in ``seconds``."""
+    return key in APPROXIMATE_KEYS or key.endswith("seconds")
+
+#: the one form of a rational in exact mode: ``p/q`` in lowest terms, ``p`` when q = 1
+_RATIONAL = re.compile(r"^-?[0-9]+(/[0-9]+)?$")
+
+
+def rational(value: Any, exact: bool) -> str | float | None:
+    """One rational of a JSON payload: its exact string ``"p/q"`` (``"p"`` when the
+    denominator is 1) in exact mode, a float in float mode; ``None`` (and the text
+    ``"inf"`` of an unbounded value) stay ``None``.
+
+    >>> rational(8, True), rational("15/2", True), rational("15/2", False)
+    ('8', '15/2', 7.5)
+    """
+    if value is None or (isinstance(value, str) and value.strip() == "inf"):
+        return None
+    frac = Fraction(value.strip()) if isinstance(value, str) else Fraction(value)
+    if not exact:
+        return float(frac)
+    with _any_int_digits():
+        return str(frac)
+
+
+def rationals(tree: Any, exact: bool, keys: frozenset[str] | set[str] | None = None) -> Any:
+    """``tree`` (lists and dicts of numbers) with every number :func:`rational`; with
+    ``keys``, only the values under those dict keys (other numbers, such as counts and
+    indices, stay as they are). Booleans and non-numeric strings are left alone."""
+    if isinstance(tree, dict):
+        return {k: rationals(v, exact) if keys is not None and k in keys else
+                rationals(v, exact, keys) for k, v in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return [rationals(v, exact, keys) for v in tree]
+    if keys is not None or isinstance(tree, bool):
+        return tree
+    if isinstance(tree, (int, float, Fraction)) or (
+            isinstance(tree, str) and (tree == "inf" or _RATIONAL.match(tree.strip()))):
+        return rational(tree, exact)
+    return tree
+
+
+def domain_json(dom: Domain | None, exact: bool) -> dict | None:
+    """The ``domain`` object of a payload: ``kind``; ``lo``/``hi``, the least and largest
+    value of each coordinate on the domain (``null`` where unbounded: every entry on R^n,
+    the bounds of a box, the bounding box of a polytope, found by exact LPs); ``text``, the
+    short form; and for a polytope its rows ``A``, ``b`` (``A x <= b``)."""
+    if dom is None:
+        return None
+    n = dom.n or len(dom.lo or ()) or len((dom.A or [()])[0])
+    if dom.kind == "box":
+        lo, hi = list(dom.lo or ()), list(dom.hi or ())
+    elif dom.kind == "rn":
+        lo, hi = [None] * n, [None] * n
+    else:
+        lo, hi = [], []
+        for k in range(n):
+            c = [0] * n
+            c[k] = 1
+            ends = [linprog(c, dom.A, dom.b, EXACT, maximize=up) for up in (False, True)]
+            lo.append(ends[0].value if ends[0].status == "optimal" else None)
+            hi.append(ends[1].value if ends[1].status == "optimal" else None)
+    out: dict[str, Any] = {"kind": dom.kind, "lo": [rational(v, exact) for v in lo],
+                           "hi": [rational(v, exact) for v in hi], "text": dom.describe()}
+    if dom.kind == "polytope":
+        out["A"] = rationals([list(r) for r in dom.A or ()], exact)
+        out["b"] = rationals(list(dom.b or ()), exact)
+    return out
+
+
+def network_json(net: Network | None, path: Any = None, architecture: str | None = None
+                 ) -> dict | None:
+    """The ``network`` object of a payload: the file it was read from or written to
+    (``path``, ``null`` when none) and its ``architecture`` (``2-[16,16]-1``: inputs,
+    hidden widths in brackets, outputs); ``architecture`` alone for an architecture given
+    without weights."""
+    if net is None and architecture is None:
+        return None
+    return {"path": None if path is None else str(path),
+            "architecture": net.architecture() if net is not None else architecture}
+
+
+def warnings_json(messages: Sequence[str]) -> list[dict]:
+    """Warnings deduplicated: messages that differ only in their numbers are one entry,
+    ``{"message": the first of them, "count": how many}``, in order of first appearance."""
+    groups: dict[str, dict] = {}
+    for msg in messages:
+        key = re.sub(r"[-+]?[0-9][0-9.,]*(e[-+]?[0-9]+)?", "#", str(msg))
+        if key in groups:
+            groups[key]["count"] += 1
+        else:
+            groups[key] = {"message": str(msg), "count": 1}
+    return list(groups.values())
+
+
+#: bound name -> (theorem, what it bounds, type); the type is ``upper_bound`` (holds for
+#: every network of the architecture), ``lower_bound`` (on the maximum over weights),
+#: ``maximum`` (the maximum over weights, exactly) or ``count`` (the exact count)
+BOUND_DESCRIPTIONS: dict[str, tuple[str, str, str]] = {
+    "montufar2014_lower": ("Montúfar et al. 2014, Thm 5", "lower bound on the maximum "
+                           "(linear regions)", "lower_bound"),
+    "serra2018_lower": ("Serra et al. 2018, Thm 8", "lower bound on the maximum "
+                        "(activation regions)", "lower_bound"),
+    "montufar2017_upper": ("Montúfar 2017", "upper bound (activation and linear regions)",
+                           "upper_bound"),
+    "serra2018_upper": ("Serra et al. 2018, Thm 1", "upper bound (activation and linear "
+                        "regions)", "upper_bound"),
+    "serra2018_upper_rank": ("Serra et al. 2018, Thm 1 with rank(W^l)", "upper bound for "
+                             "these weights' ranks", "upper_bound"),
+    "one_dim_exact": ("Serra et al. 2018, Thm 7", "exact maximum for n0 = 1", "maximum"),
+    "maxout_upper": ("Serra et al. 2018, Thm 10", "upper bound, maxout", "upper_bound"),
+    "maxout_one_layer_max": ("Montúfar, Ren & Zhang 2022", "exact maximum, one maxout layer",
+                             "maximum"),
+    "xiong2024_exact": ("Xiong et al. 2024", "exact count on R^n, one conv layer, generic "
+                        "weights", "count"),
+    "empirical_upper": ("Serra & Ramalingam 2020, Thm 2", "empirical upper bound for these "
+                        "weights on the domain", "upper_bound"),
+}
+
+
+def bounds_json(values: dict[str, Any], status: dict[str, str] | None = None) -> dict:
+    """The ``bounds`` object of ``bounds``, ``crosscheck`` and ``demo``: per bound its exact
+    ``value`` as a decimal string (bounds run to thousands of digits), ``type``, ``theorem``,
+    ``log10`` and MAPS ``eta = log2(value)`` (floats; ``null`` for 0) and, in a cross-check,
+    its ``status`` against the counts."""
+    out = {}
+    for name, value in values.items():
+        theorem, what, kind = BOUND_DESCRIPTIONS.get(name, (name, name, "upper_bound"))
+        v = int(value)
+        entry: dict[str, Any] = {
+            "value": int_text(v), "type": kind, "theorem": theorem, "description": what,
+            "log10": round(_log(v, 10), 6) if v >= 1 else None,
+            "eta": round(_log(v, 2), 6) if v >= 1 else None}
+        if status is not None:
+            entry["status"] = status.get(name, "not checked")
+        out[name] = entry
+    return out
+
+
+def _log(v: int, base: int) -> float:
+    """``log_base(v)`` of an integer of any size."""
+    bits = v.bit_length()
+    if bits < 1000:
+        return math.log(v, base)
+    return (math.log(v >> (bits - 64)) + (bits - 64) * math.log(2)) / math.log(base)
+
+
+def record(args: argparse.Namespace, *, network: Network | None = None, path: Any = None,
+           architecture: str | None = None, domain: Domain | None = None,
+           exact: bool | Arithmetic | None = None, expression: str | None = None) -> None:
+    """Note on ``args`` what the common keys of the command's JSON say (each argument
+    given replaces the one noted before); :func:`load_target`, :func:`arith_from` and
+    :func:`resolve_domain` call it, commands for what those do not see."""
+    common = args.__dict__.setdefault("json_common", {})
+    if network is not None or architecture is not None:
+        common["network"] = (network, path, architecture)
+    if domain is not None:
+        common["domain"] = domain
+    if exact is not None:
+        common["exact"] = exact if isinstance(exact, bool) else exact.exact
+    if expression is not None:
+        common["expression"] = expression
+
+
+def _common_keys(args: argparse.Namespace, payload: dict, seconds: float,
+                 warned: Sequence[str]) -> dict:
+    """The payload with the common keys first: ``command``, ``network``, ``domain``,
+    ``exact``, ``seconds``, ``warnings``, ``tropnet_version``, ``complete`` (a payload may
+    give ``network``/``domain`` as a Network/Domain and ``exact`` when not noted)."""
+    common = getattr(args, "json_common", {})
+    rest = dict(payload)
+    given_net, given_dom = rest.pop("network", None), rest.pop("domain", None)
+    given_exact = rest.pop("exact", None)
+    exact = common.get("exact", given_exact if isinstance(given_exact, bool) else True)
+    net = network_json(*common["network"]) if "network" in common else \
+        network_json(given_net) if isinstance(given_net, Network) else None
+    dom = common.get("domain", given_dom if isinstance(given_dom, Domain) else None)
+    out: dict[str, Any] = {
+        "command": getattr(args, "command", None), "network": net,
+        "domain": domain_json(dom, exact), "exact": exact,
+        "seconds": round(seconds, 6),
+        "warnings": warnings_json([*rest.pop("warnings", []), *warned]),
+        "tropnet_version": __version__, "complete": rest.pop("complete", True)}
+    if "expression" in common:
+        out["expression"] = common["expression"]
+    out.update(rest)
+    return out
+
+
+def output_schema() -> dict:
+    """The JSON Schema (draft 2020-12) of every command's ``--json`` output
+    (``tropnet/cli/output.schema.json``, described in docs/json.md)."""
+    text = resources.files(__package__).joinpath("output.schema.json").read_text("utf-8")
+    return json.loads(text)
 
 
 @contextlib.contextmanager
@@ -309,6 +536,7 @@ def arith_from(args: argparse.Namespace, *sources: Any) -> Arithmetic:
     for src in sources:
         if isinstance(src, Network):
             src.check_magnitude(arith)
+    record(args, exact=arith)
     return arith
 
 
@@ -323,11 +551,20 @@ def load_target(args: argparse.Namespace) -> Any:
         variables = [v.strip() for v in names.split(",")] if names else None
         exact = arith_from(args) if getattr(args, "exact", None) is not None or \
             getattr(args, "limit_denominator", None) else None
-        return parse(text, variables, exact)
+        expr = parse(text, variables, exact)
+        record(args, expression=text, exact=expr.arith)
+        return expr
     if not net_path:
         raise TropnetError("missing input: give a network file NET.json"
                            + (" or --expr TEXT" if hasattr(args, "expr") else ""))
-    return load_network(net_path)
+    return load_net(args, net_path)
+
+
+def load_net(args: argparse.Namespace, path: Any) -> Network:
+    """The network file ``path`` of a command (noted for the JSON's ``network``)."""
+    net = load_network(path)
+    record(args, network=net, path=path)
+    return net
 
 
 def int_list_option(lo: int, hi: int) -> Callable[[str], list[int]]:
@@ -385,19 +622,16 @@ def compile_maps(net: Network, args: argparse.Namespace, prune: bool, domain: An
 
 def _emit(result: CommandResult, args: argparse.Namespace, seconds: float,
           warned: list[str]) -> None:
-    payload = dict(result.payload)
-    payload.setdefault("complete", True)
-    payload.setdefault("seconds", round(seconds, 6))
-    if warned:
-        payload["warnings"] = sorted(set(payload.get("warnings", [])) | set(warned))
+    payload = _common_keys(args, result.payload, seconds, warned)
     if getattr(args, "json", False):
         sys.stdout.write(json.dumps(payload, indent=1, default=str) + "\n")
         return
     text = result.text(payload) if callable(result.text) else result.text
     if text:
         sys.stdout.write(text.rstrip("\n") + "\n")
-    for w in payload.get("warnings", []):
-        sys.stderr.write(f"tropnet: warning: {w}\n")
+    for w in payload["warnings"]:
+        times = f" ({w['count']} times)" if w["count"] > 1 else ""
+        sys.stderr.write(f"tropnet: warning: {w['message']}{times}\n")
 
 
 @contextlib.contextmanager
@@ -423,9 +657,11 @@ def _stdout_to_stderr() -> Iterator[None]:
 def _incomplete(args: argparse.Namespace, exc: TimeLimitReached) -> CommandResult:
     """The partial result of a command stopped by ``--time-limit`` (exit status 4)."""
     known = dict(exc.partial)
+    if "estimate" in known:  # the work estimate made before the run
+        known["work_estimate"] = known.pop("estimate")
     limit = exc.limit if exc.limit is not None else getattr(args, "time_limit", None)
-    payload: dict[str, Any] = {"command": getattr(args, "command", None), "complete": False,
-                               "stopped": "time limit", "time_limit": limit,
+    payload: dict[str, Any] = {"complete": False, "stopped": "time limit",
+                               "time_limit": limit,
                                "lower_bound": known.pop("lower_bound", None), **known}
 
     def text(p: dict) -> str:
@@ -437,8 +673,8 @@ def _incomplete(args: argparse.Namespace, exc: TimeLimitReached) -> CommandResul
                          f"{p['lower_bound']} (a lower bound, not the answer)")
         if p.get("so_far"):
             lines.append(f"progress: {p['so_far']}")
-        if p.get("estimate"):
-            lines.append(f"estimate before the run: {p['estimate']}")
+        if p.get("work_estimate"):
+            lines.append(f"estimate before the run: {p['work_estimate']}")
         return "\n".join(lines)
 
     return CommandResult(payload, text, status=4)

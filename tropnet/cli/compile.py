@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..domain import parse_domain
+from ..tropical import TropicalRational
 from .common import (
     CommandResult,
     add_arithmetic,
@@ -16,9 +17,11 @@ from .common import (
     compile_maps,
     compile_method,
     load_target,
+    rationals,
+    record,
 )
 
-__all__ = ["cmd_compile", "register"]
+__all__ = ["cmd_compile", "map_json", "register"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -43,26 +46,33 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_compile(args: argparse.Namespace) -> CommandResult:
     net = load_target(args)
     domain = parse_domain(args.domain, net.input_dim)
+    record(args, domain=domain)
     maps = compile_maps(net, args, prune=not args.no_prune,
                         domain=None if domain.kind == "rn" else domain)
-    outs = []
-    for r in maps:
-        d = r.to_dict()
-        d["text"] = r.format(precision=None)
-        d["monomials"] = [len(r.numerator), len(r.denominator)]
-        outs.append(d)
-    payload = {"network": net.architecture(), "domain": domain.describe(), "outputs": outs,
-               "exact": maps[0].arith.exact, "pruned": not args.no_prune,
+    payload = {"outputs": [map_json(r) for r in maps], "pruned": not args.no_prune,
                "method": compile_method(args, not args.no_prune)}
 
     def text(p: dict) -> str:
-        on = "" if p["domain"] == "rn" else f", monomials irredundant on {p['domain']}"
-        lines = [f"network {p['network']} ({'exact' if p['exact'] else 'float'} arithmetic, "
+        dom = p["domain"]["text"]
+        on = "" if dom == "rn" else f", monomials irredundant on {dom}"
+        lines = [f"network {p['network']['architecture']} ("
+                 f"{'exact' if p['exact'] else 'float'} arithmetic, "
                  f"{'pruned' if p['pruned'] else 'not pruned'}{on})"]
         for k, (o, r) in enumerate(zip(p["outputs"], maps, strict=True)):
             lines.append(f"y{k + 1} = {r.format()}")
-            lines.append(f"    monomials: numerator {o['monomials'][0]}, "
-                         f"denominator {o['monomials'][1]}")
+            lines.append(f"    monomials: numerator {o['monomials']['numerator']}, "
+                         f"denominator {o['monomials']['denominator']}")
         return "\n".join(lines)
 
     return CommandResult(payload, text)
+
+
+def map_json(r: TropicalRational) -> dict:
+    """One output's tropical rational map F ⊘ G: ``F`` and ``G`` (each ``exponents``, one
+    row per monomial, and ``coefficients``: rationals), the ``text`` and the ``monomials``
+    (``numerator``: the monomials of F, ``denominator``: of G)."""
+    d = r.to_dict()
+    exact = r.arith.exact
+    return {"F": rationals(d["numerator"], exact), "G": rationals(d["denominator"], exact),
+            "text": r.format(precision=None),
+            "monomials": {"numerator": len(r.numerator), "denominator": len(r.denominator)}}

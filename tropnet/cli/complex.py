@@ -23,6 +23,7 @@ from .common import (
     arith_from,
     load_target,
     output_file,
+    record,
     resolve_domain,
 )
 
@@ -62,15 +63,16 @@ def cmd_complex(args: argparse.Namespace) -> CommandResult:
         raise DomainError("give --domain: the complex needs a bounded domain (box:LO,HI, "
                           "polytope:FILE.json or effective)")
     dom, notes = resolve_domain(args.domain, target, args.kind, args.connectivity, exact)
+    record(args, domain=dom)
     params = {"connectivity": args.connectivity} if args.kind == "linear" else {}
     rs = regions(target, dom, args.kind, args.method, exact=exact, **params)
     signs = net if net is not None and (rs.kind == "activation" or rs.method == "enumerate") \
         else None
     cx = rs.complex(signs)
+    record(args, exact=cx.arith)
     payload: dict[str, Any] = {
-        "network": net.architecture() if net is not None else None, "kind": cx.kind,
-        "method": rs.method, "domain": dom.describe(), **notes, "exact": cx.arith.exact,
-        "regions": rs.count, "dimension": cx.dimension, "f_vector": list(cx.f_vector),
+        "kind": cx.kind, "method": rs.method, **notes,
+        "count": rs.count, "dimension": cx.dimension, "f_vector": list(cx.f_vector),
         "euler_characteristic": cx.euler_characteristic,
         "glued_faces": sum(f.glued for level in cx.faces for f in level),
         "sign_vectors": signs is not None, "output": args.output}
@@ -88,7 +90,8 @@ def _text(p: dict) -> str:
     names = ["vertices", "edges", "2-faces"] + [f"{d}-faces" for d in range(3, 64)]
     f = p["f_vector"]
     parts = [f"{f[d]} {names[d]}" for d in range(len(f) - 1)] + [f"{f[-1]} cells"]
-    lines = [f"polyhedral complex of the {p['regions']} {p['kind']} regions on {p['domain']}: "
+    lines = [f"polyhedral complex of the {p['count']} {p['kind']} regions on "
+             f"{p['domain']['text']}: "
              + ", ".join(parts),
              f"Euler characteristic {p['euler_characteristic']}"
              + (f", {p['glued_faces']} faces glued inside linear regions"

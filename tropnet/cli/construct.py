@@ -12,6 +12,7 @@ from ..errors import TropnetError
 from ..limits import note
 from .budget import construct_work, guarded, regions_work
 from .common import (
+    STDOUT,
     CommandResult,
     add_common,
     add_time_limit,
@@ -19,6 +20,7 @@ from .common import (
     int_option,
     network_output,
     output_file,
+    record,
 )
 
 __all__ = ["cmd_construct", "register"]
@@ -78,7 +80,10 @@ def cmd_construct(args: argparse.Namespace) -> CommandResult:
                            f"{', '.join(_FLAG[k] for k in params)})")
     work = construct_work(args.name, _dims(args.name, kwargs))
     con = guarded(work, lambda: builder(**kwargs))
+    record(args, network=con.network, path=args.output if args.output not in (None, STDOUT)
+           else None, domain=con.domain, exact=True)
     payload = con.to_dict()
+    payload["kind"] = payload.pop("region_kind")
     status = 0
     if args.verify:
         method = choose_method(con.kind, "auto", con.network).name
@@ -95,8 +100,9 @@ def cmd_construct(args: argparse.Namespace) -> CommandResult:
 
     def text(p: dict) -> str:
         lines = [f"{p['construction']}: {p['theorem']}",
-                 f"  network {p['network']}, parameters {json.dumps(p['parameters'])}",
-                 f"  theorem's count: {p['count']} {p['region_kind']} regions on "
+                 f"  network {p['network']['architecture']}, parameters "
+                 f"{json.dumps(p['parameters'])}",
+                 f"  theorem's count: {p['count']} {p['kind']} regions on "
                  f"{con.domain.describe()}"]
         if p["note"]:
             lines.append(f"  note: {p['note']}")

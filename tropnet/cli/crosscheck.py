@@ -20,13 +20,15 @@ from .common import (
     add_target,
     add_time_limit,
     arith_from,
+    bounds_json,
     int_option,
     load_target,
     progress_bar,
+    record,
     resolve_domain,
 )
 
-__all__ = ["cmd_crosscheck", "register"]
+__all__ = ["cmd_crosscheck", "crosscheck_json", "register"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -63,6 +65,7 @@ def cmd_crosscheck(args: argparse.Namespace) -> CommandResult:
         raise TropnetError("crosscheck uses rn, a box or a polytope; on rn the MILP and "
                            "sampling rows use the effective-radius box themselves")
     domain, _ = resolve_domain(args.domain, net)
+    record(args, domain=domain)
     methods = _names(args.methods) or list(ROWS)
     skip = set(_names(args.skip))
     unknown = [m for m in [*methods, *skip] if m not in ROWS]
@@ -83,8 +86,33 @@ def cmd_crosscheck(args: argparse.Namespace) -> CommandResult:
                                        args.samples, args.seed, args.solver, step))
 
         report = guarded(work, run)
-    return CommandResult(report.to_dict(), lambda p: report.table(),
+    return CommandResult(crosscheck_json(report), lambda p: report.table(),
                          status=0 if report.ok else 1)
+
+
+def crosscheck_json(report: CrossCheck) -> dict:
+    """The result keys of a cross-check: ``connectivity``; ``methods``, one row per method
+    with its exact ``count`` (or the sampling row's ``estimate``), ``seconds``, ``status``
+    and ``note``; ``bounds`` (:func:`~tropnet.cli.common.bounds_json` with each bound's
+    ``status``); ``ok``, ``problems`` and the report's ``warnings``."""
+    d = report.to_dict()
+    rows = []
+    for row in d["methods"]:
+        row = dict(row)
+        if not row.pop("exact"):
+            row["estimate"] = row.pop("count")
+        rows.append(row)
+    bounds = {k: v for k, v in report.bounds.items() if isinstance(v["value"], int)}
+    out = {"connectivity": d["connectivity"], "methods": rows,
+           "bounds": bounds_json({k: v["value"] for k, v in bounds.items()},
+                                 {k: v["status"] for k, v in bounds.items()}),
+           "ok": d["ok"], "problems": d["problems"]}
+    missing = [v["status"] for v in report.bounds.values() if not isinstance(v["value"], int)]
+    if missing:
+        out["bounds_note"] = missing[0]
+    if report.warnings:
+        out["warnings"] = list(report.warnings)
+    return out
 
 
 #: what :class:`~tropnet.limits.TimeLimitReached` says; crosscheck reports it as a row error

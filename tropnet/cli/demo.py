@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..comparison import crosscheck
+from ..domain import rn
 from ..engines.monomials import compile_network
 from ..examples import demo, demo_path
 from ..tropical import monomial_complexity
@@ -15,7 +16,9 @@ from .common import (
     network_output,
     output_file,
     progress_bar,
+    record,
 )
+from .crosscheck import crosscheck_json
 
 __all__ = ["cmd_demo", "register"]
 
@@ -34,9 +37,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_demo(args: argparse.Namespace) -> CommandResult:
     path = demo_path()
     net = demo()
+    record(args, network=net, path=path, exact=net.exact_input, domain=rn(net.input_dim))
     if args.save is not None:
-        return CommandResult({"network": net.architecture(), "file": path,
-                              "output": args.save},
+        return CommandResult({"output": args.save},
                              f"wrote the example network {net.architecture()} to "
                              f"{'stdout' if args.save == '-' else args.save}",
                              files=network_output(args.save, net))
@@ -47,11 +50,11 @@ def cmd_demo(args: argparse.Namespace) -> CommandResult:
     raw = monomial_complexity(compile_network(net, prune=False)[0], prune=False)
     with progress_bar(args, desc="crosscheck") as bar:
         report = crosscheck(net, progress=lambda name: bar.update(1))
-    payload = {"network": net.architecture(), "file": path, "exact": r.arith.exact,
-               "tropical": r.format(precision=None),
+    payload = {"tropical": r.format(precision=None),
                "monomials": {"numerator": f, "denominator": g},
                "monomials_unpruned": {"numerator": raw[0], "denominator": raw[1]},
-               "crosscheck": report.to_dict()}
+               "crosscheck": crosscheck_json(report)}
+    payload["warnings"] = payload["crosscheck"].pop("warnings", [])
     lines = [
         f"tropnet demo: the built-in network {net.architecture()} ({path})",
         f"arithmetic: {'exact rationals' if r.arith.exact else 'float64'}",

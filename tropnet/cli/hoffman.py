@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from ..dispatch import KINDS
+from ..domain import rn
+from ..engines.tropical import input_dim
 from ..errors import InputFileError, TropnetError
 from ..hoffman import METHODS, effective_radius, hoffman_constant
-from ..io import load_json, load_network, network_from_dict
+from ..io import load_json, network_from_dict
 from ..limits import note
 from .budget import guarded, hoffman_work, matrix_hoffman_work
 from .common import (
@@ -21,8 +23,11 @@ from .common import (
     add_time_limit,
     arith_from,
     int_option,
+    load_net,
     load_target,
     progress_bar,
+    rationals,
+    record,
 )
 
 __all__ = ["cmd_hoffman", "register"]
@@ -76,14 +81,16 @@ def _load(args: argparse.Namespace) -> tuple[str, Any]:
         raise TropnetError("missing input: give MATRIX.json, NET.json or --expr TEXT")
     path = Path(args.input)
     if path.suffix.lower() == ".npz":
-        return "network", load_network(path)
+        return "network", load_net(args, path)
     data = load_json(path)
     if isinstance(data, dict) and "A" in data:
         if not isinstance(data["A"], list):
             raise InputFileError(f"{path}: 'A' must be a list of rows")
         return "matrix", data["A"]
     if isinstance(data, dict) and "layers" in data:
-        return "network", network_from_dict(data, str(path))
+        net = network_from_dict(data, str(path))
+        record(args, network=net, path=path)
+        return "network", net
     raise InputFileError(f"{path}: expected a matrix file {{\"A\": [[...], ...]}} or a "
                          f"network file (with \"layers\")")
 
@@ -105,7 +112,9 @@ def cmd_hoffman(args: argparse.Namespace) -> CommandResult:
             note(estimate=work.estimate)
             h = guarded(work, lambda: hoffman_constant(obj, args.norm, args.method, exact,
                                                        progress=progress, **options))
-            return CommandResult({"input": "matrix", **h.to_dict()}, _hoffman_text)
+            record(args, exact=h.arith)
+            return CommandResult({"input": "matrix", "matrix": str(args.input),
+                                  **_constant(h.to_dict(), h.arith.exact)}, _hoffman_text)
 
         def run() -> tuple[Any, Any]:
             h = None if what == "network" and args.kind == "activation" else \
@@ -125,17 +134,40 @@ def cmd_hoffman(args: argparse.Namespace) -> CommandResult:
             h, er = guarded(work, run)
         else:
             h, er = run()
-    payload = {"input": what}
+    payload: dict[str, Any] = {"input": what}
     if what == "network":
-        payload["network"] = obj.architecture()
+        record(args, domain=rn(obj.input_dim))
     else:
-        payload["expression"] = args.expr
-    payload.update(h.to_dict() if h is not None else
-                   {"hoffman": None, "norm": args.norm, "convention": er.convention,
-                    "method": args.method})
-    payload["effective_radius"] = er.to_dict()["effective_radius"]
-    payload["radius"] = er.to_dict()
+        record(args, domain=rn(input_dim(obj)), exact=er.arith)
+    payload.update(_constant(h.to_dict(), er.arith.exact) if h is not None else
+                   {"hoffman": None, "lower_bound": None, "upper_bound": None,
+                    "norm": args.norm, "convention": er.convention, "method": args.method})
+    radius = _constant(er.to_dict(), er.arith.exact)
+    radius["hoffman_used"] = radius.pop("hoffman")  # the largest over cells and faces
+    payload["effective_radius"] = radius.pop("effective_radius")
+    payload["radius"] = radius
     return CommandResult(payload, _hoffman_text)
+
+
+#: the rational fields of a Hoffman constant and an effective radius
+_HOFFMAN_KEYS = frozenset({"hoffman", "lower_bound", "upper_bound", "effective_radius",
+                           "center", "box_radius", "prop22_bound", "cells_radius",
+                           "argmax_cell_point"})
+
+
+def _constant(d: dict, exact: bool) -> dict:
+    """A Hoffman constant's or radius's ``to_dict`` with the schema's names (``lower``,
+    ``upper`` -> ``lower_bound``, ``upper_bound``; no ``exact``, ``object``, which the common
+    keys say): rationals by the number rule in the max-norm, floats in the 2-norm (the
+    constants are then irrational)."""
+    out = {k: v for k, v in d.items() if k not in ("exact", "object")}
+    for old, new in (("lower", "lower_bound"), ("upper", "upper_bound")):
+        if old in out:
+            out[new] = out.pop(old)
+    if out.get("norm") != "2":
+        return rationals(out, exact, _HOFFMAN_KEYS)
+    points = _HOFFMAN_KEYS & {"center", "box_radius", "argmax_cell_point"}
+    return rationals(rationals(out, False, _HOFFMAN_KEYS - points), exact, points)
 
 
 def _follow(bar: Any) -> Any:
@@ -156,11 +188,11 @@ def _follow(bar: Any) -> Any:
 def _hoffman_text(p: dict) -> str:
     lines = []
     if p.get("hoffman") is not None:
-        mode = "exact" if p.get("exact") else \
+        mode = "exact" if p["exact"] and p["norm"] == "inf" else \
             "float: the exact value rounded" if p.get("decided") == "exact" else "float"
         lines.append(f"Hoffman constant H = {p['hoffman']}  [{p['method']}, {mode}]")
-    elif "lower" in p:
-        lines.append(f"Hoffman constant in [{p['lower']}, {p['upper']}]  [bounds"
+    elif p.get("lower_bound") is not None:
+        lines.append(f"Hoffman constant in [{p['lower_bound']}, {p['upper_bound']}]  [bounds"
                      f"{'' if p.get('certified', True) else ', upper bound sampled'}]")
     lines.append(f"norms: {p['convention']}")
     if "cells" in p:
@@ -170,7 +202,7 @@ def _hoffman_text(p: dict) -> str:
         r = p["radius"]
         parts = f"{r['cells']} regions" if r["kind"] == "activation" else \
             f"{r['cells']} cells, {r['faces']} gluing faces"
-        lines.append(f"effective radius r = {r['effective_radius']} around the origin: "
+        lines.append(f"effective radius r = {p['effective_radius']} around the origin: "
                      f"the ball of radius r meets every {r['kind']} region ({parts})")
         lines.append(f"effective box: [-{r['box_radius']}, {r['box_radius']}]^n")
         if "prop22_bound" in r:

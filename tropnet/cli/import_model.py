@@ -8,7 +8,15 @@ from typing import Any
 
 from ..errors import InputFileError, TropnetError
 from ..importers import load_model
-from .common import STDOUT, CommandResult, add_common, network_output, output_file
+from .common import (
+    STDOUT,
+    CommandResult,
+    add_common,
+    network_output,
+    output_file,
+    rational,
+    record,
+)
 
 __all__ = ["cmd_import", "register"]
 
@@ -44,18 +52,19 @@ def cmd_import(args: argparse.Namespace) -> CommandResult:
                              f"JSON on stdout)")
     shape = _shape(args.input_shape) if args.input_shape else None
     net = load_model(args.model, shape, trust=args.trust_pickle)
-    layers = [{"units": ly.out_dim, **_activation_keys(ly.act.to_dict()),
+    exact = net.exact_input  # the arithmetic the network's commands default to
+    record(args, network=net, path=None if args.output == STDOUT else out, exact=exact)
+    layers = [{"units": ly.out_dim, **_activation_keys(ly.act.to_dict(), exact),
                "source": (ly.meta or {}).get("source", [])} for ly in net.layers]
-    payload = {"model": str(args.model), "output": str(out), "network": net.architecture(),
-               "input_dim": net.input_dim, "output_dim": net.output_dim, "layers": layers,
-               "exact_input": net.exact_input}
+    payload = {"model": str(args.model), "output": str(out), "input_dim": net.input_dim,
+               "output_dim": net.output_dim, "layers": layers}
 
     def text(p: dict) -> str:
-        lines = [f"imported {p['model']}: network {p['network']} "
+        lines = [f"imported {p['model']}: network {p['network']['architecture']} "
                  f"({len(p['layers'])} layers, float weights read exactly)"]
         for k, ly in enumerate(p["layers"]):
             extra = f" rank {ly['rank']}" if "rank" in ly else \
-                f" slope {ly['slope']:g}" if "slope" in ly else ""
+                f" slope {ly['slope']}" if "slope" in ly else ""
             lines.append(f"  layer {k}: {ly['units']} units, {ly['activation']}{extra}  <- "
                          f"{', '.join(ly['source'])}")
         lines.append("wrote the network to stdout" if p["output"] == STDOUT
@@ -65,9 +74,9 @@ def cmd_import(args: argparse.Namespace) -> CommandResult:
     return CommandResult(payload, text, files=network_output(args.output, net))
 
 
-def _activation_keys(keys: dict[str, Any]) -> dict[str, Any]:
-    """The activation's JSON keys, with a leaky ReLU slope as a float."""
-    return {k: float(v) if k == "slope" else v for k, v in keys.items()}
+def _activation_keys(keys: dict[str, Any], exact: bool) -> dict[str, Any]:
+    """The activation's JSON keys, a leaky ReLU slope by the number rule."""
+    return {k: rational(v, exact) if k == "slope" else v for k, v in keys.items()}
 
 
 def _shape(text: str) -> tuple[int, ...]:

@@ -23,6 +23,7 @@ from .common import (
     int_option,
     load_target,
     number_option,
+    record,
 )
 
 __all__ = ["cmd_mipbound", "register"]
@@ -77,25 +78,26 @@ def cmd_mipbound(args: argparse.Namespace) -> CommandResult:
         timeout=args.timeout, solver=args.solver, encoding=args.encoding,
         confidence=args.confidence, exact_limit=args.exact_limit, bigm=args.bigm,
         exact=arith))
-    payload = {"network": net.architecture(), **res.to_dict()}
-    payload.setdefault("domain", _domain_text(args.domain, net))
+    record(args, domain=parse_domain(args.domain, net.input_dim))
+    payload = res.to_dict()
+    payload["count"] = payload.pop("exact")  # the exact count when small, else null
+    if "box_from" in payload:  # on R^n: the effective-radius box the MILP ran on
+        payload["box"] = payload.pop("domain")
 
     def text(p: dict) -> str:
-        lines = [f"MIPBound on {p['network']} over {p['domain']}: at least {p['lower_bound']} "
+        lines = [f"MIPBound on {p['network']['architecture']} over {p['domain']['text']}: at "
+                 f"least {p['lower_bound']} "
                  f"activation regions with probability {p['probability']:.4f}",
                  f"  parity size k={p['k']}, {p['repeats']} runs, {p['encoding']} encoding, "
                  f"{p['binaries']} binaries, {p['solves']} MILP solves"
                  + (f", {p['timeouts']} timeouts" if p["timeouts"] else ""),
                  f"  regions met during the runs (certain): {p['certain_lower_bound']}"]
         if p.get("box_from"):
-            lines.append(f"  domain: {p['domain']} (box from the {p['box_from']})")
-        lines.append(f"  exact count: {p['exact']}" if p["exact"] is not None else
+            lines.append(f"  domain: {p['box']} (box from the {p['box_from']})")
+        lines.append(f"  exact count: {p['count']}" if p["count"] is not None else
                      "  exact count: not computed (more regions than --exact-limit, or "
                      "too slow)")
         return "\n".join(lines)
 
     return CommandResult(payload, text)
 
-
-def _domain_text(domain: str | None, net: Network) -> str:
-    return parse_domain(domain, net.input_dim).describe()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from ..domain import rn
+from ..engines.tropical import input_dim
 from ..network import Network
 from ..tropical import monomial_complexity
 from .common import (
@@ -15,6 +17,7 @@ from .common import (
     add_time_limit,
     compile_maps,
     load_target,
+    record,
 )
 
 __all__ = ["cmd_monomials", "register"]
@@ -39,15 +42,13 @@ def cmd_monomials(args: argparse.Namespace) -> CommandResult:
     prune = not args.no_prune
     if isinstance(target, Network):
         maps = compile_maps(target, args, prune=prune)  # pruned by the compile itself
-        source = {"network": target.architecture()}
         counts = [monomial_complexity(r, prune=False) for r in maps]
     else:
         maps = [target]
-        source = {"expression": args.expr}
         counts = [monomial_complexity(target, prune=prune)]
-    payload = {**source,
-               "outputs": [{"numerator": a, "denominator": b} for a, b in counts],
-               "pruned": prune, "exact": maps[0].arith.exact}
+    record(args, domain=rn(input_dim(target)), exact=maps[0].arith)
+    payload = {"outputs": [{"numerator": a, "denominator": b} for a, b in counts],
+               "pruned": prune}
 
     def text(p: dict) -> str:
         what = "irredundant monomials" if p["pruned"] else "monomials (not pruned)"

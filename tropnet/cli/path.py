@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import argparse
 
+from ..domain import rn
 from ..engines.path import KINDS, regions_along
 from ..errors import TropnetError
-from ..io import load_network
 from ..network import Network
-from .common import CommandResult, add_arithmetic, add_common, arith_from
+from .common import (
+    CommandResult,
+    add_arithmetic,
+    add_common,
+    arith_from,
+    load_net,
+    rationals,
+    record,
+)
 
 __all__ = ["cmd_path", "parse_points", "register"]
 
@@ -34,6 +42,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_path)
 
 
+#: the rational fields of a path (points, parameters t, affine maps)
+_RATIONAL_KEYS = frozenset({"points", "point", "t", "start_point", "end_point", "affine_map"})
+
+
 def parse_points(text: str) -> list[list[str]]:
     """``"x0;x1;..."`` (coordinates separated by ``,``) as lists of number texts."""
     parts = [p.strip() for p in text.split(";") if p.strip()]
@@ -43,14 +55,17 @@ def parse_points(text: str) -> list[list[str]]:
 
 
 def cmd_path(args: argparse.Namespace) -> CommandResult:
-    net: Network = load_network(args.network)
+    net: Network = load_net(args, args.network)
     points = parse_points(args.points)
     arith = arith_from(args, net)  # the points are rational texts: the network decides
     result = regions_along(net, points, args.kind, exact=arith)
-    payload = {"network": net.architecture(), **result.to_dict()}
+    record(args, domain=rn(net.input_dim))
+    payload = rationals(result.to_dict(), arith.exact, _RATIONAL_KEYS)
+    payload.pop("exact")
+    payload["count"] = payload.pop("regions")  # regions crossed (pieces of the path)
 
     def text(p: dict) -> str:
-        lines = [f"{p['regions']} {p['kind']} regions along the path, {p['transitions']} "
+        lines = [f"{p['count']} {p['kind']} regions along the path, {p['transitions']} "
                  f"transitions"]
         for b in p["breakpoints"]:
             lines.append(f"  segment {b['segment']}, t = {b['t']}: "

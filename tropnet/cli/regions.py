@@ -36,10 +36,14 @@ from .common import (
     load_target,
     output_file,
     progress_bar,
+    rational,
+    rationals,
+    record,
     resolve_domain,
 )
 
-__all__ = ["cmd_regions", "compute_regions", "register"]
+__all__ = ["GEOMETRY_KEYS", "cmd_regions", "compute_regions", "regions_json", "register",
+           "summary_json"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -111,8 +115,10 @@ def compute_regions(args: argparse.Namespace, target: Any) -> tuple[RegionSet, d
     net = target if isinstance(target, Network) else None
 
     def find_domain() -> tuple[Any, dict]:
-        return resolve_domain(args.domain, target, kind, args.connectivity,
-                              arith_from(args, target))
+        dom, found = resolve_domain(args.domain, target, kind, args.connectivity,
+                                    arith_from(args, target))
+        record(args, domain=dom)
+        return dom, found
 
     if net is not None and args.domain.strip() == "effective":  # Hoffman constants first
         domain, notes = guarded(hoffman_work(net, arith_from(args, net).exact, kind),
@@ -137,7 +143,7 @@ def compute_regions(args: argparse.Namespace, target: Any) -> tuple[RegionSet, d
     if net is not None:
         work = regions_work(net, domain, kind, method, args.engine, arith.exact)
         note(estimate=work.estimate)
-        notes["estimate"] = work.to_dict()
+        notes["work_estimate"] = work.to_dict()
     layers = len(net.layers) if net is not None and method in ("enumerate", "layerwise") \
         and not dask else None
     with progress_bar(args, total=layers, desc=f"{kind} regions") as bar:
@@ -178,18 +184,18 @@ def cmd_regions(args: argparse.Namespace) -> CommandResult:
     if args.count_only or args.output is not None:
         return _streamed(args, target)
     rs, notes = compute_regions(args, target)
-    payload = rs.to_dict(list_regions=args.list)
+    payload = regions_json(rs, args.list)
     payload.update(notes)
     if args.geometry:
         for entry, region in zip(payload["regions"], rs.regions, strict=True):
-            entry.update(region_geometry(region))
-        payload["geometry"] = rs.summary()
+            entry.update(rationals(region_geometry(region), rs.arith.exact, GEOMETRY_KEYS))
+        payload["geometry"] = summary_json(rs.summary(), rs.arith.exact)
 
     def text(p: dict) -> str:
         head = f"{p['count']} {p['kind']} regions"
         parts = [f"method {p['method']}" + (f" ({p['engine']} engine)" if p.get("engine")
                                             else ""),
-                 f"domain {p['domain']}", "exact" if p["exact"] else "float"]
+                 f"domain {p['domain']['text']}", "exact" if p["exact"] else "float"]
         if p["kind"] == "linear":
             parts.append(f"{p['connectivity']} connectivity")
         lines = [f"{head}  [{', '.join(parts)}]"]
@@ -202,6 +208,33 @@ def cmd_regions(args: argparse.Namespace) -> CommandResult:
         return "\n".join(lines)
 
     return CommandResult(payload, text)
+
+
+#: the rational fields of a region's geometry (``volume``: ``null`` when unbounded)
+GEOMETRY_KEYS = frozenset({"vertices", "rays", "lines", "volume", "normal", "offset"})
+
+
+def summary_json(summary: dict, exact: bool) -> dict:
+    """The geometry summary of a region set with its rationals by the number rule: the
+    volume's ``total``, ``min``, ``max`` and histogram ``edges``, the mean facet count."""
+    return {**summary,
+            "volume": rationals(summary["volume"], exact, {"total", "min", "max", "edges"}),
+            "facets": {**summary["facets"], "mean": rational(summary["facets"]["mean"], exact)}}
+
+
+def regions_json(rs: RegionSet, list_regions: bool = False) -> dict:
+    """The result keys of a region set (``tropnet regions``): ``kind``, ``count``,
+    ``method``, ``engine``, ``connectivity``, the method's notes and, with
+    ``list_regions``, each region's interior point, affine map and pattern (rationals)."""
+    payload = rs.to_dict(list_regions=list_regions)
+    payload.pop("exact")
+    text = payload.pop("domain")  # the domain, or the box a bounded method ran on (its info)
+    if "box_from" in payload:
+        payload["box"] = text
+    if list_regions:
+        payload["regions"] = rationals(payload["regions"], rs.arith.exact,
+                                       {"interior_point", "affine_map"})
+    return payload
 
 
 def _streamed(args: argparse.Namespace, target: Any) -> CommandResult:
@@ -227,6 +260,7 @@ def _streamed(args: argparse.Namespace, target: Any) -> CommandResult:
         raise TropnetError(f"{flag} needs rn, a box or a polytope as --domain")
     dask = _cluster(args)
     domain = parse_domain(args.domain, target.input_dim)
+    record(args, domain=domain)
     arith = arith_from(args, target, domain)
     work = regions_work(target, domain, "activation", "enumerate", args.engine, arith.exact)
     note(estimate=work.estimate)
@@ -259,9 +293,8 @@ def _streamed(args: argparse.Namespace, target: Any) -> CommandResult:
             write_atomic(args.output, write)
             summary = found[0]
     payload = {"kind": kind, "count": summary.count, "method": "enumerate",
-               "engine": summary.engine, "domain": summary.domain.describe(),
-               "exact": summary.arith.exact, "count_only": args.output is None,
-               **summary.info, "estimate": work.to_dict()}
+               "engine": summary.engine, "count_only": args.output is None,
+               **summary.info, "work_estimate": work.to_dict()}
     if args.output is not None:
         payload["output"] = args.output
 
@@ -271,7 +304,7 @@ def _streamed(args: argparse.Namespace, target: Any) -> CommandResult:
             f"{p['parallel']['tasks']} parallel tasks on {p['parallel']['workers']} workers"
         conn = ", facet connectivity" if p["kind"] == "linear" else ""
         return (f"{p['count']} {p['kind']} regions  [method enumerate, {how} ("
-                f"{p['engine']} engine), domain {p['domain']}, "
+                f"{p['engine']} engine), domain {p['domain']['text']}, "
                 f"{'exact' if p['exact'] else 'float'}{conn}]{where}")
 
     return CommandResult(payload, text)

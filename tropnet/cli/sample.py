@@ -6,7 +6,6 @@ import argparse
 from typing import Any
 
 from ..errors import TropnetError
-from ..io import load_network
 from ..network import Network, read_number
 from ..sampling import MAX_RADIUS, MAX_SAMPLES, sample_regions
 from .budget import guarded, hoffman_work
@@ -19,6 +18,9 @@ from .common import (
     add_time_limit,
     arith_from,
     int_option,
+    load_net,
+    rational,
+    record,
 )
 
 __all__ = ["cmd_sample", "register"]
@@ -68,7 +70,7 @@ def _radius(text: str) -> Any:
 
 
 def cmd_sample(args: argparse.Namespace) -> CommandResult:
-    net: Network = load_network(args.network)
+    net: Network = load_net(args, args.network)
     arith = arith_from(args, net)
     if args.symmetric and args.auto_symmetric:
         raise TropnetError("give --symmetric or --auto-symmetric, not both")
@@ -81,13 +83,18 @@ def cmd_sample(args: argparse.Namespace) -> CommandResult:
     # --radius effective first finds the effective box: a Hoffman constant per cell
     est = guarded(hoffman_work(net, arith.exact, "linear", rows="facets"), run) \
         if args.radius == "effective" else run()
-    payload = {"network": net.architecture(), **est.to_dict()}
+    record(args, domain=est.box)
+    payload = est.to_dict()
+    for key in ("domain", "exact_maps", "is_estimate"):  # common keys; estimate says it
+        payload.pop(key, None)
+    if "radius" in payload:
+        payload["radius"] = rational(payload["radius"], arith.exact)
 
     def text(p: dict) -> str:
         sym = " (fundamental domain x1 >= ... >= xn, Lemma 30 weights)" if p["symmetric"] \
             else ""
         lines = [f"estimated linear regions: {p['estimate']}  (an ESTIMATE from "
-                 f"{p['samples']} samples in {p['domain']}, seed {p['seed']}){sym}",
+                 f"{p['samples']} samples in {p['domain']['text']}, seed {p['seed']}){sym}",
                  f"distinct affine maps {p['distinct_maps']}, activation patterns "
                  f"{p['activation_patterns']}, midpoint splits {p['midpoint_splits']}",
                  "convergence (samples: estimate): "

@@ -16,9 +16,12 @@ from .common import (
     add_time_limit,
     arith_from,
     check_image_name,
+    network_json,
     output_file,
     progress_bar,
+    record,
 )
+from .regions import summary_json
 
 __all__ = ["cmd_track", "register"]
 
@@ -68,7 +71,15 @@ def cmd_track(args: argparse.Namespace) -> CommandResult:
             geometry=args.geometry,
             labels=[Path(c).name for c in args.checkpoints],
             progress=lambda done, total: bar.update(1)))
-    payload = result.to_dict()
+    record(args, domain=result.domain)
+    payload = {"checkpoints": [
+        {**row, "network": network_json(net, path),
+         "geometry": summary_json(row["geometry"], arith.exact)} if "geometry" in row else
+        {**row, "network": network_json(net, path)}
+        for row, net, path in zip(result.to_dict()["checkpoints"], nets, args.checkpoints,
+                                  strict=True)]}
+    for row in payload["checkpoints"]:
+        row.pop("exact")
     files = {}
     if args.csv:
         payload["csv"] = args.csv
@@ -79,13 +90,14 @@ def cmd_track(args: argparse.Namespace) -> CommandResult:
         files[args.plot] = lambda: write_atomic(args.plot, lambda tmp: fig.savefig(tmp, dpi=150))
 
     def text(p: dict) -> str:
-        lines = [f"counts on {p['domain']} ({'exact' if arith.exact else 'float, certified'})",
+        lines = [f"counts on {p['domain']['text']} "
+                 f"({'exact' if arith.exact else 'float, certified'})",
                  f"{'checkpoint':<24} {'network':<16} {'linear':>8} {'activation':>11}"
                  + ("  monomials (F, G)" if not args.no_monomials else "")]
         for row in p["checkpoints"]:
             mono = ", ".join(f"({m['numerator']}, {m['denominator']})"
                              for m in row.get("monomials", []))
-            lines.append(f"{row['checkpoint']:<24} {row['network']:<16} "
+            lines.append(f"{row['checkpoint']:<24} {row['network']['architecture']:<16} "
                          f"{row['linear_regions']:>8} {row['activation_regions']:>11}"
                          + (f"  {mono}" if mono else ""))
         lines += [f"wrote {p[k]}" for k in ("csv", "plot") if k in p]
