@@ -92,16 +92,20 @@ def speedup_section(dims: list[int], workers: int) -> str:
     speed = serial["seconds"] / p["run_s"]
     rows = [[arch, serial["value"]["count"], same, f"{serial['seconds']:.3g}",
              f"{p['run_s']:.3g}", f"{speed:.2f}x", f"{p['start_s']:.2g}", p["tasks"],
-             f"{p['mean_task_seconds']:.3g}", f"{100 * p['overhead']:.1f}%"]]
+             p["pieces"], p["shipped_nodes"], f"{p['mean_task_seconds']:.3g}",
+             f"{p['task_seconds'] / serial['seconds']:.2f}", f"{100 * p['overhead']:.1f}%"]]
     return "\n".join([
         f"## Speed-up of --workers {workers} over serial", "",
         "Activation regions on R^n, float vertex engine, count only. `parallel s` is the run "
         "on a started LocalCluster of single-threaded worker processes (the cluster's start "
         "is `start s`); `overhead` is the share of worker time outside tasks, "
-        "`1 - task seconds / (wall seconds x workers)`. Target: >= 1.7x on a net with "
-        ">= 50,000 regions.", "",
+        "`1 - task seconds / (wall seconds x workers)`; `pieces` the pieces of the domain "
+        "the driver cut, `shipped` the frontier nodes sent back to the driver, `work` the "
+        "tasks' total seconds over the serial seconds (the cost of the split). Target: "
+        ">= 1.7x on a net with >= 50,000 regions.", "",
         table(["net", "activation regions", "same count", "serial s", "parallel s",
-               "speed-up", "start s", "tasks", "mean task s", "overhead"], rows)])
+               "speed-up", "start s", "tasks", "pieces", "shipped", "mean task s", "work",
+               "overhead"], rows)])
 
 
 def million_section(dims: list[int], workers: int) -> str:
@@ -111,14 +115,14 @@ def million_section(dims: list[int], workers: int) -> str:
         return f"## Many regions on {workers} workers\n\n{arch}: {par['status']}"
     p = par["value"]
     total = p["workers_peak_mb"] + p["driver_peak_mb"]
-    rows = [[arch, p["count"], f"{p['run_s']:.3g}", p["tasks"],
+    rows = [[arch, p["count"], f"{p['run_s']:.3g}", p["tasks"], p["pieces"],
              f"{p['driver_peak_mb']:.0f}", f"{p['workers_peak_mb']:.0f}", f"{total:.0f}"]]
     return "\n".join([
         f"## Many regions counted on {workers} workers", "",
         "Count only, float vertex engine, R^n. Peak memory across processes: the driver's "
         "peak plus every worker's peak (an upper bound of what they held at once). Target: "
         "10^6 activation regions in < 2 GB across all processes.", "",
-        table(["net", "activation regions", "seconds", "tasks", "driver MB",
+        table(["net", "activation regions", "seconds", "tasks", "pieces", "driver MB",
                "workers MB", "total MB"], rows)])
 
 

@@ -97,3 +97,19 @@ def test_cancel():
     assert list(FLOAT.cancel(vals, np.array([1.0, 1.0]))) == [0.0, 0.5]
     exact = np.array([Fraction(1, 10**20)], dtype=object)
     assert EXACT.cancel(exact, 1.0) is exact
+
+
+def test_ball_of_a_scaled_matrix_equals_the_ball_of_its_values():
+    from tropnet.arithmetic import Ball, ScaledMatrix
+
+    num = np.array([[3 * 2**40, 1], [-(10**30) - 7, 2**60 + 1], [0, -5]], dtype=object)
+    m = ScaledMatrix(num, 2**40 * 7)
+    a, b = Ball.of(m.values()), Ball.of_scaled(m)
+    assert np.array_equal(a.mid, b.mid) and np.array_equal(a.rad, b.rad)
+    # 3 * 2^40 / (7 * 2^40) = 3/7 is no float: a radius; 0 is exact
+    assert b.rad[0, 0] > 0 and b.rad[2, 0] == 0
+    exact = Ball.of(np.array([Fraction(1, 2), 5, 2**60 + 1, Fraction(1, 3)], dtype=object))
+    assert exact.rad[0] == exact.rad[1] == 0 and exact.rad[2] > 0 and exact.rad[3] > 0
+    for k in range(4):  # every radius covers the error of its midpoint
+        v = [Fraction(1, 2), 5, 2**60 + 1, Fraction(1, 3)][k]
+        assert abs(Fraction(exact.mid[k]) - v) <= Fraction(exact.rad[k])

@@ -201,3 +201,20 @@ def test_compile_on_a_box_that_floats_cannot_hold():
     assert len(r.numerator) == 2
     assert linear_regions(net, "box:0,1/3", method="tropical", exact=True).count == \
         linear_regions(net, "box:0,1/3", method="enumerate", exact=True).count == 2
+
+
+def test_compile_progress_follows_units_and_regions():
+    """Progress that moves (issue 17 §3): the products compile reports after every unit of
+    every layer, with the monomials so far; the regions compile after every layer, with the
+    activation regions found."""
+    from tropnet.engines.monomials import compile_network as compile_any
+
+    net = Network.from_lists(1, [([[1], [-1]], [0, 0], "relu"), ([[1, 1]], [0], "identity")])
+    calls = []
+    compile_any(net, method="products", progress=lambda *a: calls.append(a))
+    assert [c[:2] for c in calls] == [(1, 3), (2, 3), (3, 3)]
+    assert calls[0][2] == "layer 1 of 2, 2 monomials"  # H_1 = max(x, 0)... N_1 = 0
+    assert calls[-1][2].startswith("layer 2 of 2, ")
+    calls.clear()
+    compile_any(net, method="regions", progress=lambda *a: calls.append(a))
+    assert calls == [(2, None, "activation regions"), (2, None, "activation regions")]

@@ -23,7 +23,7 @@ def test_the_table():
     assert method_names("activation") == ("enumerate", "milp")
     assert method_names("linear", "expression") == ("tropical",)
     assert [m.name for m in METHODS.values() if m.bounded] == ["milp"]
-    assert METHODS["enumerate"].engines == ("vertex", "lp")
+    assert METHODS["enumerate"].engines == ("vertex", "lp", "planar")
 
 
 def test_auto_and_kind_resolution():
@@ -87,8 +87,9 @@ def test_consumers_read_the_table():
     method = next(a for a in sub.choices["regions"]._actions if a.dest == "method")
     assert tuple(method.choices) == ("auto", *METHODS)
     # crosscheck: every exact method for every kind it counts on a network, engines apart
-    assert set(CHECKS) == {"activation-vertex", "activation-lp", "activation-milp",
-                           "linear-tropical", "linear-enumerate", "linear-layerwise"}
+    assert set(CHECKS) == {"activation-vertex", "activation-lp", "activation-planar",
+                           "activation-milp", "linear-tropical", "linear-enumerate",
+                           "linear-layerwise"}
     assert set(ROWS) == {*CHECKS, "sampling"}
     assert tropnet.crosscheck.__module__ == "tropnet.comparison"
 

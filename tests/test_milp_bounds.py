@@ -75,6 +75,14 @@ def test_mipbound_reports_exact_count_when_small():
     assert mipbound(net, "box:-1,1", repeats=2, seed=0, exact_limit=1).exact is None
 
 
+def test_mipbound_progress_counts_runs_and_solves():
+    calls = []
+    res = mipbound(_small_net(2), "box:-1,1", k=3, repeats=3, seed=0, exact_limit=0,
+                   progress=lambda *a: calls.append(a))
+    assert [c[:2] for c in calls] == [(1, 3), (2, 3), (3, 3)]
+    assert calls[-1][2] == f"{res.solves:,} MILP solves"
+
+
 @pytest.mark.parametrize("encoding", ENCODINGS)
 def test_parity_encodings_are_exact(encoding):
     # with fixed parity constraints the MILP is feasible iff some region's pattern

@@ -171,3 +171,52 @@ def test_progress_reports_rate_and_depth():
     assert seen and seen[-1].regions == 1340 and seen[-1].depth == seen[-1].layers == 3
     assert seen[-1].rate > 0
     assert "1,340 regions" in seen[-1].describe()
+
+
+@pytest.mark.parametrize(("exact", "engine", "domain"), [
+    (False, "vertex", None), (False, "vertex", "box:-1,1"), (True, "vertex", None),
+    (True, "lp", "box:-2,3")])
+def test_pieces_partition_the_regions(exact, engine, domain):
+    from tropnet.arithmetic import resolve
+    from tropnet.domain import parse_domain
+    from tropnet.engines.stream import ActivationLeaves, Explorer
+
+    net = random_net(np.random.default_rng(5), [2, 9, 5, 1], rational=exact)
+    dom = parse_domain(domain, 2)
+    ex = Explorer(net, dom, resolve(exact, net, dom), engine)
+    pieces = ex.pieces(11)
+    j = len(pieces[0])
+    # j = 4 lines make 11 cells of R^2 (fewer meet a box)
+    assert 4 < len(pieces) <= 1 + j + j * (j - 1) // 2 and j == 4
+    want = {r.pattern for r in activation_regions(net, domain, engine, exact).regions}
+    got = []
+    for piece in pieces:
+        found = []
+        leaves = ActivationLeaves(ex, found.append)
+        ex.explore(list(reversed(ex.piece_nodes(piece))), leaves)
+        leaves.flush()
+        # every region of a piece has the piece's first-layer sides
+        assert all(r.pattern[0][u] == int(side) for r in found for u, side in piece)
+        got += [r.pattern for r in found]
+    assert len(got) == len(set(got)) == len(want)   # no region twice, none lost
+    assert set(got) == want
+    assert ex.pieces(1) == [()] and ex.piece_nodes(())[0][0] == 0
+
+
+def test_no_pieces_for_a_maxout_first_layer():
+    from tropnet.arithmetic import resolve
+    from tropnet.domain import parse_domain
+    from tropnet.engines.stream import Explorer
+
+    net = random_net(np.random.default_rng(1), [2, 4, 1], "maxout")
+    dom = parse_domain(None, 2)
+    assert Explorer(net, dom, resolve(None, net, dom)).pieces(64) == [()]
+
+
+def test_a_2d_count_counts_the_planar_faces():
+    """A count on a 2-D box goes to the planar engine's face count, equal to the walk's."""
+    net = load_network("benchmarks/nets/C.json")
+    fast = stream_activation_regions(net, "box:-1,1")
+    walk = stream_activation_regions(net, "box:-1,1", engine="vertex")
+    assert fast.count == walk.count == 1340
+    assert fast.engine == "planar" and walk.engine == "vertex"

@@ -77,20 +77,40 @@ class Activation:
 
     # -- evaluation -------------------------------------------------------------------
     def activate(self, z: np.ndarray, arith: Arithmetic) -> np.ndarray:
-        """The layer's output for the pre-activation vector ``z``."""
+        """The layer's output for the pre-activation vector ``z``.
+
+        Parameters
+        ----------
+        z : ndarray
+            Pre-activations, ``rank`` consecutive rows per unit.
+        arith : Arithmetic
+            The arithmetic of ``z``.
+        """
         k, pieces = self.rank, self.pieces()
         slopes = [arith.convert(s) for _, s in pieces]
         return np.array([max(s * z[u * k + o] for (o, _), s in zip(pieces, slopes, strict=True))
                          for u in range(len(z) // k)], dtype=z.dtype)
 
     def activate_batch(self, z: np.ndarray) -> np.ndarray:
-        """Float64 outputs for many pre-activation rows at once (rows of ``z``)."""
+        """Float64 outputs for many pre-activation rows at once (rows of ``z``).
+
+        Parameters
+        ----------
+        z : ndarray, shape (points, units)
+            Float64 pre-activations, one row per point.
+        """
         k = self.rank
         zz = z.reshape(z.shape[0], -1, k)
         return np.max([float(s) * zz[:, :, o] for o, s in self.pieces()], axis=0)
 
     def pattern(self, z: np.ndarray) -> tuple[int, ...]:
-        """The index of the first maximal piece of every unit (``()`` for identity)."""
+        """The index of the first maximal piece of every unit (``()`` for identity).
+
+        Parameters
+        ----------
+        z : ndarray
+            Pre-activations, ``rank`` consecutive rows per unit.
+        """
         if not self.patterned:
             return ()
         if self.hyperplane:  # piece 1 wins exactly where z > 0
@@ -104,7 +124,17 @@ class Activation:
 
     def pattern_matrix(self, pattern: Sequence[int], units: int, arith: Arithmetic
                        ) -> np.ndarray:
-        """The matrix ``D`` with ``act(z) = D z`` on the region of ``pattern``."""
+        """The matrix ``D`` with ``act(z) = D z`` on the region of ``pattern``.
+
+        Parameters
+        ----------
+        pattern : sequence of int
+            The index of the active piece of every unit (ignored for identity).
+        units : int
+            The number of pre-activation rows.
+        arith : Arithmetic
+            The arithmetic of ``D``.
+        """
         k, pieces = self.rank, self.pieces()
         slopes = [arith.convert(s) for _, s in pieces]
         d = arith.zeros((units // k, units))
@@ -114,7 +144,13 @@ class Activation:
         return d
 
     def interval(self, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Bounds of the outputs from bounds ``lo <= z <= hi`` of the pre-activations."""
+        """Bounds of the outputs from bounds ``lo <= z <= hi`` of the pre-activations.
+
+        Parameters
+        ----------
+        lo, hi : ndarray
+            Lower and upper bounds of the pre-activations.
+        """
         k = self.rank
         outs = []
         for bound in (lo, hi):
@@ -131,6 +167,17 @@ class Activation:
 
         Powers of one row's ``N`` are collected into one power, so ReLU gives
         ``(H ⊕ N) ⊘ N`` and leaky ReLU ``(H^s ⊙ N ⊕ H ⊙ N^s) ⊘ N^(1+s)`` directly.
+
+        Parameters
+        ----------
+        H, N : sequence
+            Numerator and denominator tropical polynomials of every pre-activation row.
+        arith : Arithmetic
+            The arithmetic of the coefficients.
+        one : TropicalPolynomial
+            The constant polynomial 0 (the tropical one).
+        simplify : callable
+            Prunes a polynomial (applied to every sum built).
         """
         k, pieces = self.rank, self.pieces()
         total: dict[int, Fraction] = {}
@@ -175,7 +222,7 @@ def _times(a: Any, b: Any, one: Any, simplify: Callable[[Any], Any]) -> Any:
 
 @dataclass(frozen=True)
 class ReLU(Activation):
-    """``max(0, z)``."""
+    """The rectifier ``max(0, z)``."""
 
     name: ClassVar[str] = "relu"
 
@@ -191,7 +238,13 @@ class ReLU(Activation):
 
 @dataclass(frozen=True)
 class LeakyReLU(Activation):
-    """``max(slope z, z)`` with ``0 <= slope < 1``."""
+    """``max(slope z, z)`` with ``0 <= slope < 1``.
+
+    Attributes
+    ----------
+    slope : Fraction, default 1/100
+        The slope on ``z < 0``; ``0 <= slope < 1``.
+    """
 
     slope: Fraction = Fraction(1, 100)
     name: ClassVar[str] = "leaky_relu"
@@ -217,7 +270,13 @@ class LeakyReLU(Activation):
 
 @dataclass(frozen=True)
 class Maxout(Activation):
-    """``max(z_0, ..., z_{k-1})`` over ``k = rank`` consecutive rows per unit."""
+    """``max(z_0, ..., z_{k-1})`` over ``k = rank`` consecutive rows per unit.
+
+    Attributes
+    ----------
+    k : int, default 2
+        The rank: pre-activation rows per unit, ``k >= 1``.
+    """
 
     k: int = 2
     name: ClassVar[str] = "maxout"
@@ -269,7 +328,19 @@ ACTIVATIONS: dict[str, type[Activation]] = {
 def activation_from_spec(name: Any, slope: Any = 0, rank: Any = 1, where: str = "layer"
                          ) -> tuple[Activation, bool]:
     """The activation of the JSON keys ``activation``, ``slope`` and ``rank``, and whether
-    its numbers were rational (a float slope is a binary float)."""
+    its numbers were rational (a float slope is a binary float).
+
+    Parameters
+    ----------
+    name : str
+        The activation's JSON name (a key of `ACTIVATIONS`).
+    slope : number, default 0
+        The leaky ReLU slope (only for ``"leaky_relu"``).
+    rank : int, default 1
+        The maxout rank (only for ``"maxout"``).
+    where : str, default "layer"
+        Where the spec was read, named in error messages.
+    """
     if name not in ACTIVATIONS:
         raise NetworkError(f"{where}: unknown activation {name!r} "
                            f"(expected one of {', '.join(ACTIVATIONS)})")

@@ -63,6 +63,13 @@ def parse_number(value: Any, where: str = "value") -> tuple[Fraction, bool]:
     written as an integer or rational string (as opposed to a binary float).
     Raises :class:`~tropnet.errors.NetworkError` on NaN, infinity, booleans
     and anything that is not a number.
+
+    Parameters
+    ----------
+    value : int, Fraction, float or str
+        The number; a string is an integer, a decimal or ``"p/q"``.
+    where : str, default "value"
+        Where the number was read, named in the error message.
     """
     if isinstance(value, bool) or value is None:
         raise NetworkError(f"{where}: expected a number, got {value!r}")
@@ -87,7 +94,13 @@ def parse_number(value: Any, where: str = "value") -> tuple[Fraction, bool]:
 
 
 def format_number(value: Number) -> str | float | int:
-    """JSON form of a number: ints as ints, fractions as ``"p/q"``, floats as floats."""
+    """JSON form of a number: ints as ints, fractions as ``"p/q"``, floats as floats.
+
+    Parameters
+    ----------
+    value : Fraction, int or float
+        The number.
+    """
     if isinstance(value, Fraction):
         return int(value) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
     if isinstance(value, (int, np.integer)):
@@ -113,58 +126,138 @@ class Arithmetic:
 
     @property
     def zero(self) -> Number:
+        """The number 0 of this arithmetic."""
         return self.convert(0)
 
     @property
     def one(self) -> Number:
+        """The number 1 of this arithmetic."""
         return self.convert(1)
 
     def vector(self, values: Any) -> np.ndarray:
-        """A 1-d array of ``values`` converted to this arithmetic (writable)."""
+        """A 1-d array of ``values`` converted to this arithmetic (writable).
+
+        Parameters
+        ----------
+        values : array_like
+            Numbers of any shape (flattened).
+        """
         return np.array([self.convert(v) for v in np.asarray(values, dtype=object).reshape(-1)],
                         dtype=self.dtype)
 
     def asarray(self, values: Any) -> np.ndarray:
-        """``values`` as an array of this arithmetic's dtype, without converting entries."""
+        """``values`` as an array of this arithmetic's dtype, without converting entries.
+
+        Parameters
+        ----------
+        values : array_like
+            Numbers already of this arithmetic.
+        """
         return np.asarray(values, dtype=self.dtype)
 
     def vector_key(self, values: Any) -> tuple:
-        """A hashable key, equal for equal vectors (float: equal up to the tolerance grid)."""
+        """A hashable key, equal for equal vectors (float: equal up to the tolerance grid).
+
+        Parameters
+        ----------
+        values : array_like
+            The vector (flattened).
+        """
         raise NotImplementedError  # pragma: no cover
 
     def hyperplane_key(self, a: Any, b: Any) -> tuple[tuple, int] | None:
         """Key of the hyperplane ``a . x = b`` and the orientation (+1/-1) of ``a . x <= b``
         (``None`` for a zero row). Rows are scaled so that opposite inequalities on one
-        hyperplane share the key."""
+        hyperplane share the key.
+
+        Parameters
+        ----------
+        a : array_like
+            The normal vector.
+        b : number
+            The right-hand side.
+        """
         raise NotImplementedError  # pragma: no cover
 
     def convert(self, value: Any) -> Number:  # pragma: no cover - interface
+        """One number converted to this arithmetic (``Fraction`` or ``float``).
+
+        Parameters
+        ----------
+        value : int, Fraction, float or str
+            The number; a string is read by `parse_number`.
+        """
         raise NotImplementedError
 
     def array(self, data: Any) -> np.ndarray:
-        """A read-only array of this arithmetic's numbers (object Fractions or float64)."""
+        """A read-only array of this arithmetic's numbers (object Fractions or float64).
+
+        Parameters
+        ----------
+        data : array_like
+            Numbers of any shape, each converted with `convert`.
+        """
         raise NotImplementedError  # pragma: no cover
 
     def zeros(self, shape: int | tuple[int, ...]) -> np.ndarray:
+        """An array of zeros of this arithmetic (writable).
+
+        Parameters
+        ----------
+        shape : int or tuple of int
+            The array's shape.
+        """
         raise NotImplementedError  # pragma: no cover
 
     def eye(self, n: int) -> np.ndarray:
+        """The ``n x n`` identity matrix in this arithmetic (writable).
+
+        Parameters
+        ----------
+        n : int
+            The size.
+        """
         out = self.zeros((n, n))
         for i in range(n):
             out[i, i] = self.convert(1)
         return out
 
     def sign(self, values: np.ndarray, scale: np.ndarray | float = 1.0) -> np.ndarray:
-        """Signs (-1, 0, 1) of ``values``; float mode treats ``|v| <= tol*scale`` as 0."""
+        """Signs (-1, 0, 1) of ``values``; float mode treats ``|v| <= tol*scale`` as 0.
+
+        Parameters
+        ----------
+        values : ndarray
+            The numbers.
+        scale : ndarray or float, default 1.0
+            The size of the terms each value was computed from (float mode only).
+        """
         raise NotImplementedError  # pragma: no cover
 
     def is_zero(self, values: np.ndarray, scale: np.ndarray | float = 1.0) -> np.ndarray:
+        """Whether each of ``values`` is zero: ``sign(values, scale) == 0``.
+
+        Parameters
+        ----------
+        values : ndarray
+            The numbers.
+        scale : ndarray or float, default 1.0
+            The size of the terms each value was computed from (float mode only).
+        """
         return self.sign(values, scale) == 0
 
     def cancel(self, values: np.ndarray, magnitude: np.ndarray | float) -> np.ndarray:
         """``values`` with the entries that are zero relative to ``magnitude`` (the size of
         the terms they were computed from) set to exactly 0: float round-off of a
-        cancellation such as ``10/9 - 10/9`` is not a coefficient. Exact: unchanged."""
+        cancellation such as ``10/9 - 10/9`` is not a coefficient. Exact: unchanged.
+
+        Parameters
+        ----------
+        values : ndarray
+            The computed numbers.
+        magnitude : ndarray or float
+            The size of the terms each value was computed from.
+        """
         if self.exact:
             return values
         return np.where(self.is_zero(values, magnitude), 0.0, values)
@@ -172,7 +265,13 @@ class Arithmetic:
     def product_scale(self, a: Any, b: Any) -> np.ndarray | float:
         """``|a| @ |b|``, the size of the terms of ``a @ b``: the ``scale`` of its
         :meth:`sign` and the ``magnitude`` of its :meth:`cancel`. Exact mode needs no
-        scale and returns ``1.0`` without computing it."""
+        scale and returns ``1.0`` without computing it.
+
+        Parameters
+        ----------
+        a, b : ndarray
+            The factors of the matrix product ``a @ b``.
+        """
         if self.exact:
             return 1.0
         return np.abs(a) @ np.abs(b)
@@ -187,17 +286,48 @@ class Arithmetic:
         float sign only when ``|approx|`` exceeds a rigorous round-off bound and
         computes the rest exactly (a floating-point filter); float mode applies
         the tolerance of :class:`FloatArithmetic`.
+
+        Parameters
+        ----------
+        approx : ndarray
+            Float evaluations of the quantities.
+        magnitude : ndarray
+            Sum of the absolute values of each quantity's terms.
+        exact_values : callable
+            ``exact_values(idx)`` returns the exact quantities at the flat indices ``idx``.
+        terms : int
+            The number of products summed in each quantity.
         """
         raise NotImplementedError  # pragma: no cover
 
     def to_float(self, values: Any) -> np.ndarray:
+        """``values`` as a float64 array.
+
+        Parameters
+        ----------
+        values : array_like
+            Numbers of this arithmetic.
+        """
         return np.asarray(values, dtype=float)
 
     def format(self, value: Any) -> str | float | int:
+        """JSON form of one number after `convert` (see `format_number`).
+
+        Parameters
+        ----------
+        value : int, Fraction, float or str
+            The number.
+        """
         return format_number(self.convert(value))
 
     def scaled(self, values: Any) -> ScaledMatrix:
-        """The matrix as :class:`ScaledMatrix` (exact: integers over one denominator)."""
+        """The matrix as :class:`ScaledMatrix` (exact: integers over one denominator).
+
+        Parameters
+        ----------
+        values : array_like
+            The matrix.
+        """
         raise NotImplementedError  # pragma: no cover
 
     def __repr__(self) -> str:
@@ -211,6 +341,20 @@ class ExactArithmetic(Arithmetic):
     ``limit_denominator``: when set, every converted number is replaced by the
     closest fraction with denominator at most this value (useful to read
     float weights as the simple rationals they were meant to be).
+
+    Attributes
+    ----------
+    limit_denominator : int or None, default None
+        When set, every converted number is rounded to the closest fraction with
+        denominator at most this value; ``None`` keeps numbers exact.
+    exact : bool, default True
+        Always ``True``.
+    tol : float, default 0.0
+        The zero tolerance: none.
+    dtype : type, default object
+        numpy dtype of the arrays (``Fraction`` objects).
+    cdd_exact : bool, default True
+        Polyhedral questions use ``cdd.gmp``.
     """
 
     limit_denominator: int | None = None
@@ -221,11 +365,19 @@ class ExactArithmetic(Arithmetic):
 
     @property
     def name(self) -> str:  # type: ignore[override]
+        """``"exact"``, or ``"exact(limit_denominator=N)"``."""
         if self.limit_denominator:
             return f"exact(limit_denominator={self.limit_denominator})"
         return "exact"
 
     def convert(self, value: Any) -> Fraction:
+        """One number as a ``Fraction`` (rounded when ``limit_denominator`` is set).
+
+        Parameters
+        ----------
+        value : int, Fraction, float or str
+            The number; a string is read by `parse_number`.
+        """
         if isinstance(value, Fraction):
             frac = value
         elif isinstance(value, (int, np.integer)):
@@ -251,6 +403,13 @@ class ExactArithmetic(Arithmetic):
         return out
 
     def zeros(self, shape: int | tuple[int, ...]) -> np.ndarray:
+        """An object array of ``Fraction(0)`` (writable).
+
+        Parameters
+        ----------
+        shape : int or tuple of int
+            The array's shape.
+        """
         out = np.empty(shape, dtype=object)
         out.fill(Fraction(0))
         return out
@@ -313,6 +472,24 @@ class FloatArithmetic(Arithmetic):
       tie, too small to be trusted as a genuine difference. Deciding
       one issues a :class:`~tropnet.errors.NearDegeneracyWarning`; results
       collect these warnings and report them (``"warnings"`` in JSON).
+
+    Attributes
+    ----------
+    tol : float, default 2**-30
+        ``|v| <= tol * scale`` counts as zero.
+    band_low : float, default 2**-10
+        Relative margins ``|v| / (tol * scale)`` in ``(band_low, band_high]`` are
+        near-degenerate and warn.
+    band_high : float, default 2**4
+        The upper end of that band.
+    exact : bool, default False
+        Always ``False``.
+    name : str, default "float"
+        The name shown in reports.
+    dtype : type, default float
+        numpy dtype of the arrays.
+    cdd_exact : bool, default False
+        Polyhedral questions use cdd's float backend.
     """
 
     tol: float = 2.0**-30
@@ -333,7 +510,13 @@ class FloatArithmetic(Arithmetic):
         """Float keys round the entries to a grid of ``tol * 2**e``, ``2**e`` just above the
         largest entry, and include ``e``. The values are not divided by their own maximum:
         proportional maps (such as ``4/3 x - 2/3`` and ``20/9 x - 10/9``, adjacent pieces of
-        a 1-D net that vanishes at their common breakpoint) must get different keys."""
+        a 1-D net that vanishes at their common breakpoint) must get different keys.
+
+        Parameters
+        ----------
+        values : array_like
+            The vector (flattened).
+        """
         f = np.asarray(values, dtype=float).reshape(-1)
         # the factor keeps the binade boundaries off powers of two, a frequent exact maximum
         # that round-off may put on either side
@@ -350,6 +533,13 @@ class FloatArithmetic(Arithmetic):
         return tuple(np.round(f * sgn / scale / self.tol).astype(np.int64)), sgn
 
     def convert(self, value: Any) -> float:
+        """One number as a finite ``float``; raises `NetworkError` beyond the float range.
+
+        Parameters
+        ----------
+        value : int, Fraction, float or str
+            The number; a string is read by `parse_number`.
+        """
         if isinstance(value, str):
             value = parse_number(value)[0]
         try:
@@ -374,6 +564,13 @@ class FloatArithmetic(Arithmetic):
         return out
 
     def zeros(self, shape: int | tuple[int, ...]) -> np.ndarray:
+        """A float64 array of zeros.
+
+        Parameters
+        ----------
+        shape : int or tuple of int
+            The array's shape.
+        """
         return np.zeros(shape, dtype=float)
 
     def scaled(self, values: Any) -> ScaledMatrix:
@@ -425,6 +622,19 @@ class ScaledMatrix:
         for idx, v in np.ndenumerate(self.num):
             out[idx] = Fraction(v, self.den)
         return out
+
+
+def _is_float(m: float, v: Any) -> bool:
+    """The float ``m`` equals the exact number ``v`` (an int, Fraction or float)."""
+    if isinstance(v, Fraction):
+        return m.as_integer_ratio() == (v.numerator, v.denominator)
+    return m == v if isinstance(v, float) else int(m) == v if m.is_integer() else False
+
+
+def _is_ratio(m: float, num: int, den: int) -> bool:
+    """The float ``m`` equals ``num / den`` exactly."""
+    p, q = m.as_integer_ratio()
+    return p * den == int(num) * q
 
 
 def warn_near_degenerate(message: str) -> None:
@@ -484,6 +694,14 @@ def resolve(exact: bool | Arithmetic | None, *sources: Any) -> Arithmetic:
     ``exact`` may be an :class:`Arithmetic` (used as is), ``True``/``False``, or
     ``None``: then exact iff every source reports ``exact_input`` (all of its
     numbers were integers or rational strings).
+
+    Parameters
+    ----------
+    exact : bool, Arithmetic or None
+        The caller's choice; ``None`` decides from the sources.
+    *sources : object
+        Networks, polynomials, domains (anything with ``exact_input``) or lists of them;
+        ``None`` entries are ignored.
     """
     if isinstance(exact, Arithmetic):
         return exact
@@ -574,10 +792,23 @@ class Ball:
             mid = np.asarray(src, dtype=float)
             return cls(mid, np.zeros(mid.shape))
         mid = np.array([float(v) for v in src.reshape(-1)], dtype=float).reshape(src.shape)
-        rad = np.array([0.0 if Fraction(m) == Fraction(v) else 2 * _U * abs(m) + _ETA
+        rad = np.array([0.0 if _is_float(m, v) else 2 * _U * abs(m) + _ETA
                         for m, v in zip(mid.reshape(-1), src.reshape(-1), strict=True)],
                        dtype=float).reshape(src.shape)
         return cls(mid, rad)
+
+    @classmethod
+    def of_scaled(cls, matrix: ScaledMatrix) -> Ball:
+        """The ball of an exact :class:`ScaledMatrix` ``num / den`` (as :meth:`of` of its
+        values, without forming a Fraction per entry: ``int / int`` is correctly rounded)."""
+        if isinstance(matrix.den, float):
+            mid = np.asarray(matrix.num / matrix.den, dtype=float)
+            return cls(mid, np.zeros(mid.shape))
+        den, flat = matrix.den, matrix.num.reshape(-1)
+        mid = np.array([v / den for v in flat], dtype=float)
+        rad = np.array([0.0 if _is_ratio(m, v, den) else 2 * _U * abs(m) + _ETA
+                        for m, v in zip(mid, flat, strict=True)], dtype=float)
+        return cls(mid.reshape(matrix.num.shape), rad.reshape(matrix.num.shape))
 
     @property
     def shape(self) -> tuple[int, ...]:

@@ -32,6 +32,7 @@ from .arithmetic import Arithmetic, resolve
 from .bounds import network_bounds
 from .dispatch import METHODS, regions
 from .domain import Domain, parse_domain
+from .engines.planar import planar_support
 from .errors import NearDegeneracyWarning, TooLargeError, TropnetError
 from .network import Network
 from .sampling import sample_regions
@@ -63,7 +64,25 @@ ROWS: dict[str, str] = {**{k: v[0] for k, v in CHECKS.items()}, "sampling": "lin
 @dataclass(frozen=True)
 class MethodResult:
     """One row of the report: ``status`` is ``"ok"``, ``"skipped"``, ``"too large"`` or
-    ``"error"`` before comparison, and gets ``agree``/``DISAGREE``/``estimate`` after."""
+    ``"error"`` before comparison, and gets ``agree``/``DISAGREE``/``estimate`` after.
+
+    Attributes
+    ----------
+    method : str
+        The method (a key of `ROWS`).
+    kind : str
+        The region kind it counts.
+    count : int or None
+        Its count, or ``None`` when it did not run.
+    seconds : float
+        The time taken.
+    exact : bool
+        The count is exact (not an estimate).
+    status : str
+        The status (above).
+    note : str, default ""
+        A remark, or empty.
+    """
 
     method: str
     kind: str
@@ -74,6 +93,7 @@ class MethodResult:
     note: str = ""
 
     def to_dict(self) -> dict:
+        """The JSON form of the row."""
         return {"method": self.method, "kind": self.kind, "count": self.count,
                 "seconds": round(self.seconds, 6), "exact": self.exact,
                 "status": self.status, "note": self.note}
@@ -81,7 +101,27 @@ class MethodResult:
 
 @dataclass(frozen=True)
 class CrossCheck:
-    """The report: rows per method, bound checks, problems found (empty when all agree)."""
+    """The report: rows per method, bound checks, problems found (empty when all agree).
+
+    Attributes
+    ----------
+    network : str
+        The network's description.
+    domain : str
+        The domain's description.
+    connectivity : str
+        The connectivity of linear regions.
+    arith : Arithmetic
+        The arithmetic.
+    rows : tuple of MethodResult
+        One row per method.
+    bounds : dict
+        The analytical bounds and how the counts compare with them.
+    problems : tuple of str
+        The disagreements found (empty when all agree).
+    warnings : tuple of str, default ()
+        Warnings raised by the methods.
+    """
 
     network: str
     domain: str
@@ -94,14 +134,22 @@ class CrossCheck:
 
     @property
     def ok(self) -> bool:
+        """True when no problem was found."""
         return not self.problems
 
     def counts(self, kind: str) -> set[int]:
-        """The distinct exact counts of one kind."""
+        """The distinct exact counts of one kind.
+
+        Parameters
+        ----------
+        kind : str
+            ``"linear"`` or ``"activation"``.
+        """
         return {r.count for r in self.rows if r.kind == kind and r.exact and
                 r.count is not None}
 
     def to_dict(self) -> dict:
+        """The JSON form of ``tropnet crosscheck``."""
         return {"network": self.network, "domain": self.domain,
                 "connectivity": self.connectivity, "exact": self.arith.exact,
                 "methods": [r.to_dict() for r in self.rows], "bounds": self.bounds,
@@ -138,10 +186,24 @@ def crosscheck(net: Network, domain: Domain | str | None = None, connectivity: s
 
     Parameters
     ----------
-    methods : names from :data:`ROWS` (default: all of them).
-    samples, seed : for the sampling estimate.
-    solver : MILP solver name.
-    progress : called with each method's name before it runs.
+    net : Network
+        The network.
+    domain : Domain, str or None, default None
+        The domain; ``None`` is ``R^n``.
+    connectivity : {"facet", "closure"}, default "facet"
+        The connectivity of linear regions.
+    exact : bool, Arithmetic or None, default None
+        The arithmetic; ``None`` is exact iff every number of the input is rational.
+    methods : list of str or None, default None
+        Names from `ROWS`; ``None``: all of them.
+    samples : int, default 2000
+        Points of the sampling estimate.
+    seed : int, default 0
+        Seed of the sampling estimate.
+    solver : str, default "HIGHS"
+        The MILP solver.
+    progress : callable or None, default None
+        Called with each method's name before it runs.
 
     Examples
     --------
@@ -202,6 +264,8 @@ def _count(name: str, net: Network, dom: Domain, connectivity: str, arith: Arith
     kind, method, engine = CHECKS[name]
     if METHODS[method].bounded and dom.kind == "polytope" and not dom.bounded:
         raise _Skip(f"{method} needs a bounded domain")
+    if engine == "planar" and (why := planar_support(net, dom)) is not None:
+        raise _Skip(f"the planar engine: {why}")
     params: dict[str, Any] = {"connectivity": connectivity} if kind == "linear" else {}
     if engine:
         params["engine"] = engine

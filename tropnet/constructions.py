@@ -57,6 +57,25 @@ class Construction:
     ``count`` regions of kind ``kind`` (``"activation"`` or ``"linear"``) on
     ``domain``, as stated by ``theorem``; ``parameters`` are the arguments it
     was built from.
+
+    Attributes
+    ----------
+    name : str
+        The construction's name (``"montufar2014"``, ...).
+    theorem : str
+        The theorem whose count it attains.
+    network : Network
+        The network built.
+    count : int
+        The number of regions the theorem states.
+    kind : str
+        ``"activation"`` or ``"linear"``: the regions counted.
+    domain : Domain
+        The domain the count holds on.
+    parameters : dict
+        The arguments the network was built from.
+    note : str, default ""
+        A remark on the count, or empty.
     """
 
     name: str
@@ -70,11 +89,21 @@ class Construction:
 
     def verify(self, method: str = "auto", **params: Any) -> int:
         """Count the network's regions of ``kind`` on ``domain`` exactly with
-        :func:`tropnet.regions` (``method`` and ``params`` as there) and return the count."""
+        :func:`tropnet.regions` (``method`` and ``params`` as there) and return the count.
+
+        Parameters
+        ----------
+        method : str, default "auto"
+            A method of `tropnet.regions`.
+        **params : object
+            Options of that method.
+        """
         return count_regions(self.network, self.domain, self.kind, method, exact=True,
                              **params)
 
     def to_dict(self) -> dict:
+        """The JSON form: name, theorem, count, region kind, domain, parameters, architecture
+        and note."""
         return {"construction": self.name, "theorem": self.theorem, "count": self.count,
                 "region_kind": self.kind, "domain": self.domain.to_dict(),
                 "parameters": self.parameters, "network": self.network.architecture(),
@@ -109,6 +138,17 @@ def montufar2014(n0: int, widths: Sequence[int], last_layer: str = "zigzag",
     constant across folds and the count holds for activation regions only.
 
     Domain: ``[0,1]^{n0}``. Every ``n_l >= n0`` is required.
+
+    Parameters
+    ----------
+    n0 : int
+        The input dimension.
+    widths : sequence of int
+        The hidden widths ``n_1..n_L``, each ``>= n0``.
+    last_layer : {"zigzag", "arrangement"}, default "zigzag"
+        The form of the last hidden layer.
+    outputs : int, default 1
+        How many times the output is repeated (``"zigzag"`` only).
     """
     n0, ws = analytic._architecture(n0, widths)
     outputs = _positive(outputs, "outputs")
@@ -156,6 +196,11 @@ def serra2018_theorem7(widths: Sequence[int]) -> Construction:
     ``prod_l (n_l + 1)`` activation regions on ``R`` (the exact maximum,
     Theorem 7); adjacent pieces have slopes of opposite signs, so they are also
     the linear regions.
+
+    Parameters
+    ----------
+    widths : sequence of int
+        The hidden widths ``n_1..n_L``, each ``>= 3``.
     """
     _, ws = analytic._architecture(1, widths)
     if min(ws) < 3:
@@ -181,6 +226,13 @@ def serra2018_theorem8(n0: int, widths: Sequence[int]) -> Construction:
     layer ``L``. ``(prod_{l<L} (floor(n_l/n0) + 1)^{n0}) * sum_{j<=n0} C(n_L, j)``
     activation regions on ``R^{n0}`` (Serra's Definition 1; they are linear
     regions too when ``n_L > n0``).
+
+    Parameters
+    ----------
+    n0 : int
+        The input dimension.
+    widths : sequence of int
+        The hidden widths, ``n_l >= 3 n0`` for all but the last.
     """
     n0, ws = analytic._architecture(n0, widths)
     count = analytic.serra2018_theorem8_lower(n0, ws)
@@ -209,6 +261,17 @@ def serra2018_theorem9(n0: int, m: int, w: int, depth: int) -> Construction:
     The paper allows ``w = 2``; the zig-zag needs ``w >= 3`` for every layer
     followed by another (see :func:`tropnet.bounds.serra2018_theorem9_lower`),
     so ``w >= 3`` is required when ``L >= 3``.
+
+    Parameters
+    ----------
+    n0 : int
+        The input dimension.
+    m : int
+        The number of normals; the first layer has ``2m`` units.
+    w : int
+        The width of layers ``2..L``.
+    depth : int
+        The number of hidden layers ``L``.
     """
     n0, m = _positive(n0, "n0"), _positive(m, "m")
     w, depth = _positive(w, "w"), _positive(depth, "depth")
@@ -246,6 +309,17 @@ def nakahara2024_ternary(n0: int, width: int, depth: int, outputs: int = 1) -> C
     ``-1``; it is realised through the constant nodes). If ``L`` is even the
     last map is the identity. ``q^{n0 (L'-1)/2}`` linear regions on
     ``[0,1]^{n0}``; needs ``L >= 3`` and ``q >= 1``.
+
+    Parameters
+    ----------
+    n0 : int
+        The input dimension.
+    width : int
+        The width ``n`` of every hidden layer.
+    depth : int
+        Their ``L``, the number of affine maps (``>= 3``).
+    outputs : int, default 1
+        The number of outputs (copies of the same output).
     """
     n0, width = _positive(n0, "n0"), _positive(width, "width")
     depth, outputs = _positive(depth, "depth"), _positive(outputs, "outputs")

@@ -46,7 +46,19 @@ __all__ = ["ConvSpec", "conv_layer", "conv_spec", "lower_conv", "read_conv_layer
 @dataclass(frozen=True)
 class ConvSpec:
     """The shape of a valid 2-D convolution: input ``H x W x C``, filter ``fh x fw``,
-    stride ``(sh, sw)`` and ``channels`` output channels."""
+    stride ``(sh, sw)`` and ``channels`` output channels.
+
+    Attributes
+    ----------
+    input : tuple of int
+        The input shape ``(H, W, C)``.
+    filter : tuple of int
+        The filter shape ``(fh, fw)``.
+    stride : tuple of int
+        The stride ``(sh, sw)``.
+    channels : int
+        The number of output channels ``D``.
+    """
 
     input: tuple[int, int, int]
     filter: tuple[int, int]
@@ -61,10 +73,12 @@ class ConvSpec:
 
     @property
     def in_dim(self) -> int:
+        """The input dimension ``H * W * C``."""
         return int(np.prod(self.input))
 
     @property
     def out_dim(self) -> int:
+        """The output dimension ``oh * ow * D``."""
         return int(np.prod(self.output))
 
     def positions(self) -> list[tuple[int, int]]:
@@ -73,7 +87,13 @@ class ConvSpec:
         return [(i, j) for i in range(oh) for j in range(ow)]
 
     def receptive_field(self, i: int, j: int) -> tuple[int, ...]:
-        """Flattened input coordinates seen by output position ``(i, j)``, sorted."""
+        """Flattened input coordinates seen by output position ``(i, j)``, sorted.
+
+        Parameters
+        ----------
+        i, j : int
+            The output position (row, column).
+        """
         (_, w, c), (fh, fw), (sh, sw) = self.input, self.filter, self.stride
         return tuple((r * w + col) * c + ch
                      for r in range(i * sh, i * sh + fh)
@@ -81,6 +101,7 @@ class ConvSpec:
                      for ch in range(c))
 
     def to_dict(self) -> dict:
+        """The layer's ``meta`` record (``{"type": "conv", ...}``, with shapes and layouts)."""
         sh, sw = self.stride
         return {"type": "conv", "input": list(self.input), "filter": list(self.filter),
                 "stride": sh if sh == sw else [sh, sw], "channels": self.channels,
@@ -92,6 +113,21 @@ def conv_spec(input: Sequence[int], filter: Sequence[int], stride: int | Sequenc
               channels: int = 1, where: str = "conv") -> ConvSpec:
     """Validate a convolution's shape (see the module docstring for the conventions).
 
+    Parameters
+    ----------
+    input : sequence of int
+        The input shape ``(H, W, C)``.
+    filter : sequence of int
+        The filter shape ``(fh, fw)``, no larger than the input.
+    stride : int or sequence of int, default 1
+        The stride, or ``(sh, sw)``.
+    channels : int, default 1
+        The number of output channels.
+    where : str, default "conv"
+        Where the layer was read, named in error messages.
+
+    Examples
+    --------
     >>> conv_spec([3, 3, 1], [2, 2], 1, 2).output
     (2, 2, 2)
     """
@@ -115,6 +151,17 @@ def lower_conv(spec: ConvSpec, kernel: Any, bias: Any, where: str = "conv"
 
     Numbers are kept as given (ints, floats, Fractions or ``"p/q"`` strings) so
     :meth:`Layer.create` decides exactness as for a dense layer.
+
+    Parameters
+    ----------
+    spec : ConvSpec
+        The convolution's shape.
+    kernel : array_like
+        Shape ``channels x fh x fw x C``.
+    bias : array_like
+        One number per output channel.
+    where : str, default "conv"
+        Where the layer was read, named in error messages.
     """
     d_out, (fh, fw), c = spec.channels, spec.filter, spec.input[2]
     try:
@@ -154,6 +201,27 @@ def conv_layer(input: Sequence[int], filter: Sequence[int], stride: int | Sequen
     ``kernel`` has shape ``channels x fh x fw x C`` and ``bias`` one entry per
     output channel (module docstring). ``layer.meta`` records the convolution.
 
+    Parameters
+    ----------
+    input : sequence of int
+        The input shape ``(H, W, C)``.
+    filter : sequence of int
+        The filter shape ``(fh, fw)``.
+    stride : int or sequence of int
+        The stride, or ``(sh, sw)``.
+    channels : int
+        The number of output channels.
+    kernel : array_like
+        Shape ``channels x fh x fw x C``.
+    bias : array_like
+        One number per output channel.
+    activation : {"relu", "leaky_relu", "identity"}, default "relu"
+        The activation.
+    slope : number, default 0
+        The leaky ReLU slope.
+    where : str, default "conv"
+        Where the layer was read, named in error messages.
+
     Examples
     --------
     A 1-D convolution of three pixels with the filter ``[1, -1]``:
@@ -173,7 +241,16 @@ def conv_layer(input: Sequence[int], filter: Sequence[int], stride: int | Sequen
 
 
 def read_conv_layer(spec: dict, where: str) -> Layer:
-    """A JSON conv layer (``{"type": "conv", ...}``) lowered to a dense Layer."""
+    """A JSON conv layer (``{"type": "conv", ...}``) lowered to a dense Layer.
+
+    Parameters
+    ----------
+    spec : dict
+        The JSON layer: ``input``, ``filter``, ``channels``, ``kernel``, ``bias`` and
+        optionally ``stride``, ``activation``, ``slope``.
+    where : str
+        Where the layer was read, named in error messages.
+    """
     allowed = {"type", "input", "filter", "stride", "channels", "kernel", "bias",
                "activation", "slope"}
     unknown = set(spec) - allowed

@@ -77,6 +77,29 @@ class Method:
     ``float_exact``: in float mode the method runs in exact arithmetic on the exact
     rationals of the float input (it has no certified float path), and its result is
     reported in float.
+
+    Attributes
+    ----------
+    name : str
+        The method's name (a key of `METHODS`).
+    kinds : tuple of str
+        The region kinds it counts (``"linear"``, ``"activation"``).
+    targets : tuple of str
+        What it reads: ``"network"`` and/or ``"expression"``.
+    bounded : bool
+        It needs a bounded domain.
+    cost : str
+        A short statement of its cost.
+    summary : str
+        One line on what it does.
+    run : callable
+        ``run(obj, domain, kind, arith, params)`` returning a `RegionSet`.
+    params : frozenset of str or None
+        The options it accepts; ``None``: the backend checks them.
+    engines : tuple of str, default ()
+        Its engines, if it has several.
+    float_exact : bool, default False
+        Float mode runs in exact arithmetic on the exact rationals of the input.
     """
 
     name: str
@@ -92,7 +115,15 @@ class Method:
 
     def applies(self, kind: str, target: str) -> bool:
         """Whether the method counts ``kind`` regions of a ``target`` (``"network"`` or
-        ``"expression"``)."""
+        ``"expression"``).
+
+        Parameters
+        ----------
+        kind : str
+            ``"linear"`` or ``"activation"``.
+        target : str
+            ``"network"`` or ``"expression"``.
+        """
         return kind in self.kinds and target in self.targets
 
 
@@ -203,7 +234,15 @@ METHODS: dict[str, Method] = {m.name: m for m in (
 
 
 def method_names(kind: str | None = None, target: str | None = None) -> tuple[str, ...]:
-    """Names of the methods for ``kind`` and ``target`` (``None``: any)."""
+    """Names of the methods for ``kind`` and ``target`` (``None``: any).
+
+    Parameters
+    ----------
+    kind : str or None, default None
+        ``"linear"`` or ``"activation"``; ``None``: any.
+    target : str or None, default None
+        ``"network"`` or ``"expression"``; ``None``: any.
+    """
     return tuple(m.name for m in METHODS.values()
                  if (kind is None or kind in m.kinds) and (target is None or
                                                           target in m.targets))
@@ -218,24 +257,30 @@ def regions(obj: Any, domain: Domain | str | None = None, kind: str | None = Non
 
     Parameters
     ----------
-    obj : :class:`~tropnet.Network`, :class:`~tropnet.TropicalRational`,
-        :class:`~tropnet.TropicalPolynomial`, or a list of maps (a vector map).
-    domain : ``None``/``"rn"`` (all of ``R^n``), a :class:`~tropnet.Domain` or a domain
-        string such as ``"box:-1,1"``. Methods that need a bounded domain (``milp``) run on
-        the effective-radius box on ``R^n`` and say so in ``info``.
-    kind : ``"linear"`` or ``"activation"``; ``None`` (default) is ``"linear"`` unless
-        ``method`` counts activation regions only (``"milp"``).
-    method : a name of :data:`METHODS`, or ``"auto"``: the first method of the table that
-        handles ``kind`` and ``obj``.
-    exact : ``True``, ``False``, an :class:`~tropnet.Arithmetic`, or ``None`` (exact iff
-        every number of the input is rational).
-    force : lift the size and memory budgets (:func:`tropnet.limits.forced`).
-    params : the method's options: ``connectivity`` (linear regions), ``engine``
-        (enumerate), ``progress``, ``workers`` / ``scheduler`` (enumerate on a Dask
-        cluster: a LocalCluster of that many worker processes, or a scheduler address
+    obj : Network, tropical map or list
+        The network, or a tropical map (`TropicalRational`, `TropicalPolynomial`); a
+        list of maps is a vector map.
+    domain : Domain, str or None, default None
+        ``None``/``"rn"`` (all of ``R^n``), a `Domain` or a domain string such as
+        ``"box:-1,1"``. Methods that need a bounded domain (``milp``) run on the
+        effective-radius box on ``R^n`` and say so in ``info``.
+    kind : str or None, default None
+        ``"linear"`` or ``"activation"``; ``None`` is ``"linear"`` unless ``method`` counts
+        activation regions only (``"milp"``).
+    method : str, default "auto"
+        A name of `METHODS`, or ``"auto"``: the first method of the table that handles
+        ``kind`` and ``obj``.
+    exact : bool, Arithmetic or None, default None
+        The arithmetic; ``None`` is exact iff every number of the input is rational.
+    force : bool, default False
+        Lift the size and memory budgets (`tropnet.limits.forced`).
+    **params : object
+        The method's options: ``connectivity`` (linear regions), ``engine`` (enumerate),
+        ``progress``, ``workers`` / ``scheduler`` (enumerate on a Dask cluster: a
+        LocalCluster of that many worker processes, or a scheduler address
         ``"tcp://host:8786"`` or ``dask.distributed.Client``; see
-        :mod:`tropnet.engines.parallel`), and for ``milp`` those of
-        :func:`tropnet.milp.activation_regions` (``solver``, ``time_limit``, ...).
+        `tropnet.engines.parallel`), and for ``milp`` those of
+        `tropnet.milp.activation_regions` (``solver``, ``time_limit``, ...).
 
     Examples
     --------
@@ -316,7 +361,15 @@ def _target(obj: Any) -> str:
 
 def resolve_kind(kind: str | None, method: str = "auto") -> str:
     """``kind``, or for ``None`` the kind ``method`` counts if it counts one kind only, else
-    ``"linear"``."""
+    ``"linear"``.
+
+    Parameters
+    ----------
+    kind : str or None
+        The kind asked for.
+    method : str, default "auto"
+        The method asked for.
+    """
     if kind is not None:
         return kind
     only = METHODS[method].kinds if method in METHODS else KINDS
@@ -325,7 +378,17 @@ def resolve_kind(kind: str | None, method: str = "auto") -> str:
 
 def choose_method(kind: str, method: str, obj: Any) -> Method:
     """The row of :data:`METHODS` that computes ``kind`` regions of ``obj`` (``"auto"``: the
-    first that applies), or a :class:`~tropnet.TropnetError` saying why none does."""
+    first that applies), or a :class:`~tropnet.TropnetError` saying why none does.
+
+    Parameters
+    ----------
+    kind : str
+        ``"linear"`` or ``"activation"``.
+    method : str
+        A name of `METHODS`, or ``"auto"``.
+    obj : object
+        The network or tropical map(s) to count.
+    """
     if kind not in KINDS:
         raise TropnetError(f"unknown region kind {kind!r} (expected linear or activation)")
     if kind == "activation" and not isinstance(obj, Network):
@@ -393,6 +456,31 @@ def linear_regions(obj: Any, domain: Domain | str | None = None, connectivity: s
     ``scheduler`` run the enumeration of ``"enumerate"`` on a Dask cluster (see
     :func:`regions`).
 
+    Parameters
+    ----------
+    obj : Network, tropical map or list
+        The network or tropical map(s).
+    domain : Domain, str or None, default None
+        The domain (see `regions`); ``None`` is ``R^n``.
+    connectivity : {"facet", "closure"}, default "facet"
+        How cells join into one region.
+    method : str, default "auto"
+        ``"auto"``, ``"tropical"``, ``"enumerate"`` or ``"layerwise"``.
+    exact : bool, Arithmetic or None, default None
+        The arithmetic; ``None`` is exact iff every number of the input is rational.
+    engine : str, default "auto"
+        The engine of ``"enumerate"``: ``"auto"`` or a name of
+        `tropnet.engines.enumerate.ENGINES`.
+    progress : callable or None, default None
+        Called after each layer with the number of regions or cells so far
+        (``"enumerate"``, ``"layerwise"``).
+    force : bool, default False
+        Lift the size and memory budgets.
+    workers : int or None, default None
+        Enumerate on a local Dask cluster of that many worker processes.
+    scheduler : str, Client or None, default None
+        Enumerate on this Dask scheduler address or client.
+
     Examples
     --------
     >>> from tropnet import parse
@@ -428,6 +516,27 @@ def activation_regions(net: Network, domain: Domain | str | None = None, engine:
     the enumeration on a Dask cluster (:mod:`tropnet.engines.parallel`); the regions are
     those of the serial run.
 
+    Parameters
+    ----------
+    net : Network
+        The network.
+    domain : Domain, str or None, default None
+        The domain (see `regions`); ``None`` is ``R^n``.
+    engine : str, default "auto"
+        The engine of ``"enumerate"``: ``"auto"`` or a name of
+        `tropnet.engines.enumerate.ENGINES`.
+    exact : bool, Arithmetic or None, default None
+        The arithmetic; ``None`` is exact iff every number of the network is rational.
+    progress : callable or None, default None
+        Called after each layer with the number of regions so far (``"enumerate"``).
+    method : {"enumerate", "milp"}, default "enumerate"
+        The method.
+    force : bool, default False
+        Lift the size and memory budgets.
+    **params : object
+        Further options of the method (``workers``, ``scheduler``; for ``"milp"`` those of
+        `tropnet.milp.activation_regions`).
+
     Examples
     --------
     >>> net = Network.from_lists(1, [([[1], [-1]], [0, 0], "relu"),
@@ -445,5 +554,21 @@ def activation_regions(net: Network, domain: Domain | str | None = None, engine:
 def count_regions(obj: Any, domain: Domain | str | None = None, kind: str | None = None,
                   method: str = "auto", *, exact: bool | Arithmetic | None = None,
                   **params: Any) -> int:
-    """The number of regions: ``regions(...).count`` (see :func:`regions`)."""
+    """The number of regions: ``regions(...).count`` (see :func:`regions`).
+
+    Parameters
+    ----------
+    obj : Network, tropical map or list
+        The network or tropical map(s).
+    domain : Domain, str or None, default None
+        The domain; ``None`` is ``R^n``.
+    kind : str or None, default None
+        ``"linear"`` or ``"activation"`` (see `regions`).
+    method : str, default "auto"
+        A name of `METHODS`, or ``"auto"``.
+    exact : bool, Arithmetic or None, default None
+        The arithmetic; ``None`` is exact iff every number of the input is rational.
+    **params : object
+        The method's options, and ``force`` (see `regions`).
+    """
     return regions(obj, domain, kind, method, exact=exact, **params).count

@@ -32,6 +32,25 @@ class Domain:
     (``None`` until resolved); ``lo``/``hi`` are the box bounds and ``A``/``b``
     the polytope rows, all exact Fractions; ``exact_input`` says whether every
     number was rational (for the default arithmetic rule).
+
+    Attributes
+    ----------
+    kind : str
+        The kind of domain: ``"rn"``, ``"box"`` or ``"polytope"``.
+    n : int or None, default None
+        The dimension; ``None`` until resolved.
+    lo : tuple of Fraction or None
+        The box's lower bounds.
+    hi : tuple of Fraction or None
+        The box's upper bounds.
+    A : tuple of tuple of Fraction or None
+        The polytope's rows ``A x <= b``.
+    b : tuple of Fraction or None
+        The polytope's right-hand sides.
+    exact_input : bool, default True
+        Whether every number was rational (for the default arithmetic rule).
+    label : str or None, default None
+        The name shown by `describe` (a polytope's file).
     """
 
     kind: str
@@ -45,6 +64,7 @@ class Domain:
 
     @property
     def bounded(self) -> bool:
+        """True for a box, and for a polytope that is bounded."""
         return self.kind == "box" or (self.kind == "polytope" and self._polytope_bounded())
 
     @property
@@ -74,7 +94,13 @@ class Domain:
 
     def resolve(self, n: int) -> Domain:
         """This domain in dimension ``n``: broadcast scalar box bounds, check dimensions and
-        that the interior is non-empty."""
+        that the interior is non-empty.
+
+        Parameters
+        ----------
+        n : int
+            The input dimension.
+        """
         if self.n is not None and self.n != n:
             raise DomainError(f"domain has dimension {self.n} but the input has dimension {n}")
         if self.kind == "rn":
@@ -102,7 +128,13 @@ class Domain:
         return out
 
     def polyhedron(self, arith: Arithmetic) -> Polyhedron:
-        """The domain as a :class:`~tropnet.polyhedra.Polyhedron` (must be resolved)."""
+        """The domain as a :class:`~tropnet.polyhedra.Polyhedron` (must be resolved).
+
+        Parameters
+        ----------
+        arith : Arithmetic
+            The arithmetic of the rows.
+        """
         if self.n is None:
             raise DomainError("domain dimension is not known yet; call resolve(n)")
         if self.kind == "rn":
@@ -125,6 +157,7 @@ class Domain:
         return self.label or f"polytope({len(self.b or ())} inequalities)"
 
     def to_dict(self) -> dict:
+        """The JSON form: ``kind``, ``description`` and the bounds or rows."""
         out: dict[str, Any] = {"kind": self.kind, "description": self.describe()}
         if self.kind == "box":
             out["lo"] = [format_number(v) for v in self.lo or ()]
@@ -144,7 +177,13 @@ def _fmt(v: Fraction) -> str:
 
 
 def rn(n: int | None = None) -> Domain:
-    """All of ``R^n`` (dimension taken from the network when ``n`` is ``None``)."""
+    """All of ``R^n`` (dimension taken from the network when ``n`` is ``None``).
+
+    Parameters
+    ----------
+    n : int or None, default None
+        The dimension.
+    """
     return Domain("rn", n)
 
 
@@ -164,6 +203,15 @@ def _numbers(values: Any, what: str) -> tuple[tuple[Fraction, ...], bool]:
 def box(lo: Any, hi: Any, n: int | None = None) -> Domain:
     """The box ``lo <= x <= hi`` (scalars apply to every coordinate).
 
+    Parameters
+    ----------
+    lo, hi : number or sequence of numbers
+        The lower and upper bounds (a scalar applies to every coordinate).
+    n : int or None, default None
+        The dimension; ``None`` takes it from the bounds or the network.
+
+    Examples
+    --------
     >>> box(-1, 1).resolve(2).describe()
     'box:[-1,1]^2'
     """
@@ -187,7 +235,17 @@ def box(lo: Any, hi: Any, n: int | None = None) -> Domain:
 
 
 def polytope(A: Any, b: Any, label: str | None = None) -> Domain:
-    """The polytope ``{x : A x <= b}`` (must have a non-empty interior)."""
+    """The polytope ``{x : A x <= b}`` (must have a non-empty interior).
+
+    Parameters
+    ----------
+    A : array_like
+        The rows, one inequality ``A_i x <= b_i`` each.
+    b : array_like
+        The right-hand sides.
+    label : str or None, default None
+        The name shown by `Domain.describe`.
+    """
     rows = np.asarray(A, dtype=object)
     if rows.ndim != 2 or rows.shape[0] == 0 or rows.shape[1] == 0:
         raise DomainError(f"polytope A must be a non-empty matrix, got shape {rows.shape}")
@@ -211,6 +269,13 @@ def parse_domain(text: str | Domain | None, n: int | None = None) -> Domain:
     ``rn``; ``box:LO,HI`` (same bounds in every coordinate);
     ``box:LO1,HI1;LO2,HI2;...`` (per coordinate); ``polytope:FILE.json`` with
     ``{"A": [[...], ...], "b": [...]}``. The result is resolved to ``n`` when given.
+
+    Parameters
+    ----------
+    text : str, Domain or None
+        The domain text; a `Domain` is returned (resolved to ``n``); ``None`` is ``rn``.
+    n : int or None, default None
+        The dimension to resolve to.
     """
     if isinstance(text, Domain):
         return text.resolve(n) if n is not None else text

@@ -47,7 +47,13 @@ class Terminated(BaseException):
 
 def check_input_file(path: str | os.PathLike) -> Path:
     """``path`` as a :class:`Path` after checking that it names a readable regular file of
-    at most :data:`MAX_FILE_BYTES` bytes (:class:`InputFileError` otherwise)."""
+    at most :data:`MAX_FILE_BYTES` bytes (:class:`InputFileError` otherwise).
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The file name.
+    """
     if path is None or not isinstance(path, (str, os.PathLike)):
         raise InputFileError(f"expected a file name, got {type(path).__name__}")
     p = Path(path)
@@ -93,7 +99,13 @@ def _json_constant(text: str) -> Any:
 
 
 def load_json(path: str | os.PathLike) -> Any:
-    """Read a JSON file, turning every failure into an :class:`InputFileError`."""
+    """Read a JSON file, turning every failure into an :class:`InputFileError`.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The file name.
+    """
     p = check_input_file(path)
     try:
         with open(p, "rb") as fh:
@@ -162,7 +174,15 @@ def write_atomic(path: str | os.PathLike, content: str | Callable[[str], None]) 
     """Write ``path`` via a temporary file in the same folder, so a failure leaves nothing
     behind. ``content`` is the text, or a function writing the temporary file it is given
     (e.g. ``lambda tmp: fig.savefig(tmp)``). Symbolic links are written through, read-only
-    files refused (see the module docstring)."""
+    files refused (see the module docstring).
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The output file name.
+    content : str or callable
+        The text, or a function writing the temporary file name it is given.
+    """
     if not isinstance(path, (str, os.PathLike)) or not str(path):
         raise InputFileError(f"expected an output file name, got {path!r}")
     p = Path(path)

@@ -36,7 +36,15 @@ __all__ = [
 
 
 def network_from_dict(data: Any, source: str = "network") -> Network:
-    """Build a :class:`Network` from the parsed JSON format."""
+    """Build a :class:`Network` from the parsed JSON format.
+
+    Parameters
+    ----------
+    data : dict
+        The parsed JSON object, with ``input_dim`` and ``layers``.
+    source : str, default "network"
+        Where it was read, named in error messages.
+    """
     if not isinstance(data, dict):
         raise InputFileError(f"{source}: expected a JSON object with keys 'input_dim' and "
                              f"'layers'")
@@ -78,7 +86,13 @@ def _input_dim(value: Any, source: str) -> int:
 
 
 def load_network(path: str | os.PathLike) -> Network:
-    """Read a network from a ``.json`` (tropnet format) or ``.npz`` file."""
+    """Read a network from a ``.json`` (tropnet format) or ``.npz`` file.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The file.
+    """
     p = check_input_file(path)
     if p.suffix.lower() == ".npz":
         return _load_npz(p)
@@ -154,7 +168,15 @@ def network_text(net: Network) -> str:
 
 
 def save_network(net: Network, path: str | os.PathLike) -> None:
-    """Write a network as tropnet JSON (exact: rationals as ``"p/q"`` strings) or NPZ (float)."""
+    """Write a network as tropnet JSON (exact: rationals as ``"p/q"`` strings) or NPZ (float).
+
+    Parameters
+    ----------
+    net : Network
+        The network.
+    path : str or PathLike
+        The output file; ``.npz`` writes NPZ, anything else JSON.
+    """
     p = Path(path)
     if p.suffix.lower() == ".npz":
         arrays: dict[str, Any] = {"input_dim": net.input_dim, "n_layers": len(net.layers)}

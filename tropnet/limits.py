@@ -67,7 +67,19 @@ _NO_LIMIT = 2**60  # cgroup v1 writes "no limit" as a huge number
 class TimeLimitReached(TropnetError):
     """The deadline passed and the computation stopped. ``partial`` holds what was known
     (e.g. ``{"lower_bound": 1234, "lower_bound_of": "activation regions"}``): never the
-    answer; ``limit`` the deadline in seconds, ``elapsed`` the seconds spent."""
+    answer; ``limit`` the deadline in seconds, ``elapsed`` the seconds spent.
+
+    Parameters
+    ----------
+    message : str
+        The error message.
+    partial : mapping or None, default None
+        What was known when the computation stopped.
+    limit : float or None, default None
+        The deadline in seconds.
+    elapsed : float or None, default None
+        The seconds spent.
+    """
 
     def __init__(self, message: str, partial: Mapping[str, Any] | None = None,
                  limit: float | None = None, elapsed: float | None = None) -> None:
@@ -80,7 +92,13 @@ class TimeLimitReached(TropnetError):
 @contextlib.contextmanager
 def forced(active: bool = True) -> Iterator[None]:
     """Within this block the budgets are not enforced (``active=False``: no change, so an
-    enclosing ``forced()`` still holds)."""
+    enclosing ``forced()`` still holds).
+
+    Parameters
+    ----------
+    active : bool, default True
+        Lift the budgets; ``False`` changes nothing.
+    """
     token = _forced.set(active or _forced.get())
     try:
         yield
@@ -231,7 +249,15 @@ def deadline(seconds: float | None, *, alarm: bool = False) -> Iterator[None]:
     (``None``: no deadline). With ``alarm=True``, in the main thread, ``SIGALRM``
     :data:`ALARM_GRACE` seconds after the deadline raises it too, for code without
     checkpoints (it interrupts Python code, not a running C call). Deadlines nest: the
-    earliest one applies."""
+    earliest one applies.
+
+    Parameters
+    ----------
+    seconds : float or None
+        The time limit, positive; ``None``: no deadline.
+    alarm : bool, default False
+        Also arm ``SIGALRM`` (main thread only).
+    """
     if seconds is None:
         yield
         return
@@ -270,14 +296,28 @@ def remaining() -> float | None:
 
 def note(**known: Any) -> None:
     """Record what is known so far (``lower_bound=...``, ``layers_done=...``): attached to
-    the :class:`TimeLimitReached` of the enclosing deadlines. No effect without one."""
+    the :class:`TimeLimitReached` of the enclosing deadlines. No effect without one.
+
+    Parameters
+    ----------
+    **known : object
+        The facts to record, by name.
+    """
     for s in _deadlines.get():
         s.known.update(known)
 
 
 def note_lower_bound(value: Any, of: str) -> None:
     """Record ``value`` as the ``lower_bound`` of ``of``, unless a larger one of the same
-    quantity is known (the bound is always reported with what it bounds)."""
+    quantity is known (the bound is always reported with what it bounds).
+
+    Parameters
+    ----------
+    value : int
+        The lower bound.
+    of : str
+        What it bounds (``"activation regions"``, ...).
+    """
     for s in _deadlines.get():
         old = s.known.get("lower_bound")
         if old is None or s.known.get("lower_bound_of") != of or value > old:
@@ -287,7 +327,15 @@ def note_lower_bound(value: Any, of: str) -> None:
 def check_time(what: str = "the computation", partial: Any = None) -> None:
     """A checkpoint: raise :class:`TimeLimitReached` when a deadline has passed.
     ``partial``: a mapping (or a function returning one) of what is known, added to the
-    notes."""
+    notes.
+
+    Parameters
+    ----------
+    what : str, default "the computation"
+        What is running, named in the error.
+    partial : mapping, callable or None, default None
+        What is known so far (or a function returning it).
+    """
     states = _deadlines.get()
     if not states:
         return
@@ -302,7 +350,21 @@ def check_time(what: str = "the computation", partial: Any = None) -> None:
 def check_size(count: int, what: str, cheaper: str, limit: int = MAX_ITEMS, *,
                partial: Any = None) -> None:
     """Refuse to create ``count`` items (``what``) when above ``limit``; also a checkpoint
-    of :func:`deadline`."""
+    of :func:`deadline`.
+
+    Parameters
+    ----------
+    count : int
+        The number of items about to be created.
+    what : str
+        What they are, named in the error.
+    cheaper : str
+        A cheaper alternative, named in the error.
+    limit : int, default MAX_ITEMS
+        The budget.
+    partial : mapping, callable or None, default None
+        What is known so far (see `check_time`).
+    """
     check_time(what, partial)
     if count > limit and not _forced.get():
         raise TooLargeError(f"{what} needs {count:,} items, above the budget of {limit:,}; "
@@ -311,7 +373,17 @@ def check_size(count: int, what: str, cheaper: str, limit: int = MAX_ITEMS, *,
 
 def check_memory(what: str, cheaper: str, *, partial: Any = None) -> None:
     """Refuse to go on when the process already uses its memory budget; also a checkpoint
-    of :func:`deadline` (``partial``: what is known so far, see :func:`check_time`)."""
+    of :func:`deadline` (``partial``: what is known so far, see :func:`check_time`).
+
+    Parameters
+    ----------
+    what : str
+        What is running, named in the error.
+    cheaper : str
+        A cheaper alternative, named in the error.
+    partial : mapping, callable or None, default None
+        What is known so far (see `check_time`).
+    """
     check_time(what, partial)
     if _forced.get():
         return
@@ -331,7 +403,25 @@ def check_estimate(what: str, estimate: str, seconds: float | None = None,
     deadline bounds the time, and :func:`check_memory` the memory as the job goes. The
     message gives ``estimate``, the time and memory, and the ``options`` (``--force`` and
     ``--time-limit`` are always named); ``tried``: the seconds of a trial run that did not
-    finish, said in the message."""
+    finish, said in the message.
+
+    Parameters
+    ----------
+    what : str
+        The job, named in the error.
+    estimate : str
+        The estimate in words, put in the error message.
+    seconds : float or None, default None
+        The estimated time.
+    nbytes : float or None, default None
+        The estimated memory in bytes.
+    options : sequence of str, default ()
+        Cheaper options to name in the error.
+    budget : float or None, default None
+        The time budget; ``None`` is `TIME_BUDGET`.
+    tried : float or None, default None
+        The seconds of a trial run that did not finish.
+    """
     if _forced.get() or remaining() is not None:
         return
     budget = TIME_BUDGET if budget is None else budget
@@ -360,7 +450,13 @@ def _about(text: str) -> str:
 
 def format_seconds(seconds: float) -> str:
     """``12 s``, ``3.5 min``, ``2.1 h``, ``4.0 days``, ``1e+09 years`` (infinity: ``more than
-    float64 counts``)."""
+    float64 counts``).
+
+    Parameters
+    ----------
+    seconds : float
+        A duration in seconds.
+    """
     if not math.isfinite(seconds):
         return "more than float64 counts"
     for unit, size in (("years", 365.25 * 86400), ("days", 86400), ("h", 3600),
@@ -372,7 +468,13 @@ def format_seconds(seconds: float) -> str:
 
 
 def format_bytes(nbytes: float) -> str:
-    """``512 MB``, ``3.2 GB``, ``1e+12 TB``."""
+    """``512 MB``, ``3.2 GB``, ``1e+12 TB``.
+
+    Parameters
+    ----------
+    nbytes : float
+        A size in bytes.
+    """
     if not math.isfinite(nbytes):
         return "more than float64 counts"
     for unit, size in (("TB", 2**40), ("GB", 2**30), ("MB", 2**20)):

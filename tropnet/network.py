@@ -54,6 +54,15 @@ def read_number(value: Any, where: str = "value") -> tuple[Fraction, bool]:
     number it cannot hold. Huge exponents (``"1e999999999"``) are refused before any
     arithmetic, so they cost nothing.
 
+    Parameters
+    ----------
+    value : int, Fraction, float or str
+        The number.
+    where : str, default "value"
+        Where the number was read, named in the error message.
+
+    Examples
+    --------
     >>> read_number("3/2")
     (Fraction(3, 2), True)
     """
@@ -90,7 +99,15 @@ def _short(value: Any) -> str:
 
 def as_network(obj: Any, where: str = "network") -> Network:
     """``obj`` if it is a :class:`Network`, else a :class:`NetworkError` naming ``where``
-    (the check of the public entry points that take a network)."""
+    (the check of the public entry points that take a network).
+
+    Parameters
+    ----------
+    obj : object
+        The value to check.
+    where : str, default "network"
+        The argument's name in the error message.
+    """
     if not isinstance(obj, Network):
         raise NetworkError(f"{where}: expected a tropnet Network (e.g. from "
                            f"tropnet.load_network), got {type(obj).__name__}")
@@ -138,6 +155,19 @@ class Layer:
     per output unit, consecutive); ``act`` is an :class:`~tropnet.activations.Activation`;
     ``meta`` carries optional provenance (e.g. the convolution a dense layer was
     lowered from).
+
+    Attributes
+    ----------
+    weight : ndarray
+        The weight matrix ``W`` (exact Fractions), one row per pre-activation unit.
+    bias : ndarray
+        The bias vector ``b`` (exact Fractions).
+    act : Activation, default ReLU()
+        The activation.
+    meta : dict or None, default None
+        Optional provenance (such as the convolution the layer was lowered from).
+    exact_input : bool, default True
+        Whether every number was given as an integer or rational string.
     """
 
     weight: np.ndarray
@@ -151,7 +181,25 @@ class Layer:
                slope: Any = 0, rank: int = 1, meta: dict | None = None,
                where: str = "layer") -> Layer:
         """Validate and build a layer from nested lists / arrays of numbers; ``activation``
-        is an :class:`Activation` or a JSON name with its ``slope``/``rank``."""
+        is an :class:`Activation` or a JSON name with its ``slope``/``rank``.
+
+        Parameters
+        ----------
+        weight : array_like
+            Nested lists or an array of numbers, one row per pre-activation unit.
+        bias : array_like
+            One number per row of ``weight``.
+        activation : str or Activation, default "relu"
+            An `Activation`, or its JSON name.
+        slope : number, default 0
+            The leaky ReLU slope (with a name only).
+        rank : int, default 1
+            The maxout rank (with a name only).
+        meta : dict or None, default None
+            Optional provenance kept with the layer.
+        where : str, default "layer"
+            Where the layer was read, named in error messages.
+        """
         if isinstance(activation, Activation):
             act, a_rat = activation, True
         else:
@@ -177,6 +225,7 @@ class Layer:
     # -- shapes -----------------------------------------------------------
     @property
     def in_dim(self) -> int:
+        """The input dimension: the number of columns of ``weight``."""
         return int(self.weight.shape[1])
 
     @property
@@ -186,6 +235,7 @@ class Layer:
 
     @property
     def out_dim(self) -> int:
+        """The output dimension: ``units // rank``."""
         return self.units // self.rank
 
     @property
@@ -205,7 +255,13 @@ class Layer:
 
     def params(self, arith: Arithmetic) -> tuple[np.ndarray, np.ndarray]:
         """``(W, b)`` in the given arithmetic (the stored arrays for exact and float; others,
-        such as exact with ``limit_denominator``, convert them)."""
+        such as exact with ``limit_denominator``, convert them).
+
+        Parameters
+        ----------
+        arith : Arithmetic
+            The arithmetic wanted.
+        """
         if not arith.exact:
             return self.float_params
         if arith is EXACT or arith == EXACT:
@@ -219,17 +275,39 @@ class Layer:
 
     # -- evaluation -------------------------------------------------------
     def activate(self, z: np.ndarray, arith: Arithmetic) -> np.ndarray:
-        """Apply the activation to a pre-activation vector ``z``."""
+        """Apply the activation to a pre-activation vector ``z``.
+
+        Parameters
+        ----------
+        z : ndarray
+            The pre-activation vector ``W h + b``.
+        arith : Arithmetic
+            The arithmetic of ``z``.
+        """
         return self.act.activate(z, arith)
 
     def pattern(self, z: np.ndarray) -> tuple[int, ...]:
         """Activation pattern of a pre-activation vector: per unit the index of its first
         maximal piece (ReLU/leaky: 1 where ``z > 0``, else 0; maxout: the first maximal
-        of the ``rank`` rows). Identity: ``()``."""
+        of the ``rank`` rows). Identity: ``()``.
+
+        Parameters
+        ----------
+        z : ndarray
+            The pre-activation vector ``W h + b``.
+        """
         return self.act.pattern(z)
 
     def pattern_matrix(self, pattern: Sequence[int], arith: Arithmetic) -> np.ndarray:
-        """The matrix ``D`` with ``act(z) = D z`` on the region of ``pattern``."""
+        """The matrix ``D`` with ``act(z) = D z`` on the region of ``pattern``.
+
+        Parameters
+        ----------
+        pattern : sequence of int
+            The layer's activation pattern (see `pattern`).
+        arith : Arithmetic
+            The arithmetic of ``D``.
+        """
         return self.act.pattern_matrix(pattern, self.units, arith)
 
     def to_dict(self) -> dict:
@@ -255,6 +333,13 @@ class Network:
     >>> net = Network.from_lists(1, [([[1], [-1]], [0, 0], "relu"), ([[1, 1]], [0], "identity")])
     >>> net.forward([-3])
     array([Fraction(3, 1)], dtype=object)
+
+    Attributes
+    ----------
+    input_dim : int
+        The input dimension ``n >= 1``.
+    layers : tuple of Layer
+        The layers, first to last; each takes the previous one's output.
     """
 
     input_dim: int
@@ -280,7 +365,18 @@ class Network:
 
     @classmethod
     def from_lists(cls, input_dim: int, layers: Sequence[Any]) -> Network:
-        """Build from ``(weight, bias, activation[, options])`` tuples or layer dicts."""
+        """Build from ``(weight, bias, activation[, options])`` tuples or layer dicts.
+
+        Parameters
+        ----------
+        input_dim : int
+            The input dimension.
+        layers : sequence
+            One entry per layer: a `Layer`, a dict with ``weight``, ``bias`` and optionally
+            ``activation`` (default ``"relu"``), ``slope``, ``rank``, ``meta``, or a tuple
+            ``(weight, bias, activation[, options])`` (options: keyword arguments of
+            `Layer.create`).
+        """
         built = []
         for i, spec in enumerate(layers):
             if isinstance(spec, Layer):
@@ -300,6 +396,7 @@ class Network:
     # -- shape ------------------------------------------------------------
     @property
     def output_dim(self) -> int:
+        """The output dimension: the last layer's ``out_dim``."""
         return self.layers[-1].out_dim
 
     @property
@@ -331,7 +428,16 @@ class Network:
         return arith.vector(vec)
 
     def forward(self, x: Any, exact: bool | Arithmetic | None = None) -> np.ndarray:
-        """Evaluate the network at one point (exactly with Fractions, or in float64)."""
+        """Evaluate the network at one point (exactly with Fractions, or in float64).
+
+        Parameters
+        ----------
+        x : array_like
+            The input point (``input_dim`` numbers).
+        exact : bool, Arithmetic or None, default None
+            The arithmetic (`resolve`): ``None`` is exact iff every number of the network was
+            rational.
+        """
         arith = resolve(exact, self)
         h = self._point(x, arith)
         for layer in self.layers:
@@ -343,7 +449,13 @@ class Network:
         return self.forward(x, exact)
 
     def forward_batch(self, xs: np.ndarray) -> np.ndarray:
-        """Float64 evaluation of many points at once (rows of ``xs``)."""
+        """Float64 evaluation of many points at once (rows of ``xs``).
+
+        Parameters
+        ----------
+        xs : ndarray, shape (points, input_dim)
+            The input points.
+        """
         h = np.asarray(xs, dtype=float)
         for layer in self.layers:
             w, b = layer.float_params
@@ -351,7 +463,16 @@ class Network:
         return h
 
     def patterns(self, x: Any, exact: bool | Arithmetic | None = None) -> tuple[tuple, ...]:
-        """The activation pattern ``(S_1, ..., S_L)`` at ``x`` (see :meth:`Layer.pattern`)."""
+        """The activation pattern ``(S_1, ..., S_L)`` at ``x`` (see :meth:`Layer.pattern`).
+
+        Parameters
+        ----------
+        x : array_like
+            The input point.
+        exact : bool, Arithmetic or None, default None
+            The arithmetic (`resolve`): ``None`` is exact iff every number of the network was
+            rational.
+        """
         return self.affine_map(x, exact)[2]
 
     def affine_map(self, x: Any, exact: bool | Arithmetic | None = None
@@ -361,6 +482,14 @@ class Network:
         Returns ``(J, c, patterns)``. At a point on a region boundary the
         pattern convention of :meth:`Layer.pattern` (ties inactive, first
         maximal maxout piece) picks one of the adjacent maps.
+
+        Parameters
+        ----------
+        x : array_like
+            The input point.
+        exact : bool, Arithmetic or None, default None
+            The arithmetic (`resolve`): ``None`` is exact iff every number of the network was
+            rational.
         """
         arith = resolve(exact, self)
         pt = self._point(x, arith)
@@ -382,6 +511,13 @@ class Network:
         compiled tropical maps: ``B_0 = max(1, radius)``, ``B_l = ||W_l||_inf B_(l-1) +
         ||b_l||_inf`` (every activation has ``|act(z)| <= |z|``).
 
+        Parameters
+        ----------
+        radius : number, default 1
+            Half the side of the input cube.
+
+        Examples
+        --------
         >>> Network.from_lists(1, [([[2]], [0], "relu")] * 3).magnitude_log2()
         3.0
         """
@@ -394,7 +530,15 @@ class Network:
     def check_magnitude(self, arith: Arithmetic | None = None, radius: Any = 1) -> None:
         """Refuse (:class:`NetworkError`) a network whose values can leave the range the
         arithmetic computes in: :data:`FLOAT_MAGNITUDE_LOG2` in float mode,
-        :data:`EXACT_MAGNITUDE_LOG2` in exact mode (see :meth:`magnitude_log2`)."""
+        :data:`EXACT_MAGNITUDE_LOG2` in exact mode (see :meth:`magnitude_log2`).
+
+        Parameters
+        ----------
+        arith : Arithmetic or None, default None
+            The arithmetic to compute in; ``None`` checks the float limit.
+        radius : number, default 1
+            Half the side of the input cube (see `magnitude_log2`).
+        """
         limit = EXACT_MAGNITUDE_LOG2 if arith is not None and arith.exact else \
             FLOAT_MAGNITUDE_LOG2
         bits = self.magnitude_log2(radius)
@@ -410,7 +554,15 @@ class Network:
                   "the regions unchanged")
 
     def to_dict(self) -> dict:
+        """The JSON form of the network (``input_dim`` and the layers' dicts)."""
         return {"input_dim": self.input_dim, "layers": [ly.to_dict() for ly in self.layers]}
 
     def with_layers(self, layers: Sequence[Layer]) -> Network:
+        """A network with the same input dimension and the given layers.
+
+        Parameters
+        ----------
+        layers : sequence of Layer
+            The new layers.
+        """
         return Network(self.input_dim, tuple(layers))

@@ -91,6 +91,37 @@ class SampleEstimate:
     ``patterns`` distinct activation patterns (an estimate of the activation regions),
     ``splits`` the clusters created by failed midpoint tests; ``recomputed`` the
     samples whose pattern was recomputed exactly.
+
+    Attributes
+    ----------
+    estimate : int
+        The weighted number of clusters.
+    samples : int
+        The number of points.
+    curve : tuple of tuple of int
+        ``(points used, estimate)`` pairs.
+    box : Domain
+        The box sampled.
+    seed : int or None
+        The seed.
+    symmetric : bool
+        The fundamental domain was sampled (permutation invariance).
+    distinct_maps : int
+        The number of distinct affine maps.
+    patterns : int
+        The number of distinct activation patterns.
+    splits : int
+        The clusters created by failed midpoint tests.
+    recomputed : int
+        The samples whose pattern was recomputed exactly.
+    arith : Arithmetic
+        The arithmetic of the affine maps.
+    n : int
+        The input dimension.
+    symmetry : SymmetryCheck or None, default None
+        How invariance was decided, when used.
+    info : dict, default {}
+        Further facts of the run.
     """
 
     estimate: int
@@ -110,6 +141,7 @@ class SampleEstimate:
 
     @property
     def domain(self) -> str:
+        """The box sampled, as text."""
         return self.box.describe()
 
     @property
@@ -121,6 +153,7 @@ class SampleEstimate:
         return None
 
     def to_dict(self) -> dict:
+        """The JSON form of ``tropnet sample`` (``is_estimate`` is always true)."""
         out: dict[str, Any] = {
             "estimate": self.estimate, "samples": self.samples, "kind": "linear",
             "is_estimate": True,
@@ -148,20 +181,29 @@ def sample_regions(net: Network, samples: int = 1000, radius: Any = None, seed: 
 
     Parameters
     ----------
-    samples : number of points ``N``.
-    radius : half-width of the cube (a shorthand for ``domain="box:-R,R"``), or
-        ``"effective"`` for the effective-radius box of the network's linear regions
-        (:func:`tropnet.hoffman.effective_box`; it compiles the network), so that the
-        estimate targets the count on ``R^n``.
-    domain : a box (a :class:`~tropnet.Domain` or a string such as ``"box:0,1;-2,2"``);
-        give ``radius`` or ``domain``, not both.
-    seed : seed of :func:`numpy.random.default_rng`.
-    symmetric : ``True`` (the user asserts permutation invariance; verified on random
-        points), ``"auto"`` (detect it) or ``False``. When used, only the fundamental
-        domain is sampled and clusters are weighted by :func:`orbit_weight`.
-    exact : arithmetic of the affine maps (default: exact for rational networks).
-    checkpoints : sample counts for the convergence curve (default: about 12 counts
-        spaced geometrically up to ``samples``).
+    net : Network
+        The network.
+    samples : int, default 1000
+        The number of points ``N``.
+    radius : number, str or None, default None
+        Half-width of the cube (a shorthand for ``domain="box:-R,R"``), or ``"effective"``
+        for the effective-radius box of the network's linear regions
+        (`tropnet.hoffman.effective_box`; it compiles the network), so that the estimate
+        targets the count on ``R^n``.
+    seed : int or None, default 0
+        Seed of `numpy.random.default_rng`.
+    symmetric : bool or str, default False
+        ``True`` (the user asserts permutation invariance; verified on random points),
+        ``"auto"`` (detect it) or ``False``. When used, only the fundamental domain is
+        sampled and clusters are weighted by `orbit_weight`.
+    exact : bool, Arithmetic or None, default None
+        The arithmetic of the affine maps; ``None``: exact for rational networks.
+    checkpoints : sequence of int or None, default None
+        Sample counts for the convergence curve; ``None``: about 12 counts spaced
+        geometrically up to ``samples``.
+    domain : Domain, str or None, default None
+        A box (a `Domain` or a string such as ``"box:0,1;-2,2"``); give ``radius`` or
+        ``domain``, not both.
 
     Examples
     --------
@@ -246,6 +288,21 @@ class RegionEstimate:
     layers past the deepest one reached then repeat its estimate, a lower estimate
     (adding units never merges regions). ``bound=True``: the layers are upper bounds
     (:meth:`upper_bound`), not an estimate.
+
+    Attributes
+    ----------
+    layers : tuple of float
+        The estimate after each layer.
+    probes : int
+        The number of passes averaged.
+    lps : int
+        The number of LPs solved.
+    seconds : float
+        The time taken.
+    complete : bool, default True
+        False when no pass reached the last layer in time, or one passed the cap (above).
+    bound : bool, default False
+        The layers are upper bounds, not an estimate.
     """
 
     layers: tuple[float, ...]
@@ -259,7 +316,13 @@ class RegionEstimate:
     def upper_bound(cls, net: Network) -> RegionEstimate:
         """Upper bounds by counting: a region of the first layers is cut by the ``h``
         hyperplanes of the next layer into at most ``sum_{k<=n} C(h, k)`` parts (``h`` is
-        the number of units, ``C(rank, 2)`` per maxout unit)."""
+        the number of units, ``C(rank, 2)`` per maxout unit).
+
+        Parameters
+        ----------
+        net : Network
+            The network.
+        """
         n, count, layers = net.input_dim, 1.0, []
         for layer in net.layers:
             if layer.act.patterned:
@@ -271,6 +334,7 @@ class RegionEstimate:
 
     @property
     def count(self) -> float:
+        """The estimate for the whole network: ``layers[-1]``."""
         return self.layers[-1]
 
     def describe(self) -> str:
@@ -284,6 +348,7 @@ class RegionEstimate:
         return f"about {value} activation regions ({how})"
 
     def to_dict(self) -> dict:
+        """The JSON form: the count, the per-layer estimates, the work done and the method."""
         return {"activation_regions": self.count, "per_layer": list(self.layers),
                 "probes": self.probes, "lps": self.lps, "complete": self.complete,
                 "method": "the counting bound (sum_k C(h, k) parts per region and layer)"
@@ -318,6 +383,27 @@ def estimate_regions(net: Network, domain: Any = None, *, seconds: float = 1.5,
     It is an ESTIMATE: float decisions, regions farther than about 1e6 times the
     network's scale are not seen, and the spread can be large (typically within a factor
     of 2 or 3 on random networks).
+
+    Parameters
+    ----------
+    net : Network
+        The network.
+    domain : Domain, str or None, default None
+        The domain; ``None`` is ``R^n``.
+    seconds : float, default 1.5
+        The time to spend.
+    frontier : int or None, default None
+        The regions a pass keeps; ``None``: about 600 LPs per pass.
+    passes : tuple of int, default (2, 100)
+        The least and the most passes.
+    rtol : float, default 0.2
+        Stop when the standard error is below ``rtol`` of the mean.
+    cap : float, default 1e15
+        A pass stops when its estimate passes this.
+    seed : int, default 0
+        The seed.
+    enough : callable or None, default None
+        Stops the passes when it returns True (above).
 
     Examples
     --------

@@ -28,6 +28,13 @@ def parse_slice(text: str, n: int) -> tuple[tuple, tuple, tuple]:
     Numbers may be integers, decimals or fractions (``"1/2"``). ``p``
     defaults to the origin. Raises :class:`~tropnet.errors.DomainError` when
     a vector has the wrong length or ``u`` and ``v`` are parallel.
+
+    Parameters
+    ----------
+    text : str
+        The plane, ``"p=..;u=..;v=.."``.
+    n : int
+        The input dimension.
     """
     parts: dict[str, list[str]] = {}
     for item in text.split(";"):
@@ -63,6 +70,19 @@ def parse_points(text: str, n: int, count: int | None = None,
     or fractions such as ``"1/2"``); ``count`` fixes how many. Raises
     :class:`~tropnet.errors.DomainError` on a wrong number of points or coordinates.
 
+    Parameters
+    ----------
+    text : str
+        The points, separated by ``;``.
+    n : int
+        The input dimension.
+    count : int or None, default None
+        The number of points required; ``None``: any.
+    where : str, default "--slice-points"
+        The option named in errors.
+
+    Examples
+    --------
     >>> parse_points("0,0;1,1/2;0,1", 2, 3)[1]
     (Fraction(1, 1), Fraction(1, 2))
     """
@@ -81,6 +101,13 @@ def plane_through(a: Sequence[Any], b: Sequence[Any], c: Sequence[Any]
     (SplineCam's slices through data). Raises :class:`~tropnet.errors.DomainError` when the
     points are collinear (or two coincide).
 
+    Parameters
+    ----------
+    a, b, c : sequence of numbers
+        Three inputs, not collinear.
+
+    Examples
+    --------
     >>> [tuple(map(int, w)) for w in plane_through([0, 0, 1], [1, 0, 1], [0, 2, 1])]
     [(0, 0, 1), (1, 0, 0), (0, 2, 0)]
     """
@@ -101,6 +128,17 @@ def plane_coordinates(points: Any, p: Sequence[Any], u: Sequence[Any], v: Sequen
     the plane ``p + s u + t v`` nearest to each input (least squares, float; exact for a
     point of the plane up to round-off).
 
+    Parameters
+    ----------
+    points : array_like
+        The inputs, one per row.
+    p : sequence of numbers
+        A point of the plane.
+    u, v : sequence of numbers
+        The plane's directions.
+
+    Examples
+    --------
     >>> plane_coordinates([[2, 3, 5]], [0, 0, 0], [1, 0, 0], [0, 1, 0]).tolist()
     [[2.0, 3.0]]
     """
@@ -118,6 +156,15 @@ def restrict_to_plane(obj: Any, point: Sequence[Any], u: Sequence[Any], v: Seque
     ``b + W p`` (exact); for a tropical map each monomial ``a . x + c``
     becomes ``(a . u) s + (a . v) t + (c + a . p)``. Both are exact, so the
     regions of the restriction are the regions of ``F`` cut by the plane.
+
+    Parameters
+    ----------
+    obj : Network or tropical map(s)
+        The network or tropical map(s).
+    point : sequence of numbers
+        The point ``p`` of the plane.
+    u, v : sequence of numbers
+        The plane's directions (not parallel).
 
     Examples
     --------

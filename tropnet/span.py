@@ -35,23 +35,48 @@ __all__ = ["InputSpan", "exact_matmul", "input_span"]
 @dataclass(frozen=True, eq=False)
 class InputSpan:
     """``net(x) = net_on_span(basis @ x)``: the first layer reads ``x`` through the ``r``
-    rows of ``basis`` (exact, ``r x n``, full row rank, ``r < n``)."""
+    rows of ``basis`` (exact, ``r x n``, full row rank, ``r < n``).
+
+    Attributes
+    ----------
+    basis : ndarray
+        The rows (exact, ``r x n``, full row rank).
+    net_on_span : Network
+        The network on ``R^r``.
+    """
 
     basis: np.ndarray
     net_on_span: Network
 
     @property
     def rank(self) -> int:
+        """The dimension ``r`` of the span."""
         return int(self.basis.shape[0])
 
     def lift_rows(self, rows: np.ndarray, arith: Arithmetic) -> np.ndarray:
-        """``rows @ basis``: linear forms on ``z`` as linear forms on ``x``."""
+        """``rows @ basis``: linear forms on ``z`` as linear forms on ``x``.
+
+        Parameters
+        ----------
+        rows : ndarray
+            Linear forms on ``z``, one per row.
+        arith : Arithmetic
+            The arithmetic of the result.
+        """
         if arith.exact:
             return exact_matmul(rows, self.basis)
         return np.asarray(rows, dtype=float) @ np.asarray(self.basis, dtype=float)
 
     def lift_point(self, z: Any, arith: Arithmetic) -> np.ndarray:
-        """A point ``x`` with ``basis @ x = z`` (in float mode, up to rounding)."""
+        """A point ``x`` with ``basis @ x = z`` (in float mode, up to rounding).
+
+        Parameters
+        ----------
+        z : array_like
+            A point of ``R^r``.
+        arith : Arithmetic
+            The arithmetic of the result.
+        """
         if arith.exact:
             y = self._gram_inverse @ np.asarray(z, dtype=object)
             return exact_matmul(y.reshape(1, -1), self.basis)[0]
@@ -72,7 +97,15 @@ class InputSpan:
 
 def input_span(net: Network, arith: Arithmetic) -> InputSpan | None:
     """The input span of ``net`` when its first layer has fewer rows than inputs (``None``
-    otherwise, or in float mode when a row's coefficients in the basis are not floats)."""
+    otherwise, or in float mode when a row's coefficients in the basis are not floats).
+
+    Parameters
+    ----------
+    net : Network
+        The network.
+    arith : Arithmetic
+        The arithmetic of the network on the span.
+    """
     first = net.layers[0]
     W, b = first.params(EXACT)
     m, n = W.shape
@@ -128,7 +161,13 @@ def _row_basis(W: np.ndarray) -> tuple[list[int], dict[int, list[Fraction]]]:
 
 def exact_matmul(A: np.ndarray, B: np.ndarray) -> np.ndarray:
     """``A @ B`` for matrices of rationals, in integers over one common denominator each
-    (:meth:`~tropnet.arithmetic.ScaledMatrix.__matmul__`), as Fractions."""
+    (:meth:`~tropnet.arithmetic.ScaledMatrix.__matmul__`), as Fractions.
+
+    Parameters
+    ----------
+    A, B : ndarray
+        Matrices of rationals.
+    """
     return (EXACT.scaled(A) @ EXACT.scaled(B)).values()
 
 

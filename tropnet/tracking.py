@@ -40,7 +40,27 @@ MODEL_SUFFIXES = (".pt", ".pth", ".onnx")
 class CheckpointCounts:
     """The counts of one checkpoint: ``linear`` and ``activation`` regions on the domain,
     ``monomials`` (numerator, denominator) of each output on ``R^n`` and the ``geometry``
-    summary of the linear regions (each ``None`` when not asked), and the seconds it took."""
+    summary of the linear regions (each ``None`` when not asked), and the seconds it took.
+
+    Attributes
+    ----------
+    label : str
+        The checkpoint's label.
+    architecture : str
+        The network's architecture.
+    exact : bool
+        The arithmetic was exact.
+    linear : int
+        The number of linear regions.
+    activation : int
+        The number of activation regions.
+    monomials : tuple of tuple of int or None
+        ``(numerator, denominator)`` monomials per output, or ``None``.
+    seconds : float
+        The time taken.
+    geometry : dict or None, default None
+        The geometry summary, or ``None``.
+    """
 
     label: str
     architecture: str
@@ -52,6 +72,7 @@ class CheckpointCounts:
     geometry: dict | None = None
 
     def to_dict(self) -> dict:
+        """The JSON form of the checkpoint's row."""
         out: dict[str, Any] = {"checkpoint": self.label, "network": self.architecture,
                                "exact": self.exact, "linear_regions": self.linear,
                                "activation_regions": self.activation,
@@ -65,12 +86,21 @@ class CheckpointCounts:
 
 @dataclass(frozen=True)
 class Tracking:
-    """The counts of every checkpoint, in order, on one domain."""
+    """The counts of every checkpoint, in order, on one domain.
+
+    Attributes
+    ----------
+    rows : tuple of CheckpointCounts
+        One row per checkpoint, in order.
+    domain : Domain
+        The domain.
+    """
 
     rows: tuple[CheckpointCounts, ...]
     domain: Domain
 
     def to_dict(self) -> dict:
+        """The JSON form of ``tropnet track``."""
         return {"domain": self.domain.describe(), "checkpoints": [r.to_dict() for r in self.rows]}
 
     def to_csv(self) -> str:
@@ -86,7 +116,13 @@ class Tracking:
         return buf.getvalue()
 
     def plot(self, ax: Any = None) -> Any:
-        """The counts against the checkpoint order (matplotlib axes)."""
+        """The counts against the checkpoint order (matplotlib axes).
+
+        Parameters
+        ----------
+        ax : matplotlib Axes or None, default None
+            The axes to draw on; ``None``: a new figure.
+        """
         import matplotlib.pyplot as plt
 
         if ax is None:
@@ -110,7 +146,15 @@ class Tracking:
 def load_checkpoint(path: str | os.PathLike, input_shape: Sequence[int] | None = None
                     ) -> Network:
     """A checkpoint as a network: ``.pt``/``.pth``/``.onnx`` through
-    :func:`tropnet.importers.load_model`, anything else as a tropnet network file."""
+    :func:`tropnet.importers.load_model`, anything else as a tropnet network file.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The checkpoint file.
+    input_shape : sequence of int or None, default None
+        Torch files only: the shape of one sample (see `from_torch`).
+    """
     if Path(path).suffix.lower() in MODEL_SUFFIXES:
         return load_model(path, input_shape)
     return load_network(path)
@@ -125,6 +169,23 @@ def track(checkpoints: Sequence[Network | str | os.PathLike], domain: Domain | s
     geometry summary of its linear regions; checkpoints are networks or files
     (:func:`load_checkpoint`), all with the same input dimension. ``labels`` name them
     (default: the file names, or ``0, 1, ...``); ``progress(done, total)`` follows them.
+
+    Parameters
+    ----------
+    checkpoints : sequence of Network, str or PathLike
+        The checkpoints, in order.
+    domain : Domain, str or None, default None
+        The domain; ``None`` is ``R^n``.
+    exact : bool, Arithmetic or None, default None
+        The arithmetic; ``None`` is exact iff every number is rational.
+    monomials : bool, default True
+        Count the monomials of each checkpoint.
+    geometry : bool, default False
+        Add the geometry summary of the linear regions.
+    labels : sequence of str or None, default None
+        The checkpoints' labels; ``None``: the file names, or ``0, 1, ...``.
+    progress : callable or None, default None
+        ``progress(done, total)``.
 
     Examples
     --------

@@ -74,6 +74,15 @@ def zaslavsky(m: int, d: int) -> int:
     and generically linear) regions of a one-layer ReLU network with ``m``
     units on ``R^d``.
 
+    Parameters
+    ----------
+    m : int
+        The number of hyperplanes, ``m >= 0``.
+    d : int
+        The dimension, ``d >= 0``.
+
+    Examples
+    --------
     >>> zaslavsky(2, 2), zaslavsky(3, 2), zaslavsky(3, 5)
     (4, 7, 8)
     """
@@ -88,6 +97,15 @@ def zaslavsky_rank(m: int, rank: int) -> int:
     An upper bound for any arrangement whose normal matrix ``W`` has the given
     rank (the regions of ``R^d`` are those of the row space of ``W``).
 
+    Parameters
+    ----------
+    m : int
+        The number of hyperplanes, ``m >= 0``.
+    rank : int
+        The rank of the normal matrix ``W``, ``0 <= rank <= m``.
+
+    Examples
+    --------
     >>> zaslavsky_rank(3, 1)  # three parallel lines cut the plane into 4 strips
     4
     """
@@ -107,6 +125,15 @@ def montufar2017_upper(n0: int, widths: Sequence[int]) -> int:
     Bounds the number of activation regions (hence also linear regions) of
     every ReLU network with these widths on ``R^{n0}``.
 
+    Parameters
+    ----------
+    n0 : int
+        The input dimension.
+    widths : sequence of int
+        The hidden widths ``n_1..n_L``.
+
+    Examples
+    --------
     >>> montufar2017_upper(1, [3, 3])
     16
     """
@@ -131,9 +158,13 @@ def serra2018_upper(n0: int, widths: Sequence[int],
 
     Parameters
     ----------
-    n0 : input dimension.
-    widths : hidden widths ``n_1..n_L``.
-    ranks : optional ``rank(W^l)`` per layer (``0 <= r_l <= min(n_l, n_{l-1})``).
+    n0 : int
+        The input dimension.
+    widths : sequence of int
+        The hidden widths ``n_1..n_L``.
+    ranks : sequence of int or None, default None
+        ``rank(W^l)`` per layer (``0 <= r_l <= min(n_l, n_{l-1})``); ``None`` uses
+        ``r_l = n_l``.
 
     Notes
     -----
@@ -194,6 +225,15 @@ def serra2018_theorem7(widths: Sequence[int], n0: int = 1) -> int | None:
     number of linear regions. Returns ``None`` unless ``n0 = 1`` and all
     widths are at least 3 (Theorem 1 then still gives an upper bound).
 
+    Parameters
+    ----------
+    widths : sequence of int
+        The hidden widths ``n_1..n_L``.
+    n0 : int, default 1
+        The input dimension.
+
+    Examples
+    --------
     >>> serra2018_theorem7([3, 4]), serra2018_theorem7([2, 4])
     (20, None)
     """
@@ -211,6 +251,15 @@ def serra2018_prop13(n0: int, n1: int, n2: int) -> int:
     Theorem 1 bound (activation regions) of a two-layer network when
     ``n0 >= max(n1, n2)``, else an upper bound on it.
 
+    Parameters
+    ----------
+    n0 : int
+        The input dimension.
+    n1, n2 : int
+        The widths of the two hidden layers.
+
+    Examples
+    --------
     >>> serra2018_prop13(5, 2, 3) == serra2018_upper(5, [2, 3])
     True
     """
@@ -229,6 +278,17 @@ def serra2018_corollary3(n0: int, n: int, depth: int) -> tuple[int, int]:
     layer of ``L n`` units (both activation regions). The corollary says the
     first is smaller than the second under its hypotheses.
 
+    Parameters
+    ----------
+    n0 : int
+        The input dimension.
+    n : int
+        The width of each of the ``L`` layers.
+    depth : int
+        The number of layers ``L``.
+
+    Examples
+    --------
     >>> b, r = serra2018_corollary3(6, 3, 2); b < r
     True
     """
@@ -251,6 +311,15 @@ def montufar2014_lower(n0: int, widths: Sequence[int]) -> int | None:
     form of Nakahara et al.'s Proposition 1, :func:`nakahara_montufar_count`).
     Returns ``None`` when some ``n_l < n0``.
 
+    Parameters
+    ----------
+    n0 : int
+        The input dimension.
+    widths : sequence of int
+        The hidden widths ``n_1..n_L``.
+
+    Examples
+    --------
     >>> montufar2014_lower(1, [2, 2, 2])
     12
     """
@@ -270,6 +339,17 @@ def nakahara_montufar_count(n0: int, width: int, depth: int) -> int:
     equations (5)-(7), :func:`tropnet.constructions.montufar2014` with
     ``last_layer="zigzag"``.
 
+    Parameters
+    ----------
+    n0 : int
+        The input dimension.
+    width : int
+        The width ``n`` of every hidden layer.
+    depth : int
+        The number of hidden ReLU layers.
+
+    Examples
+    --------
     >>> nakahara_montufar_count(2, 4, 2)
     16
     """
@@ -290,6 +370,15 @@ def serra2018_theorem8_lower(n0: int, widths: Sequence[int]) -> int | None:
     :func:`tropnet.constructions.serra2018_theorem8`, is counted exactly in
     the tests.
 
+    Parameters
+    ----------
+    n0 : int
+        The input dimension.
+    widths : sequence of int
+        The hidden widths ``n_1..n_L``.
+
+    Examples
+    --------
     >>> serra2018_theorem8_lower(1, [3, 3])
     16
     """
@@ -318,6 +407,19 @@ def serra2018_theorem9_lower(n0: int, m: int, w: int, depth: int) -> int | None:
     return the value for ``w >= 1`` when ``L <= 2`` (the last layer only needs
     ``w`` breakpoints) and for ``w >= 3`` when ``L >= 3``; ``None`` otherwise.
 
+    Parameters
+    ----------
+    n0 : int
+        The input dimension.
+    m : int
+        Half the width of the first hidden layer.
+    w : int
+        The width of the other hidden layers.
+    depth : int
+        The number of hidden layers ``L``.
+
+    Examples
+    --------
     >>> serra2018_theorem9_lower(2, 3, 3, 2)
     24
     """
@@ -341,6 +443,17 @@ def nakahara2024_ternary_lower(n0: int, width: int, depth: int) -> int | None:
     :func:`tropnet.constructions.nakahara2024_ternary`. Returns ``None`` when
     ``q = 0`` (width below ``2 (n0 + 1)``), where the theorem says nothing.
 
+    Parameters
+    ----------
+    n0 : int
+        The input dimension.
+    width : int
+        The width ``n`` of every hidden layer.
+    depth : int
+        Their ``L``, the number of affine maps.
+
+    Examples
+    --------
     >>> nakahara2024_ternary_lower(1, 12, 5)
     9
     """
@@ -362,6 +475,17 @@ def serra2018_theorem10_maxout_upper(n0: int, widths: Sequence[int], k: int) -> 
     Bounds the activation regions (patterns of maximising pieces) and hence
     the linear regions on ``R^{n0}``.
 
+    Parameters
+    ----------
+    n0 : int
+        The input dimension.
+    widths : sequence of int
+        The hidden widths ``n_1..n_L`` (maxout units).
+    k : int
+        The maxout rank.
+
+    Examples
+    --------
     >>> serra2018_theorem10_maxout_upper(1, [1], 3)
     4
     """
@@ -385,6 +509,17 @@ def maxout_one_layer_max(n0: int, n: int, k: int) -> int:
     gives ``k^n`` (every combination of pieces). It bounds activation and
     linear regions; it is at most Theorem 10 with one layer (tested).
 
+    Parameters
+    ----------
+    n0 : int
+        The input dimension.
+    n : int
+        The number of maxout units.
+    k : int
+        The maxout rank.
+
+    Examples
+    --------
     >>> maxout_one_layer_max(1, 3, 4), maxout_one_layer_max(3, 2, 3)
     (10, 9)
     """
@@ -401,6 +536,13 @@ def maps_eta(count: int) -> float:
     The number of units any network needs to define ``N`` regions (as a real
     number; exact for powers of two). Works for integers of any size.
 
+    Parameters
+    ----------
+    count : int
+        The number of regions ``N >= 1``.
+
+    Examples
+    --------
     >>> maps_eta(1024), maps_eta(1)
     (10.0, 0.0)
     """
@@ -425,6 +567,17 @@ def architecture_bounds(n0: int, widths: Sequence[int], maxout_rank: int | None 
     for one layer, and the ReLU lower bounds (a rank-``k >= 2`` maxout unit can
     compute ``max(z, 0)``, so every ReLU network is a maxout network of the same
     widths); the ReLU upper bounds do not apply and are omitted.
+
+    Parameters
+    ----------
+    n0 : int
+        The input dimension.
+    widths : sequence of int
+        The hidden widths ``n_1..n_L``.
+    maxout_rank : int or None, default None
+        The maxout rank ``k``; ``None`` for ReLU.
+    ranks : sequence of int or None, default None
+        The weight ranks for Theorem 1's refinement (ReLU only).
     """
     n0, ws = _architecture(n0, widths)
     out: dict[str, int | None] = {}
@@ -457,6 +610,11 @@ def network_bounds(net: Any) -> dict[str, Any]:
 
     Returns ``{"input_dim", "widths", "activation", "maxout_rank", "bounds"}``
     (and ``"weight_ranks"``, ``"note"`` where they apply).
+
+    Parameters
+    ----------
+    net : Network
+        A network whose hidden layers are all ReLU or all maxout (identity layers allowed).
     """
     weights, acts = _collapse_identity(net)
     if not weights:
@@ -495,6 +653,13 @@ def matrix_rank(matrix: Any) -> int:
     lower bound on the rank over the rationals, so when it is full it is the
     answer; otherwise the rank is recomputed by exact fraction elimination.
 
+    Parameters
+    ----------
+    matrix : array_like
+        A 2-d matrix of ints, Fractions, rational strings or floats (read exactly).
+
+    Examples
+    --------
     >>> matrix_rank([[1, 2], [2, 4]]), matrix_rank([[1, 0], [0, "1/3"]])
     (1, 2)
     """

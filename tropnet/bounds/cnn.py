@@ -60,6 +60,17 @@ def receptive_fields(input: Sequence[int], filter: Sequence[int],
                      stride: int | Sequence[int] = 1) -> list[tuple[int, ...]]:
     """The receptive field ``S_p`` (flattened input coordinates) of every output position.
 
+    Parameters
+    ----------
+    input : sequence of int
+        The input shape ``(H, W, C)``.
+    filter : sequence of int
+        The filter shape ``(fh, fw)``.
+    stride : int or sequence of int, default 1
+        The stride, or ``(sh, sw)``.
+
+    Examples
+    --------
     >>> receptive_fields([1, 4, 1], [1, 2], 2)
     [(0, 1), (2, 3)]
     """
@@ -74,6 +85,15 @@ def hall_feasible(t: Sequence[int], fields: Sequence[Sequence[int]]) -> bool:
     decided by augmenting paths (a maximum b-matching), not by listing the
     sets ``Q``.
 
+    Parameters
+    ----------
+    t : sequence of int
+        The number of rows ``t_p`` of every position ``p``.
+    fields : sequence of sequence of int
+        The columns ``S_p`` each position's rows may use.
+
+    Examples
+    --------
     >>> hall_feasible([2, 2], [(0, 1), (1, 2)]), hall_feasible([2, 1], [(0, 1), (1, 2)])
     (False, True)
     """
@@ -98,6 +118,19 @@ def conv_rank_bound(input: Sequence[int], filter: Sequence[int],
     sharing can make the rank smaller for every kernel in 2-D layouts (e.g.
     ``3x3x1`` input, ``2x2`` filter, 2 channels: bound 8, rank 7).
 
+    Parameters
+    ----------
+    input : sequence of int
+        The input shape ``(H, W, C)``.
+    filter : sequence of int
+        The filter shape ``(fh, fw)``.
+    stride : int or sequence of int
+        The stride, or ``(sh, sw)``.
+    channels : int
+        The number of output channels.
+
+    Examples
+    --------
     >>> conv_rank_bound([1, 4, 1], [1, 2], 1, 3)
     4
     """
@@ -125,11 +158,16 @@ def xiong2024_one_layer(input: Sequence[int], filter: Sequence[int],
 
     Parameters
     ----------
-    input : ``(H, W, C)``.
-    filter : ``(fh, fw)``.
-    stride : an integer or ``(sh, sw)``.
-    channels : the number ``D`` of output channels.
-    max_nodes : cap on the search of the general 2-D case (``TooLargeError`` beyond).
+    input : sequence of int
+        The input shape ``(H, W, C)``.
+    filter : sequence of int
+        The filter shape ``(fh, fw)``.
+    stride : int or sequence of int
+        The stride, or ``(sh, sw)``.
+    channels : int
+        The number ``D`` of output channels.
+    max_nodes : int, default MAX_NODES
+        Cap on the search of the general 2-D case (`TooLargeError` beyond).
 
     Notes
     -----
@@ -174,6 +212,17 @@ def is_line_layout(input: Sequence[int], filter: Sequence[int],
                    stride: int | Sequence[int] = 1) -> bool:
     """Whether the output positions form a single row or column (a 1-D layout).
 
+    Parameters
+    ----------
+    input : sequence of int
+        The input shape ``(H, W, C)``.
+    filter : sequence of int
+        The filter shape ``(fh, fw)``.
+    stride : int or sequence of int, default 1
+        The stride, or ``(sh, sw)``.
+
+    Examples
+    --------
     >>> is_line_layout([1, 5, 2], [1, 2]), is_line_layout([3, 3, 1], [2, 2])
     (True, False)
     """

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 import math
 import os
@@ -607,11 +608,23 @@ def compile_maps(net: Network, args: argparse.Namespace, prune: bool, domain: An
         else regions_work(net, domain, "activation", "enumerate", exact=arith.exact)
     if work is not None:
         note(estimate=work.estimate)
-    with progress_bar(args, total=len(net.layers), desc="compile") as bar:
-        follow = LayerProgress(work, len(net.layers), "layers compiled", bar=bar)
+    ends = set(itertools.accumulate(layer.out_dim for layer in net.layers))
+    with progress_bar(args, desc="compile") as bar:
+        # one call per layer for the budget's projection: each regions call ends a layer, a
+        # products call when its unit count reaches the end of a layer
+        follow = LayerProgress(work, len(net.layers), "layers compiled")
 
-        def progress(done: int, layers: int) -> None:
-            follow()
+        def progress(done: int, total: int | None, what: str) -> None:
+            if total is None:  # regions: activation regions found after a layer
+                bar.set_postfix_str(f"{done:,} {what}", refresh=False)
+                bar.update(1)
+                follow()  # (counts past a rough estimate would inflate its projection)
+                return
+            bar.total = total
+            bar.set_postfix_str(what, refresh=False)
+            bar.update(done - bar.n)
+            if done in ends:
+                follow()
 
         def run() -> list[TropicalRational]:
             return compile_network(net, prune=prune, exact=arith, method=method,

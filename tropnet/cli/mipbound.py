@@ -23,6 +23,7 @@ from .common import (
     int_option,
     load_target,
     number_option,
+    progress_bar,
     record,
 )
 
@@ -73,11 +74,16 @@ def cmd_mipbound(args: argparse.Namespace) -> CommandResult:
     arith = arith_from(args, net)
     work = mipbound_work(net, args.domain, args.repeats, args.exact_limit, arith.exact)
     note(estimate=work.estimate)
-    res = guarded(work, lambda: mipbound(
-        net, args.domain, k=args.k, repeats=args.repeats, seed=args.seed,
-        timeout=args.timeout, solver=args.solver, encoding=args.encoding,
-        confidence=args.confidence, exact_limit=args.exact_limit, bigm=args.bigm,
-        exact=arith))
+    with progress_bar(args, total=args.repeats, desc="mipbound runs") as bar:
+        def progress(done: int, total: int, what: str) -> None:
+            bar.set_postfix_str(what, refresh=False)
+            bar.update(done - bar.n)
+
+        res = guarded(work, lambda: mipbound(
+            net, args.domain, k=args.k, repeats=args.repeats, seed=args.seed,
+            timeout=args.timeout, solver=args.solver, encoding=args.encoding,
+            confidence=args.confidence, exact_limit=args.exact_limit, bigm=args.bigm,
+            exact=arith, progress=progress))
     record(args, domain=parse_domain(args.domain, net.input_dim))
     payload = res.to_dict()
     payload["count"] = payload.pop("exact")  # the exact count when small, else null

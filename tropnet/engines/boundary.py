@@ -47,7 +47,25 @@ class BoundaryPiece:
     """One piece: ``{x in region : normal . x = offset}`` of dimension ``n - 1``, inside the
     activation region ``region`` (an index of :attr:`DecisionBoundary.regions`), with a
     point of its relative interior, its projected measure (exact) and its volume (see the
-    module docstring; ``inf`` when unbounded)."""
+    module docstring; ``inf`` when unbounded).
+
+    Attributes
+    ----------
+    region : int
+        The activation region's index.
+    polyhedron : Polyhedron
+        The piece.
+    normal : ndarray
+        The normal of its hyperplane.
+    offset : number
+        The hyperplane's offset.
+    point : ndarray
+        A point of its relative interior.
+    measure : number
+        Its projected measure (exact; ``inf`` when unbounded).
+    volume_exact : sympy expression or None
+        Its exact volume; ``None`` when unbounded.
+    """
 
     region: int
     polyhedron: Polyhedron
@@ -59,9 +77,17 @@ class BoundaryPiece:
 
     @property
     def volume(self) -> float:
+        """The ``(n-1)``-volume as the nearest float (``inf`` when unbounded)."""
         return INF if self.volume_exact is None else float(self.volume_exact.evalf(30))
 
     def to_dict(self, arith: Arithmetic) -> dict:
+        """The JSON form of the piece.
+
+        Parameters
+        ----------
+        arith : Arithmetic
+            Formats the numbers.
+        """
         return {"region": self.region,
                 "normal": [arith.format(v) for v in self.normal],
                 "offset": arith.format(self.offset),
@@ -75,7 +101,29 @@ class BoundaryPiece:
 
 @dataclass(frozen=True, eq=False)
 class DecisionBoundary:
-    """The level set ``{f = threshold}`` of a network on a domain (:func:`decision_boundary`)."""
+    """The level set ``{f = threshold}`` of a network on a domain (:func:`decision_boundary`).
+
+    Attributes
+    ----------
+    threshold : number
+        The level ``t``.
+    domain : Domain
+        The domain.
+    pieces : tuple of BoundaryPiece
+        The pieces.
+    components : tuple of tuple of int
+        The connected components (piece indices).
+    linear_pieces : int
+        The number of pieces after merging those on one hyperplane.
+    flat : tuple of int
+        The activation regions on which ``f = t`` identically.
+    regions : RegionSet
+        The activation regions.
+    arith : Arithmetic
+        The arithmetic of the report.
+    info : dict, default {}
+        Further facts of the run.
+    """
 
     threshold: Any
     domain: Domain
@@ -89,6 +137,7 @@ class DecisionBoundary:
 
     @property
     def count(self) -> int:
+        """The number of pieces."""
         return len(self.pieces)
 
     @property
@@ -105,6 +154,13 @@ class DecisionBoundary:
         return INF if total is None else float(total.evalf(30))
 
     def to_dict(self, list_pieces: bool = True) -> dict:
+        """The JSON form of ``tropnet boundary``.
+
+        Parameters
+        ----------
+        list_pieces : bool, default True
+            List every piece and component.
+        """
         total = self.volume_exact
         out: dict[str, Any] = {
             "threshold": self.arith.format(self.threshold), "domain": self.domain.describe(),
@@ -126,17 +182,24 @@ def decision_boundary(net: Network, domain: Domain | str | None = None, threshol
 
     Parameters
     ----------
-    net : the network; ``output`` picks the output of a network with several.
-    domain : ``None``/``"rn"``, a box or a polytope (a :class:`~tropnet.Domain` or text).
-    threshold : ``t`` (default 0), a number or a rational string.
-    exact : arithmetic of the report. Every decision is exact: float networks are analysed
+    net : Network
+        The network.
+    domain : Domain, str or None, default None
+        ``None``/``"rn"``, a box or a polytope (a `Domain` or text).
+    threshold : number or str, default 0
+        ``t``, a number or a rational string.
+    output : int or None, default None
+        The output of a network with several (0-based).
+    exact : bool, Arithmetic or None, default None
+        The arithmetic of the report. Every decision is exact: float networks are analysed
         on the rationals their floats denote and the numbers reported as floats.
 
     Returns
     -------
-    :class:`DecisionBoundary`: ``pieces`` (convex, ``(n-1)``-dimensional, one per
-    activation region they lie in), ``components`` (connected components, closures
-    meeting), ``linear_pieces``, ``flat`` regions, ``volume`` / ``volume_exact``.
+    DecisionBoundary
+        ``pieces`` (convex, ``(n-1)``-dimensional, one per activation region they lie in),
+        ``components`` (connected components, closures meeting), ``linear_pieces``,
+        ``flat`` regions, ``volume`` / ``volume_exact``.
 
     Examples
     --------

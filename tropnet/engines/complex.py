@@ -49,6 +49,25 @@ class Face:
     least two cells and all of them belong to one region (linear regions of several cells:
     the face separates cells of one region, not two regions). ``signs`` (when the complex was
     built with the network of activation cells): see :func:`polyhedral_complex`.
+
+    Attributes
+    ----------
+    dim : int
+        The dimension.
+    vertices : tuple of int
+        Its vertices.
+    facets : tuple of int
+        Its facets (faces of dimension ``dim - 1``).
+    cells : tuple of int
+        The cells containing it.
+    regions : tuple of int
+        Their regions.
+    on_boundary : bool
+        It lies in the domain's boundary.
+    glued : bool, default False
+        It lies inside one region (above).
+    signs : tuple or None, default None
+        The sign vector, with the network.
     """
 
     dim: int
@@ -61,6 +80,7 @@ class Face:
     signs: tuple | None = None
 
     def to_dict(self) -> dict:
+        """The JSON form of the face."""
         out: dict[str, Any] = {"vertices": list(self.vertices), "facets": list(self.facets),
                                "cells": list(self.cells), "regions": list(self.regions),
                                "on_boundary": self.on_boundary, "glued": self.glued}
@@ -75,7 +95,27 @@ class PolyhedralComplex:
     """The faces of the subdivision of a bounded domain by the cells of a region set
     (:func:`polyhedral_complex`). ``faces[d]`` lists the faces of dimension ``d``, from the
     vertices (``d = 0``; vertex ``i`` is ``faces[0][i]`` at ``points[i]``) to the cells
-    (``d = n``; cell ``c`` lies in region ``faces[n][c].regions[0]``)."""
+    (``d = n``; cell ``c`` lies in region ``faces[n][c].regions[0]``).
+
+    Attributes
+    ----------
+    dimension : int
+        The dimension ``n``.
+    points : ndarray
+        The vertices' coordinates.
+    faces : tuple of tuple of Face
+        The faces of each dimension.
+    kind : str
+        The kind of the regions.
+    domain : Domain
+        The bounded domain.
+    arith : Arithmetic
+        The arithmetic of ``points``.
+    connectivity : str or None, default None
+        The connectivity of linear regions.
+    info : dict, default {}
+        Further facts.
+    """
 
     dimension: int
     points: np.ndarray
@@ -88,18 +128,22 @@ class PolyhedralComplex:
 
     @property
     def vertices(self) -> tuple[Face, ...]:
+        """The faces of dimension 0."""
         return self.faces[0]
 
     @property
     def edges(self) -> tuple[Face, ...]:
+        """The faces of dimension 1 (none when ``n = 0``)."""
         return self.faces[1] if self.dimension >= 1 else ()
 
     @property
     def two_faces(self) -> tuple[Face, ...]:
+        """The faces of dimension 2 (none when ``n < 2``)."""
         return self.faces[2] if self.dimension >= 2 else ()
 
     @property
     def cells(self) -> tuple[Face, ...]:
+        """The faces of dimension ``n``."""
         return self.faces[self.dimension]
 
     @property
@@ -128,13 +172,27 @@ class PolyhedralComplex:
 
     @classmethod
     def load(cls, path: str) -> PolyhedralComplex:
-        """Read a complex written by ``tropnet complex -o FILE`` (:meth:`from_dict`)."""
+        """Read a complex written by ``tropnet complex -o FILE`` (:meth:`from_dict`).
+
+        Parameters
+        ----------
+        path : str
+            The JSON file.
+        """
         return cls.from_dict(load_json(path), str(path))
 
     @classmethod
     def from_dict(cls, data: Any, source: str = "complex") -> PolyhedralComplex:
         """Read back :meth:`to_dict` (exact numbers from their ``"p/q"`` strings); a clear
-        :class:`~tropnet.errors.InputFileError` on anything else."""
+        :class:`~tropnet.errors.InputFileError` on anything else.
+
+        Parameters
+        ----------
+        data : dict
+            The parsed JSON.
+        source : str, default "complex"
+            Where it was read, named in the error.
+        """
         try:
             return _from_dict(data)
         except (KeyError, TypeError, ValueError, IndexError, AttributeError, NetworkError,
@@ -150,20 +208,24 @@ def polyhedral_complex(rs: Any, net: Network | None = None) -> PolyhedralComplex
 
     Parameters
     ----------
-    rs : the regions on a box or a bounded polytope. ``R^n`` is refused (the cells are
+    rs : RegionSet
+        The regions on a box or a bounded polytope. ``R^n`` is refused (the cells are
         unbounded and a finite complex would need rays): compute the regions on a box, for
-        instance the effective box of :func:`tropnet.hoffman.effective_box`, which meets
+        instance the effective box of `tropnet.hoffman.effective_box`, which meets
         every region of ``R^n``.
-    net : the network of activation cells (``kind="activation"``, or linear regions glued
+    net : Network or None, default None
+        The network of activation cells (``kind="activation"``, or linear regions glued
         from activation cells by ``method="enumerate"``): each face gets its sign vector.
 
     Returns
     -------
-    :class:`PolyhedralComplex`. Each :class:`Face` has its vertices, its facets (for an edge,
-    its two vertices; for a 2-face, its edges), the cells and regions containing it,
-    whether it lies on the domain's boundary, and ``glued`` for faces inside one linear
-    region (see :class:`Face`).
+    PolyhedralComplex
+        Each `Face` has its vertices, its facets (for an edge, its two vertices; for a
+        2-face, its edges), the cells and regions containing it, whether it lies on the
+        domain's boundary, and ``glued`` for faces inside one linear region (see `Face`).
 
+    Notes
+    -----
     The **sign vector** of a face ``F`` (with ``net``) is, per patterned layer, one entry per
     unit, read at a point of the relative interior of ``F`` (the barycentre of its vertices;
     the entry is the same on the whole relative interior): for ReLU and leaky ReLU units the

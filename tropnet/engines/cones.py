@@ -46,7 +46,21 @@ __all__ = ["Cone", "float_cone", "generator_values", "initial_cone", "integer_ro
 @dataclass(frozen=True, eq=False)
 class Cone:
     """Generators (rows ``(t, x)``), lines, and the incidence of generators on constraints;
-    in float mode also the radii of generators and lines (``rad``, ``lrad``)."""
+    in float mode also the radii of generators and lines (``rad``, ``lrad``).
+
+    Attributes
+    ----------
+    gens : ndarray
+        The generators, rows ``(t, x)``.
+    lines : ndarray
+        The lines.
+    tight : ndarray
+        Incidence of generators (rows) on constraints (columns).
+    rad : ndarray or None, default None
+        Float mode: the radii of the generators.
+    lrad : ndarray or None, default None
+        Float mode: the radii of the lines.
+    """
 
     gens: np.ndarray
     lines: np.ndarray
@@ -56,27 +70,45 @@ class Cone:
 
     @cached_property
     def gens_ball(self) -> Ball:
+        """The generators as a `Ball` (float mode)."""
         return Ball(self.gens, self.rad)  # type: ignore[arg-type]
 
     @cached_property
     def lines_ball(self) -> Ball:
+        """The lines as a `Ball` (float mode)."""
         return Ball(self.lines, self.lrad)  # type: ignore[arg-type]
 
     @property
     def n(self) -> int:
+        """The dimension ``n`` (the generators have ``n + 1`` entries)."""
         return int(self.gens.shape[1]) - 1
 
     def values(self, h: np.ndarray) -> np.ndarray:
+        """``h`` at every generator (exact).
+
+        Parameters
+        ----------
+        h : ndarray
+            A homogeneous linear form ``(h_t, h_x)``.
+        """
         return self.gens.dot(h)
 
     def interior_point(self, arith: Arithmetic) -> np.ndarray:
-        """``v[1:] / v[0]`` for ``v`` the sum of the generators (each scaled to max-norm 1 in
-        float mode): a positive combination of every generator, hence a point of the
-        interior, dehomogenised once (well conditioned also when some points are far)."""
-        if arith.exact:
-            v = sum((Fraction(1, max(abs(int(c)) for c in g)) * g for g in self.gens),
-                    start=np.zeros(self.n + 1, dtype=object))
-            return np.array([c / v[0] for c in v[1:]], dtype=object)
+        """``v[1:] / v[0]`` for ``v`` the sum of the generators, each scaled to max-norm 1
+        (float mode) or by the power of two that brings its max-norm into ``[1, 2)`` (exact
+        mode, in integers): a positive combination of every generator, hence a point of
+        the interior, dehomogenised once (well conditioned also when some points are far).
+
+        Parameters
+        ----------
+        arith : Arithmetic
+            The arithmetic of the point.
+        """
+        if arith.exact:  # scaled by powers of two instead, to stay in integers
+            sizes = [max(abs(int(c)) for c in g).bit_length() for g in self.gens]
+            top = max(sizes)
+            v = np.array([1 << (top - e) for e in sizes], dtype=object).dot(self.gens)
+            return np.array([Fraction(c, v[0]) for c in v[1:]], dtype=object)
         g = np.asarray(self.gens, dtype=float)
         g = g / np.abs(g).max(axis=1, keepdims=True)
         v = g.sum(axis=0)
@@ -84,7 +116,13 @@ class Cone:
 
 
 def integer_row(values: Any) -> np.ndarray:
-    """A primitive integer vector with the same direction as a vector of Fractions."""
+    """A primitive integer vector with the same direction as a vector of Fractions.
+
+    Parameters
+    ----------
+    values : sequence of numbers
+        The vector.
+    """
     if all(isinstance(v, int) for v in values):
         return primitive(np.array(list(values), dtype=object).reshape(1, -1))[0]
     fr = [Fraction(v) for v in values]
@@ -94,6 +132,13 @@ def integer_row(values: Any) -> np.ndarray:
 
 
 def primitive(rows: np.ndarray) -> np.ndarray:
+    """Each row divided by the gcd of its entries (zero rows unchanged).
+
+    Parameters
+    ----------
+    rows : ndarray
+        Integer rows.
+    """
     if rows.size == 0:
         return rows
     g = np.gcd.reduce(rows, axis=1)
@@ -106,7 +151,17 @@ def initial_cone(domain: Domain, arith: Arithmetic, exact: bool | None = None
     """The cone of a domain, and the H-representation rows ``(a, b)`` (``a . x <= b``) that
     define it, with the domain's numbers read in ``arith``. The cone is computed exactly
     (from the exact rationals of float rows); it is rounded to balls unless ``exact``
-    (default: ``arith.exact``), and the rows are exact when ``exact`` is."""
+    (default: ``arith.exact``), and the rows are exact when ``exact`` is.
+
+    Parameters
+    ----------
+    domain : Domain
+        A resolved domain.
+    arith : Arithmetic
+        The arithmetic the domain is read in.
+    exact : bool or None, default None
+        Keep the cone exact; ``None``: ``arith.exact``.
+    """
     exact = arith.exact if exact is None else exact
     n = int(domain.n or 0)
     if domain.kind == "rn":
@@ -135,7 +190,13 @@ def initial_cone(domain: Domain, arith: Arithmetic, exact: bool | None = None
 
 
 def float_cone(cone: Cone) -> Cone:
-    """An exact (integer) cone rounded to balls."""
+    """An exact (integer) cone rounded to balls.
+
+    Parameters
+    ----------
+    cone : Cone
+        An exact cone.
+    """
     g, ln = Ball.of(cone.gens).normalised(), Ball.of(cone.lines)
     return Cone(g.mid, ln.mid, cone.tight, g.rad, ln.rad)
 
@@ -168,6 +229,17 @@ def split_cone(cone: Cone, h: Any, arith: Arithmetic, ties: str = "minus"
     When ``h`` vanishes on all of ``P`` the side named by ``ties`` gets ``P``.
     ``h`` is a primitive integer vector in exact mode, a :class:`~tropnet.arithmetic.Ball`
     in float mode (where an uncertain sign raises :class:`~tropnet.arithmetic.Uncertain`).
+
+    Parameters
+    ----------
+    cone : Cone
+        The cone of ``P``.
+    h : ndarray or Ball
+        The hyperplane (above).
+    arith : Arithmetic
+        The arithmetic.
+    ties : {"minus", "plus"}, default "minus"
+        The side that gets ``P`` when ``h`` vanishes on it.
     """
     cut = _cut(cone, h, arith)
     if isinstance(cut, str):
@@ -191,7 +263,17 @@ def section_cone(cone: Cone, h: Any, arith: Arithmetic) -> tuple[str, Cone | Non
     ``("cross", S)`` when ``h`` takes both signs on ``P``, with ``S`` the cone of
     ``P ∩ {h = 0}`` (whose relative interior is the part of ``P``'s relative interior on
     the hyperplane); ``("zero", None)`` when ``h`` vanishes on all of ``P``;
-    ``("side", None)`` otherwise. ``h`` as in :func:`split_cone`."""
+    ``("side", None)`` otherwise. ``h`` as in :func:`split_cone`.
+
+    Parameters
+    ----------
+    cone : Cone
+        The cone of ``P``.
+    h : ndarray or Ball
+        The hyperplane (as in `split_cone`).
+    arith : Arithmetic
+        The arithmetic.
+    """
     cut = _cut(cone, h, arith)
     if isinstance(cut, str):
         return ("zero", None) if cut == "zero" else ("side", None)
@@ -267,14 +349,34 @@ def _cut(cone: Cone, h: Any, arith: Arithmetic) -> str | _EdgeCut | _LineCut:
 
 def generator_values(cone: Cone, h: Any, arith: Arithmetic) -> Any:
     """``h`` at every generator (exact integers, or a 1-d ball in float mode); ``h`` may
-    also be a matrix of hyperplanes (columns)."""
+    also be a matrix of hyperplanes (columns).
+
+    Parameters
+    ----------
+    cone : Cone
+        The cone.
+    h : ndarray or Ball
+        A hyperplane, or a matrix of them (columns).
+    arith : Arithmetic
+        The arithmetic.
+    """
     if arith.exact:
         return cone.gens.dot(h)
     return _dot(cone.gens_ball, h)
 
 
 def line_values(cone: Cone, h: Any, arith: Arithmetic) -> Any:
-    """``h`` on every line (see :func:`generator_values`)."""
+    """``h`` on every line (see :func:`generator_values`).
+
+    Parameters
+    ----------
+    cone : Cone
+        The cone.
+    h : ndarray or Ball
+        A hyperplane, or a matrix of them (columns).
+    arith : Arithmetic
+        The arithmetic.
+    """
     if arith.exact:
         return cone.lines.dot(h)
     return _dot(cone.lines_ball, h)

@@ -18,8 +18,12 @@ this:
 * ``"lp"``: regions are inequality systems with an interior point; a
   hyperplane splits a region iff an LP finds points strictly on both sides.
   Any dimension, any domain.
+* ``"planar"`` (:mod:`tropnet.engines.planar`): two inputs on a bounded domain; the
+  regions are the faces of a planar subdivision split by each unit's line in turn, all
+  faces of a layer at once (ReLU, leaky ReLU and identity layers).
 
-Both are exact in exact mode (integer generators / cdd's exact simplex).
+All are exact in exact mode (integer generators / cdd's exact simplex / integer
+homogeneous vertices) and certified in float mode.
 """
 
 from __future__ import annotations
@@ -59,11 +63,12 @@ from .cones import (
     split_cone,
 )
 from .patterns import certify_points, read_in
+from .planar import planar_regions, planar_support
 from .result import Region, RegionSet
 
 __all__ = ["ENGINES", "Walk", "activation_regions", "choose_engine"]
 
-ENGINES = ("vertex", "lp")
+ENGINES = ("vertex", "lp", "planar")
 
 #: bytes of pattern matrices a walk keeps (a depth-first walk meets a new pattern per
 #: region; each matrix is dense, (width + 1)^2 numbers, so the cap is in bytes)
@@ -84,8 +89,9 @@ def activation_regions(net: Network, domain: Domain | str | None = None, engine:
 
     Parameters
     ----------
-    engine : ``"vertex"``, ``"lp"`` or ``"auto"`` (vertex engine up to input
-        dimension 6, LP engine above).
+    engine : ``"vertex"``, ``"lp"``, ``"planar"`` or ``"auto"`` (the planar engine for two
+        inputs on a bounded domain, else the vertex engine up to input dimension 6, the
+        LP engine above).
     exact : arithmetic (default: exact iff all weights and domain bounds are rational).
     progress : called with the number of regions found after each layer.
 
@@ -109,7 +115,10 @@ def activation_regions(net: Network, domain: Domain | str | None = None, engine:
     """
     dom = parse_domain(domain, net.input_dim)
     arith = resolve(exact, net, dom)
-    walk = Walk(net, dom, arith, choose_engine(engine, dom))
+    name = choose_engine(engine, dom, net)
+    if name == "planar":
+        return planar_regions(net, dom, arith, progress)
+    walk = Walk(net, dom, arith, name)
     items = [walk.root()]
     for index in range(len(net.layers)):
         nxt: list[_Item] = []
@@ -153,9 +162,12 @@ class _Item:
 
 class Walk:
     """The layer-by-layer walk in one arithmetic; the float vertex engine works on balls
-    and moves a region to exact arithmetic when a sign is uncertain."""
+    and moves a region to exact arithmetic when a sign is uncertain. The planar engine
+    splits all regions of a layer at once and has no walk: ``"planar"`` walks with the
+    vertex engine (same regions)."""
 
     def __init__(self, net: Network, dom: Domain, arith: Arithmetic, name: str) -> None:
+        name = "vertex" if name == "planar" else name
         self.net, self.dom, self.arith, self.name = net, dom, arith, name
         self.balls = not arith.exact  # maps are balls; the vertex engine also decides on them
         # the float LP engine also keeps the exact maps, for its exact certificates
@@ -326,15 +338,25 @@ def _homogeneous(W: np.ndarray, b: np.ndarray, arith: Arithmetic) -> np.ndarray:
     return out
 
 
-def choose_engine(engine: str, domain: Domain) -> str:
-    """Resolve ``"auto"``: the vertex engine up to input dimension 6 (on domains without
-    lines), else LP."""
+def choose_engine(engine: str, domain: Domain, net: Network | None = None) -> str:
+    """Resolve ``"auto"``: given ``net``, the planar engine when it supports the network
+    and domain (two inputs, a bounded domain, no maxout); else the vertex engine up to
+    input dimension 6 (on domains without lines), else LP. Without ``net`` (callers that
+    walk regions one by one, :class:`Walk`) ``"auto"`` never gives ``"planar"``. Given
+    ``net``, ``"planar"`` is refused where it cannot run."""
     if engine == "auto":
+        if net is not None and planar_support(net, domain) is None:
+            return "planar"
         lines = domain.kind == "polytope" and domain.has_line
         return "vertex" if (domain.n or 0) <= 6 and not lines else "lp"
     if engine not in ENGINES:
         raise TropnetError(f"unknown engine {engine!r} (expected one of "
                            f"{', '.join(ENGINES)} or auto)")
+    if engine == "planar" and net is not None:
+        reason = planar_support(net, domain)
+        if reason is not None:
+            raise TropnetError(f"the planar engine cannot run here: {reason}; use the "
+                               f"vertex or LP engine")
     return engine
 
 

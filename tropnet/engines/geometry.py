@@ -70,7 +70,21 @@ class Facet:
     """A facet ``{x in cell : normal . x = offset}`` of cell ``cell`` of a region (the region
     lies on the side ``normal . x <= offset``); ``row`` is its row in the cell. ``glued``
     (linear regions of several cells): another cell of the same region lies across it, so it
-    is not on the region's boundary."""
+    is not on the region's boundary.
+
+    Attributes
+    ----------
+    cell : int
+        The cell's index in the region.
+    row : int
+        The facet's row in the cell.
+    normal : tuple
+        The row's normal.
+    offset : number
+        The row's right-hand side.
+    glued : bool, default False
+        Another cell of the region lies across it.
+    """
 
     cell: int
     row: int
@@ -79,6 +93,7 @@ class Facet:
     glued: bool = False
 
     def to_dict(self) -> dict:
+        """The JSON form of the facet."""
         return {"cell": self.cell, "normal": [format_number(v) for v in self.normal],
                 "offset": format_number(self.offset), "glued": self.glued}
 
@@ -90,6 +105,13 @@ def generators(poly: Polyhedron) -> Generators:
     description in exact mode, its float one in float mode. Empty arrays for an empty
     polyhedron.
 
+    Parameters
+    ----------
+    poly : Polyhedron
+        The polyhedron.
+
+    Examples
+    --------
     >>> sq = Polyhedron.box([0, 0], [1, 1], EXACT)
     >>> sorted(tuple(map(int, p)) for p in generators(sq).points)
     [(0, 0), (0, 1), (1, 0), (1, 1)]
@@ -128,6 +150,13 @@ def facet_rows(poly: Polyhedron) -> np.ndarray:
     row on each facet's hyperplane): :func:`tropnet.tropical.prune.facets`, certified and
     exact on the rationals of the rows (floats included).
 
+    Parameters
+    ----------
+    poly : Polyhedron
+        A full-dimensional polyhedron.
+
+    Examples
+    --------
     >>> facet_rows(Polyhedron.from_inequalities([[1, 0], [2, 0], [-1, 0], [0, 1], [0, -1]],
     ...                                         [1, 5, 0, 1, 0], EXACT)).tolist()
     [0, 2, 3, 4]
@@ -142,6 +171,13 @@ def is_bounded(poly: Polyhedron) -> bool:
     """Whether ``poly`` is bounded: its recession cone ``{d : A d <= 0}`` is ``{0}`` (decided
     exactly, on the rationals of float rows).
 
+    Parameters
+    ----------
+    poly : Polyhedron
+        The polyhedron.
+
+    Examples
+    --------
     >>> is_bounded(Polyhedron.box([0], [1], EXACT)), is_bounded(Polyhedron.whole(1, EXACT))
     (True, False)
     """
@@ -158,6 +194,15 @@ def volume(poly: Polyhedron, box: Any = None) -> Any:
     exact mode, a float in float mode; ``math.inf`` when unbounded, 0 when the interior is
     empty.
 
+    Parameters
+    ----------
+    poly : Polyhedron
+        The polyhedron.
+    box : Domain, str, Polyhedron or None, default None
+        The set to measure in; ``None``: all of ``R^n``.
+
+    Examples
+    --------
     >>> tri = Polyhedron.from_inequalities([[-1, 0], [0, -1], [1, 1]], [0, 0, 1], EXACT)
     >>> plane = Polyhedron.whole(2, EXACT)
     >>> volume(tri), volume(plane), volume(plane, "box:0,3")
@@ -203,6 +248,15 @@ def chebyshev_center(poly: Polyhedron, norm: Any = 2) -> tuple[np.ndarray, Any]:
     point as the centre) when the polyhedron holds arbitrarily large balls; ``None``
     centre and radius 0 when the interior is empty.
 
+    Parameters
+    ----------
+    poly : Polyhedron
+        The polyhedron.
+    norm : {2, "inf"}, default 2
+        The ball's norm.
+
+    Examples
+    --------
     >>> c, r = chebyshev_center(Polyhedron.box([0, 0], [2, 2], EXACT), "inf")
     >>> c.tolist(), r
     ([Fraction(1, 1), Fraction(1, 1)], Fraction(1, 1))
@@ -237,7 +291,13 @@ def region_generators(region: Any) -> Generators:
     """The distinct vertices and rays of the cells of ``region`` (for a linear region of
     several cells: the vertices of the subdivision inside it, including those where its
     cells meet), and the lines (every cell of a region with a line has the same lines).
-    ``tight`` is empty."""
+    ``tight`` is empty.
+
+    Parameters
+    ----------
+    region : Region
+        The region.
+    """
     cells = region.cells
     arith = cells[0].arith
     n = cells[0].n
@@ -260,7 +320,13 @@ def region_generators(region: Any) -> Generators:
 def region_facets(region: Any) -> tuple[Facet, ...]:
     """The facets of every cell of ``region`` (irredundant, certified: :func:`facet_rows`), in
     cell order; a facet across which another cell of the region lies (they share an
-    ``(n-1)``-face, decided exactly) is marked ``glued``."""
+    ``(n-1)``-face, decided exactly) is marked ``glued``.
+
+    Parameters
+    ----------
+    region : Region
+        The region.
+    """
     cells = region.cells
     out = []
     keys = []
@@ -284,7 +350,15 @@ def region_facets(region: Any) -> tuple[Facet, ...]:
 
 
 def region_volume(region: Any, box: Any = None) -> Any:
-    """The volume of a region: the sum of its cells' volumes (:func:`volume`)."""
+    """The volume of a region: the sum of its cells' volumes (:func:`volume`).
+
+    Parameters
+    ----------
+    region : Region
+        The region.
+    box : Domain, str, Polyhedron or None, default None
+        The set to measure in (see `volume`).
+    """
     total: Any = region.cells[0].arith.zero
     for cell in region.cells:
         v = volume(cell, box)
@@ -296,7 +370,15 @@ def region_volume(region: Any, box: Any = None) -> Any:
 
 def region_chebyshev(region: Any, norm: Any = 2) -> tuple[np.ndarray, Any]:
     """The largest ball inside one cell of ``region`` (:func:`chebyshev_center` of each
-    cell, the largest radius; for a region of several cells a larger ball may cross cells)."""
+    cell, the largest radius; for a region of several cells a larger ball may cross cells).
+
+    Parameters
+    ----------
+    region : Region
+        The region.
+    norm : {2, "inf"}, default 2
+        The ball's norm (see `chebyshev_center`).
+    """
     best: tuple[np.ndarray, Any] = (None, -1)
     for cell in region.cells:
         c, r = chebyshev_center(cell, norm)
@@ -311,7 +393,15 @@ def facet_neighbours(regions: Any, index: int) -> list[tuple[int, ...]]:
     """For each facet of region ``index`` of a region set (:func:`region_facets` order), the
     regions across it: the neighbours in ``regions.graph`` whose cells meet the facet in an
     ``(n-1)``-dimensional set (decided exactly on the rationals of the cells). A facet on the
-    domain's boundary has none; a glued facet has none either (its own region is across)."""
+    domain's boundary has none; a glued facet has none either (its own region is across).
+
+    Parameters
+    ----------
+    regions : RegionSet
+        The regions.
+    index : int
+        The region's index.
+    """
     region = regions.regions[index]
     graph = regions.graph
     exact = [Polyhedron(EXACT.array(c.A), EXACT.array(c.b), EXACT) for c in region.cells]
@@ -331,7 +421,13 @@ def facet_neighbours(regions: Any, index: int) -> list[tuple[int, ...]]:
 
 def region_geometry(region: Any) -> dict:
     """The JSON form of a region's geometry: vertices, rays, lines, boundedness, volume
-    (``"inf"`` when unbounded; exact ``"p/q"`` in exact mode) and facets."""
+    (``"inf"`` when unbounded; exact ``"p/q"`` in exact mode) and facets.
+
+    Parameters
+    ----------
+    region : Region
+        The region.
+    """
     g = region.generators
     vol = region.volume
     return {
@@ -352,6 +448,15 @@ def geometry_summary(regions: Any, bins: int = 10) -> dict:
     bin closed); ``facets``: ``mean`` and ``max`` number of facets per region, not counting
     the glued facets between cells of one region.
 
+    Parameters
+    ----------
+    regions : sequence of Region
+        The regions.
+    bins : int, default 10
+        The number of histogram bins.
+
+    Examples
+    --------
     >>> from tropnet import linear_regions, parse
     >>> s = linear_regions(parse("max(0, x) + max(0, y)"), "box:-1,2").summary(bins=2)
     >>> s["bounded"], s["volume"]["total"], s["volume"]["histogram"]["counts"], s["facets"]

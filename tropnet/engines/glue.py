@@ -36,7 +36,21 @@ CONNECTIVITY = ("facet", "closure")
 @dataclass(frozen=True, eq=False)
 class Cell:
     """A convex cell (already intersected with the domain) with its affine map; ``error``
-    (float mode) bounds the round-off of the map (see :class:`~tropnet.Region`)."""
+    (float mode) bounds the round-off of the map (see :class:`~tropnet.Region`).
+
+    Attributes
+    ----------
+    poly : Polyhedron
+        The cell, intersected with the domain.
+    weight : ndarray
+        The Jacobian ``J`` of the affine map ``x -> J x + c`` on the cell.
+    bias : ndarray
+        Its offset ``c``.
+    point : ndarray
+        An interior point of the cell.
+    error : ndarray or None, default None
+        Float mode: a bound on the round-off of the map's entries; ``None`` otherwise.
+    """
 
     poly: Polyhedron
     weight: np.ndarray
@@ -46,13 +60,30 @@ class Cell:
 
 
 def check_connectivity(connectivity: str) -> str:
+    """``connectivity`` if it is ``"facet"`` or ``"closure"``, else a `TropnetError`.
+
+    Parameters
+    ----------
+    connectivity : str
+        The value to check.
+    """
     if connectivity not in CONNECTIVITY:
         raise TropnetError(f"unknown connectivity {connectivity!r} (expected facet or closure)")
     return connectivity
 
 
 def map_key(weight: np.ndarray, bias: np.ndarray, arith: Arithmetic) -> tuple:
-    """A hashable key equal for equal affine maps (:meth:`Arithmetic.vector_key`)."""
+    """A hashable key equal for equal affine maps (:meth:`Arithmetic.vector_key`).
+
+    Parameters
+    ----------
+    weight : ndarray
+        The Jacobian of the affine map.
+    bias : ndarray
+        Its offset.
+    arith : Arithmetic
+        The arithmetic of the map.
+    """
     return arith.vector_key(np.concatenate([np.asarray(weight).reshape(-1),
                                             np.asarray(bias).reshape(-1)]))
 
@@ -67,6 +98,19 @@ def glue(cells: Sequence[Cell], connectivity: str, arith: Arithmetic,
     cell's ``error``, the gluing is certified: maps that are certainly different (their
     error balls are disjoint, or fall in different cells of a grid) are never glued, and
     every group of possibly equal maps is glued on its exact cells.
+
+    Parameters
+    ----------
+    cells : sequence of Cell
+        The convex cells with their maps.
+    connectivity : str
+        Glue cells sharing a facet (``"facet"``), or cells whose closures meet
+        (``"closure"``).
+    arith : Arithmetic
+        The arithmetic of the cells.
+    exact_cell : callable or None, default None
+        ``exact_cell(i)``: the cell ``i`` in exact arithmetic (float mode, for a certified
+        gluing).
 
     Notes
     -----

@@ -82,19 +82,20 @@ def region_graph(regions: Any, exact_cells: Sequence[Sequence[Polyhedron]] | Non
 
     Parameters
     ----------
-    regions : a :class:`~tropnet.RegionSet` (anything with ``regions``, each with
-        ``cells``).
-    exact_cells : the cells of every region in exact arithmetic, in the order of
-        ``regions`` (float results: see :func:`cells_by_pattern`); the graph is then
-        decided exactly on them. Default: the regions' own cells. Exact cells give an
-        exact graph. Float cells are roundings of the regions: where two points (``n <=
-        2``) or facets (``n >= 3``, by an LP optimum in the near-degeneracy band) differ
-        only within round-off, they are taken to meet as the exact regions do, with a
-        :class:`~tropnet.errors.NearDegeneracyWarning`.
+    regions : RegionSet
+        Anything with ``regions``, each with ``cells``.
+    exact_cells : sequence or None, default None
+        The cells of every region in exact arithmetic, in the order of ``regions`` (float
+        results: see `cells_by_pattern`); the graph is then decided exactly on them.
+        ``None``: the regions' own cells. Exact cells give an exact graph. Float cells
+        are roundings of the regions: where two points (``n <= 2``) or facets (``n >= 3``,
+        by an LP optimum in the near-degeneracy band) differ only within round-off, they
+        are taken to meet as the exact regions do, with a `NearDegeneracyWarning`.
 
     Returns
     -------
-    networkx.Graph with nodes ``0 .. len(regions) - 1``.
+    networkx.Graph
+        Nodes ``0 .. len(regions) - 1``, an edge per pair of adjacent regions.
 
     Examples
     --------
@@ -150,7 +151,15 @@ def cells_by_pattern(regions: Any, exact: Any) -> list[tuple[Polyhedron, ...]]:
     """The cells of ``exact`` -- the same activation regions computed in exact arithmetic
     (on the exact rationals of the float weights and domain) -- in the order of
     ``regions``, matched by activation pattern: the ``exact_cells`` of
-    :func:`region_graph` for a float result."""
+    :func:`region_graph` for a float result.
+
+    Parameters
+    ----------
+    regions : RegionSet
+        Activation regions (float mode).
+    exact : RegionSet
+        The same activation regions computed in exact arithmetic.
+    """
     by = {r.pattern: r.cells for r in exact.regions}
     out = []
     for r in regions.regions:

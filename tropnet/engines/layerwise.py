@@ -30,7 +30,19 @@ __all__ = ["layerwise_cells"]
 
 def layerwise_cells(net: Network, domain: Domain, arith: Arithmetic,
                     progress: Callable[[int], None] | None = None) -> list[Cell]:
-    """Convex cells on which the whole network is affine, with its maps."""
+    """Convex cells on which the whole network is affine, with its maps.
+
+    Parameters
+    ----------
+    net : Network
+        The network.
+    domain : Domain
+        A resolved domain.
+    arith : Arithmetic
+        The arithmetic.
+    progress : callable or None, default None
+        Called after each layer with the number of cells so far.
+    """
     n = net.input_dim
     start = domain.polyhedron(arith)
     point = start.interior_point()

@@ -55,7 +55,8 @@ COMPILE_METHODS = ("regions", "products")
 
 
 def compile_network(net: Network, prune: bool = True, exact: bool | Arithmetic | None = None,
-                    method: str = "auto", progress: Callable[[int, int], None] | None = None,
+                    method: str = "auto",
+                    progress: Callable[[int, int | None, str], None] | None = None,
                     force: bool = False, domain: Domain | str | None = None
                     ) -> list[TropicalRational]:
     """The tropical rational maps ``F_k ⊘ G_k``, one per output, equal to the network (Zhang,
@@ -66,9 +67,28 @@ def compile_network(net: Network, prune: bool = True, exact: bool | Arithmetic |
     monomials as the maps of ``F_k`` and ``G_k`` on the activation regions, forming no
     product (:mod:`tropnet.engines.monomials`, output-sensitive); ``"auto"``: regions when
     pruning, products otherwise (the unpruned maps are the rule's raw output).
-    ``progress(done, total)`` follows the layers (products) or is called once at the end.
+    ``progress(done, total, what)`` follows the units compiled (products) or the activation
+    regions found after each layer (regions; ``total`` is ``None``).
     ``domain`` (regions only; ``None``: ``R^n``): keep the monomials irredundant on it, the
     maps equal to the network on the domain (module docstring).
+
+    Parameters
+    ----------
+    net : Network
+        The network.
+    prune : bool, default True
+        Keep only the irredundant monomials.
+    exact : bool, Arithmetic or None, default None
+        The arithmetic; ``None`` is exact iff every number of the network is rational.
+    method : {"auto", "products", "regions"}, default "auto"
+        How the maps are computed (above).
+    progress : callable or None, default None
+        ``progress(done, total, what)``: the units compiled of all units (products), or the
+        activation regions found after each layer with ``total`` ``None`` (regions).
+    force : bool, default False
+        Lift the size and memory budgets.
+    domain : Domain, str or None, default None
+        Keep the monomials irredundant on this domain (``"regions"`` only).
 
     Examples
     --------
@@ -94,12 +114,12 @@ def compile_network(net: Network, prune: bool = True, exact: bool | Arithmetic |
     net.check_magnitude(arith)
     with forced(force):
         span = input_span(net, EXACT) if dom.kind == "rn" else None
+        found = None if progress is None else \
+            (lambda count: progress(count, None, "activation regions"))
         maps = compile_by_regions(net if span is None else span.net_on_span, arith,
-                                  domain=dom if span is None else None)
+                                  progress=found, domain=dom if span is None else None)
         if span is not None:
             maps = lift_from_span(maps, net, span)
-    if progress is not None:
-        progress(len(net.layers), len(net.layers))
     return [m.to(arith) for m in maps]
 
 
@@ -109,7 +129,22 @@ def compile_by_regions(net: Network, arith: Arithmetic, engine: str = "auto",
     """The pruned tropical rational maps ``F_k ⊘ G_k`` of ``net`` (the irredundant monomials of
     the compile rule's ``F_k`` and ``G_k``; on ``domain``, those irredundant on it), one per
     output, from its activation regions on the domain (``None``: ``R^n``) enumerated in
-    ``arith``; the maps are exact."""
+    ``arith``; the maps are exact.
+
+    Parameters
+    ----------
+    net : Network
+        The network.
+    arith : Arithmetic
+        The arithmetic of the region enumeration.
+    engine : str, default "auto"
+        The engine of the enumeration: ``"auto"`` or a name of
+        `tropnet.engines.enumerate.ENGINES`.
+    progress : callable or None, default None
+        Called after each layer with the number of regions so far.
+    domain : Domain or None, default None
+        The domain; ``None`` is ``R^n``.
+    """
     dom = parse_domain(domain, net.input_dim)
     if arith.exact and _floats_exactly(net, dom):
         # the certified float walk finds exactly the patterns of exact mode, faster; its
@@ -140,7 +175,15 @@ def _floats_exactly(net: Network, dom: Domain) -> bool:
 
 def monomials_of_patterns(net: Network, patterns: Sequence[tuple]) -> list[TropicalRational]:
     """The maps ``F_k ⊘ G_k`` whose monomials are the maps of ``F_k`` and ``G_k`` on the
-    activation regions with the given patterns (all regions on ``R^n``: the pruned compile)."""
+    activation regions with the given patterns (all regions on ``R^n``: the pruned compile).
+
+    Parameters
+    ----------
+    net : Network
+        The network.
+    patterns : sequence of tuple
+        Whole-network activation patterns, one tuple per layer each.
+    """
     steps = [_Step.of(layer) for layer in net.layers]
     n = net.input_dim
     Y = np.zeros((n, n + 1), dtype=object)

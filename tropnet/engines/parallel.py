@@ -1,17 +1,26 @@
 """Region enumeration on many cores or machines, with Dask distributed.
 
 The depth-first exploration of :mod:`tropnet.engines.stream` is cut into tasks the way
-mplrs cuts reverse search: a task explores subtrees of the pattern tree depth first up to a
-node budget and returns what it found (a count, its regions, or its part of the gluing
-data) with its unexplored frontier; the driver queues the frontier nodes as new tasks and
-adapts the budget so that a task lasts about :data:`TARGET_SECONDS`. Once the queue holds
-:data:`LONG_QUEUE` nodes per worker, tasks explore their nodes to the end and send no
-frontier back (a node carries its map and cone: shipping frontiers back and forth costs
-more than exploring them). The network is sent to every worker once
-(``scatter(broadcast=True)``); each worker keeps one walk per run.
+mplrs cuts reverse search, with work that is cheap to ship:
 
-Subtrees of distinct nodes are disjoint, so the driver counts every task once, by the
-patterns of its nodes: a task that Dask runs again after a worker died cannot count twice.
+* the driver cuts the domain into *pieces* (:meth:`Explorer.pieces`, about
+  :data:`PIECES_PER_WORKER` per worker): the cells of the arrangement of a few first-layer
+  hyperplanes, each shipped as its sign vector (a few bytes); a worker rebuilds a piece
+  (one small polyhedron) and explores its subtree. The first layer -- one node of the
+  tree, the widest split -- is then explored in parallel too;
+* a task explores its pieces (and nodes) depth first, to the end while the queue holds
+  :data:`LONG_QUEUE` pieces or nodes per worker, else up to a node budget, and returns
+  what it found (a count, its regions, or its part of the gluing data) with its
+  unexplored frontier, which the driver queues; the budget adapts so that a task lasts
+  about :data:`TARGET_SECONDS`. Frontier nodes carry their cone and map, so they are
+  shipped only at the end of a run, to split the last large pieces.
+
+The network is sent to every worker once (``scatter(broadcast=True)``); each worker keeps
+one walk per run.
+
+Subtrees of distinct nodes (and pieces) are disjoint, so the driver counts every task once,
+by the patterns of its nodes and the sign vectors of its pieces: a task that Dask runs again
+after a worker died cannot count twice.
 The driver holds the frontier, the counts and (linear regions) the union-find, nothing
 else; each worker holds one subtree.
 
@@ -21,6 +30,8 @@ cluster, and ``import tropnet`` does not import dask.
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -39,6 +50,7 @@ from .stream import (
     Explorer,
     LinearUnion,
     Node,
+    Piece,
     StreamProgress,
     StreamSummary,
     activation_info,
@@ -46,6 +58,9 @@ from .stream import (
     pattern_key,
     region_line,
 )
+
+#: a unit of work: ``("piece", piece)`` or ``("node", node)``
+Work = tuple[str, Piece | Node]
 
 __all__ = ["TARGET_SECONDS", "TaskStats", "cluster", "parallel_activation_regions",
            "parallel_stream"]
@@ -57,8 +72,11 @@ TARGET_SECONDS = 0.5
 FIRST_BUDGET, MIN_BUDGET, MAX_BUDGET = 64, 8, 1 << 22
 #: tasks in flight per worker
 IN_FLIGHT = 2
-#: queued nodes per worker from which tasks get no budget (they finish their subtrees)
+#: queued pieces or nodes per worker from which tasks get no budget (they finish their
+#: subtrees)
 LONG_QUEUE = 8
+#: pieces of the domain per worker (:meth:`Explorer.pieces`)
+PIECES_PER_WORKER = 32
 #: seconds to wait for a scheduler to answer
 CONNECT_SECONDS = 5
 
@@ -87,6 +105,8 @@ class TaskStats:
     wall: float = 0.0
     workers: int = 1
     nodes: int = 0
+    pieces: int = 0
+    shipped: int = 0
     resubmitted: int = 0
     budgets: list[int] = field(default_factory=list)
 
@@ -94,6 +114,7 @@ class TaskStats:
         mean = self.busy / self.tasks if self.tasks else 0.0
         overhead = 1 - self.busy / (self.wall * self.workers) if self.wall > 0 else 0.0
         return {"tasks": self.tasks, "workers": self.workers, "nodes": self.nodes,
+                "pieces": self.pieces, "shipped_nodes": self.shipped,
                 "mean_task_seconds": round(mean, 4), "task_seconds": round(self.busy, 3),
                 "wall_seconds": round(self.wall, 3), "overhead": round(overhead, 4)}
 
@@ -128,8 +149,9 @@ def cluster(workers: int | None = None, scheduler: Any = None) -> Iterator[Any]:
         return
     if workers is None or int(workers) < 1:
         raise TropnetError(f"workers must be a positive integer, not {workers!r}")
-    local = LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True,
-                         dashboard_address=None, silence_logs=40)
+    with _sigint_ignored():
+        local = LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True,
+                             dashboard_address=None, silence_logs=40)
     try:
         client = Client(local)
         try:
@@ -138,6 +160,22 @@ def cluster(workers: int | None = None, scheduler: Any = None) -> Iterator[Any]:
             client.close()
     finally:
         local.close()
+
+
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """SIGINT ignored while a LocalCluster starts (in the main thread): its worker processes
+    inherit the "ignore", so a Ctrl-C in the terminal reaches tropnet only, which then closes
+    them; and a start is not cut half-way (Dask cannot close a half-started cluster
+    cleanly). A Ctrl-C during the start (a second or two) is lost."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
 
 
 # -- the worker side -------------------------------------------------------------------------
@@ -153,12 +191,14 @@ def _explorer(spec: _Spec) -> Explorer:
     return ex
 
 
-def _task(spec: _Spec, nodes: list[Node], budget: int) -> dict:
-    """Explore ``nodes`` depth first for up to ``budget`` nodes (on a worker)."""
+def _task(spec: _Spec, work: list[Work], budget: int | None) -> dict:
+    """Explore ``work`` (pieces and nodes) depth first for up to ``budget`` nodes (on a
+    worker)."""
     start = time.perf_counter()
     ex = _explorer(spec)
     before = ex.walk.fallbacks
-    stack = list(reversed(nodes))
+    stack = [node for what, unit in reversed(work)
+             for node in (reversed(ex.piece_nodes(unit)) if what == "piece" else (unit,))]
     out: dict[str, Any] = {}
     if spec.kind == "linear":
         glued: list[tuple[bytes, list[bytes]]] = []
@@ -175,7 +215,7 @@ def _task(spec: _Spec, nodes: list[Node], budget: int) -> dict:
         leaves.flush()
         out.update(count=leaves.count, moved=leaves.moved, dropped=leaves.dropped,
                    found=found)
-    out.update(frontier=list(reversed(stack)), nodes=done,
+    out.update(frontier=[("node", node) for node in reversed(stack)], nodes=done,
                fallbacks=ex.walk.fallbacks - before, depth=ex.depth,
                seconds=time.perf_counter() - start)
     return out
@@ -210,16 +250,18 @@ def parallel_stream(net: Network, dom: Domain, arith: Arithmetic, engine: str = 
         nworkers = max(1, len(client.scheduler_info().get("workers", {})))
         stats.workers = nworkers
         shared = client.scatter(spec, broadcast=True)
-        queue: list[Node] = [here.root()]
+        queue: list[Work] = [("piece", p) for p in
+                             reversed(here.pieces(PIECES_PER_WORKER * nworkers))]
+        stats.pieces = len(queue)
         seen: set[bytes] = set()
         budget = FIRST_BUDGET
         running = as_completed()
 
         running_keys: dict[str, bytes] = {}
 
-        def add(nodes: list[Node], whole: bool) -> None:
-            key = b"|".join(bytes([i % 256]) + pattern_key(it.pats) for i, it in nodes)
-            fut = client.submit(_task, shared, nodes, None if whole else budget, pure=False)
+        def add(work: list[Work], whole: bool) -> None:
+            key = b"|".join(_work_key(unit) for unit in work)
+            fut = client.submit(_task, shared, work, None if whole else budget, pure=False)
             running_keys[fut.key] = key
             running.add(fut)
 
@@ -258,6 +300,7 @@ def parallel_stream(net: Network, dom: Domain, arith: Arithmetic, engine: str = 
                         sink(item)
                 found = count
             queue.extend(res["frontier"])
+            stats.shipped += len(res["frontier"])
             # the next budget: about TARGET_SECONDS at this task's pace; small while the
             # queue cannot feed every worker, so that work is split early
             rate = res["nodes"] / max(res["seconds"], 1e-6)
@@ -284,6 +327,15 @@ def parallel_stream(net: Network, dom: Domain, arith: Arithmetic, engine: str = 
     info = activation_info(arith, fallbacks, moved, dropped)
     return StreamSummary(count, dom, arith, here.walk.name,
                          {**info, "parallel": stats.to_dict()})
+
+
+def _work_key(work: Work) -> bytes:
+    """A key of a piece or node, equal for equal work (the driver's deduplication)."""
+    what, unit = work
+    if what == "piece":
+        return b"p" + b"".join(u.to_bytes(4, "little") + bytes([side]) for u, side in unit)
+    index, item = unit
+    return b"n" + bytes([index % 256]) + pattern_key(item.pats)
 
 
 def parallel_activation_regions(net: Network, dom: Domain, arith: Arithmetic,

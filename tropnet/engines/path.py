@@ -37,7 +37,23 @@ class PathPiece:
 
     ``on_boundary``: the piece runs inside the boundary between regions (a unit is
     identically at a tie along it, with a non-zero gradient); the pattern and map are then
-    those of the tie rule of :meth:`tropnet.Layer.pattern` (ties inactive)."""
+    those of the tie rule of :meth:`tropnet.Layer.pattern` (ties inactive).
+
+    Attributes
+    ----------
+    start, end : tuple
+        ``(segment, t)`` where the piece starts and ends.
+    start_point, end_point : ndarray
+        The same as points.
+    pattern : tuple or None
+        The activation pattern (activation regions).
+    weight, bias : ndarray
+        The affine map ``x -> weight @ x + bias``.
+    on_boundary : bool, default False
+        The piece runs inside a boundary (above).
+    patterns : tuple, default ()
+        The activation patterns met (linear regions).
+    """
 
     start: tuple[int, Any]
     end: tuple[int, Any]
@@ -50,6 +66,7 @@ class PathPiece:
     patterns: tuple = ()
 
     def to_dict(self) -> dict:
+        """The JSON form of the piece."""
         out: dict[str, Any] = {
             "start": {"segment": self.start[0], "t": format_number(self.start[1])},
             "end": {"segment": self.end[0], "t": format_number(self.end[1])},
@@ -67,7 +84,21 @@ class PathPiece:
 
 @dataclass(frozen=True, eq=False)
 class PathRegions:
-    """The regions of ``kind`` met along a polyline, in order (:func:`regions_along`)."""
+    """The regions of ``kind`` met along a polyline, in order (:func:`regions_along`).
+
+    Attributes
+    ----------
+    kind : str
+        ``"activation"`` or ``"linear"``.
+    points : ndarray
+        The polyline's points.
+    pieces : tuple of PathPiece
+        The pieces, in order.
+    arith : Arithmetic
+        The arithmetic of the report.
+    info : dict, default {}
+        Further facts.
+    """
 
     kind: str
     points: np.ndarray
@@ -90,6 +121,7 @@ class PathRegions:
         return len(self.pieces)
 
     def to_dict(self) -> dict:
+        """The JSON form of ``tropnet path``."""
         return {"kind": self.kind, "exact": self.arith.exact,
                 "points": [[format_number(v) for v in p] for p in self.points],
                 "regions": len(self.pieces), "transitions": self.transitions,
@@ -112,11 +144,16 @@ def regions_along(net: Network, points: Sequence[Sequence[Any]], kind: str = "ac
 
     Parameters
     ----------
-    net : the network.
-    points : two or more points of ``R^n`` (a segment is two points); numbers, rational
+    net : Network
+        The network.
+    points : sequence of sequence of numbers
+        Two or more points of ``R^n`` (a segment is two points); numbers, rational
         strings (``"1/3"``) or Fractions.
-    exact : arithmetic of the report (default: exact iff the network and the points are
-        rational). The walk is always exact: in float mode on the rationals the floats
+    kind : {"activation", "linear"}, default "activation"
+        The regions (above).
+    exact : bool, Arithmetic or None, default None
+        The arithmetic of the report; ``None``: exact iff the network and the points are
+        rational. The walk is always exact: in float mode on the rationals the floats
         denote, and the results are rounded to floats.
 
     Examples

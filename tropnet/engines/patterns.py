@@ -59,7 +59,23 @@ class PatternNode:
     """A full-dimensional region of the first layers: its pattern (one tuple per layer),
     polyhedron, the affine map ``x -> J x + c`` of the last included layer's output, and an
     interior point. ``partial`` holds the pattern entries already fixed in the next layer
-    (when a wide layer is handled in parts)."""
+    (when a wide layer is handled in parts).
+
+    Attributes
+    ----------
+    pattern : tuple
+        The pattern of the layers included, one tuple per layer.
+    poly : Polyhedron
+        The node's polyhedron.
+    J : ndarray
+        The matrix of the affine map ``x -> J x + c`` of the last included layer's output.
+    c : ndarray
+        Its offset.
+    point : ndarray
+        An interior point.
+    partial : tuple, default ()
+        The pattern entries already fixed in the next layer.
+    """
 
     pattern: tuple
     poly: Polyhedron
@@ -71,7 +87,17 @@ class PatternNode:
 
 def root_node(net: Network, dom: Domain, arith: Arithmetic) -> PatternNode:
     """The node of no layer: the domain's polyhedron, the identity map and an interior
-    point of the domain."""
+    point of the domain.
+
+    Parameters
+    ----------
+    net : Network
+        The network.
+    dom : Domain
+        A resolved domain.
+    arith : Arithmetic
+        The arithmetic.
+    """
     poly = dom.polyhedron(arith)
     found = poly.interior_point()
     if found is None:  # pragma: no cover - resolved domains have interiors
@@ -82,7 +108,17 @@ def root_node(net: Network, dom: Domain, arith: Arithmetic) -> PatternNode:
 
 def pre_activation(layer: Layer, node: PatternNode, arith: Arithmetic
                    ) -> tuple[np.ndarray, np.ndarray]:
-    """``(Z, zc)``: the layer's pre-activation ``Z x + zc`` on the node."""
+    """``(Z, zc)``: the layer's pre-activation ``Z x + zc`` on the node.
+
+    Parameters
+    ----------
+    layer : Layer
+        The next layer.
+    node : PatternNode
+        The node it reads.
+    arith : Arithmetic
+        The arithmetic.
+    """
     W, b = layer.params(arith)
     return W.dot(node.J), W.dot(node.c) + b
 
@@ -103,7 +139,19 @@ def pattern_rows(layer: Layer, Z: np.ndarray, zc: np.ndarray, pattern: Sequence[
                  arith: Arithmetic) -> tuple[np.ndarray, np.ndarray]:
     """Rows ``A x <= b`` of the set where the layer (pre-activation ``Z x + zc``) has
     ``pattern`` (closed: ties on the boundary). Two pieces on one row: ``z <= 0`` or
-    ``z >= 0``; otherwise the chosen piece is at least every other piece of its unit."""
+    ``z >= 0``; otherwise the chosen piece is at least every other piece of its unit.
+
+    Parameters
+    ----------
+    layer : Layer
+        The layer.
+    Z, zc : ndarray
+        Its pre-activation ``Z x + zc``.
+    pattern : sequence of int
+        The layer's pattern.
+    arith : Arithmetic
+        The arithmetic.
+    """
     n = Z.shape[1]
     act = layer.act
     A: list = []
@@ -129,7 +177,13 @@ def pattern_rows(layer: Layer, Z: np.ndarray, zc: np.ndarray, pattern: Sequence[
 
 
 def pattern_row_count(layer: Layer) -> int:
-    """The number of rows :func:`pattern_rows` gives for ``layer``."""
+    """The number of rows :func:`pattern_rows` gives for ``layer``.
+
+    Parameters
+    ----------
+    layer : Layer
+        The layer.
+    """
     if layer.act.hyperplane:
         return layer.units
     if layer.act.patterned:
@@ -140,7 +194,21 @@ def pattern_row_count(layer: Layer) -> int:
 def child_node(layer: Layer, node: PatternNode, pattern: tuple, arith: Arithmetic,
                point: np.ndarray | None = None) -> PatternNode | None:
     """The node of ``node``'s region where ``layer`` has ``pattern``, if that set has a
-    non-empty interior (``point``: a known interior point, skipping the LP)."""
+    non-empty interior (``point``: a known interior point, skipping the LP).
+
+    Parameters
+    ----------
+    layer : Layer
+        The next layer.
+    node : PatternNode
+        The parent node.
+    pattern : tuple
+        The layer's pattern.
+    arith : Arithmetic
+        The arithmetic.
+    point : ndarray or None, default None
+        A known interior point of the child, skipping the LP.
+    """
     Z, zc = pre_activation(layer, node, arith)
     part = extend_node(layer, node, Z, zc, pattern, arith, point)
     return None if part is None else finish_node(layer, part, arith, (Z, zc))
@@ -152,7 +220,23 @@ def extend_node(sub: Layer, node: PatternNode, Z: np.ndarray, zc: np.ndarray,
     """The node where the units of ``sub`` (a part of the next layer, pre-activation
     ``Z x + zc``) have ``pattern``, if that set has a non-empty interior and the network
     has ``pattern`` at the interior point found; the affine map is kept until the layer
-    is complete (:func:`finish_node`)."""
+    is complete (:func:`finish_node`).
+
+    Parameters
+    ----------
+    sub : Layer
+        A part of the next layer.
+    node : PatternNode
+        The parent node.
+    Z, zc : ndarray
+        The pre-activation ``Z x + zc`` of ``sub`` on the node.
+    pattern : tuple
+        The pattern of ``sub``'s units.
+    arith : Arithmetic
+        The arithmetic.
+    point : ndarray or None, default None
+        A known interior point, skipping the LP and the pattern check.
+    """
     A, b = pattern_rows(sub, Z, zc, pattern, arith)
     poly = Polyhedron(np.concatenate([node.poly.A, A]), np.concatenate([node.poly.b, b]),
                       arith)
@@ -170,7 +254,19 @@ def extend_node(sub: Layer, node: PatternNode, Z: np.ndarray, zc: np.ndarray,
 def finish_node(layer: Layer, node: PatternNode, arith: Arithmetic,
                 pre: tuple[np.ndarray, np.ndarray] | None = None) -> PatternNode:
     """Close a layer whose pattern is complete in ``node.partial`` (``pre``: the layer's
-    pre-activation map on the node, when known): the map becomes the layer's output."""
+    pre-activation map on the node, when known): the map becomes the layer's output.
+
+    Parameters
+    ----------
+    layer : Layer
+        The layer being closed.
+    node : PatternNode
+        The node, its pattern for the layer in ``node.partial``.
+    arith : Arithmetic
+        The arithmetic.
+    pre : tuple of ndarray or None, default None
+        The layer's pre-activation ``(Z, zc)`` on the node, when known.
+    """
     Z, zc = pre_activation(layer, node, arith) if pre is None else pre
     D = layer.pattern_matrix(node.partial, arith)
     return PatternNode((*node.pattern, node.partial), node.poly, D.dot(Z), D.dot(zc),
@@ -181,7 +277,19 @@ def walk_pattern(net: Network, root: PatternNode, pattern: tuple | None, arith: 
                  ) -> PatternNode | None:
     """The node of a whole-network ``pattern`` (confirmed layer by layer), or ``None`` when
     its region has an empty interior; ``pattern=None`` follows the pattern at the root's
-    point (for networks without binaries)."""
+    point (for networks without binaries).
+
+    Parameters
+    ----------
+    net : Network
+        The network.
+    root : PatternNode
+        The node of no layer (`root_node`).
+    pattern : tuple or None
+        One tuple per layer, or ``None``.
+    arith : Arithmetic
+        The arithmetic.
+    """
     node: PatternNode | None = root
     for idx, layer in enumerate(net.layers):
         if pattern is None or not layer.act.patterned:
@@ -198,7 +306,17 @@ def walk_pattern(net: Network, root: PatternNode, pattern: tuple | None, arith: 
 def strict_pattern(layer: Layer, pre: np.ndarray, arith: Arithmetic) -> tuple | None:
     """The layer's pattern at a point whose pre-activation is ``pre`` when no unit is at
     a tie there (so the point is interior to that pattern's set; ties are decided by
-    ``arith``), else ``None``."""
+    ``arith``), else ``None``.
+
+    Parameters
+    ----------
+    layer : Layer
+        The layer.
+    pre : ndarray
+        The pre-activation at the point.
+    arith : Arithmetic
+        The arithmetic deciding ties.
+    """
     act = layer.act
     if act.hyperplane:
         vals = arith.asarray(pre)
@@ -227,7 +345,23 @@ def line_patterns(layer: Layer, node: PatternNode, Z: np.ndarray, zc: np.ndarray
     points found before, as in hit-and-run): the segment of the line inside the node's
     polyhedron is cut at every point where a unit of ``layer`` changes (a hyperplane, or a
     tie of two pieces); the midpoint of each piece lies strictly inside one child, which is
-    then known without an LP."""
+    then known without an LP.
+
+    Parameters
+    ----------
+    layer : Layer
+        The next layer.
+    node : PatternNode
+        The node the lines go through.
+    Z, zc : ndarray
+        The layer's pre-activation ``Z x + zc`` on the node.
+    arith : Arithmetic
+        The arithmetic.
+    rng : numpy.random.Generator
+        Draws the directions.
+    lines : int
+        The number of lines.
+    """
     if lines <= 0:
         return []
     n = node.J.shape[1]
@@ -295,7 +429,17 @@ def _scale(vals: np.ndarray) -> float:
 
 def node_region(net: Network, node: PatternNode, arith: Arithmetic) -> Region:
     """The :class:`Region` of a whole-network node (its map read off the network at the
-    node's point, which must have the node's pattern)."""
+    node's point, which must have the node's pattern).
+
+    Parameters
+    ----------
+    net : Network
+        The network.
+    node : PatternNode
+        A node of every layer.
+    arith : Arithmetic
+        The arithmetic.
+    """
     J, c, pats = net.affine_map(node.point, arith)
     if tuple(pats) != tuple(node.pattern):  # pragma: no cover - a bug, not bad input
         raise RuntimeError(f"internal error: pattern {node.pattern} confirmed but the network "
@@ -306,7 +450,15 @@ def node_region(net: Network, node: PatternNode, arith: Arithmetic) -> Region:
 def read_in(domain: Domain, arith: Arithmetic) -> Domain:
     """The domain with its numbers as ``arith`` reads them, as exact Fractions (float mode:
     the binary rationals of the rounded bounds), so that exact checks of a float
-    computation see the float computation's domain."""
+    computation see the float computation's domain.
+
+    Parameters
+    ----------
+    domain : Domain
+        The domain.
+    arith : Arithmetic
+        The arithmetic of the computation.
+    """
     if arith.exact or domain.kind == "rn":
         return domain
 
@@ -327,6 +479,19 @@ def pattern_polyhedron(net: Network, pattern: Sequence[Sequence[int]],
     leaky) or maxima (maxout) of pattern}`` (its interior is the pattern's region when the
     pattern is realised).
 
+    Parameters
+    ----------
+    net : Network
+        The network.
+    pattern : sequence of sequence of int
+        One tuple per layer.
+    domain : Domain, str or None
+        The domain; ``None`` is ``R^n``.
+    exact : bool, Arithmetic or None, default None
+        The arithmetic; ``None`` is exact iff every number of the network is rational.
+
+    Examples
+    --------
     >>> from tropnet import Network
     >>> net = Network.from_lists(1, [([[1]], [0], "relu"), ([[1]], [0], "identity")])
     >>> pattern_polyhedron(net, ((1,), ()), "box:-1,1").contains([-1])
@@ -340,6 +505,19 @@ def pattern_cell(net: Network, pattern: Sequence[Sequence[int]],
                  ) -> tuple[Polyhedron, np.ndarray, np.ndarray]:
     """:func:`pattern_polyhedron` and the affine map ``x -> J x + c`` of the network on it.
 
+    Parameters
+    ----------
+    net : Network
+        The network.
+    pattern : sequence of sequence of int
+        One tuple per layer.
+    domain : Domain, str or None
+        The domain; ``None`` is ``R^n``.
+    exact : bool, Arithmetic or None, default None
+        The arithmetic; ``None`` is exact iff every number of the network is rational.
+
+    Examples
+    --------
     >>> from tropnet import Network
     >>> net = Network.from_lists(1, [([[2]], [1], "relu"), ([[3]], [0], "identity")])
     >>> _, J, c = pattern_cell(net, ((1,), ()), None)
@@ -365,6 +543,19 @@ def region_of_pattern(net: Network, pattern: Sequence[Sequence[int]],
     """The activation region of ``pattern`` on ``domain`` as a :class:`Region`, or
     ``None`` when it has an empty interior (decided exactly in exact arithmetic).
 
+    Parameters
+    ----------
+    net : Network
+        The network.
+    pattern : sequence of sequence of int
+        One tuple per layer.
+    domain : Domain, str or None
+        The domain; ``None`` is ``R^n``.
+    exact : bool, Arithmetic or None, default None
+        The arithmetic; ``None`` is exact iff every number of the network is rational.
+
+    Examples
+    --------
     >>> from tropnet import Network
     >>> net = Network.from_lists(1, [([[1], [-1]], [0, 0], "relu"),
     ...                              ([[1, 1]], [0], "identity")])
@@ -391,6 +582,17 @@ def certify_points(net: Network, regions: Sequence[Region], domain: Domain,
     an empty interior is dropped. Returns the regions, the number of points replaced and the
     number of regions dropped (both 0 unless an engine went wrong). Exact mode returns the
     regions unchanged: its engines produce exact interior points.
+
+    Parameters
+    ----------
+    net : Network
+        The network.
+    regions : sequence of Region
+        Activation regions with their patterns and interior points.
+    domain : Domain
+        The resolved domain.
+    arith : Arithmetic
+        The arithmetic the regions were computed in.
     """
     if arith.exact or not regions:
         return tuple(regions), 0, 0

@@ -40,6 +40,21 @@ class Region:
     cells (glued along facets or closures) and no pattern. ``map_error`` (float mode, from
     the certified enumeration) bounds the round-off of the map: the exact entries of the
     flattened weight followed by the bias lie within it of the float ones.
+
+    Attributes
+    ----------
+    cells : tuple of Polyhedron
+        The region's convex cells.
+    weight : ndarray
+        The Jacobian of the region's affine map.
+    bias : ndarray
+        The map's offset.
+    interior_point : ndarray
+        A point strictly inside the region.
+    pattern : tuple or None, default None
+        The activation pattern (activation regions), one tuple per layer.
+    map_error : ndarray or None, default None
+        Float mode: the bound on the round-off of the map (above); ``None`` otherwise.
     """
 
     cells: tuple[Polyhedron, ...]
@@ -85,7 +100,13 @@ class Region:
 
     def volume_in(self, box: Any) -> Any:
         """The volume of the region inside ``box`` (a Domain, a domain string such as
-        ``"box:-1,1"``, or a Polyhedron)."""
+        ``"box:-1,1"``, or a Polyhedron).
+
+        Parameters
+        ----------
+        box : Domain, str or Polyhedron
+            The bounded set to measure in.
+        """
         return region_volume(self, box)
 
     @cached_property
@@ -96,13 +117,22 @@ class Region:
 
     @property
     def chebyshev_center(self) -> np.ndarray:
+        """The center of the largest ball inside the region (see ``chebyshev``)."""
         return self.chebyshev[0]
 
     @property
     def chebyshev_radius(self) -> Any:
+        """The radius of the largest ball inside the region (see ``chebyshev``)."""
         return self.chebyshev[1]
 
     def to_dict(self, with_cells: bool = False) -> dict:
+        """The JSON form: interior point, affine map, pattern if any, and cells on request.
+
+        Parameters
+        ----------
+        with_cells : bool, default False
+            Include the cells' rows.
+        """
         out: dict[str, Any] = {
             "interior_point": [format_number(v) for v in self.interior_point],
             "affine_map": {"weight": [[format_number(v) for v in row] for row in self.weight],
@@ -125,6 +155,30 @@ class RegionSet:
     affine; ``connectivity`` is ``"facet"`` or ``"closure"``). ``graph`` (computed on
     first use) has one node per region (its index) and an edge between regions
     whose closures share a facet.
+
+    Attributes
+    ----------
+    kind : str
+        The region kind: ``"activation"`` or ``"linear"``.
+    regions : tuple of Region
+        The regions.
+    domain : Domain
+        The domain they cover.
+    method : str
+        The method that found them.
+    arith : Arithmetic
+        The arithmetic of their numbers.
+    engine : str or None, default None
+        The engine, for methods that have several.
+    connectivity : str or None, default None
+        How cells were joined (linear regions): ``"facet"`` or ``"closure"``.
+    warnings : tuple of str, default ()
+        Warnings raised while counting (near-degenerate decisions, ...).
+    info : dict, default {}
+        Further facts of the run (JSON-ready).
+    exact_cells : callable or None, default None
+        Float results: returns the cells of every region in exact arithmetic (on the exact
+        rationals of the float input), so that `graph` is certified.
     """
 
     kind: str
@@ -150,6 +204,7 @@ class RegionSet:
 
     @property
     def count(self) -> int:
+        """The number of regions."""
         return len(self.regions)
 
     def __len__(self) -> int:
@@ -160,7 +215,15 @@ class RegionSet:
 
     def converted(self, arith: Arithmetic, domain: Domain) -> RegionSet:
         """The same regions with their numbers in ``arith`` (exact results reported in float
-        mode), on ``domain``."""
+        mode), on ``domain``.
+
+        Parameters
+        ----------
+        arith : Arithmetic
+            The arithmetic of the result.
+        domain : Domain
+            The domain reported.
+        """
         def region(r: Region) -> Region:
             cells = tuple(Polyhedron.from_inequalities(c.A, c.b, arith, c.n) for c in r.cells)
             return Region(cells, arith.array(r.weight), arith.array(r.bias),
@@ -176,18 +239,38 @@ class RegionSet:
         bounded and unbounded regions, the total, smallest and largest volume of the bounded
         ones with a histogram of ``bins`` equal bins, and the mean and largest number of
         facets per region (facets between cells of one region left out). See
-        :func:`tropnet.engines.geometry.geometry_summary`."""
+        :func:`tropnet.engines.geometry.geometry_summary`.
+
+        Parameters
+        ----------
+        bins : int, default 10
+            The number of bins of the volume histogram.
+        """
         return geometry_summary(self.regions, bins)
 
     def complex(self, net: Network | None = None) -> PolyhedralComplex:
         """The polyhedral complex of the regions on a bounded domain: every face of the
         subdivision by the cells, once, with incidences and (given the ``net`` of
         activation cells) sign vectors; see
-        :func:`tropnet.engines.complex.polyhedral_complex`."""
+        :func:`tropnet.engines.complex.polyhedral_complex`.
+
+        Parameters
+        ----------
+        net : Network or None, default None
+            The network of activation cells, for sign vectors.
+        """
         return polyhedral_complex(self, net)
 
     def to_dict(self, list_regions: bool = False, with_cells: bool = False) -> dict:
-        """The JSON form of ``tropnet regions`` (``"regions"`` only with ``list_regions``)."""
+        """The JSON form of ``tropnet regions`` (``"regions"`` only with ``list_regions``).
+
+        Parameters
+        ----------
+        list_regions : bool, default False
+            List every region.
+        with_cells : bool, default False
+            With ``list_regions``: include each region's cells.
+        """
         out: dict[str, Any] = {"kind": self.kind, "count": self.count, "method": self.method,
                                "domain": self.domain.describe(), "exact": self.arith.exact}
         if self.engine:

@@ -32,12 +32,13 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
-from math import gcd
+from math import comb, gcd
 from typing import Any
 
 import numpy as np
 from networkx.utils import UnionFind
 
+from ..activations import ReLU
 from ..arithmetic import EXACT, Arithmetic, parse_number, resolve
 from ..domain import Domain, parse_domain
 from ..errors import InputFileError, TropnetError
@@ -49,6 +50,7 @@ from ..tropical.prune import facets, primitive
 from .enumerate import Walk, choose_engine
 from .glue import check_connectivity
 from .patterns import certify_points, read_in
+from .planar import planar_count
 from .result import Region
 
 __all__ = ["Explorer", "LinearUnion", "StreamProgress", "StreamSummary", "pattern_key",
@@ -60,6 +62,8 @@ CHUNK = 1024
 
 #: a node of the pattern tree: the number of layers done and the walk's region of them
 Node = tuple[int, Any]
+#: a piece of the domain: the sides of some first-layer units, ``((unit, active), ...)``
+Piece = tuple[tuple[int, bool], ...]
 
 
 @dataclass(frozen=True)
@@ -137,6 +141,70 @@ class Explorer:
     @property
     def layers(self) -> int:
         return len(self.net.layers)
+
+    # -- pieces: the domain cut by first-layer hyperplanes, shipped as sign vectors ---------
+    def pieces(self, target: int) -> list[Piece]:
+        """About ``target`` pieces covering the domain (``[()]``, the whole domain, when it
+        cannot be cut): the cells of the arrangement of the hyperplanes of the first ``j``
+        units of the first layer, ``j`` the least with about ``target`` cells, each given by
+        its sides. Every activation region lies in exactly one piece (a first-layer unit
+        has one side on a region), so the regions of the pieces are the regions.
+
+        Pieces are cut when the first layer splits by hyperplanes (ReLU, leaky ReLU) and
+        the walk is exact or the float vertex engine (whose pieces are line-free: the
+        chosen units' normals span ``R^n`` or the domain is line-free)."""
+        layer = self.net.layers[0]
+        walk = self.walk
+        if target <= 1 or not (layer.act.patterned and layer.act.hyperplane) or not (
+                walk.arith.exact or walk.name == "vertex"):
+            return [()]
+        W, _ = self._first_rows()
+        n = self.net.input_dim
+        cells, j = 1, 0  # cells of j hyperplanes in general position: sum_i<=n C(j, i)
+        while j < len(W) and cells < target:
+            j += 1
+            cells = sum(comb(j, i) for i in range(n + 1))
+        if walk.name == "vertex" and self.dom.has_line:
+            rank = np.linalg.matrix_rank(np.array(W[:j], dtype=float)) if j else 0
+            while j < len(W) and rank < n:  # line-free pieces: normals spanning R^n
+                j += 1
+                rank = np.linalg.matrix_rank(np.array(W[:j], dtype=float))
+            if rank < n:
+                return [()]
+        sub = Network(n, (Layer(W[:j], self._first_rows()[1][:j], ReLU()),))
+        found: list[Piece] = []
+        stream_activation_regions(sub, walk.dom, walk.name, walk.arith, lambda r: found.append(
+            tuple((u, bool(s)) for u, s in enumerate(r.pattern[0]))))
+        return found
+
+    def piece_nodes(self, piece: Piece) -> list[Node]:
+        """The nodes that explore ``piece``: the root for the whole domain, else the
+        regions of the first layer inside it (decided exactly in float mode: the piece's
+        own units vanish on its boundary, where balls cannot give their sign)."""
+        if not piece:
+            return [self.root()]
+        walk = self.walk
+        W, b = self._first_rows()
+        read = read_in(walk.dom, walk.arith)  # the domain the walk sees, exactly
+        base = read.polyhedron(EXACT) if read.kind != "rn" else None
+        A = [tuple(r) for r in base.A] if base is not None else []
+        rhs = list(base.b) if base is not None else []
+        for u, active in piece:  # active: -w x <= b (z >= 0); inactive: w x <= -b
+            A.append(tuple(-v for v in W[u]) if active else tuple(W[u]))
+            rhs.append(b[u] if active else -b[u])
+        dom = Domain("polytope", self.net.input_dim, A=tuple(A), b=tuple(rhs),
+                     exact_input=walk.arith.exact)
+        pwalk = Walk(self.net, dom, walk.arith, walk.name)
+        if walk.arith.exact:
+            children = pwalk.children(0, pwalk.root())
+        else:
+            children = [pwalk.to_balls(c) for c in pwalk.children(0, pwalk.exact_item(()))]
+        return [(1, child) for child in children]
+
+    def _first_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """The first layer's exact rows ``(W, b)`` as the walk reads them."""
+        arith = self.walk.arith
+        return self.net.layers[0].params(arith if arith.exact else EXACT)
 
     def root(self) -> Node:
         """The root of the tree: the domain, no layer done."""
@@ -303,7 +371,9 @@ def stream_activation_regions(net: Network, domain: Domain | str | None = None,
                               ) -> StreamSummary:
     """Find the activation regions of ``net`` on ``domain`` depth first and pass each to
     ``sink`` (``None``: count only). ``progress`` gets a :class:`StreamProgress` every
-    :data:`CHUNK` regions.
+    :data:`CHUNK` regions. A count on a 2-D bounded domain that the planar engine supports
+    (``engine`` ``"auto"`` or ``"planar"``) counts the faces of its subdivision instead
+    (:func:`tropnet.engines.planar.planar_count`).
 
     Examples
     --------
@@ -314,9 +384,20 @@ def stream_activation_regions(net: Network, domain: Domain | str | None = None,
     """
     dom = parse_domain(domain, net.input_dim)
     arith = resolve(exact, net, dom)
+    start = time.perf_counter()
+    if sink is None and choose_engine(engine, dom, net) == "planar":  # 2-D: count faces
+        layer = [0]
+
+        def per_layer(count: int) -> None:
+            layer[0] += 1
+            if progress is not None:
+                progress(StreamProgress(count, layer[0], len(net.layers), 0,
+                                        time.perf_counter() - start))
+
+        count, info = planar_count(net, dom, arith, per_layer)
+        return StreamSummary(count, dom, arith, "planar", {"streamed": True, **info})
     ex = Explorer(net, dom, arith, engine)
     stack = [ex.root()]
-    start = time.perf_counter()
 
     def flushed() -> None:
         note(lower_bound=leaves.count, lower_bound_of="activation regions")

@@ -42,7 +42,21 @@ class SymmetryCheck:
     """Whether a network is invariant under permuting its inputs, and how that was decided:
     ``method`` is ``"exact"`` (tropical representations compared exactly) or
     ``"numeric"`` (random points, relative tolerance ``tol``). ``witness`` is a point
-    and a permutation that change the output, when one was found."""
+    and a permutation that change the output, when one was found.
+
+    Attributes
+    ----------
+    invariant : bool
+        Whether the network is invariant.
+    method : str
+        How it was decided: ``"exact"`` or ``"numeric"``.
+    points : int, default 0
+        The number of random points (``"numeric"``).
+    tol : float, default 0.0
+        The relative tolerance (``"numeric"``).
+    witness : tuple or None, default None
+        ``(point, permutation)`` changing the output, when found.
+    """
 
     invariant: bool
     method: str
@@ -51,6 +65,7 @@ class SymmetryCheck:
     witness: tuple | None = None
 
     def to_dict(self) -> dict:
+        """The JSON form: ``invariant``, ``method``, the sample size and tolerance, the witness."""
         out: dict[str, Any] = {"invariant": self.invariant, "method": self.method}
         if self.method == "numeric":
             out.update(points=self.points, tol=self.tol)
@@ -65,6 +80,15 @@ def orbit_weight(jacobian: Any, arith: Arithmetic = EXACT) -> int:
     (equal entries of a gradient; equal up to the tolerance grid of
     :meth:`~tropnet.arithmetic.Arithmetic.vector_key` in float mode): Lezeau et al., Lemma 30.
 
+    Parameters
+    ----------
+    jacobian : array_like
+        The Jacobian (or a gradient vector).
+    arith : Arithmetic, default EXACT
+        Decides equal columns.
+
+    Examples
+    --------
     >>> orbit_weight([[1, 0, 0]]), orbit_weight([[2, 1, 0]]), orbit_weight([[1, 1, 1]])
     (3, 6, 1)
     """
@@ -82,7 +106,19 @@ def orbit_weight(jacobian: Any, arith: Arithmetic = EXACT) -> int:
 def fundamental_samples(rng: np.random.Generator, samples: int, n: int, lo: float,
                         hi: float) -> np.ndarray:
     """Uniform points of ``[lo, hi]^n ∩ {x_1 >= ... >= x_n}``: uniform cube points with
-    their coordinates sorted in decreasing order."""
+    their coordinates sorted in decreasing order.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The random generator.
+    samples : int
+        The number of points.
+    n : int
+        The dimension.
+    lo, hi : float
+        The cube's bounds.
+    """
     X = rng.uniform(lo, hi, size=(samples, n))
     return -np.sort(-X, axis=1)
 
@@ -98,6 +134,19 @@ def permutation_invariant(net: Network, method: str = "auto", points: int = 256,
     ``f ⊙ (g∘s)`` are the same tropical polynomial (so ``f∘s - g∘s = f - g``);
     ``"auto"`` runs the numeric test and confirms a positive answer exactly when the
     network is exact and small (hidden units <= 12).
+
+    Parameters
+    ----------
+    net : Network
+        The network.
+    method : {"auto", "numeric", "exact"}, default "auto"
+        How to decide (above).
+    points : int, default 256
+        The number of random points of the numeric test.
+    seed : int, default 0
+        Seed of the random points.
+    tol : float, default GEOMETRY_RTOL
+        Relative tolerance of the numeric comparison.
 
     Examples
     --------
@@ -123,7 +172,19 @@ def permutation_invariant(net: Network, method: str = "auto", points: int = 256,
 def require_invariant(net: Network, points: int = 256, seed: int = 0,
                       tol: float = GEOMETRY_RTOL) -> SymmetryCheck:
     """Verify a user's assertion of permutation invariance on random points; raise
-    :class:`~tropnet.errors.NetworkError` with a witness when it fails."""
+    :class:`~tropnet.errors.NetworkError` with a witness when it fails.
+
+    Parameters
+    ----------
+    net : Network
+        The network.
+    points : int, default 256
+        The number of random points.
+    seed : int, default 0
+        Seed of the random points.
+    tol : float, default GEOMETRY_RTOL
+        Relative tolerance of the comparison.
+    """
     check = permutation_invariant(net, "numeric", points, seed, tol)
     if not check.invariant:
         x, perm = check.witness  # type: ignore[misc]
@@ -138,7 +199,21 @@ def deepsets_network(n: int, phi_width: int = 3, rho_width: int = 3, seed: int =
     """A random permutation-invariant network (DeepSets, Zaheer et al. 2017):
     ``rho(sum_i phi(x_i))`` with a one-layer ReLU ``phi: R -> R^phi_width`` shared by the
     coordinates, sum pooling folded into the first layer of ``rho`` (ReLU, ``rho_width``
-    units) and a scalar identity output. Weights are small fractions ``k/denominator``."""
+    units) and a scalar identity output. Weights are small fractions ``k/denominator``.
+
+    Parameters
+    ----------
+    n : int
+        The input dimension (set size).
+    phi_width : int, default 3
+        Width of ``phi``.
+    rho_width : int, default 3
+        Width of ``rho``'s hidden layer.
+    seed : int, default 0
+        Seed of the random weights.
+    denominator : int, default 4
+        The weights' denominator.
+    """
     rng = np.random.default_rng(seed)
 
     def frac(values: np.ndarray) -> list:

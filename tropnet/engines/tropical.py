@@ -68,7 +68,13 @@ ROWS = ("facets", "all")
 
 
 def as_maps(obj: Any) -> list[TropicalRational]:
-    """A list of tropical rational maps from a map, a polynomial or a sequence of them."""
+    """A list of tropical rational maps from a map, a polynomial or a sequence of them.
+
+    Parameters
+    ----------
+    obj : tropical map(s)
+        A map, a polynomial, or a sequence of them (same variables and arithmetic).
+    """
     if isinstance(obj, TropicalPolynomial):
         return [TropicalRational.from_polynomial(obj)]
     if isinstance(obj, TropicalRational):
@@ -83,7 +89,13 @@ def as_maps(obj: Any) -> list[TropicalRational]:
 
 
 def input_dim(obj: Any) -> int:
-    """The number of inputs of a network, or of tropical map(s) (see :func:`as_maps`)."""
+    """The number of inputs of a network, or of tropical map(s) (see :func:`as_maps`).
+
+    Parameters
+    ----------
+    obj : Network, TropicalRational, ...
+        A network, or tropical map(s) accepted by `as_maps`.
+    """
     return obj.input_dim if isinstance(obj, Network) else as_maps(obj)[0].nvars
 
 
@@ -104,6 +116,13 @@ def common_refinement(factors: Sequence[TropicalPolynomial], region: Polyhedron 
     ``None``: all of ``R^n``), found by a walk across their facets (module docstring).
 
     Factors must be pruned (every monomial irredundant); they are read exactly.
+
+    Parameters
+    ----------
+    factors : sequence of TropicalPolynomial
+        Pruned polynomials in the same variables.
+    region : Polyhedron or None, default None
+        The region to refine; ``None`` is ``R^n``.
 
     Examples
     --------
@@ -205,7 +224,21 @@ def _top(e: np.ndarray, c: np.ndarray, x: np.ndarray) -> int:
 def refinement_cells(maps: Sequence[TropicalRational], region: Polyhedron | None,
                      arith: Arithmetic, rows: str = "facets", pruned: bool = False
                      ) -> tuple[list[Cell], list[tuple[int, int]]]:
-    """:func:`tropical_cells` and the pairs of cells sharing a facet."""
+    """:func:`tropical_cells` and the pairs of cells sharing a facet.
+
+    Parameters
+    ----------
+    maps : sequence of TropicalRational
+        The maps.
+    region : Polyhedron or None
+        The region; ``None`` is ``R^n``.
+    arith : Arithmetic
+        The arithmetic of the cells.
+    rows : {"facets", "all"}, default "facets"
+        The rows each cell keeps (see `tropical_cells`).
+    pruned : bool, default False
+        The maps' monomials are known to be irredundant.
+    """
     if rows not in ROWS:
         raise ExpressionError(f"unknown rows {rows!r} (expected facets or all)")
     factors = []
@@ -245,6 +278,19 @@ def tropical_cells(maps: Sequence[TropicalRational], region: Polyhedron | None,
     of ``region`` (the matrices of Lezeau et al., equation (6)). The maps are read exactly
     (floats as the rationals they denote); the cells are given in ``arith``. ``pruned``: the
     maps' monomials are known to be irredundant (as :func:`compile_network` gives them).
+
+    Parameters
+    ----------
+    maps : sequence of TropicalRational
+        The maps.
+    region : Polyhedron or None
+        The region; ``None`` is ``R^n``.
+    arith : Arithmetic
+        The arithmetic of the cells.
+    rows : {"facets", "all"}, default "facets"
+        The rows each cell keeps (above).
+    pruned : bool, default False
+        The maps' monomials are known to be irredundant.
     """
     return refinement_cells(maps, region, arith, rows, pruned)[0]
 

@@ -55,6 +55,23 @@ def hoffman_constant(obj: Any, norm: str = "inf", method: str = "auto",
     exact rationals of the input (a network is compiled exactly). See
     :func:`matrix_hoffman`.
 
+    Parameters
+    ----------
+    obj : array_like, tropical map(s) or Network
+        A matrix (rows of ``A x <= b``), a tropical polynomial, a rational map, a list of
+        maps, or a network.
+    norm : {"inf", "2"}, default "inf"
+        The norm of distance and residual.
+    method : {"auto", "exact", "pvz", "bounds"}, default "auto"
+        How the constant is computed (above).
+    exact : bool, Arithmetic or None, default None
+        The arithmetic; ``None`` is exact iff every number of the input is rational.
+    **options : object
+        Options of `matrix_hoffman` or, for tropical objects, of `map_hoffman` (such as
+        ``rows``).
+
+    Examples
+    --------
     >>> hoffman_constant([[1, 0], [0, 1]]).value
     Fraction(1, 1)
     """

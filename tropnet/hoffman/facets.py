@@ -43,6 +43,15 @@ def facet_rows(P: Polyhedron, point: Any = None) -> Polyhedron:
     facet, in the order of ``P``'s rows; ``point`` is an interior point (found by an LP
     when not given).
 
+    Parameters
+    ----------
+    P : Polyhedron
+        A full-dimensional polyhedron.
+    point : array_like or None, default None
+        An interior point of ``P``; ``None`` finds one by an LP.
+
+    Examples
+    --------
     >>> from tropnet.arithmetic import EXACT
     >>> sq = Polyhedron.from_inequalities([[1, 0], [0, 1], [-1, 0], [0, -1], [1, 1]],
     ...                                   [1, 1, 0, 0, 5], EXACT)
@@ -61,7 +70,15 @@ def facet_rows(P: Polyhedron, point: Any = None) -> Polyhedron:
 def facet_indices(rows: Rows, point: Any = None) -> list[int]:
     """The indices of the facet rows (one per facet, increasing) of the full-dimensional
     polyhedron ``{x : A x <= b}`` of ``rows`` (with a right-hand side); ``point``: an
-    interior point, or None (then every row is proposed)."""
+    interior point, or None (then every row is proposed).
+
+    Parameters
+    ----------
+    rows : Rows
+        The rows ``A x <= b``, with their right-hand sides.
+    point : array_like or None, default None
+        An interior point; ``None`` proposes every row.
+    """
     n = rows.shape[1]
     chosen = set(_propose(rows, point))
     while True:

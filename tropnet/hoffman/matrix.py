@@ -109,6 +109,27 @@ class HoffmanConstant:
     a complete enumeration (then it is an estimate, not a bound). ``argmax``
     lists the rows (0-based, of the input matrix) of a row set attaining the
     value or the lower bound. ``norm`` names the convention (:data:`CONVENTIONS`).
+
+    Attributes
+    ----------
+    value : Fraction, float or None
+        The constant (``"exact"``, ``"pvz"``); ``None`` for ``"bounds"``.
+    lower, upper : Fraction or float
+        Bounds ``lower <= H <= upper``.
+    norm : str
+        The norm convention, ``"inf"`` or ``"2"`` (`CONVENTIONS`).
+    method : str
+        The method used.
+    arith : Arithmetic
+        The arithmetic of the numbers.
+    argmax : tuple of int, default ()
+        Rows (0-based) of a row set attaining the value or the lower bound.
+    lp_calls : int, default 0
+        The number of LPs solved.
+    certified : bool, default True
+        False when the upper bound comes from a sample of row sets (an estimate).
+    info : dict, default {}
+        Further facts of the run.
     """
 
     value: Any
@@ -124,6 +145,7 @@ class HoffmanConstant:
 
     @property
     def convention(self) -> str:
+        """The norm convention in words (`CONVENTIONS` of ``norm``)."""
         return CONVENTIONS[self.norm]
 
     def __float__(self) -> float:
@@ -150,7 +172,15 @@ def _fmt(v: Any) -> Any:
 def resolve_matrix(A: Any, exact: bool | Arithmetic | None = None) -> tuple[np.ndarray,
                                                                             Arithmetic]:
     """Validate a matrix and convert it to the arithmetic (exact iff all entries rational
-    when ``exact`` is None)."""
+    when ``exact`` is None).
+
+    Parameters
+    ----------
+    A : array_like
+        The matrix (ints, Fractions, ``"p/q"`` strings or floats).
+    exact : bool, Arithmetic or None, default None
+        The arithmetic.
+    """
     vals, arith = _exact_matrix(A, exact)
     return arith.array(vals), arith
 
@@ -219,29 +249,41 @@ def matrix_hoffman(A: Any, norm: str = "inf", method: str = "auto",
 
     Parameters
     ----------
-    A : matrix (nested lists / array; ints, Fractions, ``"p/q"`` strings or floats).
-    norm : ``"inf"`` — distance and residual both in the max-norm (default; ``H(I) = 1``);
-        ``"2"`` — both Euclidean.
-    method : ``"auto"`` (default) — the exact value by the cheapest exact method:
-        ``"exact"`` in the max-norm with at most 3 columns, else ``"pvz"``;
-        ``"exact"`` — in the max-norm with at most 3 columns (up to
-        :data:`~tropnet.hoffman.support.SUPPORT_LIMIT` candidates for 3), the enumeration
-        of the row sets of at most ``n`` rows (:mod:`tropnet.hoffman.support`: certified
+    A : array_like
+        The matrix: nested lists or an array of ints, Fractions, ``"p/q"`` strings or floats.
+    norm : {"inf", "2"}, default "inf"
+        ``"inf"``: distance and residual both in the max-norm (``H(I) = 1``); ``"2"``: both
+        Euclidean.
+    method : {"auto", "exact", "pvz", "bounds"}, default "auto"
+        ``"auto"``: the exact value by the cheapest exact method: ``"exact"`` in the
+        max-norm with at most 3 columns, else ``"pvz"``.
+        ``"exact"``: in the max-norm with at most 3 columns (up to
+        `SUPPORT_LIMIT` candidates for 3), the enumeration
+        of the row sets of at most ``n`` rows (`tropnet.hoffman.support`: certified
         float filter, exact values, no LP); otherwise the depth-first enumeration of all
         row sets ``J``, pruned by known non-surjective subsets and known surjective
-        supersets; ``"pvz"`` — the maximal surjective row sets, one LP each: the
+        supersets.
+        ``"pvz"``: the maximal surjective row sets, one LP each: the
         Peña–Vera–Zuluaga search (candidate sets shrunk by Gordan certificates), or for
-        two columns the sectors of the rows' lines (:func:`_sectors`); ``"bounds"`` —
-        an interval: in the max-norm with at most 3 columns the certified float
+        two columns the sectors of the rows' lines.
+        ``"bounds"``: an interval: in the max-norm with at most 3 columns the certified float
         enclosure of the small-support enumeration (no exact step), otherwise a lower
         bound from ``samples`` random maximal surjective sets and an upper bound from the
         Güler–Hoffman–Rothblum singular-value bound over all bases (sampled,
-        ``certified=False``, beyond ``limit`` bases). ``"auto"``, ``"exact"`` and
-        ``"pvz"`` return the exact value (in float mode the exact value for the float
-        entries, rounded, when the max-norm has at most 3 columns).
-    progress : called as ``progress(done, total, "LPs")`` by ``"pvz"`` in the max-norm.
-    exact : arithmetic (default: exact iff every entry is rational). The Euclidean
+        ``certified=False``, beyond ``limit`` bases).
+        ``"auto"``, ``"exact"`` and ``"pvz"`` return the exact value (in float mode the exact
+        value for the float entries, rounded, when the max-norm has at most 3 columns).
+    exact : bool, Arithmetic or None, default None
+        The arithmetic; ``None`` is exact iff every entry is rational. The Euclidean
         convention always computes in float64 (its values are irrational in general).
+    samples : int, default 12
+        ``"bounds"``: the number of random maximal surjective sets of the lower bound.
+    seed : int, default 0
+        Seed of that sample.
+    limit : int, default 200000
+        ``"bounds"``: the number of bases above which the upper bound is sampled.
+    progress : callable or None, default None
+        Called as ``progress(done, total, "LPs")`` by ``"pvz"`` in the max-norm.
 
     Examples
     --------

@@ -116,6 +116,39 @@ class EffectiveRadius:
     the cell matrices of the ``rows`` option, so with ``rows="all"`` it is the paper's);
     ``cells_radius`` the part of ``radius`` that only makes the ball meet every cell;
     ``certified`` is False when some Hoffman upper bound was sampled, not enumerated.
+
+    Attributes
+    ----------
+    radius : Fraction or float
+        The radius ``r``.
+    hoffman : Fraction or float
+        The largest Hoffman constant used (cells and faces).
+    norm : str
+        The norm: ``"inf"`` or ``"2"``.
+    method : str
+        The Hoffman method used.
+    kind : str
+        The regions the ball meets: ``"linear"`` or ``"activation"``.
+    center : tuple
+        The ball's centre.
+    cells, faces : int
+        The numbers of cells and gluing faces considered.
+    arith : Arithmetic
+        The arithmetic of the result.
+    rows : {"facets", "all"}, default "facets"
+        The cell matrices used.
+    connectivity : str or None, default None
+        ``"facet"`` or ``"closure"`` (linear regions).
+    prop22_bound : Fraction, float or None, default None
+        Lezeau et al.'s uniform bound (above; linear kind only).
+    cells_radius : Fraction, float or None, default None
+        The part of ``radius`` that only makes the ball meet every cell.
+    certified : bool, default True
+        False when some Hoffman upper bound was sampled, not enumerated.
+    lp_calls : int, default 0
+        The number of LPs solved.
+    info : dict, default {}
+        Further facts of the run.
     """
 
     radius: Any
@@ -137,11 +170,18 @@ class EffectiveRadius:
 
     @property
     def convention(self) -> str:
+        """The norm convention in words (`CONVENTIONS` of ``norm``)."""
         return CONVENTIONS[self.norm]
 
     def box_radius(self, margin: Any = Fraction(1, 4)) -> Fraction:
         """Half-width ``R = r + margin * max(r, 1)`` rounded up to a multiple of 1/64:
-        the open box ``(-R, R)^n`` (around the centre) meets every region's interior."""
+        the open box ``(-R, R)^n`` (around the centre) meets every region's interior.
+
+        Parameters
+        ----------
+        margin : number, default 1/4
+            The relative margin, positive.
+        """
         m = Fraction(margin)
         if m <= 0:
             raise TropnetError("the margin must be positive")
@@ -149,6 +189,8 @@ class EffectiveRadius:
         return Fraction(math.ceil((r + m * max(r, Fraction(1))) * 64), 64)
 
     def to_dict(self) -> dict:
+        """The JSON form of ``tropnet radius``: the radius, Hoffman constant, settings and
+        ``box_radius``."""
         out = {"effective_radius": _fmt(self.radius), "hoffman": _fmt(self.hoffman),
                "norm": self.norm, "convention": self.convention, "method": self.method,
                "kind": self.kind, "rows": self.rows, "center": [_fmt(v) for v in self.center],
@@ -200,6 +242,24 @@ def map_hoffman(obj: Any, norm: str = "inf", method: str = "auto",
     estimate of the search's time that is refused over the time budget
     (:class:`~tropnet.errors.TooLargeError`, naming ``method="bounds"``).
     ``progress(done, total, what)`` is called after each cell and each LP.
+
+    Parameters
+    ----------
+    obj : tropical map(s) or Network
+        A tropical polynomial, rational map, list of maps, or a network.
+    norm : {"inf", "2"}, default "inf"
+        The norm convention (`matrix_hoffman`).
+    method : {"auto", "exact", "pvz", "bounds"}, default "auto"
+        The method (`matrix_hoffman`, and above).
+    exact : bool, Arithmetic or None, default None
+        The arithmetic of the result; ``None`` is exact iff every number of the input is
+        rational.
+    rows : {"all", "facets"}, default "all"
+        The cell matrices: every monomial difference, or each cell's irredundant rows.
+    progress : callable or None, default None
+        ``progress(done, total, what)``.
+    **options : object
+        Options of `matrix_hoffman` (``samples``, ``seed``, ``limit``).
 
     Examples
     --------
@@ -357,11 +417,27 @@ def effective_radius(obj: Any, norm: str = "inf", method: str = "auto", *,
 
     Parameters
     ----------
-    norm : ``"inf"`` (max-norm distance and residual; default) or ``"2"`` (Euclidean).
-    method : how each cell's Hoffman constant is found: ``"pvz"``, ``"exact"`` (both
+    obj : tropical map(s) or Network
+        The tropical map(s) or network.
+    norm : {"inf", "2"}, default "inf"
+        Max-norm distance and residual, or Euclidean.
+    method : {"auto", "pvz", "exact", "bounds"}, default "auto"
+        How each cell's Hoffman constant is found: ``"pvz"``, ``"exact"`` (both
         exact) or ``"bounds"`` (upper bounds: a larger, still valid radius).
-    rows : ``"facets"`` (default, tighter) or ``"all"`` (the paper's matrices).
-    options : passed to :func:`matrix_hoffman` (``samples``, ``seed``, ``limit``).
+    kind : {"linear", "activation"}, default "linear"
+        The regions the ball must meet.
+    center : array_like or None, default None
+        The ball's centre; ``None`` is the origin.
+    connectivity : {"facet", "closure"}, default "facet"
+        The connectivity of linear regions.
+    rows : {"facets", "all"}, default "facets"
+        Each cell's irredundant rows (tighter), or the paper's matrices.
+    exact : bool, Arithmetic or None, default None
+        The arithmetic; ``None`` is exact iff every number of the input is rational.
+    progress : callable or None, default None
+        ``progress(done, total, what)``.
+    **options : object
+        Passed to `matrix_hoffman` (``samples``, ``seed``, ``limit``).
 
     Examples
     --------
@@ -393,6 +469,25 @@ def effective_box(obj: Any, kind: str = "linear", norm: str = "inf", method: str
     :meth:`EffectiveRadius.box_radius` of :func:`effective_radius` (computed in the
     arithmetic ``exact``, default as there).
 
+    Parameters
+    ----------
+    obj : tropical map(s) or Network
+        The tropical map(s) or network.
+    kind : {"linear", "activation"}, default "linear"
+        The regions the box must meet.
+    norm : {"inf", "2"}, default "inf"
+        The norm of the radius.
+    method : str, default "auto"
+        The Hoffman method (`effective_radius`).
+    margin : number, default 1/4
+        The relative margin of `EffectiveRadius.box_radius`.
+    exact : bool, Arithmetic or None, default None
+        The arithmetic of the radius.
+    **options : object
+        Further options of `effective_radius`.
+
+    Examples
+    --------
     >>> from tropnet import parse
     >>> effective_box(parse("max(0, x - 10)")).describe()
     'box:[-25/2,25/2]^1'
@@ -413,6 +508,19 @@ def bounded_domain(obj: Any, domain: Domain | str | None, kind: str = "activatio
     the notes say so (``{"domain": ..., "box_from": "effective radius"}``). An unbounded
     polytope is a :class:`~tropnet.DomainError`. This is the one place where ``R^n`` is
     replaced by a box.
+
+    Parameters
+    ----------
+    obj : Network or tropical map(s)
+        What is counted.
+    domain : Domain, str or None
+        The domain asked for; ``None`` is ``R^n``.
+    kind : {"activation", "linear"}, default "activation"
+        The regions counted.
+    exact : bool, Arithmetic or None, default None
+        The arithmetic of the effective radius.
+    connectivity : {"facet", "closure"}, default "facet"
+        The connectivity of linear regions.
     """
     dom = parse_domain(domain, input_dim(obj))
     if dom.kind == "rn":

@@ -70,13 +70,29 @@ _ETA = 2.0**-1074
 
 
 def candidate_count(m: int, n: int) -> int:
-    """``sum_{p <= n} C(m, p) C(n, p - 1)``: the candidates of a brute-force enumeration."""
+    """``sum_{p <= n} C(m, p) C(n, p - 1)``: the candidates of a brute-force enumeration.
+
+    Parameters
+    ----------
+    m : int
+        The number of rows.
+    n : int
+        The number of columns.
+    """
     return sum(math.comb(m, p) * math.comb(n, p - 1) for p in range(1, n + 1))
 
 
 def feasible(m: int, n: int) -> bool:
     """Whether :class:`Supports` handles an ``m x n`` matrix (``n <= 2``, or ``n = 3`` with at
-    most :data:`SUPPORT_LIMIT` candidates)."""
+    most :data:`SUPPORT_LIMIT` candidates).
+
+    Parameters
+    ----------
+    m : int
+        The number of rows.
+    n : int
+        The number of columns.
+    """
     return n <= 2 or (n <= SUPPORT_DIM and candidate_count(m, n) <= SUPPORT_LIMIT)
 
 
@@ -96,7 +112,19 @@ class _Block:
 class Rows:
     """A matrix (and optionally a right-hand side) given by balls of its entries and by its
     exact rows on demand, so that a cell of hundreds of rows costs a few vectorised ball
-    operations and only the rows a decision needs are built in ``Fraction`` values."""
+    operations and only the rows a decision needs are built in ``Fraction`` values.
+
+    Attributes
+    ----------
+    ball : Ball
+        Balls enclosing the entries.
+    exact : callable
+        ``exact(i)``: row ``i`` as a tuple of ``Fraction``.
+    rhs : Ball or None, default None
+        Balls enclosing the right-hand side, if any.
+    exact_rhs : callable or None, default None
+        ``exact_rhs(i)``: the exact right-hand side of row ``i``.
+    """
 
     ball: Ball
     exact: Callable[[int], tuple[Fraction, ...]]
@@ -105,7 +133,15 @@ class Rows:
 
     @classmethod
     def of(cls, A: Any, b: Any = None) -> Rows:
-        """From exact entries (``Fraction`` values, integers or binary floats)."""
+        """From exact entries (``Fraction`` values, integers or binary floats).
+
+        Parameters
+        ----------
+        A : array_like
+            The matrix.
+        b : array_like or None, default None
+            The right-hand side.
+        """
         A = np.asarray(A)
         ball = Ball.of(A)
         cache: dict[int, tuple[Fraction, ...]] = {}
@@ -123,14 +159,20 @@ class Rows:
 
     @property
     def shape(self) -> tuple[int, int]:
+        """The matrix's shape ``(m, n)``."""
         return self.ball.mid.shape
 
 
 class Supports:
     """``1/H`` of a matrix with distinct non-zero rows, by the small-support theorem.
 
-    ``rows``: the matrix (``m x n``, ``n <= 3``; :class:`Rows`, or exact entries).
+    Parameters
+    ----------
+    rows : Rows or array_like
+        The matrix (``m x n``, ``n <= 3``; `Rows`, or exact entries).
 
+    Examples
+    --------
     >>> s = Supports(np.array([[1, 0], [-1, -1]], dtype=object))
     >>> s.exact()          # the segment between the rows passes (1/2, ...) from 0
     (Fraction(1, 2), (0, 1))

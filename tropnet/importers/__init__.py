@@ -41,6 +41,16 @@ def load_model(path: str | os.PathLike, input_shape: Sequence[int] | None = None
 
     A ``torch.save`` file is a pickle, read without running code stored in it
     unless ``trust=True`` (CLI: ``--trust-pickle``): see :func:`load_torch`.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The model file: ``.onnx``, ``.pt`` or ``.pth``.
+    input_shape : sequence of int or None, default None
+        Torch files only: the shape of one sample, without the batch dimension (see
+        `from_torch`).
+    trust : bool, default False
+        Unpickle a ``torch.save`` file fully, running the code it holds.
     """
     p = Path(path)
     if not p.is_file():

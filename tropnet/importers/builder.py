@@ -86,7 +86,13 @@ _to_fraction = np.frompyfunc(Fraction, 1, 1)
 
 
 def require(name: str) -> Any:
-    """The optional package ``name`` (torch, onnx), or an error saying how to install it."""
+    """The optional package ``name`` (torch, onnx), or an error saying how to install it.
+
+    Parameters
+    ----------
+    name : str
+        The package's import name.
+    """
     try:
         return importlib.import_module(name)
     except ImportError:
@@ -95,7 +101,15 @@ def require(name: str) -> Any:
 
 
 def exact_array(values: Any, where: str) -> np.ndarray:
-    """An object array of the exact Fractions of numeric values (floats converted exactly)."""
+    """An object array of the exact Fractions of numeric values (floats converted exactly).
+
+    Parameters
+    ----------
+    values : array_like
+        Numbers (floats are converted exactly).
+    where : str
+        Where they were read, named in the error.
+    """
     arr = np.asarray(values)
     if arr.dtype == object:
         return np.asarray(_to_fraction(arr), dtype=object)
@@ -106,7 +120,17 @@ def exact_array(values: Any, where: str) -> np.ndarray:
 
 
 def broadcast(v: Value, c: np.ndarray, where: str) -> np.ndarray:
-    """A constant broadcast to the value's sample shape (exact, flattened)."""
+    """A constant broadcast to the value's sample shape (exact, flattened).
+
+    Parameters
+    ----------
+    v : Value
+        The tensor.
+    c : ndarray
+        The constant (broadcastable to ``(1, *v.shape)``).
+    where : str
+        The operation, named in the error.
+    """
     full = (1, *v.shape)
     c = np.asarray(c)
     try:
@@ -120,7 +144,17 @@ def broadcast(v: Value, c: np.ndarray, where: str) -> np.ndarray:
 
 def unsupported(kind: str, where: str, supported: Sequence[str]) -> UnsupportedModelError:
     """The error for an unsupported layer or operator ``kind`` at ``where``, naming the
-    piecewise-linear alternative when one exists (:data:`PL_ALTERNATIVES`)."""
+    piecewise-linear alternative when one exists (:data:`PL_ALTERNATIVES`).
+
+    Parameters
+    ----------
+    kind : str
+        The layer or operator type.
+    where : str
+        Where it occurs in the model.
+    supported : sequence of str
+        The supported kinds, named in the message.
+    """
     alt = PL_ALTERNATIVES.get(kind.lower().replace("_", ""))
     hint = f"; it is not piecewise-linear: use {alt} instead" if alt else ""
     return UnsupportedModelError(f"{where} is not supported{hint}; supported: "
@@ -131,6 +165,17 @@ def bn_scale(gamma: Fraction, var: Fraction, eps: Fraction) -> Fraction:
     """``gamma / sqrt(var + eps)``: exact when the square root is rational, otherwise the
     float64 nearest to it (correctly rounded, from an integer square root).
 
+    Parameters
+    ----------
+    gamma : Fraction
+        The BatchNorm weight.
+    var : Fraction
+        The running variance.
+    eps : Fraction
+        The BatchNorm epsilon.
+
+    Examples
+    --------
     >>> bn_scale(Fraction(3), Fraction(4), Fraction(0))
     Fraction(3, 2)
     >>> float(bn_scale(Fraction(1), Fraction(2), Fraction(0))) == 2 ** -0.5
@@ -154,7 +199,15 @@ def bn_scale(gamma: Fraction, var: Fraction, eps: Fraction) -> Fraction:
 
 
 def leaky_relu(slope: Fraction, where: str) -> LeakyReLU:
-    """The leaky ReLU of a model's slope, refused unless ``0 <= slope < 1``."""
+    """The leaky ReLU of a model's slope, refused unless ``0 <= slope < 1``.
+
+    Parameters
+    ----------
+    slope : Fraction
+        The negative slope.
+    where : str
+        The operation, named in the error.
+    """
     if not 0 <= slope < 1:
         raise UnsupportedModelError(f"{where}: leaky ReLU slope {float(slope)} is not "
                                     f"supported (tropnet needs 0 <= slope < 1)")
@@ -172,6 +225,11 @@ def flatten_sample(x: Any) -> np.ndarray:
 
     ``(C, H, W)`` becomes ``x.transpose(1, 2, 0).reshape(-1)``, ``(C, L)`` becomes
     ``x.T.reshape(-1)``, a flat sample stays as it is.
+
+    Parameters
+    ----------
+    x : array_like
+        One sample as the model sees it.
 
     Examples
     --------
@@ -200,6 +258,23 @@ class Value:
     ``meta`` records the operations it came from. ``fold`` marks a ``W`` that is no
     operation of the model (a carried tensor, a clamp, a sum of such): the next affine
     operation composes with it instead of starting a layer.
+
+    Attributes
+    ----------
+    shape : tuple of int
+        The tensor's shape (one sample).
+    b : ndarray
+        The offset, one exact entry per element.
+    frontier : int
+        The frontier ``h`` it is affine in: the number of layers emitted before it.
+    W : ndarray or None, default None
+        The matrix of ``t = W h + b``, or ``None``.
+    sel : ndarray or None, default None
+        The indices of ``t[j] = h[sel[j]] + b[j]``, or ``None``.
+    meta : tuple, default ()
+        The operations the tensor came from.
+    fold : bool, default False
+        ``W`` is no operation of the model (above).
     """
 
     shape: tuple[int, ...]
@@ -212,12 +287,27 @@ class Value:
 
     @property
     def size(self) -> int:
+        """The number of entries."""
         return math.prod(self.shape)
 
     def reshaped(self, shape: tuple[int, ...]) -> Value:
+        """The same tensor with another shape (same entries, C-order).
+
+        Parameters
+        ----------
+        shape : tuple of int
+            The new shape.
+        """
         return replace(self, shape=tuple(int(s) for s in shape))
 
     def dense(self, dim: int) -> np.ndarray:
+        """The matrix ``W`` of the tensor (built from ``sel`` when needed).
+
+        Parameters
+        ----------
+        dim : int
+            The frontier's dimension (the columns).
+        """
         if self.W is not None:
             return self.W
         w = _zeros((self.size, dim))
@@ -225,7 +315,15 @@ class Value:
         return w
 
     def rows(self, idx: np.ndarray, shape: tuple[int, ...]) -> Value:
-        """The tensor of the entries ``idx`` (a gather)."""
+        """The tensor of the entries ``idx`` (a gather).
+
+        Parameters
+        ----------
+        idx : ndarray
+            The flat indices of the entries kept.
+        shape : tuple of int
+            The new tensor's shape.
+        """
         if self.W is not None:
             return replace(self, shape=shape, W=self.W[idx], b=self.b[idx])
         return replace(self, shape=shape, sel=self.sel[idx], b=self.b[idx])
@@ -242,6 +340,11 @@ class Builder:
     ``live`` holds the tensors (by the importer's names) still needed after the
     current operation; every layer emitted carries them through (module docstring),
     and the importer reads them back, now affine in the new frontier.
+
+    Parameters
+    ----------
+    input_shape : tuple of int
+        The shape of one model input (without the batch dimension).
     """
 
     def __init__(self, input_shape: tuple[int, ...]) -> None:
@@ -252,6 +355,7 @@ class Builder:
         self.live: dict[Any, Value] = {}
 
     def input_value(self) -> Value:
+        """The model's input tensor, affine (a selection) in the network's input vector."""
         order = _vector_order(self.input_shape)
         sel = np.empty(len(order), dtype=np.int64)
         sel[order] = np.arange(len(order))
@@ -270,7 +374,23 @@ class Builder:
     # -- affine operations ----------------------------------------------------
     def affine(self, v: Value, M: np.ndarray, c: np.ndarray | None, shape: tuple[int, ...],
                where: str, meta: dict | None = None) -> Value:
-        """``t' = M t + c`` (``M`` maps logical entries to logical entries)."""
+        """``t' = M t + c`` (``M`` maps logical entries to logical entries).
+
+        Parameters
+        ----------
+        v : Value
+            The input tensor.
+        M : ndarray
+            The matrix, logical entries to logical entries.
+        c : ndarray or None
+            The offset; ``None`` is zero.
+        shape : tuple of int
+            The output tensor's shape.
+        where : str
+            The operation, named in errors and provenance.
+        meta : dict or None, default None
+            Provenance recorded with the operation.
+        """
         v = self._check(v, where)
         if not v.structural:  # two affine maps in a row: the first becomes an identity layer
             # live views of this same map (reshaped) read its units instead of being carried
@@ -297,7 +417,19 @@ class Builder:
 
     def last_axis_affine(self, v: Value, w: np.ndarray, bias: np.ndarray | None, where: str
                          ) -> Value:
-        """``t @ w + bias`` on the last axis (``w`` is ``(in, out)``), as Linear/Gemm/MatMul."""
+        """``t @ w + bias`` on the last axis (``w`` is ``(in, out)``), as Linear/Gemm/MatMul.
+
+        Parameters
+        ----------
+        v : Value
+            The input tensor.
+        w : ndarray, shape (in, out)
+            The weight.
+        bias : ndarray or None
+            The bias; ``None`` is zero.
+        where : str
+            The operation, named in errors and provenance.
+        """
         v = self._check(v, where)
         k, m = w.shape
         if v.shape[-1] != k:
@@ -313,7 +445,27 @@ class Builder:
     def conv(self, v: Value, kernel: np.ndarray, bias: np.ndarray | None,
              stride: Sequence[int], pads: Sequence[tuple[int, int]], dilation: Sequence[int],
              groups: int, where: str) -> Value:
-        """A 1-D or 2-D convolution (torch/ONNX kernel layout ``(D, C/groups, *k)``)."""
+        """A 1-D or 2-D convolution (torch/ONNX kernel layout ``(D, C/groups, *k)``).
+
+        Parameters
+        ----------
+        v : Value
+            The input tensor ``(C, L)`` or ``(C, H, W)``.
+        kernel : ndarray
+            The kernel ``(D, C/groups, *k)``.
+        bias : ndarray or None
+            One entry per output channel; ``None`` is zero.
+        stride : sequence of int
+            The stride per spatial axis.
+        pads : sequence of tuple of int
+            ``(before, after)`` zero padding per spatial axis.
+        dilation : sequence of int
+            The dilation per spatial axis.
+        groups : int
+            The number of channel groups.
+        where : str
+            The operation, named in errors and provenance.
+        """
         v = self._check(v, where)
         nd = kernel.ndim - 2
         if nd not in (1, 2) or len(v.shape) != nd + 1:
@@ -336,16 +488,48 @@ class Builder:
         return self.affine(v, M, c, out_shape, where, meta)
 
     def shifted(self, v: Value, c: np.ndarray, where: str) -> Value:
+        """The tensor plus the constant ``c`` (flattened, exact).
+
+        Parameters
+        ----------
+        v : Value
+            The tensor.
+        c : ndarray
+            One entry per element.
+        where : str
+            The operation, named in errors.
+        """
         v = self._check(v, where)
         return replace(v, b=v.b + c)
 
     def scaled(self, v: Value, s: np.ndarray, where: str) -> Value:
+        """The tensor times the constant ``s`` entrywise (flattened, exact).
+
+        Parameters
+        ----------
+        v : Value
+            The tensor.
+        s : ndarray
+            One factor per element.
+        where : str
+            The operation, named in errors.
+        """
         v = self._check(v, where)
         return replace(v, W=v.dense(self.dim) * s[:, None], sel=None, b=v.b * s, fold=False)
 
     def combine(self, v: Value, u: Value, sign: int, where: str) -> Value:
         """``v + sign * u``; a sum of layer outputs and carried tensors (a residual
-        connection) folds into the next affine operation."""
+        connection) folds into the next affine operation.
+
+        Parameters
+        ----------
+        v, u : Value
+            Tensors of the same shape.
+        sign : int
+            ``1`` or ``-1``.
+        where : str
+            The operation, named in errors.
+        """
         v, u = self._check(v, where), self._check(u, where)
         if v.shape != u.shape:
             raise UnsupportedModelError(f"{where}: adding tensors of shapes {v.shape} and "
@@ -356,7 +540,17 @@ class Builder:
 
     def add(self, a: Any, c: Any, sign: int, where: str) -> Value:
         """``a + sign * c`` where at least one of them is a tensor, the other a tensor
-        or a constant (ONNX Add/Sub, torch ``+``/``-``)."""
+        or a constant (ONNX Add/Sub, torch ``+``/``-``).
+
+        Parameters
+        ----------
+        a, c : Value or array_like
+            The operands (at least one a tensor).
+        sign : int
+            ``1`` (add) or ``-1`` (subtract).
+        where : str
+            The operation, named in errors.
+        """
         v, other, first = (a, c, True) if isinstance(a, Value) else (c, a, False)
         if isinstance(other, Value):
             return self.combine(a, c, sign, where)
@@ -367,7 +561,17 @@ class Builder:
                             k, where)
 
     def multiply(self, a: Any, c: Any, divide: bool, where: str) -> Value:
-        """``a * c`` or ``a / c`` with exactly one tensor (the numerator of a division)."""
+        """``a * c`` or ``a / c`` with exactly one tensor (the numerator of a division).
+
+        Parameters
+        ----------
+        a, c : Value or array_like
+            The operands (exactly one a tensor).
+        divide : bool
+            Divide ``a`` by ``c`` instead.
+        where : str
+            The operation, named in errors.
+        """
         v, other, first = (a, c, True) if isinstance(a, Value) else (c, a, False)
         if isinstance(other, Value) or (divide and not first):
             raise UnsupportedModelError(f"{where}: only multiplying or dividing by constants is "
@@ -383,7 +587,21 @@ class Builder:
                   gamma: np.ndarray | None, beta: np.ndarray | None, where: str) -> Value:
         """Inference batch normalisation over channel axis 0: ``gamma (t - mean) /
         sqrt(var + eps) + beta`` per channel, folded into the pending affine map (each
-        scale is :func:`bn_scale`, every other step exact)."""
+        scale is :func:`bn_scale`, every other step exact).
+
+        Parameters
+        ----------
+        v : Value
+            The tensor, channels first.
+        mean, var : ndarray
+            The running mean and variance per channel.
+        eps : Fraction
+            The epsilon.
+        gamma, beta : ndarray or None
+            The weight and bias per channel; ``None``: 1 and 0.
+        where : str
+            The operation, named in errors.
+        """
         v = self._check(v, where)
         ch = len(mean)
         if not v.shape or v.shape[0] != ch:
@@ -405,7 +623,25 @@ class Builder:
                 ) -> Value:
         """Average pooling (no padding) over the last ``len(kernel)`` axes: the linear map
         summing each window and dividing by ``divisor`` (default: the window size).
-        ``ceil_mode`` is accepted when it adds no partial window."""
+        ``ceil_mode`` is accepted when it adds no partial window.
+
+        Parameters
+        ----------
+        v : Value
+            The tensor.
+        kernel : sequence of int
+            The window size per pooled axis.
+        stride : sequence of int
+            The stride per pooled axis.
+        dilation : sequence of int
+            The dilation per pooled axis.
+        ceil_mode : bool
+            The model's ceil mode.
+        divisor : int or None
+            The divisor; ``None`` is the window size.
+        where : str
+            The operation, named in errors.
+        """
         v = self._check(v, where)
         nd = len(kernel)
         windows, shape = _pool_windows(v.shape, kernel, stride, [(0, 0)] * nd, dilation, False,
@@ -422,7 +658,19 @@ class Builder:
 
     def mean(self, v: Value, axes: Sequence[int], keepdims: bool, where: str) -> Value:
         """The mean over the sample axes ``axes`` (0 is the first axis after the batch):
-        a linear map, like average pooling."""
+        a linear map, like average pooling.
+
+        Parameters
+        ----------
+        v : Value
+            The tensor.
+        axes : sequence of int
+            The axes averaged over (negative counts from the end).
+        keepdims : bool
+            Keep the averaged axes with size 1.
+        where : str
+            The operation, named in errors.
+        """
         v = self._check(v, where)
         axes = sorted({int(a) % len(v.shape) for a in axes})
         rest = [a for a in range(len(v.shape)) if a not in axes]
@@ -438,7 +686,17 @@ class Builder:
 
     def reshape(self, v: Value, target: Sequence[int], where: str) -> Value:
         """The tensor reshaped to ``target``, which includes the batch dimension (``-1``
-        allowed; the batch is a placeholder of size 1 and must stay first)."""
+        allowed; the batch is a placeholder of size 1 and must stay first).
+
+        Parameters
+        ----------
+        v : Value
+            The tensor.
+        target : sequence of int
+            The new shape with the batch dimension first.
+        where : str
+            The operation, named in errors.
+        """
         current = (1, *v.shape)
         try:
             shape = np.empty(current, dtype=np.int8).reshape([int(t) for t in target]).shape
@@ -452,7 +710,17 @@ class Builder:
 
     # -- piecewise-linear operations -----------------------------------------------
     def activate(self, v: Value, act: Activation, where: str) -> Value:
-        """One layer: the activation ``act`` (one row per unit) of the pending affine map."""
+        """One layer: the activation ``act`` (one row per unit) of the pending affine map.
+
+        Parameters
+        ----------
+        v : Value
+            The pending affine tensor.
+        act : Activation
+            The activation.
+        where : str
+            The operation, named in provenance.
+        """
         v = self._check(v, where)
         meta = (*v.meta, {"op": where})
         return self._commit(v.dense(self.dim)[:, None, :], v.b[:, None], v.shape, act, meta)
@@ -461,7 +729,17 @@ class Builder:
               ) -> Value:
         """``min(max(t, lo), hi)`` (bounds broadcast to the tensor; either may be None): one
         ReLU layer, ``lo + relu(t - lo) - relu(t - hi)`` (``lo + relu(t - lo)``,
-        ``hi - relu(hi - t)`` with one bound)."""
+        ``hi - relu(hi - t)`` with one bound).
+
+        Parameters
+        ----------
+        v : Value
+            The tensor.
+        lo, hi : ndarray or None
+            The bounds, one per element.
+        where : str
+            The operation, named in errors.
+        """
         v = self._check(v, where)
         if lo is None and hi is None:
             return v
@@ -484,7 +762,15 @@ class Builder:
                      fold=True)
 
     def maxout(self, pieces: list[Any], where: str) -> Value:
-        """The elementwise max of affine tensors and constants (a maxout layer)."""
+        """The elementwise max of affine tensors and constants (a maxout layer).
+
+        Parameters
+        ----------
+        pieces : list
+            Tensors (of one shape) and constants.
+        where : str
+            The operation, named in errors and provenance.
+        """
         values = [self._check(p, where) for p in pieces if isinstance(p, Value)]
         shape = values[0].shape
         if any(p.shape != shape for p in values):
@@ -506,7 +792,25 @@ class Builder:
                 pads: Sequence[tuple[int, int]], dilation: Sequence[int], ceil_mode: bool,
                 where: str) -> Value:
         """Max pooling over the last ``len(kernel)`` axes: a maxout layer with one unit per
-        window (or a plain gather when every window has one element)."""
+        window (or a plain gather when every window has one element).
+
+        Parameters
+        ----------
+        v : Value
+            The tensor.
+        kernel : sequence of int
+            The window size per pooled axis.
+        stride : sequence of int
+            The stride per pooled axis.
+        pads : sequence of tuple of int
+            ``(before, after)`` padding per pooled axis.
+        dilation : sequence of int
+            The dilation per pooled axis.
+        ceil_mode : bool
+            Keep a partial last window.
+        where : str
+            The operation, named in errors and provenance.
+        """
         v = self._check(v, where)
         windows, shape = _pool_windows(v.shape, kernel, stride, pads, dilation, ceil_mode, where)
         if windows.shape[1] == 1:
@@ -562,6 +866,13 @@ class Builder:
         self.live = {key: carried.get(id(c), c) for key, c in self.live.items()}
 
     def finish(self, v: Value) -> Network:
+        """The network whose output is the tensor ``v`` (channels last, flattened).
+
+        Parameters
+        ----------
+        v : Value
+            The model's output tensor.
+        """
         v = self._check(v, "the output")
         order = _vector_order(v.shape)
         in_place = (v.W is None and bool(self.layers) and v.size == self.dim

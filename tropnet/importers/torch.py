@@ -655,6 +655,15 @@ def load_torch(path: str | os.PathLike, input_shape: Sequence[int] | None = None
     unpickles it fully and runs whatever code it holds: only for files you
     trust. A file holding a ``state_dict`` (weights without the module)
     cannot be imported; build the module and call :func:`from_torch`.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The ``.pt``/``.pth`` file.
+    input_shape : sequence of int or None, default None
+        The shape of one sample, without the batch dimension (see `from_torch`).
+    trust : bool, default False
+        Unpickle the file fully, running the code it holds.
     """
     p = Path(path)
     if not p.is_file():

@@ -22,7 +22,19 @@ __all__ = ["BigM", "round_down", "round_up"]
 class BigM:
     """Valid bounds ``lo[l] <= g^l <= hi[l]`` on every layer's pre-activations over the
     domain (float64, one array per layer), the input box ``x_lo <= x <= x_hi``, the method
-    that produced them and a report of how much it tightened."""
+    that produced them and a report of how much it tightened.
+
+    Attributes
+    ----------
+    lo, hi : tuple of ndarray
+        Bounds on every layer's pre-activations (float64, one array per layer).
+    x_lo, x_hi : ndarray
+        The input box.
+    method : str
+        The method that produced the bounds.
+    report : dict, default {}
+        How much it tightened.
+    """
 
     lo: tuple[np.ndarray, ...]
     hi: tuple[np.ndarray, ...]
@@ -34,7 +46,13 @@ class BigM:
     @staticmethod
     def unit_states(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         """Per unit of a hyperplane activation (ReLU, leaky ReLU): ``1`` stably active
-        (``lo > 0``), ``-1`` stably inactive (``hi <= 0``), ``0`` unstable."""
+        (``lo > 0``), ``-1`` stably inactive (``hi <= 0``), ``0`` unstable.
+
+        Parameters
+        ----------
+        lo, hi : ndarray
+            Bounds on the units' pre-activations.
+        """
         return np.where(hi <= 0, -1, np.where(lo > 0, 1, 0)).astype(np.int8)
 
     @staticmethod
@@ -42,7 +60,15 @@ class BigM:
         """``cand[u, r]``: piece ``r`` of maxout unit ``u`` can be its pattern (the first
         maximal piece). Piece ``r`` is ruled out when some piece is always larger
         (``hi_r < lo_q``) or some earlier piece always at least as large (``q < r``,
-        ``hi_r <= lo_q``)."""
+        ``hi_r <= lo_q``).
+
+        Parameters
+        ----------
+        lo, hi : ndarray
+            Bounds on the pre-activation rows, ``rank`` consecutive rows per unit.
+        rank : int
+            The maxout rank.
+        """
         lo2, hi2 = lo.reshape(-1, rank), hi.reshape(-1, rank)
         cand = np.ones(lo2.shape, dtype=bool)
         for r in range(rank):
@@ -54,15 +80,30 @@ class BigM:
         return cand
 
     def states(self, index: int, layer: Layer) -> np.ndarray:
-        """:meth:`unit_states` of layer ``index``."""
+        """:meth:`unit_states` of layer ``index``.
+
+        Parameters
+        ----------
+        index : int
+            The layer's index.
+        layer : Layer
+            The layer.
+        """
         return self.unit_states(self.lo[index], self.hi[index])
 
     def to_dict(self) -> dict:
+        """The tightening report (a copy of ``report``)."""
         return dict(self.report)
 
 
 def round_down(v: Any) -> float:
-    """The largest float ``<= v`` (for a Fraction or number)."""
+    """The largest float ``<= v`` (for a Fraction or number).
+
+    Parameters
+    ----------
+    v : Fraction or number
+        The value.
+    """
     f = float(v)
     if isinstance(v, Fraction) and Fraction(f) > v:
         f = float(np.nextafter(f, -np.inf))
@@ -70,7 +111,13 @@ def round_down(v: Any) -> float:
 
 
 def round_up(v: Any) -> float:
-    """The smallest float ``>= v`` (for a Fraction or number)."""
+    """The smallest float ``>= v`` (for a Fraction or number).
+
+    Parameters
+    ----------
+    v : Fraction or number
+        The value.
+    """
     f = float(v)
     if isinstance(v, Fraction) and Fraction(f) < v:
         f = float(np.nextafter(f, np.inf))

@@ -54,6 +54,13 @@ class RowBlock:
     problem (DPP) instead of rebuilding it; unused rows are ``0 >= 0``. When the block is
     full it doubles its capacity (``version`` changes and the owning
     :class:`~tropnet.milp.formulation.Model` rebuilds its problem once).
+
+    Parameters
+    ----------
+    expr : cvxpy.Expression
+        The vector the rows constrain.
+    capacity : int, default 16
+        The number of rows allocated at first.
     """
 
     def __init__(self, expr: cp.Expression, capacity: int = 16) -> None:
@@ -75,6 +82,15 @@ class RowBlock:
         self.version += 1
 
     def add(self, row: np.ndarray, rhs: float) -> None:
+        """Add the row ``row @ expr >= rhs`` (doubling the capacity when full).
+
+        Parameters
+        ----------
+        row : ndarray
+            The coefficients.
+        rhs : float
+            The right-hand side.
+        """
         if len(self.rows) >= self.capacity:
             self.rows.append((np.asarray(row, float), float(rhs)))
             self._alloc(2 * self.capacity)
@@ -87,15 +103,23 @@ class RowBlock:
 
     def add_no_good(self, v: np.ndarray) -> None:
         """The no-good cut excluding the 0/1 assignment ``v`` of ``expr``:
-        ``sum_{v_j = 1} (1 - z_j) + sum_{v_j = 0} z_j >= 1``."""
+        ``sum_{v_j = 1} (1 - z_j) + sum_{v_j = 0} z_j >= 1``.
+
+        Parameters
+        ----------
+        v : ndarray
+            The 0/1 assignment to exclude.
+        """
         self.add(1.0 - 2.0 * v, 1.0 - float(v.sum()))
 
     def clear(self) -> None:
+        """Remove every row (all rows become ``0 >= 0``)."""
         self.rows = []
         self.C.value = np.zeros((self.capacity, self.width))
         self.d.value = np.zeros(self.capacity)
 
     def constraints(self) -> list:
+        """The block's constraint ``C @ expr >= d``, for the problem."""
         return [self.C @ self.expr >= self.d]
 
 
@@ -112,6 +136,29 @@ class LayerModel:
     ``E`` from above. With ``bound_params`` the big-M constants are cvxpy parameters,
     listed in ``params`` (``"Hp"``, ``"Hn"`` per unit; ``"M"`` per maxout binary) to be
     tightened per solve.
+
+    Attributes
+    ----------
+    index : int
+        The layer's index.
+    act : Activation
+        The layer's activation.
+    pre : cvxpy.Expression
+        The pre-activation ``g``.
+    out : cvxpy.Expression
+        The layer's output.
+    z : cvxpy.Variable or None
+        The binaries; ``None`` when every unit is stable.
+    labels : tuple
+        What each binary stands for (above).
+    fixed : tuple
+        The pattern entry of every stable unit (``None`` if unstable).
+    margin : tuple or None
+        ``(E, Z)`` of the counting margin, or ``None``.
+    cap : float, default 0.0
+        An upper bound on every entry of ``E``.
+    params : dict or None, default None
+        The big-M parameters, with ``bound_params``.
     """
 
     index: int
@@ -127,10 +174,17 @@ class LayerModel:
 
     @property
     def n_binaries(self) -> int:
+        """The number of binaries of the layer."""
         return len(self.labels)
 
     def pattern(self, zvals: np.ndarray | None) -> tuple:
-        """The layer's pattern (see :meth:`tropnet.Layer.pattern`) from binary values."""
+        """The layer's pattern (see :meth:`tropnet.Layer.pattern`) from binary values.
+
+        Parameters
+        ----------
+        zvals : ndarray or None
+            The binaries' values (``None``: no binaries).
+        """
         if not self.act.patterned:
             return ()
         out = list(self.fixed)
@@ -149,7 +203,13 @@ class LayerModel:
         return tuple(int(v) for v in out)
 
     def indicator(self, pattern: Sequence[int]) -> np.ndarray:
-        """The 0/1 values of this layer's binaries that encode ``pattern``."""
+        """The 0/1 values of this layer's binaries that encode ``pattern``.
+
+        Parameters
+        ----------
+        pattern : sequence of int
+            The layer's pattern.
+        """
         if self.act.hyperplane:
             return np.array([1.0 if pattern[u] else 0.0 for u in self.labels])
         return np.array([1.0 if pattern[u] == r else 0.0 for u, r in self.labels])
@@ -157,7 +217,13 @@ class LayerModel:
 
 def inactive_is_zero(act: Activation) -> bool:
     """Two pieces on one row whose lower piece is 0 (a ReLU, possibly scaled): an inactive
-    unit outputs exactly 0."""
+    unit outputs exactly 0.
+
+    Parameters
+    ----------
+    act : Activation
+        The activation.
+    """
     return act.hyperplane and act.pieces()[0][1] == 0
 
 
@@ -175,7 +241,25 @@ def layer_model(index: int, layer: Layer, pre: cp.Expression, lo: np.ndarray, hi
     tie the binaries to the sign or the maximum of ``pre``: when ``pre`` is a float
     version of an exact pre-activation ``g`` with ``|pre - g| <= slack``, every point
     with the binaries of ``g``'s pattern stays feasible (with ``lo``/``hi`` bounding
-    ``g``). See :mod:`tropnet.milp.count`."""
+    ``g``). See :mod:`tropnet.milp.count`.
+
+    Parameters
+    ----------
+    index : int
+        The layer's index (names the variables).
+    layer : Layer
+        The layer.
+    pre : cvxpy.Expression
+        Its pre-activation.
+    lo, hi : ndarray
+        Valid bounds on ``pre``.
+    relax : bool, default False
+        Relax the binaries to ``[0, 1]``.
+    bound_params : bool, default False
+        Make the big-M constants cvxpy parameters.
+    slack : ndarray or None, default None
+        The relaxation of the binaries' constraints (above).
+    """
     if not layer.act.patterned:
         return LayerModel(index, layer.act, pre, pre, None, (), (), None), []
     if layer.act.hyperplane:
@@ -212,7 +296,25 @@ def hyperplane_block(index: int, layer: Layer, pre: cp.Expression, lo: np.ndarra
                      slack: np.ndarray | None = None) -> tuple[LayerModel, list]:
     """The h/hbar big-M encoding of a layer whose activation has two pieces on one row
     (Serra et al. 2018; see the module docstring); ``slack`` as in :func:`layer_model`
-    (``p <= H z + slack``, ``n <= Hbar (1 - z) + slack``)."""
+    (``p <= H z + slack``, ``n <= Hbar (1 - z) + slack``).
+
+    Parameters
+    ----------
+    index : int
+        The layer's index (names the variables).
+    layer : Layer
+        The layer.
+    pre : cvxpy.Expression
+        Its pre-activation.
+    lo, hi : ndarray
+        Valid bounds on ``pre``.
+    relax : bool
+        Relax the binaries to ``[0, 1]``.
+    bound_params : bool, default False
+        Make the big-M constants cvxpy parameters.
+    slack : ndarray or None, default None
+        As in `layer_model`.
+    """
     m = layer.units
     (_, low), (_, high) = layer.act.pieces()
     state = BigM.unit_states(lo, hi)
@@ -249,7 +351,25 @@ def maxout_block(index: int, layer: Layer, pre: cp.Expression, lo: np.ndarray,
     """The encoding of a layer whose activation is the maximum of its ``k`` rows (maxout,
     Appendix K of Serra et al. 2018; see the module docstring); ``slack`` as in
     :func:`layer_model` (unit ``u`` gets ``s_u = 2 max_r slack_{u,r}``: ``h_u >= g_{u,r} -
-    s_u`` and ``h_u <= g_{u,r} + M (1 - z_{u,r}) + s_u``)."""
+    s_u`` and ``h_u <= g_{u,r} + M (1 - z_{u,r}) + s_u``).
+
+    Parameters
+    ----------
+    index : int
+        The layer's index (names the variables).
+    layer : Layer
+        The layer.
+    pre : cvxpy.Expression
+        Its pre-activation.
+    lo, hi : ndarray
+        Valid bounds on ``pre``.
+    relax : bool
+        Relax the binaries to ``[0, 1]``.
+    bound_params : bool, default False
+        Make the big-M constants cvxpy parameters.
+    slack : ndarray or None, default None
+        As in `layer_model`.
+    """
     k, units = layer.rank, layer.out_dim
     if layer.act.pieces() != tuple((r, 1) for r in range(k)):
         raise UnsupportedModelError(f"the MILP encodes activations with two pieces on one "
@@ -302,7 +422,23 @@ def encode_network(net: Network, dom: Domain, bigm: BigM, *, layers: int | None 
     """``(x, layer models, constraints)``: the input ``x`` in the big-M input box and the
     bounded domain ``dom``, and the blocks of the first ``layers`` layers (default: all)
     chained on it, with the big-M constants of ``bigm``. ``relax`` relaxes the binaries to
-    ``[0, 1]``; ``valid_inequalities`` adds (8)-(9) of Serra & Ramalingam 2020."""
+    ``[0, 1]``; ``valid_inequalities`` adds (8)-(9) of Serra & Ramalingam 2020.
+
+    Parameters
+    ----------
+    net : Network
+        The network.
+    dom : Domain
+        A bounded domain.
+    bigm : BigM
+        The big-M constants.
+    layers : int or None, default None
+        The number of layers encoded; ``None``: all.
+    relax : bool, default False
+        Relax the binaries to ``[0, 1]``.
+    valid_inequalities : bool, default False
+        Add (8)-(9) of Serra & Ramalingam 2020.
+    """
     count = len(net.layers) if layers is None else int(layers)
     x = cp.Variable(net.input_dim, name="x")
     cons: list = [x >= bigm.x_lo, x <= bigm.x_hi]

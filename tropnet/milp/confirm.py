@@ -53,7 +53,17 @@ __all__ = ["Confirmer"]
 class Confirmer:
     """Exact decisions about the patterns of ``net`` on ``dom`` for a computation in
     ``arith``. ``decisions`` counts the exact LPs that were needed because a float
-    answer could not be certified."""
+    answer could not be certified.
+
+    Parameters
+    ----------
+    net : Network
+        The network.
+    dom : Domain
+        The domain.
+    arith : Arithmetic
+        The arithmetic of the computation.
+    """
 
     def __init__(self, net: Network, dom: Domain, arith: Arithmetic) -> None:
         self.net, self.arith = net, arith
@@ -66,14 +76,30 @@ class Confirmer:
     # -- points ---------------------------------------------------------------------------
     def interior(self, point: Any, prefix: Sequence[Sequence[int]]) -> bool:
         """Is ``point`` robustly in the region of ``prefix`` (the patterns of the first
-        layers; the last may cover only its first units)? Checked exactly."""
+        layers; the last may cover only its first units)? Checked exactly.
+
+        Parameters
+        ----------
+        point : array_like
+            The point (read exactly).
+        prefix : sequence of sequence of int
+            The patterns of the first layers.
+        """
         return self.robust_pattern(point, prefix) == tuple(tuple(p) for p in prefix)
 
     def robust_pattern(self, point: Any, shape: Sequence[Sequence[int]] | None = None
                        ) -> tuple | None:
         """The pattern at ``point`` (of the layers and units of ``shape``; default: the
         whole network) when ``point`` is robustly in its region (see the module), else
-        ``None``. Exact arithmetic on ``Fraction(point)``."""
+        ``None``. Exact arithmetic on ``Fraction(point)``.
+
+        Parameters
+        ----------
+        point : array_like
+            The point (read exactly).
+        shape : sequence of sequence of int or None, default None
+            Layers and units to read (the lengths of its entries); ``None``: the whole network.
+        """
         x = np.array([Fraction(v) for v in np.asarray(point, dtype=object).reshape(-1)],
                      dtype=object)
         if len(self.poly) and not all(s > 0 for s in self.poly.slacks(x)):
@@ -105,7 +131,15 @@ class Confirmer:
     def pre_activation(self, pats: Sequence[Sequence[int]], rows: int
                        ) -> tuple[np.ndarray, np.ndarray]:
         """The exact pre-activation map ``x -> Z x + zc`` of the first ``rows`` rows of layer
-        ``len(pats)`` on the region of the patterns ``pats`` of the earlier layers."""
+        ``len(pats)`` on the region of the patterns ``pats`` of the earlier layers.
+
+        Parameters
+        ----------
+        pats : sequence of sequence of int
+            The patterns of the earlier layers.
+        rows : int
+            The number of rows of layer ``len(pats)``.
+        """
         idx, n = len(pats), self.net.input_dim
         if idx:
             _, J, c = pattern_cell(self._prefix_net(idx, None), [tuple(p) for p in pats],
@@ -120,7 +154,13 @@ class Confirmer:
         """A point robustly in the region of ``prefix``, or ``None`` when the region has an
         empty interior (an exact LP). The point is the exact LP's rounded to the
         computation's arithmetic when that is still robustly in the region, else exact
-        (a sliver thinner than the float grid)."""
+        (a sliver thinner than the float grid).
+
+        Parameters
+        ----------
+        prefix : sequence of sequence of int
+            The patterns of the first layers (the last may be partial).
+        """
         self.decisions += 1
         sizes = [len(p) for p in prefix]
         last = len(prefix) - 1
@@ -152,7 +192,19 @@ class Confirmer:
               pattern: tuple) -> PatternNode | None:
         """The node where the units of ``sub`` (a part of the next layer, pre-activation
         ``Z x + zc`` on ``node``) have ``pattern``, or ``None`` when that region has an
-        empty interior; decided exactly (see the module)."""
+        empty interior; decided exactly (see the module).
+
+        Parameters
+        ----------
+        sub : Layer
+            A part of the next layer.
+        node : PatternNode
+            The parent node.
+        Z, zc : ndarray
+            The pre-activation of ``sub`` on the node.
+        pattern : tuple
+            The pattern of ``sub``'s units.
+        """
         if self.arith.exact:
             return extend_node(sub, node, Z, zc, pattern, self.arith)
         prefix = (*node.pattern, node.partial + tuple(pattern))
@@ -168,7 +220,21 @@ class Confirmer:
                pattern: tuple, point: Any) -> PatternNode | None:
         """The child of ``pattern`` with the known interior point ``point`` if ``point``
         is certified to lie robustly in it, else ``None`` (nothing is decided: the
-        pattern is left to the MILP)."""
+        pattern is left to the MILP).
+
+        Parameters
+        ----------
+        sub : Layer
+            A part of the next layer.
+        node : PatternNode
+            The parent node.
+        Z, zc : ndarray
+            The pre-activation of ``sub`` on the node.
+        pattern : tuple
+            The pattern of ``sub``'s units.
+        point : array_like
+            The known interior point.
+        """
         if not self.arith.exact:
             prefix = (*node.pattern, node.partial + tuple(pattern))
             if not self.interior(point, prefix):
@@ -178,21 +244,41 @@ class Confirmer:
     def region(self, node: PatternNode) -> Region:
         """The :class:`Region` of a whole-network node. In float mode its interior point
         is the certified one (float, or exact Fractions after an exact decision) and its
-        polyhedron and map are the float ones."""
+        polyhedron and map are the float ones.
+
+        Parameters
+        ----------
+        node : PatternNode
+            A node of every layer.
+        """
         if self.arith.exact:
             return node_region(self.net, node, self.arith)
         return Region((node.poly,), node.J, node.c, node.point, tuple(node.pattern))
 
     def point_region(self, point: Any, pattern: Sequence[Sequence[int]]) -> Region:
         """The :class:`Region` of a whole-network ``pattern`` with a point already known to
-        lie robustly in it."""
+        lie robustly in it.
+
+        Parameters
+        ----------
+        point : array_like
+            A point robustly in the region.
+        pattern : sequence of sequence of int
+            The whole-network pattern.
+        """
         pattern = tuple(tuple(p) for p in pattern)
         poly, J, c = pattern_cell(self.net, pattern, self.dom, self.arith)
         return Region((poly,), J, c, point, pattern)
 
     def pattern_region(self, pattern: Sequence[Sequence[int]]) -> Region | None:
         """The :class:`Region` of a whole-network pattern, or ``None`` when its region has
-        an empty interior (decided exactly)."""
+        an empty interior (decided exactly).
+
+        Parameters
+        ----------
+        pattern : sequence of sequence of int
+            The whole-network pattern.
+        """
         if self._root is None:
             self._root = root_node(self.net, self.dom, self.arith)
         pattern = tuple(tuple(p) for p in pattern)

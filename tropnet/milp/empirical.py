@@ -60,6 +60,29 @@ class EmpiricalBound:
 
     ``A[l][k]`` and ``I[l][k]`` (``l`` = 1-based hidden layer) are the values used,
     ``stable`` the per-layer counts ``(stably active, stably inactive, unstable)``.
+
+    Attributes
+    ----------
+    bound : int
+        The upper bound.
+    n0 : int
+        The input dimension.
+    widths : tuple of int
+        The hidden widths.
+    A, I : dict
+        ``A[l][k]`` and ``I[l][k]``, the values used.
+    stable : tuple of tuple of int
+        Per layer ``(stably active, stably inactive, unstable)``.
+    method : str
+        ``"milp"`` or ``"propositions"``.
+    solver : str
+        The MIP solver.
+    milp_solves : int
+        The number of MILPs solved.
+    seconds : float
+        The time taken.
+    info : dict, default {}
+        Further facts of the run.
     """
 
     bound: int
@@ -75,6 +98,8 @@ class EmpiricalBound:
     info: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
+        """The JSON form of ``tropnet empirical``: the bound, the values used and the run's
+        facts."""
         return {
             "empirical_upper": self.bound,
             "method": self.method,
@@ -92,7 +117,17 @@ class EmpiricalBound:
 def empirical_upper_bound(net: Network, domain: Domain | str | None = None,
                           solver: str = "HIGHS") -> int:
     """Theorem 2 of Serra & Ramalingam 2020: an upper bound on the number of activation
-    regions of a ReLU network on a bounded domain (see :func:`empirical_bound`)."""
+    regions of a ReLU network on a bounded domain (see :func:`empirical_bound`).
+
+    Parameters
+    ----------
+    net : Network
+        A ReLU network.
+    domain : Domain, str or None, default None
+        A bounded domain; ``None`` is ``R^n`` (the effective box).
+    solver : str, default "HIGHS"
+        A cvxpy MIP solver.
+    """
     return empirical_bound(net, domain, solver).bound
 
 
@@ -104,11 +139,21 @@ def empirical_bound(net: Network, domain: Domain | str | None = None, solver: st
 
     Parameters
     ----------
-    method : ``"milp"`` (default; combined with the propositions) or ``"propositions"``.
-    bigm : big-M method or constants (the stability of units comes from them).
-    time_limit : seconds per MILP (then its proven bound is used).
-    exact : arithmetic of the effective box that replaces ``R^n`` (see
-        :func:`tropnet.hoffman.bounded_domain`).
+    net : Network
+        A ReLU network.
+    domain : Domain, str or None, default None
+        A bounded domain; ``None`` is ``R^n`` (the effective box).
+    solver : str, default "HIGHS"
+        A cvxpy MIP solver.
+    method : {"milp", "propositions"}, default "milp"
+        ``"milp"`` is combined with the propositions.
+    bigm : BigM or str, default "lp"
+        Big-M method or constants (the stability of units comes from them).
+    time_limit : float or None, default 30.0
+        Seconds per MILP (then its proven bound is used).
+    exact : bool, Arithmetic or None, default None
+        The arithmetic of the effective box that replaces ``R^n`` (see
+        `tropnet.hoffman.bounded_domain`).
     """
     if method not in METHODS:
         raise TropnetError(f"unknown method {method!r} (expected one of {', '.join(METHODS)})")
@@ -134,6 +179,17 @@ def theorem2_bound(n0: int, layers: int, A, I) -> int:
 
     With ``A(l, k) = I(l, k) = n_l`` it is Theorem 1 of Serra et al. 2018:
 
+    Parameters
+    ----------
+    n0 : int
+        The input dimension.
+    layers : int
+        The number of hidden layers.
+    A, I : callable
+        ``A(l, k)`` and ``I(l, k)``.
+
+    Examples
+    --------
     >>> theorem2_bound(2, 2, lambda l, k: 3, lambda l, k: 3)   # serra2018_upper(2, [3, 3])
     40
     """

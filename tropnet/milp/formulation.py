@@ -46,7 +46,17 @@ MARGIN_TARGET = 1e-6
 
 class Model:
     """A problem over fixed constraints plus :class:`~tropnet.milp.blocks.RowBlock` rows,
-    rebuilt only when a block grows (so repeated solves reuse cvxpy's compiled problem)."""
+    rebuilt only when a block grows (so repeated solves reuse cvxpy's compiled problem).
+
+    Parameters
+    ----------
+    constraints : sequence
+        The fixed cvxpy constraints.
+    objective : cvxpy objective
+        The objective.
+    blocks : sequence of RowBlock, default ()
+        Blocks of rows added between solves.
+    """
 
     def __init__(self, constraints: Sequence, objective: Any,
                  blocks: Sequence[RowBlock] = ()) -> None:
@@ -60,6 +70,7 @@ class Model:
 
     @property
     def problem(self) -> cp.Problem:
+        """The cvxpy problem, rebuilt when a block has grown since the last call."""
         versions = tuple(b.version for b in self.blocks)
         if self._problem is None or versions != self._versions:
             extra = [c for b in self.blocks for c in b.constraints()]
@@ -68,6 +79,15 @@ class Model:
         return self._problem
 
     def solve(self, solver: str = "HIGHS", **kw: Any) -> SolveResult:
+        """Solve the problem (see `tropnet.milp.solvers.solve`), counting solves and seconds.
+
+        Parameters
+        ----------
+        solver : str, default "HIGHS"
+            A cvxpy MIP solver.
+        **kw : object
+            Options of `tropnet.milp.solvers.solve`.
+        """
         res = solve(self.problem, solver, **kw)
         self.solves += 1
         self.seconds += res.seconds
@@ -81,6 +101,29 @@ class Formulation:
     ``x`` is the input, ``layers`` the per-layer variables, ``constraints`` every
     constraint (including the margin rows when ``f`` is not ``None``); ``bigm`` the
     big-M constants used; ``relaxed`` says the binaries were relaxed to ``[0, 1]``.
+
+    Attributes
+    ----------
+    net : Network
+        The network.
+    domain : Domain
+        The bounded domain.
+    bigm : BigM
+        The big-M constants used.
+    x : cvxpy.Variable
+        The input.
+    layers : tuple of LayerModel
+        The per-layer variables.
+    constraints : tuple
+        Every constraint.
+    f : cvxpy.Variable or None
+        The counting margin, or ``None``.
+    f_cap : float
+        An upper bound on ``f``.
+    relaxed : bool, default False
+        The binaries were relaxed to ``[0, 1]``.
+    info : dict, default {}
+        Notes (such as the box that replaced ``R^n``).
     """
 
     net: Network
@@ -96,10 +139,12 @@ class Formulation:
 
     @property
     def binaries(self) -> list[cp.Variable]:
+        """The binary variables, one per layer that has any."""
         return [lm.z for lm in self.layers if lm.z is not None]
 
     @property
     def n_binaries(self) -> int:
+        """The number of binaries."""
         return sum(lm.n_binaries for lm in self.layers)
 
     @property
@@ -120,7 +165,13 @@ class Formulation:
 
     def pattern(self, zvals: np.ndarray | None = None) -> tuple:
         """The network pattern encoded by values of :attr:`z` (default: the current
-        solution), one tuple per included layer."""
+        solution), one tuple per included layer.
+
+        Parameters
+        ----------
+        zvals : ndarray or None, default None
+            Values of `z`.
+        """
         if zvals is None:
             zvals = np.concatenate([np.asarray(z.value, float).reshape(-1)
                                     for z in self.binaries]) if self.binaries else np.zeros(0)
@@ -132,13 +183,27 @@ class Formulation:
         return tuple(out)
 
     def indicator(self, pattern: Sequence[Sequence[int]]) -> np.ndarray:
-        """The 0/1 vector of :attr:`z` encoding a network pattern."""
+        """The 0/1 vector of :attr:`z` encoding a network pattern.
+
+        Parameters
+        ----------
+        pattern : sequence of sequence of int
+            A network pattern, one tuple per layer.
+        """
         parts = [lm.indicator(pattern[lm.index]) for lm in self.layers if lm.n_binaries]
         return np.concatenate(parts) if parts else np.zeros(0)
 
     def problem(self, objective: Any = None, extra: Sequence = ()) -> cp.Problem:
         """A cvxpy problem: ``objective`` (default: maximise ``f`` if present, else
-        feasibility) over the constraints plus ``extra``."""
+        feasibility) over the constraints plus ``extra``.
+
+        Parameters
+        ----------
+        objective : cvxpy objective or None, default None
+            The objective.
+        extra : sequence, default ()
+            Further constraints.
+        """
         if objective is None:
             objective = cp.Maximize(self.f) if self.f is not None else cp.Minimize(0)
         return cp.Problem(objective, list(self.constraints) + list(extra))
@@ -154,16 +219,27 @@ def build_formulation(net: Network, domain: Domain | str | None = None,
 
     Parameters
     ----------
-    bigm : a :class:`~tropnet.milp.bigm.BigM` or the method to compute one
-        (``"interval"``, ``"lp"`` (default) or ``"milp"``; see
-        :func:`~tropnet.milp.tighten.tighten_bigm`).
-    layers : include only the first ``layers`` layers (default: all).
-    relax : relax the binaries to ``0 <= z <= 1`` (the LP relaxation).
-    margin : add the counting margin ``f`` of formulation P.
-    valid_inequalities : add inequalities (8)-(9) of Serra & Ramalingam 2020 between
-        consecutive ReLU layers.
-    exact : arithmetic of the effective box that replaces ``R^n`` (see
-        :func:`tropnet.hoffman.bounded_domain`).
+    net : Network
+        The network.
+    domain : Domain, str or None, default None
+        A bounded domain; ``None`` is ``R^n`` (the effective box).
+    bigm : BigM or str, default "lp"
+        A `BigM`, or the method to compute one (``"interval"``, ``"lp"`` or ``"milp"``;
+        see `tropnet.milp.tighten.tighten_bigm`).
+    solver : str, default "HIGHS"
+        The MIP solver of the big-M tightening.
+    layers : int or None, default None
+        Include only the first ``layers`` layers; ``None``: all.
+    relax : bool, default False
+        Relax the binaries to ``0 <= z <= 1`` (the LP relaxation).
+    margin : bool, default True
+        Add the counting margin ``f`` of formulation P.
+    valid_inequalities : bool, default False
+        Add inequalities (8)-(9) of Serra & Ramalingam 2020 between consecutive ReLU
+        layers.
+    exact : bool, Arithmetic or None, default None
+        The arithmetic of the effective box that replaces ``R^n`` (see
+        `tropnet.hoffman.bounded_domain`).
     """
     dom, notes = bounded_domain(net, domain, exact=exact)
     if not isinstance(bigm, BigM):

@@ -43,7 +43,19 @@ _ETA = 2.0**-1074
 @dataclass(frozen=True, eq=False)
 class LayerPart:
     """Units ``rows`` (weight rows) of layer ``index`` as a layer of their own (``sub``);
-    ``last`` marks the part that completes the layer."""
+    ``last`` marks the part that completes the layer.
+
+    Attributes
+    ----------
+    index : int
+        The layer's index.
+    sub : Layer
+        The part as a layer.
+    rows : ndarray
+        The weight rows of the part.
+    last : bool
+        The part completes the layer.
+    """
 
     index: int
     sub: Layer
@@ -52,7 +64,17 @@ class LayerPart:
 
 
 def layer_parts(layer: Layer, index: int, size: int) -> list[LayerPart]:
-    """Split a layer into parts of about ``size`` binaries (whole units)."""
+    """Split a layer into parts of about ``size`` binaries (whole units).
+
+    Parameters
+    ----------
+    layer : Layer
+        The layer.
+    index : int
+        Its index.
+    size : int
+        The number of binaries per part (about).
+    """
     per = max(1, size // layer.rank)
     units = layer.out_dim
     out = []
@@ -75,7 +97,25 @@ class LevelModel:
     the exact pre-activation ``g`` (one value per row of the part), ``row_slack`` the
     round-off of the node's rows (added to their right-hand sides). ``bounds`` are proven
     bounds of the exact pre-activations on the domain; the node's big-M constants and
-    fixings are proven too."""
+    fixings are proven too.
+
+    Parameters
+    ----------
+    part : LayerPart
+        The layer part.
+    rows : int
+        The number of rows of the node polyhedra.
+    n : int
+        The input dimension.
+    bounds : BigM
+        Proven bounds of the exact pre-activations on the domain.
+    node_bounds : bool, default True
+        Tighten the big-M constants on each node.
+    slack : ndarray or None, default None
+        The pre-activation round-off bound per row (above); ``None``: zero.
+    row_slack : ndarray or None, default None
+        The round-off of the node's rows; ``None``: zero.
+    """
 
     def __init__(self, part: LayerPart, rows: int, n: int, bounds: BigM,
                  node_bounds: bool = True, slack: np.ndarray | None = None,
@@ -113,7 +153,17 @@ class LevelModel:
              exact_pre: Callable[[], tuple[np.ndarray, np.ndarray]] | None = None) -> None:
         """Set the parameters for ``node`` (pre-activation ``Z x + zc`` of the part on it)
         and clear the cuts. ``exact_pre`` gives the exact ``(Z, zc)`` when ``Z`` is a float
-        version: fixings of units that look constant are then decided on it."""
+        version: fixings of units that look constant are then decided on it.
+
+        Parameters
+        ----------
+        node : PatternNode
+            The node.
+        Z, zc : ndarray
+            The part's pre-activation on the node.
+        exact_pre : callable or None, default None
+            Returns the exact ``(Z, zc)``.
+        """
         A = np.array(node.poly.A, dtype=float)
         b = np.array(node.poly.b, dtype=float)
         X = np.maximum(np.abs(self.x_lo), np.abs(self.x_hi))
@@ -169,7 +219,17 @@ def node_fixings(layer: Layer, lm: LayerModel, Z: np.ndarray, zc: np.ndarray
     """Fixings of a node's binaries from a unit's pre-activation ``Z x + zc`` on the node:
     a unit whose pre-activation is constant (zero gradient) has a known pattern entry
     (constant ``<= 0``: inactive); a maxout piece equal up to a constant to a larger (or
-    earlier, equal) piece is never the first maximal piece. Exact when ``Z``, ``zc`` are."""
+    earlier, equal) piece is never the first maximal piece. Exact when ``Z``, ``zc`` are.
+
+    Parameters
+    ----------
+    layer : Layer
+        The layer (part).
+    lm : LayerModel
+        Its model.
+    Z, zc : ndarray
+        Its pre-activation ``Z x + zc`` on the node.
+    """
     k = lm.n_binaries
     lo, hi = np.zeros(k), np.ones(k)
     flat = [all(v == 0 for v in row) for row in Z]
@@ -204,7 +264,15 @@ def data_errors(net: Network, x_lo: np.ndarray, x_hi: np.ndarray) -> list[np.nda
     |Z_{u,r}|``), a dot product of length ``k`` adds at most ``gamma_k`` relative round-off
     (Higham, Thm 3.1) and each slope one rounding, so ``|Z^ - Z| <= eps P`` with ``eps``
     accumulated over the layers; underflow adds an absolute ``2^-1074`` per operation. The
-    result is doubled, which covers the round-off of this computation itself."""
+    result is doubled, which covers the round-off of this computation itself.
+
+    Parameters
+    ----------
+    net : Network
+        The network.
+    x_lo, x_hi : ndarray
+        The input box.
+    """
     u = _EPS / 2
     n = net.input_dim
     X = np.concatenate([[1.0], np.maximum(np.abs(x_lo), np.abs(x_hi))])
@@ -234,7 +302,19 @@ def row_slack(parts: list[list[LayerPart]], errors: list[np.ndarray], upto: tupl
               domain_rows: int) -> np.ndarray:
     """The relaxation of each row of a node polyhedron before part ``upto`` (layer, part):
     0 for the domain's rows, the row's error for a hyperplane unit, and twice the sum of the
-    two pieces' errors for a maxout row (a difference of two rows), bounded per unit."""
+    two pieces' errors for a maxout row (a difference of two rows), bounded per unit.
+
+    Parameters
+    ----------
+    parts : list of list of LayerPart
+        The parts of every layer.
+    errors : list of ndarray
+        `data_errors` of the network.
+    upto : tuple of int
+        ``(layer, part)``.
+    domain_rows : int
+        The number of rows of the domain.
+    """
     out = [np.zeros(domain_rows)]
     for idx, of_layer in enumerate(parts):
         for pi, part in enumerate(of_layer):

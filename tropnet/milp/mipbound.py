@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import cvxpy as cp
@@ -64,7 +65,47 @@ ENCODINGS = tuple(PARITY)
 
 @dataclass(frozen=True)
 class MIPBoundResult:
-    """The outcome of :func:`mipbound` (``to_dict()`` is the CLI's JSON)."""
+    """The outcome of :func:`mipbound` (``to_dict()`` is the CLI's JSON).
+
+    Attributes
+    ----------
+    lower_bound : int
+        The bound reported: the larger of the two below.
+    probability : float
+        The probability of ``lower_bound`` (1.0 when certain).
+    exact : int or None
+        The exact count, when it was computed.
+    certain_lower_bound : int
+        The number of patterns sampled and confirmed exactly.
+    probabilistic_bound : int
+        The largest ``2^j`` with ``P_j >= confidence`` (0 if none).
+    probabilities : dict of int to float
+        ``{j: P_j}`` (`parity_probabilities`).
+    feasible_runs : tuple of int
+        How many runs were feasible after ``j`` parity constraints.
+    repeats : int
+        The number of runs.
+    k : int
+        The parity constraints' size used.
+    encoding : str
+        The parity encoding.
+    confidence : float
+        The confidence asked for.
+    seed : int or None
+        The seed.
+    solver : str
+        The MIP solver.
+    binaries : int
+        The number of binaries of the formulation.
+    solves : int
+        The number of MILP solves.
+    timeouts : int
+        The number of solves that timed out.
+    seconds : float
+        The time taken.
+    info : dict, default {}
+        Further facts of the run.
+    """
 
     lower_bound: int
     probability: float
@@ -86,6 +127,8 @@ class MIPBoundResult:
     info: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
+        """The JSON form of ``tropnet mipbound`` (every field; ``probabilities`` keyed by
+        ``2^j``)."""
         return {
             "lower_bound": self.lower_bound,
             "probability": self.probability,
@@ -114,6 +157,15 @@ def parity_probabilities(feasible: list[int] | tuple[int, ...], repeats: int
     there are more than ``2^j`` solutions, given ``feasible[j]`` = number of the
     ``repeats`` runs that were feasible after ``j`` parity constraints.
 
+    Parameters
+    ----------
+    feasible : sequence of int
+        ``feasible[j]``: the runs feasible after ``j`` parity constraints.
+    repeats : int
+        The number of runs.
+
+    Examples
+    --------
     >>> round(parity_probabilities([20, 20, 20, 3], 20)[1], 4)   # 1 - (e/4)^10
     0.979
     """
@@ -133,24 +185,46 @@ def mipbound(net: Network, domain: Domain | str | None = None, *, k: int = 3,
              solver: str = "HIGHS", encoding: str = "integer", confidence: float = 0.95,
              exact_limit: int = 4096, exact_time: float | None = 60.0,
              bigm: BigM | str = "lp", valid_inequalities: bool = False,
-             exact: bool | Arithmetic | None = None) -> MIPBoundResult:
+             exact: bool | Arithmetic | None = None,
+             progress: Callable[[int, int, str], None] | None = None) -> MIPBoundResult:
     """A probabilistic lower bound on the number of activation regions (Algorithm 1 of
     Serra & Ramalingam 2020; see the module docstring).
 
     Parameters
     ----------
-    k : size of each parity constraint (capped at the number of binaries).
-    repeats : number of runs ``i``.
-    seed : seed of the random parity constraints.
-    timeout : seconds per MILP solve.
-    encoding : ``"integer"``, ``"chain"`` or ``"cuts"``.
-    confidence : the reported bound is the largest ``2^j`` with ``P_j >= confidence``.
-    exact_limit, exact_time : also count the regions exactly (MILP) when there are at most
-        ``exact_limit`` of them and the count takes at most ``exact_time`` seconds;
-        ``exact`` is ``None`` otherwise (``exact_limit=0`` skips it).
-    bigm, valid_inequalities : big-M method (or constants) and inequalities (8)-(9) of the
-        formulation.
-    exact : arithmetic of the confirmations of sampled patterns.
+    net : Network
+        The network.
+    domain : Domain, str or None, default None
+        A bounded domain; ``None`` is ``R^n`` (the effective box).
+    k : int, default 3
+        Size of each parity constraint (capped at the number of binaries).
+    repeats : int, default 30
+        The number of runs ``i``.
+    seed : int or None, default None
+        Seed of the random parity constraints.
+    timeout : float or None, default None
+        Seconds per MILP solve.
+    solver : str, default "HIGHS"
+        A cvxpy MIP solver.
+    encoding : {"integer", "chain", "cuts"}, default "integer"
+        The parity encoding.
+    confidence : float, default 0.95
+        The reported bound is the largest ``2^j`` with ``P_j >= confidence``.
+    exact_limit : int, default 4096
+        Also count the regions exactly (MILP) when there are at most ``exact_limit`` of
+        them and the count takes at most ``exact_time`` seconds; ``exact`` is ``None``
+        otherwise (``exact_limit=0`` skips it).
+    exact_time : float or None, default 60.0
+        The time allowed to that exact count.
+    bigm : BigM or str, default "lp"
+        Big-M method (or constants) of the formulation.
+    valid_inequalities : bool, default False
+        Add inequalities (8)-(9) to the formulation.
+    exact : bool, Arithmetic or None, default None
+        The arithmetic of the confirmations of sampled patterns.
+    progress : callable or None, default None
+        ``progress(runs, repeats, what)`` after each run, ``what`` counting the MILP
+        solves so far.
     """
     if encoding not in ENCODINGS:
         raise TropnetError(f"unknown parity encoding {encoding!r} (expected one of "
@@ -173,10 +247,12 @@ def mipbound(net: Network, domain: Domain | str | None = None, *, k: int = 3,
     nz = sampler.nz
     kk = min(k, nz) if nz else 0
     feasible = [0] * (nz + 2)
-    for _ in range(repeats):
+    for i in range(repeats):
         r = sampler.run(rng, kk) if nz else 0
         for j in range(min(r, len(feasible))):
             feasible[j] += 1
+        if progress is not None:
+            progress(i + 1, repeats, f"{sampler.solves:,} MILP solves")
     if nz == 0:  # one pattern: every run is feasible with no constraint
         feasible[0] = repeats
     probs = parity_probabilities(feasible, repeats)

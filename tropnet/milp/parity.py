@@ -25,7 +25,17 @@ __all__ = ["PARITY", "ChainParity", "CutParity", "IntegerParity", "ParityBlock"]
 
 class ParityBlock:
     """Slots for parity constraints over the binaries ``z`` (cvxpy parameters, so adding a
-    constraint re-solves the compiled problem); doubles its capacity when full."""
+    constraint re-solves the compiled problem); doubles its capacity when full.
+
+    Parameters
+    ----------
+    z : cvxpy.Expression
+        The binaries.
+    k : int
+        The size of each parity constraint.
+    capacity : int
+        The number of slots allocated at first.
+    """
 
     def __init__(self, z: cp.Expression, k: int, capacity: int) -> None:
         self.z, self.k = z, k
@@ -43,6 +53,15 @@ class ParityBlock:
         self.version += 1
 
     def add(self, subset: np.ndarray, bit: int) -> None:
+        """Add the constraint ``sum_{j in subset} z_j = bit (mod 2)``.
+
+        Parameters
+        ----------
+        subset : ndarray
+            The indices of the binaries.
+        bit : int
+            The parity, 0 or 1.
+        """
         self.items.append((np.asarray(subset), int(bit)))
         if len(self.items) > self.capacity:
             self._alloc(2 * self.capacity)
@@ -51,11 +70,13 @@ class ParityBlock:
         self._flush()
 
     def clear(self) -> None:
+        """Remove every parity constraint."""
         self.items = []
         self._reset()
         self._flush()
 
     def constraints(self) -> list:
+        """The block's cvxpy constraints."""
         return self.cons
 
     # subclasses: _build (variables, parameters, self.cons, self._reset()), _set, _flush

@@ -68,6 +68,19 @@ class SolveResult:
     before any solution was found); ``"unbounded"``. ``value`` is the objective of the
     returned solution, ``bound`` a proven bound on the optimum when the solver reports one
     (HiGHS), in the problem's own sense.
+
+    Attributes
+    ----------
+    status : str
+        The outcome (above).
+    value : float or None
+        The objective of the returned solution.
+    bound : float or None
+        A proven bound on the optimum, when the solver reports one.
+    seconds : float
+        The time taken.
+    solver : str
+        The solver that produced the result.
     """
 
     status: str
@@ -78,6 +91,7 @@ class SolveResult:
 
     @property
     def has_solution(self) -> bool:
+        """The status is ``"optimal"`` or ``"feasible"``."""
         return self.status in ("optimal", "feasible")
 
 
@@ -91,6 +105,17 @@ class CvxpySolver:
     ``("scip_params", "limits/time")``; empty when unknown), ``whole_seconds`` says the
     solver takes an integer number of seconds, ``install_hint`` completes the error of a
     missing solver.
+
+    Attributes
+    ----------
+    name : str
+        cvxpy's name of the solver.
+    time_option : tuple of str, default ()
+        The path of the time limit option (above).
+    whole_seconds : bool, default False
+        The time limit is a whole number of seconds.
+    install_hint : str, default ""
+        Completes the error of a missing solver.
     """
 
     name: str
@@ -106,7 +131,19 @@ class CvxpySolver:
     def options(self, base: dict | None, time_limit: float | None, stop_at: float | None,
                 maximize: bool) -> dict[str, Any]:
         """The options of one solve: ``base`` plus the time limit (merged into a nested
-        option dictionary that ``base`` may already hold)."""
+        option dictionary that ``base`` may already hold).
+
+        Parameters
+        ----------
+        base : dict or None
+            The caller's options.
+        time_limit : float or None
+            Seconds for the solve.
+        stop_at : float or None
+            Objective value at which to stop early (used by solvers that support it).
+        maximize : bool
+            The problem maximises.
+        """
         opts: dict[str, Any] = dict(base or {})
         if time_limit is not None and self.time_option:
             t = max(float(time_limit), MIN_TIME_LIMIT)
@@ -121,7 +158,17 @@ class CvxpySolver:
         """Work to do once before a solve (nothing for most solvers)."""
 
     def run(self, problem: cp.Problem, warm_start: bool, opts: dict) -> str:
-        """Solve ``problem``; its cvxpy status."""
+        """Solve ``problem``; its cvxpy status.
+
+        Parameters
+        ----------
+        problem : cvxpy.Problem
+            The problem.
+        warm_start : bool
+            Let cvxpy pass the previous solution as a start.
+        opts : dict
+            The solver options (`options`).
+        """
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -137,13 +184,27 @@ class CvxpySolver:
         return problem.status
 
     def has_solution(self, problem: cp.Problem) -> bool:
-        """The solved problem holds a (feasible) solution."""
+        """The solved problem holds a (feasible) solution.
+
+        Parameters
+        ----------
+        problem : cvxpy.Problem
+            The solved problem.
+        """
         value = problem.value
         return value is not None and np.isfinite(value) and all(
             v.value is not None for v in problem.variables())
 
     def dual_bound(self, problem: cp.Problem, maximize: bool) -> float | None:
-        """A proven bound on the optimum, in the problem's sense (``None``: not reported)."""
+        """A proven bound on the optimum, in the problem's sense (``None``: not reported).
+
+        Parameters
+        ----------
+        problem : cvxpy.Problem
+            The solved problem.
+        maximize : bool
+            The problem maximises.
+        """
         return None
 
 
@@ -163,6 +224,17 @@ class HiGHS(CvxpySolver):
     HiGHS 1.16's MIP presolve once declared a feasible MILP infeasible (a region was missed
     by the counting), so every infeasibility claim is confirmed by a second solve without
     presolve.
+
+    Attributes
+    ----------
+    name : str, default "HIGHS"
+        cvxpy's name of the solver.
+    time_option : tuple of str, default ("time_limit",)
+        The path of the time limit option.
+    whole_seconds : bool, default False
+        The time limit is a whole number of seconds.
+    install_hint : str, default ""
+        Completes the error of a missing solver.
     """
 
     name: str = "HIGHS"
@@ -264,7 +336,13 @@ def installed_mip_solvers() -> list[str]:
 
 
 def check_solver(name: str) -> str:
-    """The canonical (upper-case) name of an installed MIP solver, or :class:`SolverError`."""
+    """The canonical (upper-case) name of an installed MIP solver, or :class:`SolverError`.
+
+    Parameters
+    ----------
+    name : str
+        A solver name (any case).
+    """
     if not isinstance(name, str) or not name:
         raise SolverError(f"solver must be a name such as 'HIGHS', got {name!r}")
     upper = name.upper()
@@ -280,7 +358,13 @@ def check_solver(name: str) -> str:
 
 
 def solver_adapter(name: str) -> CvxpySolver:
-    """The adapter of an installed MIP solver (:class:`SolverError` if it is not)."""
+    """The adapter of an installed MIP solver (:class:`SolverError` if it is not).
+
+    Parameters
+    ----------
+    name : str
+        A solver name (any case).
+    """
     upper = check_solver(name)
     return _ADAPTERS.get(upper) or CvxpySolver(upper)
 
@@ -292,16 +376,27 @@ def solve(problem: cp.Problem, solver: str = "HIGHS", *, time_limit: float | Non
 
     Parameters
     ----------
-    time_limit : seconds for this solve, fallbacks included (mapped to each solver's option).
-    stop_at : objective value at which to stop early (HiGHS ``objective_target``; other
-        solvers solve to optimality): for a maximisation, the first solution with
-        objective ``>= stop_at`` is returned.
-    options : extra options of the requested solver (not passed to a fallback solver).
-    warm_start : let cvxpy pass the previous solution as a start. Off by default: with an
-        objective target, HiGHS 1.16 may stop on a start that the new constraints made
-        infeasible (its solution status then says so, and we report ``"no_solution"``).
+    problem : cvxpy.Problem
+        The problem.
+    solver : str, default "HIGHS"
+        The MIP solver asked for.
+    time_limit : float or None, default None
+        Seconds for this solve, fallbacks included (mapped to each solver's option).
+    stop_at : float or None, default None
+        Objective value at which to stop early (HiGHS ``objective_target``; other solvers
+        solve to optimality): for a maximisation, the first solution with objective
+        ``>= stop_at`` is returned.
+    options : dict or None, default None
+        Extra options of the requested solver (not passed to a fallback solver).
+    warm_start : bool, default False
+        Let cvxpy pass the previous solution as a start. Off by default: with an objective
+        target, HiGHS 1.16 may stop on a start that the new constraints made infeasible
+        (its solution status then says so, and we report ``"no_solution"``).
 
-    Raises :class:`~tropnet.errors.SolverError` when every step of the chain failed.
+    Raises
+    ------
+    SolverError
+        When every step of the chain failed.
     """
     first = solver_adapter(solver)
     maximize = isinstance(problem.objective, cp.Maximize)

@@ -52,7 +52,23 @@ def tighten_bigm(net: Network, domain: Domain, method: str = "lp", *, solver: st
                  time_limit: float | None = None, layers: int | None = None) -> BigM:
     """Big-M constants of ``net`` on a bounded ``domain`` by ``method`` (see the module
     docstring). ``time_limit`` applies to each MILP of ``method="milp"``; ``layers``
-    limits the computation to the first layers."""
+    limits the computation to the first layers.
+
+    Parameters
+    ----------
+    net : Network
+        The network.
+    domain : Domain
+        A bounded domain.
+    method : str, default "lp"
+        How the bounds are tightened: ``"interval"``, ``"lp"`` or ``"milp"``.
+    solver : str, default "HIGHS"
+        The MIP solver (``"milp"``).
+    time_limit : float or None, default None
+        Seconds per MILP of ``"milp"``.
+    layers : int or None, default None
+        Only the first ``layers`` layers; ``None``: all.
+    """
     if method not in METHODS:
         raise TropnetError(f"unknown big-M method {method!r} (expected one of "
                            f"{', '.join(METHODS)})")
@@ -92,7 +108,15 @@ def interval_bounds(layer: Layer, in_lo: np.ndarray, in_hi: np.ndarray
                     ) -> tuple[np.ndarray, np.ndarray]:
     """Valid bounds of ``W h + b`` for ``in_lo <= h <= in_hi`` (interval arithmetic in
     float64, padded by a rigorous bound on the rounding error, which also covers the
-    rounding of rational weights to float)."""
+    rounding of rational weights to float).
+
+    Parameters
+    ----------
+    layer : Layer
+        The layer.
+    in_lo, in_hi : ndarray
+        Bounds of its input ``h``.
+    """
     W, b = layer.params(FLOAT)
     return affine_interval(W, b, in_lo, in_hi)
 
@@ -100,7 +124,17 @@ def interval_bounds(layer: Layer, in_lo: np.ndarray, in_hi: np.ndarray
 def affine_interval(W: np.ndarray, b: np.ndarray, in_lo: np.ndarray, in_hi: np.ndarray
                     ) -> tuple[np.ndarray, np.ndarray]:
     """Valid bounds of ``W h + b`` (float64 ``W``, ``b``) for ``in_lo <= h <= in_hi``,
-    padded by ``(n + 3) 2^-52`` times the magnitude of the sums."""
+    padded by ``(n + 3) 2^-52`` times the magnitude of the sums.
+
+    Parameters
+    ----------
+    W : ndarray
+        The float64 weight.
+    b : ndarray
+        The float64 bias.
+    in_lo, in_hi : ndarray
+        Bounds of ``h``.
+    """
     Wp, Wm = np.maximum(W, 0.0), np.minimum(W, 0.0)
     lo = Wp @ in_lo + Wm @ in_hi + b
     hi = Wp @ in_hi + Wm @ in_lo + b
@@ -115,7 +149,17 @@ def polyhedron_box(A: np.ndarray, b: np.ndarray, lo: np.ndarray, hi: np.ndarray
     data, taken as exact): every point of the set lies in the box returned.
 
     Each side is a float LP whose optimum is not trusted: its dual multipliers give a
-    proven bound (:func:`safe_max`); ``[lo, hi]`` where an LP fails."""
+    proven bound (:func:`safe_max`); ``[lo, hi]`` where an LP fails.
+
+    Parameters
+    ----------
+    A : ndarray
+        The rows.
+    b : ndarray
+        The right-hand sides.
+    lo, hi : ndarray
+        The box to intersect with.
+    """
     A = np.asarray(A, float)
     b = np.asarray(b, float)
     n = A.shape[1]
@@ -142,7 +186,21 @@ def safe_max(c: np.ndarray, A: np.ndarray, b: np.ndarray, y: np.ndarray, lo: np.
 
     For ``y >= 0`` and ``r = c - A^T y``, every feasible ``x`` has ``c . x = y . (A x) +
     r . x <= y . b + sum_j max(r_j lo_j, r_j hi_j)``; the float evaluation of the right-hand
-    side is padded by a rigorous bound on its round-off (Higham, Thm 3.1)."""
+    side is padded by a rigorous bound on its round-off (Higham, Thm 3.1).
+
+    Parameters
+    ----------
+    c : ndarray
+        The objective.
+    A : ndarray
+        The rows.
+    b : ndarray
+        The right-hand sides.
+    y : ndarray
+        Multipliers of the rows (negative entries count as 0).
+    lo, hi : ndarray
+        The box bounding ``x``.
+    """
     y = np.maximum(np.asarray(y, float), 0.0)
     m, n = A.shape
     X = np.maximum(np.abs(lo), np.abs(hi))

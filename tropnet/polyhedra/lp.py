@@ -66,7 +66,15 @@ LOG = logging.getLogger("tropnet.solvers")
 
 
 def record_fallback(step: str, reason: str) -> None:
-    """Count one fallback to ``step`` in :data:`FALLBACKS` and log ``reason`` (DEBUG)."""
+    """Count one fallback to ``step`` in :data:`FALLBACKS` and log ``reason`` (DEBUG).
+
+    Parameters
+    ----------
+    step : str
+        The fallback step taken.
+    reason : str
+        Why.
+    """
     FALLBACKS[step] += 1
     LOG.debug("solver fallback to %s: %s", step, reason)
 
@@ -78,6 +86,17 @@ class LPResult:
     ``duals`` (optimal only) are the non-negative multipliers ``y`` of the ``A_ub`` rows:
     ``c = y @ A_ub`` (+ equality part) for a maximisation, ``-c = y @ A_ub`` for a
     minimisation; exact (and certified) in exact mode.
+
+    Attributes
+    ----------
+    status : str
+        The outcome: ``"optimal"``, ``"infeasible"`` or ``"unbounded"``.
+    x : ndarray or None, default None
+        An optimal point.
+    value : number or None, default None
+        The optimal value.
+    duals : ndarray or None, default None
+        The multipliers of the ``A_ub`` rows (above).
     """
 
     status: str
@@ -87,6 +106,7 @@ class LPResult:
 
     @property
     def optimal(self) -> bool:
+        """The status is ``"optimal"``."""
         return self.status == "optimal"
 
 
@@ -95,6 +115,23 @@ def linprog(c: Any, A_ub: Any, b_ub: Any, arith: Arithmetic, *, A_eq: Any = None
     """Optimise ``c . x`` subject to ``A_ub x <= b_ub`` and ``A_eq x = b_eq`` (x free).
 
     Raises :class:`~tropnet.errors.SolverError` only when every step of the chain failed.
+
+    Parameters
+    ----------
+    c : array_like
+        The objective.
+    A_ub : array_like
+        The inequality rows.
+    b_ub : array_like
+        Their right-hand sides.
+    arith : Arithmetic
+        The arithmetic: exact (cdd's gmp backend) or float.
+    A_eq : array_like or None, default None
+        Equality rows.
+    b_eq : array_like or None, default None
+        Their right-hand sides.
+    maximize : bool, default False
+        Maximise instead of minimise.
 
     Examples
     --------

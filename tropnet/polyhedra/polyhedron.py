@@ -33,6 +33,15 @@ class Polyhedron:
     >>> sq = Polyhedron.box([0, 0], [1, 1], EXACT)
     >>> sq.dimension(), sq.contains([1, 1]), sq.contains([1, 1], strict=True)
     (2, True, False)
+
+    Attributes
+    ----------
+    A : ndarray
+        The rows, shape ``(m, n)``.
+    b : ndarray
+        The right-hand sides, shape ``(m,)``.
+    arith : Arithmetic
+        The arithmetic of ``A`` and ``b``.
     """
 
     A: np.ndarray
@@ -42,6 +51,19 @@ class Polyhedron:
     @classmethod
     def from_inequalities(cls, A: Any, b: Any, arith: Arithmetic, n: int | None = None
                           ) -> Polyhedron:
+        """The polyhedron ``{x : A x <= b}``, its numbers converted to ``arith``.
+
+        Parameters
+        ----------
+        A : array_like
+            The rows (may be empty).
+        b : array_like
+            The right-hand sides.
+        arith : Arithmetic
+            The arithmetic.
+        n : int or None, default None
+            The dimension, needed when ``A`` has no rows.
+        """
         a = arith.array(A)
         if a.size == 0:
             a = arith.zeros((0, n if n is not None else 0))
@@ -52,12 +74,28 @@ class Polyhedron:
 
     @classmethod
     def whole(cls, n: int, arith: Arithmetic) -> Polyhedron:
-        """All of ``R^n``."""
+        """All of ``R^n``.
+
+        Parameters
+        ----------
+        n : int
+            The dimension.
+        arith : Arithmetic
+            The arithmetic.
+        """
         return cls(arith.zeros((0, n)), arith.zeros(0), arith)
 
     @classmethod
     def box(cls, lo: Any, hi: Any, arith: Arithmetic) -> Polyhedron:
-        """The box ``lo <= x <= hi``."""
+        """The box ``lo <= x <= hi``.
+
+        Parameters
+        ----------
+        lo, hi : array_like
+            The bounds, one per coordinate.
+        arith : Arithmetic
+            The arithmetic.
+        """
         lo_v, hi_v = arith.array(lo).reshape(-1), arith.array(hi).reshape(-1)
         n = lo_v.shape[0]
         eye = arith.eye(n)
@@ -65,17 +103,33 @@ class Polyhedron:
 
     @property
     def n(self) -> int:
+        """The dimension (the number of columns of ``A``)."""
         return int(self.A.shape[1])
 
     def __len__(self) -> int:
         return int(self.A.shape[0])
 
     def intersect(self, other: Polyhedron) -> Polyhedron:
+        """The intersection: the rows of both polyhedra.
+
+        Parameters
+        ----------
+        other : Polyhedron
+            A polyhedron of the same dimension and arithmetic.
+        """
         return Polyhedron(np.concatenate([self.A, other.A]), np.concatenate([self.b, other.b]),
                           self.arith)
 
     def add(self, A: Any, b: Any) -> Polyhedron:
-        """This polyhedron with the extra rows ``A x <= b``."""
+        """This polyhedron with the extra rows ``A x <= b``.
+
+        Parameters
+        ----------
+        A : array_like
+            The extra rows.
+        b : array_like
+            Their right-hand sides.
+        """
         a = np.asarray(A, dtype=self.A.dtype).reshape(-1, self.n)
         return Polyhedron(np.concatenate([self.A, a]),
                           np.concatenate([self.b, np.asarray(b, dtype=self.b.dtype).reshape(-1)]),
@@ -83,12 +137,26 @@ class Polyhedron:
 
     # -- membership ---------------------------------------------------------
     def slacks(self, x: Any) -> np.ndarray:
-        """``b - A x`` at a point."""
+        """``b - A x`` at a point.
+
+        Parameters
+        ----------
+        x : array_like
+            The point.
+        """
         return self.b - self.A.dot(self.arith.vector(x))
 
     def contains(self, x: Any, strict: bool = False) -> bool:
         """``A x <= b`` (``strict``: ``A x < b``, i.e. ``x`` in the interior for an
-        irredundant, full-dimensional representation)."""
+        irredundant, full-dimensional representation).
+
+        Parameters
+        ----------
+        x : array_like
+            The point.
+        strict : bool, default False
+            Require ``A x < b``.
+        """
         if len(self) == 0:
             return True
         s = self.arith.sign(self.slacks(x), self._scale())
@@ -135,6 +203,7 @@ class Polyhedron:
         return res.x[:n], t
 
     def is_full_dimensional(self) -> bool:
+        """True when the polyhedron has an interior point."""
         return self.interior_point() is not None
 
     def is_empty(self) -> bool:
@@ -246,6 +315,7 @@ class Polyhedron:
                        self.n)
 
     def to_dict(self) -> dict:
+        """The JSON form: ``{"A": rows, "b": right-hand sides}``."""
         return {"A": [[format_number(v) for v in row] for row in self.A],
                 "b": [format_number(v) for v in self.b]}
 
@@ -258,12 +328,24 @@ def _points(gens: Any, n: int) -> np.ndarray:
 
 def facet_adjacent(p: Polyhedron, q: Polyhedron) -> bool:
     """True when two full-dimensional polyhedra with disjoint interiors share an
-    ``(n-1)``-dimensional face, i.e. ``dim(P ∩ Q) = n - 1``."""
+    ``(n-1)``-dimensional face, i.e. ``dim(P ∩ Q) = n - 1``.
+
+    Parameters
+    ----------
+    p, q : Polyhedron
+        Full-dimensional polyhedra with disjoint interiors.
+    """
     return p.intersect(q).dimension() == p.n - 1
 
 
 def closures_meet(p: Polyhedron, q: Polyhedron) -> bool:
-    """True when the (closed) polyhedra have a point in common."""
+    """True when the (closed) polyhedra have a point in common.
+
+    Parameters
+    ----------
+    p, q : Polyhedron
+        Closed polyhedra.
+    """
     return p.intersect(q).dimension() >= 0
 
 

@@ -44,13 +44,29 @@ __all__ = ["compile_layer", "compile_network", "lift_from_span"]
 
 
 def compile_network(net: Network, prune: bool = True, exact: bool | Arithmetic | None = None,
-                    progress: Callable[[int, int], None] | None = None, force: bool = False
-                    ) -> list[TropicalRational]:
+                    progress: Callable[[int, int, str], None] | None = None,
+                    force: bool = False) -> list[TropicalRational]:
     """The tropical rational maps ``F_k ⊘ G_k``, one per output, equal to the network.
 
     In float mode the maps are computed exactly and rounded at the end (the monomials
-    are those of the exact maps). ``progress(layer_index, n_layers)`` is called after each
-    layer; ``force=True`` lifts the size and memory budgets (:func:`tropnet.limits.forced`).
+    are those of the exact maps). ``progress(units, total, what)`` is called after each
+    unit of each layer; ``force=True`` lifts the size and memory budgets
+    (:func:`tropnet.limits.forced`).
+
+    Parameters
+    ----------
+    net : Network
+        The network.
+    prune : bool, default True
+        Keep only the irredundant monomials (pruning every product).
+    exact : bool, Arithmetic or None, default None
+        The arithmetic of the result; ``None`` is exact iff every number of the network is
+        rational.
+    progress : callable or None, default None
+        ``progress(units, total, what)`` after each unit: the units compiled so far out of
+        all units of all layers, and ``what`` naming the layer and its monomials so far.
+    force : bool, default False
+        Lift the size and memory budgets.
 
     Examples
     --------
@@ -69,13 +85,19 @@ def compile_network(net: Network, prune: bool = True, exact: bool | Arithmetic |
     n = net.input_dim
     F = [TropicalPolynomial.variable(j, n, EXACT) for j in range(n)]
     G = [TropicalPolynomial.constant(0, n, EXACT)] * n
+    total, done = sum(layer.out_dim for layer in net.layers), 0
     with forced(force):
         for li, layer in enumerate(net.layers):
             check_memory("compiling the network", "count regions with --method enumerate instead")
-            F, G = compile_layer(layer, F, G, EXACT, prune)
+
+            def step(units: int, monomials: int, li: int = li, done: int = done) -> None:
+                if progress is not None:
+                    progress(done + units, total, f"layer {li + 1} of {len(net.layers)}, "
+                                                  f"{monomials:,} monomials")
+
+            F, G = compile_layer(layer, F, G, EXACT, prune, step)
+            done += layer.out_dim
             note(so_far=f"{li + 1} of {len(net.layers)} layers compiled")
-            if progress is not None:
-                progress(li + 1, len(net.layers))
     return [TropicalRational(f.to(arith), g.to(arith)) for f, g in zip(F, G, strict=True)]
 
 
@@ -83,7 +105,17 @@ def lift_from_span(maps: list[TropicalRational], net: Network, span: InputSpan
                    ) -> list[TropicalRational]:
     """The compile of ``net`` from the (exact) compile of ``span.net_on_span``: each map
     composed with ``x -> B x``, numerator and denominator times their common monomial factor
-    (so the monomials are exactly those of the rule applied on ``R^n``)."""
+    (so the monomials are exactly those of the rule applied on ``R^n``).
+
+    Parameters
+    ----------
+    maps : list of TropicalRational
+        The exact compile of ``span.net_on_span``.
+    net : Network
+        The network.
+    span : InputSpan
+        Its input span.
+    """
     return [TropicalRational(m.numerator.compose_linear(span.basis) & f,
                              m.denominator.compose_linear(span.basis) & f)
             for m, f in zip(maps, _span_factors(net, span), strict=True)]
@@ -119,12 +151,28 @@ def _span_factors(net: Network, span: InputSpan) -> list[TropicalPolynomial]:
 
 
 def compile_layer(layer: Layer, F: list[TropicalPolynomial], G: list[TropicalPolynomial],
-                  arith: Arithmetic, prune: bool = True
+                  arith: Arithmetic, prune: bool = True,
+                  step: Callable[[int, int], None] | None = None
                   ) -> tuple[list[TropicalPolynomial], list[TropicalPolynomial]]:
-    """One layer's rule: inputs ``F_j - G_j`` to outputs ``F'_i - G'_i``."""
+    """One layer's rule: inputs ``F_j - G_j`` to outputs ``F'_i - G'_i``.
+
+    Parameters
+    ----------
+    layer : Layer
+        The layer.
+    F, G : list of TropicalPolynomial
+        The inputs ``F_j - G_j``.
+    arith : Arithmetic
+        The arithmetic.
+    prune : bool, default True
+        Prune every product.
+    step : callable or None, default None
+        ``step(units, monomials)`` after each unit's pre-activation: the units done and
+        the monomials of their ``H_i`` and ``N_i``.
+    """
     simplify = _pruner(prune)
     zero = TropicalPolynomial.constant(0, F[0].nvars, arith)
-    H, N = _affine_layer(layer, F, G, zero, arith, simplify)
+    H, N = _affine_layer(layer, F, G, zero, arith, simplify, step)
     return _activate(layer, H, N, arith, simplify)
 
 
@@ -134,7 +182,8 @@ def _pruner(prune: bool) -> Callable[[TropicalPolynomial], TropicalPolynomial]:
 
 def _affine_layer(layer: Layer, F: list[TropicalPolynomial], G: list[TropicalPolynomial],
                   zero: TropicalPolynomial, arith: Arithmetic,
-                  simplify: Callable[[TropicalPolynomial], TropicalPolynomial]
+                  simplify: Callable[[TropicalPolynomial], TropicalPolynomial],
+                  step: Callable[[int, int], None] | None = None
                   ) -> tuple[list[TropicalPolynomial], list[TropicalPolynomial]]:
     """Pre-activations ``z_i = H_i - N_i`` of a layer given inputs ``F_j - G_j``."""
     W, b = layer.params(arith)
@@ -150,6 +199,8 @@ def _affine_layer(layer: Layer, F: list[TropicalPolynomial], G: list[TropicalPol
                 h, nn = simplify(h & (G[j] ** -w)), simplify(nn & (F[j] ** -w))
         H.append(h)
         N.append(nn)
+        if step is not None:
+            step(i + 1, sum(len(p) for p in H) + sum(len(p) for p in N))
     return H, N
 
 

@@ -57,6 +57,16 @@ def parse(text: str, variables: Sequence[str] | None = None,
     comes before ``x10``). An expression without negative ``max`` terms gets
     the constant 0 as denominator.
 
+    Parameters
+    ----------
+    text : str
+        The expression.
+    variables : sequence of str or None, default None
+        The variables, in order (above).
+    exact : bool, Arithmetic or None, default None
+        The arithmetic; ``None`` is exact iff every number is written as an integer or
+        rational.
+
     Examples
     --------
     >>> r = parse("max(0, x, 2*x - 2) - max(0, 2*x - 2)")
@@ -87,7 +97,17 @@ def parse(text: str, variables: Sequence[str] | None = None,
 
 def parse_polynomial(text: str, variables: Sequence[str] | None = None,
                      exact: bool | Arithmetic | None = None) -> TropicalPolynomial:
-    """Parse a tropical polynomial (an expression with no negative ``max`` terms)."""
+    """Parse a tropical polynomial (an expression with no negative ``max`` terms).
+
+    Parameters
+    ----------
+    text : str
+        The expression.
+    variables : sequence of str or None, default None
+        The variables, in order (see `parse`).
+    exact : bool, Arithmetic or None, default None
+        The arithmetic (see `parse`).
+    """
     r = parse(text, variables, exact)
     g = r.denominator
     if len(g) != 1 or any(v != 0 for v in g.exponents[0]) or g.coefficients[0] != 0:

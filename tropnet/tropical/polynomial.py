@@ -51,6 +51,17 @@ class TropicalPolynomial:
     'max(0, x1, 2*x1 - 2)'
     >>> f([3])
     Fraction(4, 1)
+
+    Attributes
+    ----------
+    exponents : ndarray
+        The exponent rows ``a_i``, shape ``(m, n)``.
+    coefficients : ndarray
+        The coefficients ``c_i``.
+    arith : Arithmetic
+        The arithmetic of both.
+    names : tuple of str or None, default None
+        Variable names for printing; ``None``: ``x1, x2, ...``.
     """
 
     exponents: np.ndarray
@@ -62,7 +73,17 @@ class TropicalPolynomial:
     @classmethod
     def from_monomials(cls, exponents: Any, coefficients: Any,
                        exact: bool | Arithmetic | None = None) -> TropicalPolynomial:
-        """Build from an exponent matrix and coefficient vector (deduplicated)."""
+        """Build from an exponent matrix and coefficient vector (deduplicated).
+
+        Parameters
+        ----------
+        exponents : array_like
+            The exponent matrix, ``m x n``, ``m >= 1``.
+        coefficients : array_like
+            One coefficient per row.
+        exact : bool, Arithmetic or None, default None
+            The arithmetic; ``None`` is exact iff every number is rational.
+        """
         arith = resolve(exact, _RationalProbe(exponents, coefficients))
         e = np.asarray(exponents, dtype=object)
         if e.ndim != 2 or e.shape[0] == 0:
@@ -81,7 +102,13 @@ class TropicalPolynomial:
         return cls(e, c, arith, names)
 
     def with_names(self, names: Sequence[str] | None) -> TropicalPolynomial:
-        """The same polynomial printed with the given variable names."""
+        """The same polynomial printed with the given variable names.
+
+        Parameters
+        ----------
+        names : sequence of str or None
+            One name per variable; ``None``: ``x1, x2, ...``.
+        """
         if names is not None:
             _names(names, self.nvars)
         return TropicalPolynomial(self.exponents, self.coefficients, self.arith,
@@ -90,13 +117,33 @@ class TropicalPolynomial:
     @classmethod
     def constant(cls, value: Any, nvars: int, exact: bool | Arithmetic | None = None
                  ) -> TropicalPolynomial:
-        """The single monomial ``value`` (exponent 0)."""
+        """The single monomial ``value`` (exponent 0).
+
+        Parameters
+        ----------
+        value : number
+            The constant.
+        nvars : int
+            The number of variables.
+        exact : bool, Arithmetic or None, default None
+            The arithmetic.
+        """
         return cls.from_monomials([[0] * nvars], [value], exact)
 
     @classmethod
     def variable(cls, index: int, nvars: int, exact: bool | Arithmetic | None = None
                  ) -> TropicalPolynomial:
-        """The monomial ``x_{index+1}`` (0-based index)."""
+        """The monomial ``x_{index+1}`` (0-based index).
+
+        Parameters
+        ----------
+        index : int
+            The variable's 0-based index.
+        nvars : int
+            The number of variables.
+        exact : bool, Arithmetic or None, default None
+            The arithmetic.
+        """
         row = [0] * nvars
         row[index] = 1
         return cls.from_monomials([row], [0], exact)
@@ -104,6 +151,7 @@ class TropicalPolynomial:
     # -- shape ------------------------------------------------------------
     @property
     def nvars(self) -> int:
+        """The number of variables ``n``."""
         return int(self.exponents.shape[1])
 
     def __len__(self) -> int:
@@ -111,6 +159,7 @@ class TropicalPolynomial:
 
     @property
     def exact(self) -> bool:
+        """Whether the arithmetic is exact."""
         return self.arith.exact
 
     @property
@@ -134,14 +183,26 @@ class TropicalPolynomial:
                                   "with .to(arith)")
 
     def tsum(self, other: TropicalPolynomial) -> TropicalPolynomial:
-        """Tropical sum ``f ⊕ g = max(f, g)``: the union of the monomials."""
+        """Tropical sum ``f ⊕ g = max(f, g)``: the union of the monomials.
+
+        Parameters
+        ----------
+        other : TropicalPolynomial
+            A polynomial in the same variables and arithmetic.
+        """
         self._check(other)
         return self._make(np.concatenate([self.exponents, other.exponents]),
                           np.concatenate([self.coefficients, other.coefficients]), self.arith,
                           self.names or other.names)
 
     def tprod(self, other: TropicalPolynomial) -> TropicalPolynomial:
-        """Tropical product ``f ⊙ g = f + g``: the Minkowski sum of the monomials."""
+        """Tropical product ``f ⊙ g = f + g``: the Minkowski sum of the monomials.
+
+        Parameters
+        ----------
+        other : TropicalPolynomial
+            A polynomial in the same variables and arithmetic.
+        """
         self._check(other)
         check_size(len(self) * len(other), "a tropical product",
                    "count regions with --method enumerate (activation enumeration) instead")
@@ -151,7 +212,13 @@ class TropicalPolynomial:
         return self._make(e, c, self.arith, self.names or other.names)
 
     def tpow(self, w: Any) -> TropicalPolynomial:
-        """Tropical power ``f^w = w*f`` for a real ``w >= 0`` (``w = 0`` gives the constant 0)."""
+        """Tropical power ``f^w = w*f`` for a real ``w >= 0`` (``w = 0`` gives the constant 0).
+
+        Parameters
+        ----------
+        w : number
+            The power, ``w >= 0``.
+        """
         wv = self.arith.convert(w)
         if wv < 0:
             raise ExpressionError(f"tropical power must be non-negative, got {w}")
@@ -165,20 +232,38 @@ class TropicalPolynomial:
 
     def compose_linear(self, basis: Any) -> TropicalPolynomial:
         """``x -> f(basis @ x)`` for a matrix of full row rank (``nvars`` rows): the monomial
-        ``c + a . z`` becomes ``c + (a basis) . x``; distinct exponents stay distinct."""
+        ``c + a . z`` becomes ``c + (a basis) . x``; distinct exponents stay distinct.
+
+        Parameters
+        ----------
+        basis : array_like
+            The matrix, ``nvars`` rows.
+        """
         e = exact_matmul(self.exponents, basis) if self.arith.exact else \
             np.asarray(self.exponents, dtype=float) @ np.asarray(basis, dtype=float)
         return TropicalPolynomial(_frozen(e), self.coefficients, self.arith)
 
     def shift(self, value: Any) -> TropicalPolynomial:
-        """Tropical product with the constant ``value`` (adds ``value`` to every coefficient)."""
+        """Tropical product with the constant ``value`` (adds ``value`` to every coefficient).
+
+        Parameters
+        ----------
+        value : number
+            The constant.
+        """
         return TropicalPolynomial(self.exponents, self.coefficients + self.arith.convert(value),
                                   self.arith, self.names)
 
     def to(self, exact: bool | Arithmetic) -> TropicalPolynomial:
         """The same polynomial in another arithmetic. Floats convert to exact Fractions;
         exact numbers round to floats, and every monomial is kept, even two that round to
-        the same float (so the count stays the exact one)."""
+        the same float (so the count stays the exact one).
+
+        Parameters
+        ----------
+        exact : bool or Arithmetic
+            The target arithmetic.
+        """
         arith = resolve(exact)
         if arith == self.arith:
             return self
@@ -195,14 +280,26 @@ class TropicalPolynomial:
         return max(self.coefficients + self.exponents.dot(pt))
 
     def evaluate_batch(self, xs: Any) -> np.ndarray:
-        """Float values at the rows of ``xs``."""
+        """Float values at the rows of ``xs``.
+
+        Parameters
+        ----------
+        xs : array_like
+            Points, one per row.
+        """
         pts = np.asarray(xs, dtype=float).reshape(-1, self.nvars)
         e = np.asarray(self.exponents, dtype=float)
         c = np.asarray(self.coefficients, dtype=float)
         return (pts @ e.T + c).max(axis=1)
 
     def argmax(self, x: Any) -> list[int]:
-        """Indices of the monomials attaining the max at ``x``."""
+        """Indices of the monomials attaining the max at ``x``.
+
+        Parameters
+        ----------
+        x : array_like
+            The point.
+        """
         pt = _point(x, self.nvars, self.arith)
         vals = self.coefficients + self.exponents.dot(pt)
         top = max(vals)
@@ -227,7 +324,13 @@ class TropicalPolynomial:
                                   self.arith, self.names)
 
     def equals(self, other: TropicalPolynomial) -> bool:
-        """True when both define the same function on ``R^n`` (same irredundant monomials)."""
+        """True when both define the same function on ``R^n`` (same irredundant monomials).
+
+        Parameters
+        ----------
+        other : TropicalPolynomial
+            A polynomial in the same variables and arithmetic.
+        """
         self._check(other)
         a, b = self.prune(), other.prune()
         if len(a) != len(b):
@@ -244,7 +347,15 @@ class TropicalPolynomial:
     # -- text -------------------------------------------------------------
     def format(self, variables: Sequence[str] | None = None, precision: int | None = 6) -> str:
         """Text form ``max(term, ...)``; ``precision`` significant digits for floats
-        (``None``: shortest round-trip repr)."""
+        (``None``: shortest round-trip repr).
+
+        Parameters
+        ----------
+        variables : sequence of str or None, default None
+            The variable names; ``None``: the polynomial's own, or ``x1, x2, ...``.
+        precision : int or None, default 6
+            Significant digits of floats.
+        """
         names = _names(variables if variables is not None else self.names, self.nvars)
         terms = [format_affine(a, c, names, precision) for a, c in self.monomials()]
         return terms[0] if len(terms) == 1 else "max(" + ", ".join(terms) + ")"
@@ -308,6 +419,13 @@ def group_monomials(e: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
     The representative has the largest coefficient of its group. Exponents are
     grouped when they are equal, in float mode too (equal as stored).
+
+    Parameters
+    ----------
+    e : ndarray
+        The exponent rows.
+    c : ndarray
+        The coefficients.
     """
     m = e.shape[0]
     ids: dict[tuple, int] = {}
@@ -341,7 +459,19 @@ def _num(value: Any, precision: int | None) -> str:
 
 def format_affine(a: Sequence[Any], c: Any, names: Sequence[str],
                   precision: int | None = 6) -> str:
-    """Text of ``a . x + c`` such as ``2*x1 - x2 + 1/2`` (``0`` for the zero form)."""
+    """Text of ``a . x + c`` such as ``2*x1 - x2 + 1/2`` (``0`` for the zero form).
+
+    Parameters
+    ----------
+    a : sequence of numbers
+        The linear coefficients.
+    c : number
+        The constant.
+    names : sequence of str
+        The variable names.
+    precision : int or None, default 6
+        Significant digits of floats; ``None``: the shortest round-trip repr.
+    """
     parts: list[tuple[bool, str]] = []
     for coef, name in zip(a, names, strict=True):
         if coef == 0:

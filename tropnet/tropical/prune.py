@@ -72,6 +72,17 @@ def irredundant(exponents: np.ndarray, coefficients: np.ndarray, arith: Arithmet
     With ``witnesses=True`` also returns, for each of them, a point of the
     interior of its cell (exactly checked in exact mode), as a ``(k, n)`` array.
 
+    Parameters
+    ----------
+    exponents : ndarray
+        The exponent rows (distinct).
+    coefficients : ndarray
+        The coefficients.
+    arith : Arithmetic
+        The arithmetic of the decisions.
+    witnesses : bool, default False
+        Also return an interior point of each irredundant monomial's cell.
+
     Examples
     --------
     >>> from tropnet.arithmetic import EXACT
@@ -711,6 +722,13 @@ class Subdivision:
     A monomial left without a certificate stays a row: a wrong float hull costs rows,
     never correctness. Without a usable hull (few monomials, all lifted points on one
     hyperplane) every other monomial is a row.
+
+    Parameters
+    ----------
+    exponents : ndarray
+        The exponent rows (distinct, every monomial irredundant; exact values).
+    coefficients : ndarray
+        The coefficients.
     """
 
     def __init__(self, exponents: np.ndarray, coefficients: np.ndarray) -> None:
@@ -750,7 +768,13 @@ class Subdivision:
 
     def rows(self, i: int) -> np.ndarray:
         """Sorted monomials ``j != i`` whose rows ``(a_j - a_i) . x <= c_i - c_j`` cut out
-        ``P_i`` (every facet neighbour of ``i`` among them)."""
+        ``P_i`` (every facet neighbour of ``i`` among them).
+
+        Parameters
+        ----------
+        i : int
+            The monomial.
+        """
         got = self._rows.get(i)
         if got is None:
             self.prepare([i])
@@ -759,7 +783,15 @@ class Subdivision:
 
     def row(self, i: int, j: int) -> tuple[int, ...]:
         """The row ``(a_j - a_i) . x <= c_i - c_j`` of ``P_i`` as a primitive integer vector
-        ``(a..., b)`` (:func:`primitive`)."""
+        ``(a..., b)`` (:func:`primitive`).
+
+        Parameters
+        ----------
+        i : int
+            The monomial of the cell ``P_i``.
+        j : int
+            The monomial of the row.
+        """
         w = self._whole
         ints = [(x - y) * w.c_den for x, y in zip(w.e[j], w.e[i], strict=True)]
         ints.append((w.c[i] - w.c[j]) * w.e_den)
@@ -772,7 +804,13 @@ class Subdivision:
         return self._rows.keys()
 
     def prepare(self, monomials: Any) -> None:
-        """Compute the :meth:`rows` of several monomials at once (vectorised)."""
+        """Compute the :meth:`rows` of several monomials at once (vectorised).
+
+        Parameters
+        ----------
+        monomials : iterable of int
+            The monomials.
+        """
         todo = list(dict.fromkeys(int(i) for i in monomials if int(i) not in self._rows))
         if not todo:
             return
@@ -936,6 +974,13 @@ def primitive(values: Any) -> tuple[int, ...]:
     """The primitive integer vector that is a positive multiple of a rational vector (for
     a row ``(a..., b)`` of ``a . x <= b``: one key per half-space).
 
+    Parameters
+    ----------
+    values : sequence of numbers
+        A rational vector (Fractions, ints or floats, each float the rational it denotes).
+
+    Examples
+    --------
     >>> primitive([Fraction(1, 2), -1, 0.25])
     (2, -4, 1)
     """
@@ -954,6 +999,13 @@ def facets(A: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None
     Returns ``(rows, point)``: ``rows`` the sorted indices of one row per facet (the first
     row on its hyperplane), ``point`` an exact point (Fractions) strictly inside every row.
     See :func:`cell_facets`.
+
+    Parameters
+    ----------
+    A : array_like
+        The rows.
+    b : array_like
+        The right-hand sides.
 
     Examples
     --------
@@ -1006,6 +1058,11 @@ def cell_facets(rows: list[tuple[int, ...]]) -> tuple[np.ndarray, np.ndarray] | 
 
     Anything a float proposal leaves undecided is decided again on cdd's exact (gmp)
     double description, where the facet test alone is complete.
+
+    Parameters
+    ----------
+    rows : list of tuple of int
+        The primitive integer rows ``(a..., b)``.
     """
     n = len(rows[0]) - 1
     G = np.array([(r[n], *(-v for v in r[:n])) for r in rows], dtype=object).reshape(-1, n + 1)
@@ -1244,6 +1301,13 @@ def _independent(A: np.ndarray, order: np.ndarray, need: int) -> np.ndarray | No
 def det(M: list[list[int]]) -> int:
     """Determinant of an integer matrix (fraction-free Bareiss elimination).
 
+    Parameters
+    ----------
+    M : list of list of int
+        A square integer matrix.
+
+    Examples
+    --------
     >>> det([[2, 1], [1, 3]])
     5
     """
