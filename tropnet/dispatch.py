@@ -468,9 +468,9 @@ def linear_regions(obj: Any, domain: Domain | str | None = None, connectivity: s
         ``"auto"``, ``"tropical"``, ``"enumerate"`` or ``"layerwise"``.
     exact : bool, Arithmetic or None, default None
         The arithmetic; ``None`` is exact iff every number of the input is rational.
-    engine : str, default "auto"
-        The engine of ``"enumerate"``: ``"auto"`` or a name of
-        `tropnet.engines.enumerate.ENGINES`.
+    engine : {"auto", "vertex", "lp", "planar"}, default "auto"
+        The engine of ``"enumerate"`` (`tropnet.engines.enumerate.ENGINES`; ``"planar"``
+        for 2-input nets on bounded domains), as in `activation_regions`.
     progress : callable or None, default None
         Called after each layer with the number of regions or cells so far
         (``"enumerate"``, ``"layerwise"``).
@@ -510,8 +510,9 @@ def activation_regions(net: Network, domain: Domain | str | None = None, engine:
 
     Each region is the set of inputs sharing one activation pattern, listed when its
     interior is non-empty, with its pattern, polyhedron, affine map and an interior
-    point. ``method`` is ``"enumerate"`` (default; ``engine`` ``"vertex"``, ``"lp"`` or
-    ``"auto"``) or ``"milp"`` (``params`` as in :func:`tropnet.milp.activation_regions`).
+    point. ``method`` is ``"enumerate"`` (default; ``engine`` ``"vertex"``, ``"lp"``,
+    ``"planar"`` (2-input nets on bounded domains) or ``"auto"``) or ``"milp"``
+    (``params`` as in :func:`tropnet.milp.activation_regions`).
     ``workers=N`` or ``scheduler="tcp://host:8786"`` (or a ``dask.distributed.Client``) run
     the enumeration on a Dask cluster (:mod:`tropnet.engines.parallel`); the regions are
     those of the serial run.
@@ -522,9 +523,11 @@ def activation_regions(net: Network, domain: Domain | str | None = None, engine:
         The network.
     domain : Domain, str or None, default None
         The domain (see `regions`); ``None`` is ``R^n``.
-    engine : str, default "auto"
-        The engine of ``"enumerate"``: ``"auto"`` or a name of
-        `tropnet.engines.enumerate.ENGINES`.
+    engine : {"auto", "vertex", "lp", "planar"}, default "auto"
+        The engine of ``"enumerate"`` (`tropnet.engines.enumerate.ENGINES`): ``"planar"``
+        for 2-input nets on bounded domains (ReLU, leaky ReLU, identity layers);
+        ``"auto"`` takes it there, else ``"vertex"`` up to input dimension 6, else
+        ``"lp"`` (see `tropnet.engines.enumerate.choose_engine`).
     exact : bool, Arithmetic or None, default None
         The arithmetic; ``None`` is exact iff every number of the network is rational.
     progress : callable or None, default None

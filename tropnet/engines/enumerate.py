@@ -89,11 +89,29 @@ def activation_regions(net: Network, domain: Domain | str | None = None, engine:
 
     Parameters
     ----------
-    engine : ``"vertex"``, ``"lp"``, ``"planar"`` or ``"auto"`` (the planar engine for two
-        inputs on a bounded domain, else the vertex engine up to input dimension 6, the
-        LP engine above).
-    exact : arithmetic (default: exact iff all weights and domain bounds are rational).
-    progress : called with the number of regions found after each layer.
+    net : Network
+        The network.
+    domain : Domain, str or None, default None
+        A `Domain`, a domain string such as ``"box:-1,1"``, or ``None`` (``R^n``).
+    engine : {"auto", "vertex", "lp", "planar"}, default "auto"
+        The engine (:func:`choose_engine`): ``"auto"`` takes the planar engine for two
+        inputs on a bounded domain without maxout layers, else the vertex engine up to
+        input dimension 6 (unless the domain is a polytope containing a line), else LP.
+    exact : bool, Arithmetic or None, default None
+        The arithmetic; ``None`` is exact iff all weights and domain bounds are rational.
+    progress : callable or None, default None
+        Called with the number of regions found after each layer.
+
+    Returns
+    -------
+    RegionSet
+        The activation regions, ``method="enumerate"`` and ``engine`` the engine that ran;
+        in float mode ``info["exact_fallbacks"]`` counts the decisions made exactly.
+
+    Raises
+    ------
+    TropnetError
+        For an unknown engine, or ``"planar"`` where it cannot run.
 
     Examples
     --------
@@ -164,7 +182,19 @@ class Walk:
     """The layer-by-layer walk in one arithmetic; the float vertex engine works on balls
     and moves a region to exact arithmetic when a sign is uncertain. The planar engine
     splits all regions of a layer at once and has no walk: ``"planar"`` walks with the
-    vertex engine (same regions)."""
+    vertex engine (same regions).
+
+    Parameters
+    ----------
+    net : Network
+        The network.
+    dom : Domain
+        The resolved domain.
+    arith : Arithmetic
+        The arithmetic of the walk.
+    name : str
+        A resolved engine (:func:`choose_engine`): ``"vertex"``, ``"lp"`` or ``"planar"``.
+    """
 
     def __init__(self, net: Network, dom: Domain, arith: Arithmetic, name: str) -> None:
         name = "vertex" if name == "planar" else name
@@ -186,6 +216,7 @@ class Walk:
         return self._xeng
 
     def root(self) -> _Item:
+        """The root item: the whole domain, no layer done, the identity map."""
         state, rows = self.eng.start(self.dom)
         n1 = self.net.input_dim + 1
         M = Ball.of(np.eye(n1)) if self.balls else self.arith.scaled(self.arith.eye(n1))
@@ -238,7 +269,21 @@ class Walk:
         return z
 
     def children(self, index: int, item: _Item) -> list[_Item]:
-        """The regions of the first ``index + 1`` layers inside ``item``."""
+        """The regions of the first ``index + 1`` layers inside ``item``.
+
+        Parameters
+        ----------
+        index : int
+            The layer that splits ``item``.
+        item : object
+            A region of the first ``index`` layers (:meth:`root` or a child).
+
+        Returns
+        -------
+        list
+            The children, items like ``item``; a float item whose sign is uncertain is
+            split exactly (counted in ``fallbacks``).
+        """
         layer = self.net.layers[index]
         z = self._z(index, item)
         if item.exact:
@@ -271,7 +316,13 @@ class Walk:
         return M
 
     def exact_item(self, pats: tuple) -> _Item:
-        """The region of the patterns ``pats`` of the first layers, computed exactly."""
+        """The region of the patterns ``pats`` of the first layers, computed exactly.
+
+        Parameters
+        ----------
+        pats : tuple
+            The patterns of the first ``len(pats)`` layers, one tuple per layer.
+        """
         state, rows = self.xeng.start(read_in(self.dom, self.arith))
         item = _Item(state, tuple(rows), EXACT.scaled(EXACT.eye(self.net.input_dim + 1)),
                      (), True)
@@ -292,12 +343,31 @@ class Walk:
 
     def exact_preactivations(self, index: int, M: Any) -> Any:
         """Exactly: the homogeneous rows ``(beta_i, w_i)`` of layer ``index``'s units (below a
-        first row ``(1, 0, ..., 0)``) for the exact map ``M`` of its input."""
+        first row ``(1, 0, ..., 0)``) for the exact map ``M`` of its input.
+
+        Parameters
+        ----------
+        index : int
+            The layer.
+        M : ScaledMatrix
+            The exact homogeneous map ``x -> layer input`` (:meth:`exact_identity` for the
+            first layer, else :meth:`exact_output` of the layer before).
+        """
         return self._lift(index, True) @ M
 
     def exact_output(self, index: int, pat: tuple, z: Any) -> Any:
         """Exactly: the map of layer ``index``'s output where it has the pattern ``pat``,
-        from its pre-activations ``z`` (:meth:`exact_preactivations`)."""
+        from its pre-activations ``z`` (:meth:`exact_preactivations`).
+
+        Parameters
+        ----------
+        index : int
+            The layer.
+        pat : tuple
+            The layer's activation pattern (ignored for identity layers).
+        z : ScaledMatrix
+            The layer's exact homogeneous pre-activation rows.
+        """
         layer = self.net.layers[index]
         k, pieces = layer.rank, layer.act.pieces()
         den = lcm(*(Fraction(s).denominator for _, s in pieces))
@@ -308,11 +378,30 @@ class Walk:
         return ScaledMatrix(z.num[rows] * mult[:, None], z.den * den)
 
     def to_balls(self, item: _Item) -> _Item:
-        """An exact item of a float walk rounded to balls (its cone, rows and map)."""
+        """An exact item of a float walk rounded to balls (its cone, rows and map).
+
+        Parameters
+        ----------
+        item : object
+            An exact item (:meth:`exact_item` or its children).
+        """
         rows = tuple((self.arith.array(a), self.arith.convert(b)) for a, b in item.rows)
-        return _Item(float_cone(item.state), rows, Ball.of(item.M.values()), item.pats, False)
+        return _Item(float_cone(item.state), rows, Ball.of_scaled(item.M), item.pats, False)
 
     def region(self, item: _Item) -> Region:
+        """The :class:`~tropnet.Region` of a last-layer item, in the walk's arithmetic.
+
+        Parameters
+        ----------
+        item : object
+            An item of the last layer.
+
+        Returns
+        -------
+        Region
+            Its polyhedron, affine map, interior point (not yet checked) and patterns; in
+            float mode the map's error bounds.
+        """
         vals = item.M.mid if self.balls and not item.exact else item.M.values()
         eng = self.xeng if item.exact and not self.arith.exact else self.eng
         point = eng.point(item.state)
@@ -343,7 +432,28 @@ def choose_engine(engine: str, domain: Domain, net: Network | None = None) -> st
     and domain (two inputs, a bounded domain, no maxout); else the vertex engine up to
     input dimension 6 (on domains without lines), else LP. Without ``net`` (callers that
     walk regions one by one, :class:`Walk`) ``"auto"`` never gives ``"planar"``. Given
-    ``net``, ``"planar"`` is refused where it cannot run."""
+    ``net``, ``"planar"`` is refused where it cannot run.
+
+    Parameters
+    ----------
+    engine : str
+        ``"auto"`` or a name of `ENGINES`.
+    domain : Domain
+        The resolved domain.
+    net : Network or None, default None
+        The network; ``None`` leaves the planar engine out of ``"auto"``.
+
+    Returns
+    -------
+    str
+        A name of `ENGINES`.
+
+    Raises
+    ------
+    TropnetError
+        For an unknown engine, or ``"planar"`` where :func:`~tropnet.engines.planar.planar_support`
+        gives a reason.
+    """
     if engine == "auto":
         if net is not None and planar_support(net, domain) is None:
             return "planar"

@@ -98,7 +98,29 @@ class _Spec:
 class TaskStats:
     """The tasks of a parallel run: how many, their total and mean running time on the
     workers, and the driver's wall time; ``overhead`` is the share of worker time not
-    spent in tasks (scheduling, transfers, idling), ``1 - busy / (wall * workers)``."""
+    spent in tasks (scheduling, transfers, idling), ``1 - busy / (wall * workers)``.
+
+    Attributes
+    ----------
+    tasks : int, default 0
+        Tasks counted (a result already counted is not).
+    busy : float, default 0.0
+        Seconds the workers spent in the counted tasks.
+    wall : float, default 0.0
+        The driver's wall seconds while the cluster ran.
+    workers : int, default 1
+        Workers of the cluster.
+    nodes : int, default 0
+        Nodes of the pattern tree explored.
+    pieces : int, default 0
+        Pieces the domain was cut into (:meth:`~tropnet.engines.stream.Explorer.pieces`).
+    shipped : int, default 0
+        Frontier nodes returned by tasks and queued again.
+    resubmitted : int, default 0
+        Results of work already counted (a task Dask ran again), dropped.
+    budgets : list of int, default []
+        The node budget set after each task.
+    """
 
     tasks: int = 0
     busy: float = 0.0
@@ -111,6 +133,8 @@ class TaskStats:
     budgets: list[int] = field(default_factory=list)
 
     def to_dict(self) -> dict:
+        """The statistics as a JSON-ready dict (the ``info["parallel"]`` of a run): counts,
+        mean and total task seconds, wall seconds and ``overhead``."""
         mean = self.busy / self.tasks if self.tasks else 0.0
         overhead = 1 - self.busy / (self.wall * self.workers) if self.wall > 0 else 0.0
         return {"tasks": self.tasks, "workers": self.workers, "nodes": self.nodes,
@@ -125,7 +149,26 @@ def cluster(workers: int | None = None, scheduler: Any = None) -> Iterator[Any]:
     """A ``dask.distributed.Client``: on a new LocalCluster of ``workers`` single-threaded
     worker processes (closed on leaving, also on errors and Ctrl-C), on the scheduler at
     the address ``scheduler`` (``"tcp://host:8786"``), or ``scheduler`` itself when it is a
-    Client (left open)."""
+    Client (left open).
+
+    Parameters
+    ----------
+    workers : int or None, default None
+        Worker processes of a new local cluster.
+    scheduler : str, Client or None, default None
+        A scheduler address or a ``dask.distributed.Client``; not with ``workers``.
+
+    Yields
+    ------
+    Client
+        The ``dask.distributed.Client``.
+
+    Raises
+    ------
+    TropnetError
+        When dask is missing, both or neither of ``workers`` and ``scheduler`` are given,
+        ``workers`` is not positive, or no scheduler answers.
+    """
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError as exc:  # pragma: no cover - a dependency
@@ -235,6 +278,44 @@ def parallel_stream(net: Network, dom: Domain, arith: Arithmetic, engine: str = 
 
     ``progress`` gets a :class:`~tropnet.engines.stream.StreamProgress` after every task;
     ``stats`` (a :class:`TaskStats`) is filled with the task count and times.
+
+    Parameters
+    ----------
+    net : Network
+        The network.
+    dom : Domain
+        The resolved domain.
+    arith : Arithmetic
+        The arithmetic of the run.
+    engine : str, default "auto"
+        The walk's engine, as in :class:`~tropnet.engines.stream.Explorer` (``"auto"``
+        never takes the planar engine; ``"planar"`` walks with the vertex engine).
+    kind : {"activation", "linear"}, default "activation"
+        The regions; linear regions (facet connectivity) are counted only.
+    workers : int or None, default None
+        Worker processes of a new local cluster (:func:`cluster`).
+    scheduler : str, Client or None, default None
+        A scheduler address or client to run on instead (:func:`cluster`).
+    sink : callable or None, default None
+        Called with each region (``collect="regions"``) or region-file line
+        (``collect="lines"``).
+    collect : {"count", "regions", "lines"}, default "count"
+        What the tasks send back besides the count.
+    progress : callable or None, default None
+        Called with a :class:`~tropnet.engines.stream.StreamProgress`.
+    stats : TaskStats or None, default None
+        Filled with the statistics of the tasks.
+
+    Returns
+    -------
+    StreamSummary
+        The count; ``info["parallel"]`` is ``stats.to_dict()``.
+
+    Raises
+    ------
+    TropnetError
+        For linear regions with ``collect`` other than ``"count"``, and as
+        :func:`cluster` and :class:`~tropnet.engines.stream.Explorer`.
     """
     if kind == "linear" and collect != "count":
         raise TropnetError("streamed linear regions are counted, not listed")
@@ -343,7 +424,28 @@ def parallel_activation_regions(net: Network, dom: Domain, arith: Arithmetic,
                                 scheduler: Any = None) -> RegionSet:
     """The activation regions of ``net`` on ``dom`` found by parallel tasks
     (:func:`parallel_stream`), in one :class:`~tropnet.RegionSet` ordered by pattern: the
-    regions of :func:`~tropnet.engines.enumerate.activation_regions`."""
+    regions of :func:`~tropnet.engines.enumerate.activation_regions`.
+
+    Parameters
+    ----------
+    net : Network
+        The network.
+    dom : Domain
+        The resolved domain.
+    arith : Arithmetic
+        The arithmetic of the run.
+    engine : str, default "auto"
+        The walk's engine, as in :func:`parallel_stream`.
+    workers : int or None, default None
+        Worker processes of a new local cluster (:func:`cluster`).
+    scheduler : str, Client or None, default None
+        A scheduler address or client to run on instead (:func:`cluster`).
+
+    Returns
+    -------
+    RegionSet
+        The activation regions; ``info["parallel"]`` holds the task statistics.
+    """
     found: list[Region] = []
     summary = parallel_stream(net, dom, arith, engine, workers=workers, scheduler=scheduler,
                               sink=found.append, collect="regions")

@@ -68,7 +68,23 @@ Piece = tuple[tuple[int, bool], ...]
 
 @dataclass(frozen=True)
 class StreamSummary:
-    """What a stream found: the number of regions, and how (as ``RegionSet`` says it)."""
+    """What a stream found: the number of regions, and how (as ``RegionSet`` says it).
+
+    Attributes
+    ----------
+    count : int
+        The number of regions.
+    domain : Domain
+        The resolved domain.
+    arith : Arithmetic
+        The arithmetic of the run.
+    engine : str
+        The engine that ran (``"vertex"``, ``"lp"`` or ``"planar"``).
+    info : dict, default {}
+        Facts of the run, as `RegionSet.info` (``streamed``, ``exact_fallbacks``, ...).
+    kind : str, default "activation"
+        ``"activation"`` or ``"linear"``.
+    """
 
     count: int
     domain: Domain
@@ -82,7 +98,23 @@ class StreamSummary:
 class StreamProgress:
     """How far a stream is: activation regions found, the deepest layer reached (of
     ``layers``), the nodes waiting to be explored, the seconds so far, and (parallel runs)
-    the tasks done."""
+    the tasks done.
+
+    Attributes
+    ----------
+    regions : int
+        Activation regions found so far.
+    depth : int
+        The deepest layer reached.
+    layers : int
+        The number of layers of the network.
+    waiting : int
+        Nodes (parallel runs: pieces and nodes) waiting to be explored.
+    seconds : float
+        Seconds since the start.
+    tasks : int, default 0
+        Tasks done (parallel runs).
+    """
 
     regions: int
     depth: int
@@ -105,7 +137,20 @@ class StreamProgress:
 
 def pattern_key(pattern: Iterable[Iterable[int]]) -> bytes:
     """A compact hashable key of an activation pattern (one entry per unit: a bit when every
-    entry is 0 or 1, else a byte): patterns of one network have equal keys iff equal."""
+    entry is 0 or 1, else a byte): patterns of one network have equal keys iff equal.
+
+    Parameters
+    ----------
+    pattern : iterable of iterable of int
+        An activation pattern, one sequence of entries per layer.
+
+    Examples
+    --------
+    >>> pattern_key([(1, 0), (1,)]) == pattern_key(((1, 0), (1,)))
+    True
+    >>> pattern_key([(1, 0)]) == pattern_key([(0, 1)])
+    False
+    """
     flat = np.fromiter((v for layer in pattern for v in layer), dtype=np.int64)
     if flat.size and (flat.min() < 0 or flat.max() > 255):  # pragma: no cover - rank > 256
         return flat.tobytes()
@@ -120,6 +165,27 @@ class Explorer:
     ``kind="activation"`` walks in ``arith`` (the certified float engines in float mode);
     ``kind="linear"`` walks exactly (on the exact rationals of a float network and domain),
     since the facets and maps it compares are decided exactly, and reports in ``arith``.
+
+    Parameters
+    ----------
+    net : Network
+        The network.
+    dom : Domain
+        The resolved domain.
+    arith : Arithmetic
+        The arithmetic of the results.
+    engine : str, default "auto"
+        ``"auto"`` (the vertex engine up to input dimension 6, else LP) or a name of
+        `tropnet.engines.enumerate.ENGINES`; ``"planar"`` walks with the vertex engine.
+    kind : {"activation", "linear"}, default "activation"
+        The regions explored.
+    connectivity : str, default "facet"
+        Linear regions: only ``"facet"`` is streamed.
+
+    Raises
+    ------
+    TropnetError
+        For an unknown ``kind``, or linear regions with ``"closure"`` connectivity.
     """
 
     def __init__(self, net: Network, dom: Domain, arith: Arithmetic, engine: str = "auto",
@@ -140,6 +206,7 @@ class Explorer:
 
     @property
     def layers(self) -> int:
+        """The number of layers of the network (the depth of the leaves)."""
         return len(self.net.layers)
 
     # -- pieces: the domain cut by first-layer hyperplanes, shipped as sign vectors ---------
@@ -152,7 +219,18 @@ class Explorer:
 
         Pieces are cut when the first layer splits by hyperplanes (ReLU, leaky ReLU) and
         the walk is exact or the float vertex engine (whose pieces are line-free: the
-        chosen units' normals span ``R^n`` or the domain is line-free)."""
+        chosen units' normals span ``R^n`` or the domain is line-free).
+
+        Parameters
+        ----------
+        target : int
+            About how many pieces to cut.
+
+        Returns
+        -------
+        list of tuple
+            The pieces, each ``((unit, active), ...)``.
+        """
         layer = self.net.layers[0]
         walk = self.walk
         if target <= 1 or not (layer.act.patterned and layer.act.hyperplane) or not (
@@ -180,7 +258,18 @@ class Explorer:
     def piece_nodes(self, piece: Piece) -> list[Node]:
         """The nodes that explore ``piece``: the root for the whole domain, else the
         regions of the first layer inside it (decided exactly in float mode: the piece's
-        own units vanish on its boundary, where balls cannot give their sign)."""
+        own units vanish on its boundary, where balls cannot give their sign).
+
+        Parameters
+        ----------
+        piece : tuple
+            A piece of :meth:`pieces`, ``((unit, active), ...)``; ``()`` is the domain.
+
+        Returns
+        -------
+        list of tuple
+            The nodes ``(layers done, item)``.
+        """
         if not piece:
             return [self.root()]
         walk = self.walk
@@ -214,8 +303,22 @@ class Explorer:
                 budget: int | None = None) -> int:
         """Explore ``stack`` depth first (popping from its end), passing each region of the
         last layer (a walk item) to ``leaf``; stop after ``budget`` nodes (``None``: none
-        left). The nodes left on ``stack`` are the unexplored frontier. Returns the number
-        of nodes explored."""
+        left). The nodes left on ``stack`` are the unexplored frontier.
+
+        Parameters
+        ----------
+        stack : list of tuple
+            The nodes ``(layers done, item)`` to explore; changed in place.
+        leaf : callable
+            Called with each walk item of the last layer.
+        budget : int or None, default None
+            The most nodes to explore; ``None`` explores all.
+
+        Returns
+        -------
+        int
+            The number of nodes explored.
+        """
         done = 0
         last = self.layers
         while stack and (budget is None or done < budget):
@@ -240,6 +343,16 @@ class Explorer:
         on the far side near the relative interior of ``F`` unless it vanishes on all of
         ``h = 0``, i.e. is ``c h`` on the far side, where ``h < 0``: its sign is then that
         of ``-c``. Layer by layer this gives ``Q``'s pattern and map exactly.
+
+        Parameters
+        ----------
+        item : object
+            An exact walk item of the last layer (an activation region).
+
+        Returns
+        -------
+        list of bytes
+            The :func:`pattern_key` of each such neighbour.
         """
         rows = item.rows
         n = self.net.input_dim
@@ -318,7 +431,15 @@ class LinearUnion:
         self.leaves = 0
 
     def add(self, key: bytes, same: Iterable[bytes]) -> None:
-        """Record the activation region ``key`` and its same-map facet neighbours."""
+        """Record the activation region ``key`` and its same-map facet neighbours.
+
+        Parameters
+        ----------
+        key : bytes
+            The region's :func:`pattern_key`.
+        same : iterable of bytes
+            The keys of its facet neighbours with the same affine map.
+        """
         self.leaves += 1
         self.uf[key]  # registers the key
         for other in same:
@@ -374,6 +495,28 @@ def stream_activation_regions(net: Network, domain: Domain | str | None = None,
     :data:`CHUNK` regions. A count on a 2-D bounded domain that the planar engine supports
     (``engine`` ``"auto"`` or ``"planar"``) counts the faces of its subdivision instead
     (:func:`tropnet.engines.planar.planar_count`).
+
+    Parameters
+    ----------
+    net : Network
+        The network.
+    domain : Domain, str or None, default None
+        A `Domain`, a domain string such as ``"box:-1,1"``, or ``None`` (``R^n``).
+    engine : {"auto", "vertex", "lp", "planar"}, default "auto"
+        The engine, as in :func:`~tropnet.engines.enumerate.activation_regions`; with a
+        ``sink``, ``"auto"`` never takes the planar engine and ``"planar"`` walks with the
+        vertex engine.
+    exact : bool, Arithmetic or None, default None
+        The arithmetic; ``None`` is exact iff all weights and domain bounds are rational.
+    sink : callable or None, default None
+        Called with each :class:`~tropnet.Region`, its interior point checked.
+    progress : callable or None, default None
+        Called with a :class:`StreamProgress`.
+
+    Returns
+    -------
+    StreamSummary
+        The count; ``info`` holds ``streamed`` and, in float mode, ``exact_fallbacks``.
 
     Examples
     --------
@@ -437,6 +580,30 @@ def stream_linear_regions(net: Network, domain: Domain | str | None = None,
     exactly (in float mode on the exact rationals of the float weights and domain).
     ``progress`` gets a :class:`StreamProgress` every :data:`CHUNK` activation regions.
 
+    Parameters
+    ----------
+    net : Network
+        The network.
+    domain : Domain, str or None, default None
+        A `Domain`, a domain string such as ``"box:-1,1"``, or ``None`` (``R^n``).
+    engine : str, default "auto"
+        The walk's engine: ``"auto"`` (the vertex engine up to input dimension 6, else LP)
+        or a name of `tropnet.engines.enumerate.ENGINES`; ``"planar"`` walks with the
+        vertex engine.
+    exact : bool, Arithmetic or None, default None
+        The arithmetic of the result; ``None`` is exact iff all weights and domain bounds
+        are rational.
+    connectivity : str, default "facet"
+        Only ``"facet"`` is streamed (``"closure"`` raises :class:`~tropnet.TropnetError`).
+    progress : callable or None, default None
+        Called with a :class:`StreamProgress`.
+
+    Returns
+    -------
+    StreamSummary
+        The count (``kind="linear"``); ``info["activation_regions"]`` is the number of
+        activation regions glued.
+
     Examples
     --------
     >>> from tropnet import Network
@@ -479,13 +646,41 @@ def linear_info(arith: Arithmetic, union: LinearUnion) -> dict:
 
 
 def region_line(region: Region) -> str:
-    """One line of a region file (see the module docstring)."""
+    """One line of a region file (see the module docstring).
+
+    Parameters
+    ----------
+    region : Region
+        The region, written with its cells.
+
+    Returns
+    -------
+    str
+        A JSON object and a newline.
+    """
     return json.dumps(region.to_dict(with_cells=True), separators=(",", ":")) + "\n"
 
 
 def read_regions(path: str | os.PathLike) -> list[Region]:
     """The regions of a region file written by ``tropnet regions --output FILE.jsonl``
-    (numbers exact where the file has ``"p/q"`` strings or integers, floats otherwise)."""
+    (numbers exact where the file has ``"p/q"`` strings or integers, floats otherwise).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The region file (JSON lines, see the module docstring).
+
+    Returns
+    -------
+    list of Region
+        The regions, in the file's order.
+
+    Raises
+    ------
+    TropnetError
+        When the file cannot be read or a line is not a region (mostly
+        :class:`~tropnet.errors.InputFileError`).
+    """
     p = check_input_file(path)
     out = []
     with open(p, encoding="utf-8") as fh:
