@@ -13,7 +13,16 @@ import argparse
 import resource
 import warnings
 
-from benchmarks.common import fmt_time, he_net, isolated, load_average, machine, table, write
+from benchmarks.common import (
+    RESULTS,
+    fmt_time,
+    he_net,
+    isolated,
+    load_average,
+    machine,
+    table,
+    write,
+)
 
 #: the seed of every He net below
 SEED = 0
@@ -126,21 +135,48 @@ def million_section(dims: list[int], workers: int) -> str:
                "workers MB", "total MB"], rows)])
 
 
-def main(quick: bool = False) -> str:
+#: the sections of the full run, by name (``--only NAME`` reruns one of them and keeps the
+#: others from the last results file, each with the line that says when it was measured)
+SECTIONS = {"memory": lambda: memory_section([256]),
+            "speedup": lambda: speedup_section([2, 160, 160, 1], 2),
+            "million": lambda: million_section([4, 24, 24, 1], 2)}
+
+
+def main(quick: bool = False, only: str | None = None) -> str:
+    stamp = f"Machine: {machine()}; load average at start {load_average():.2f}"
     if quick:  # a smoke test of a few seconds
         parts = [memory_section([16]), speedup_section([2, 16, 16, 1], 2),
                  million_section([2, 12, 12, 1], 2)]
+        stamp += " (quick run: small nets, a smoke test)"
+    elif only is None:
+        parts = [make() for make in SECTIONS.values()]
     else:
-        parts = [memory_section([256]), speedup_section([2, 160, 160, 1], 2),
-                 million_section([4, 24, 24, 1], 2)]
-    text = "\n\n".join([
-        "# Parallel and streamed enumeration (issue 13)",
-        f"Machine: {machine()}; load average at start {load_average():.2f}"
-        + (" (quick run: small nets, a smoke test)" if quick else ""), *parts])
+        previous = (RESULTS / "parallel.md").read_text()
+        old = previous.split("\n## ")[1:]
+        old_stamp = next((ln for ln in previous.splitlines() if ln.startswith("Machine:")
+                          or ln.startswith("(")), "an earlier run")
+        parts = []
+        for name, make in SECTIONS.items():
+            kept = [sec for sec in old if _section_name(sec) == name]
+            if name == only or not kept:
+                parts.append(make() + f"\n\n(measured alone: {stamp})")
+            elif "(kept from" in kept[0] or "(measured alone" in kept[0]:
+                parts.append("## " + kept[0].strip())
+            else:
+                parts.append("## " + kept[0].strip() + f"\n\n(kept from an earlier run: "
+                             f"{old_stamp})")
+    text = "\n\n".join(["# Parallel and streamed enumeration (issue 13)", stamp, *parts])
     return write("parallel", text)
+
+
+def _section_name(text: str) -> str:
+    head = text.split("\n", 1)[0].lower()
+    return "memory" if "memory" in head else "speedup" if "speed-up" in head else "million"
 
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
-    print(main(ap.parse_args().quick))
+    ap.add_argument("--only", choices=sorted(SECTIONS))
+    args = ap.parse_args()
+    print(main(args.quick, args.only))

@@ -94,7 +94,9 @@ def test_streamed_counts_equal_the_serial_run(client, kind, exact):
     want = (activation_regions if kind == "activation" else linear_regions)(
         net, dom, exact=exact).count
     assert got.count == want and got.kind == kind
-    assert stats.tasks > 1 and stats.nodes > want  # the work was split
+    assert stats.tasks > 1 and stats.pieces > 1  # the work was split
+    if kind == "linear":  # every region was walked (a count counts the last layer's cells)
+        assert stats.nodes > want
 
 
 def test_cli_local_cluster_count_only_and_output(tmp_path, capsys):

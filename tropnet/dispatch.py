@@ -210,8 +210,9 @@ def _run_milp(obj: Any, dom: Domain, kind: str, arith: Arithmetic, params: dict
 METHODS: dict[str, Method] = {m.name: m for m in (
     Method("enumerate", ("activation", "linear"), ("network",), False,
            "one split per unit and region; the fastest exact method on networks",
-           "depth-first enumeration of activation patterns (vertex or LP engine); linear "
-           "regions glue the activation regions by affine map",
+           "depth-first enumeration of activation patterns (vertex, LP or, for 2-input nets "
+           "on bounded domains, planar engine); linear regions glue the activation regions "
+           "by affine map",
            _run_enumerate, frozenset({"engine", "progress", "connectivity", "workers",
                                       "scheduler"}),
            engines=enumeration.ENGINES),

@@ -1,7 +1,8 @@
 """Region engines: the algorithms that find activation and linear regions.
 
-* :mod:`.enumerate` -- activation regions by depth-first splitting (vertex and LP
-  engines, :mod:`.cones` for the double description);
+* :mod:`.enumerate` -- activation regions by depth-first splitting (vertex, LP and
+  planar engines, :mod:`.cones` for the double description, :mod:`.planar` for 2 inputs,
+  :mod:`.zaslavsky` to count an arrangement's cells without listing them);
 * :mod:`.tropical` -- cells of the common refinement of tropical maps;
 * :mod:`.layerwise` -- cells of a network pulled back layer by layer;
 * :mod:`.glue` -- cells with equal affine maps glued into linear regions;

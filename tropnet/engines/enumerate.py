@@ -65,6 +65,7 @@ from .cones import (
 from .patterns import certify_points, read_in
 from .planar import planar_regions, planar_support
 from .result import Region, RegionSet
+from .zaslavsky import count_cells
 
 __all__ = ["ENGINES", "Walk", "activation_regions", "choose_engine"]
 
@@ -215,9 +216,16 @@ class Walk:
             self._xeng = _engine(self.name, EXACT)
         return self._xeng
 
-    def root(self) -> _Item:
-        """The root item: the whole domain, no layer done, the identity map."""
-        state, rows = self.eng.start(self.dom)
+    def root(self, part: Domain | None = None) -> _Item:
+        """The root item: the whole domain (or a part of it), no layer done, the identity map.
+
+        Parameters
+        ----------
+        part : Domain or None, default None
+            A polytope inside the domain whose regions the patterns determine (e.g. a cell
+            of first-layer hyperplanes); ``None`` is the domain.
+        """
+        state, rows = self.eng.start(self.dom if part is None else part)
         n1 = self.net.input_dim + 1
         M = Ball.of(np.eye(n1)) if self.balls else self.arith.scaled(self.arith.eye(n1))
         if self.track:
@@ -268,7 +276,39 @@ class Walk:
                 z.__dict__["exact_map"], z.__dict__["exact"] = zx, zx.num
         return z
 
-    def children(self, index: int, item: _Item) -> list[_Item]:
+    def count_children(self, index: int, item: _Item) -> int | None:
+        """The number of regions of the first ``index + 1`` layers inside ``item``, by
+        Zaslavsky's count of the layer's hyperplanes (:mod:`tropnet.engines.zaslavsky`),
+        without building them.
+
+        Parameters
+        ----------
+        index : int
+            A ReLU or leaky ReLU layer.
+        item : _Item
+            A region of the first ``index`` layers.
+
+        Returns
+        -------
+        int or None
+            The count, or ``None`` when it does not apply: not the vertex engine, not a
+            hyperplane layer, hyperplanes not in general position in the region, or a
+            float sign that is not certain (the caller then lists the children).
+        """
+        act = self.net.layers[index].act
+        if self.name != "vertex" or not act.patterned or not act.hyperplane:
+            return None
+        z = self._z(index, item)
+        try:
+            if item.exact:
+                ar = self.arith if self.arith.exact else EXACT
+                return count_cells(item.state, primitive(z.num[1:]), ar)
+            return count_cells(item.state, z[1:], self.arith)
+        except Uncertain:
+            return None
+
+    def children(self, index: int, item: _Item, known: dict[int, int] | None = None
+                 ) -> list[_Item]:
         """The regions of the first ``index + 1`` layers inside ``item``.
 
         Parameters
@@ -277,6 +317,11 @@ class Walk:
             The layer that splits ``item``.
         item : object
             A region of the first ``index`` layers (:meth:`root` or a child).
+        known : dict or None, default None
+            Units of a ReLU or leaky ReLU layer whose side is known on all of ``item``
+            (``+1``: pre-activation ``>= 0``, ``-1``: ``<= 0``), e.g. the units whose
+            hyperplanes bound it: they are not asked again (in float mode their signs on
+            the boundary could not be certain).
 
         Returns
         -------
@@ -288,10 +333,11 @@ class Walk:
         z = self._z(index, item)
         if item.exact:
             ar, eng = (self.arith, self.eng) if self.arith.exact else (EXACT, self.xeng)
-            parts = _split_layer(eng, layer, item.state, item.rows, z.num[1:], ar)
+            parts = _split_layer(eng, layer, item.state, item.rows, z.num[1:], ar, known)
         else:
             try:
-                parts = _split_layer(self.eng, layer, item.state, item.rows, z[1:], self.arith)
+                parts = _split_layer(self.eng, layer, item.state, item.rows, z[1:], self.arith,
+                                     known)
             except Uncertain:  # this layer exactly, then back to balls
                 if not self.fallbacks:
                     warn_near_degenerate(
@@ -300,7 +346,7 @@ class Walk:
                         "given, but the network is (nearly) degenerate and a perturbation "
                         "of its weights could change it")
                 self.fallbacks += 1
-                children = self.children(index, self.exact_item(item.pats))
+                children = self.children(index, self.exact_item(item.pats), known)
                 # the vertex engine goes back to balls; LP states stay exact below
                 return [self.to_balls(c) for c in children] if self.name == "vertex" \
                     else children
@@ -315,15 +361,17 @@ class Walk:
                 z.__dict__["exact_map"]
         return M
 
-    def exact_item(self, pats: tuple) -> _Item:
+    def exact_item(self, pats: tuple, part: Domain | None = None) -> _Item:
         """The region of the patterns ``pats`` of the first layers, computed exactly.
 
         Parameters
         ----------
         pats : tuple
             The patterns of the first ``len(pats)`` layers, one tuple per layer.
+        part : Domain or None, default None
+            Start from this polytope inside the domain instead (as :meth:`root`).
         """
-        state, rows = self.xeng.start(read_in(self.dom, self.arith))
+        state, rows = self.xeng.start(read_in(self.dom if part is None else part, self.arith))
         item = _Item(state, tuple(rows), EXACT.scaled(EXACT.eye(self.net.input_dim + 1)),
                      (), True)
         for index, pat in enumerate(pats):
@@ -472,18 +520,23 @@ def choose_engine(engine: str, domain: Domain, net: Network | None = None) -> st
 
 # -- splitting a region by one layer ---------------------------------------------------
 def _split_layer(eng: Any, layer: Layer, state: Any, rows: tuple, z: Any,
-                 arith: Arithmetic) -> list[tuple[Any, tuple, tuple]]:
+                 arith: Arithmetic, known: dict[int, int] | None = None
+                 ) -> list[tuple[Any, tuple, tuple]]:
     """The parts of a region on which the layer's pattern is constant, with the patterns.
 
     Row ``i`` of ``z`` is ``(beta_i, w_i)``, a positive multiple of unit ``i``'s
-    pre-activation ``beta_i + w_i . x`` (signs and half-spaces are all that matter).
+    pre-activation ``beta_i + w_i . x`` (signs and half-spaces are all that matter);
+    ``known`` gives the sides of units known on the whole region (hyperplane layers).
     """
     act = layer.act
     if not act.patterned:
         return [(state, rows, ())]
     if act.hyperplane:  # the pattern is the side of z = 0, ties on the first piece's side
         return [(st, rw, tuple(1 if s > 0 else 0 for s in signs))
-                for st, rw, signs in _cut(eng, state, rows, z, arith, ties=[-1] * len(z))]
+                for st, rw, signs in _cut(eng, state, rows, z, arith, ties=[-1] * len(z),
+                                          known=known)]
+    if known:
+        raise TropnetError("known sides apply to ReLU and leaky ReLU layers only")
     parts: list[tuple[Any, tuple, tuple]] = [(state, rows, ())]
     for u in range(layer.out_dim):
         nxt = []
@@ -534,17 +587,20 @@ def _follow(eng: Any, layer: Layer, state: Any, rows: tuple, z: np.ndarray, pat:
 
 
 def _cut(eng: Any, state: Any, rows: tuple, hs: Any, arith: Arithmetic,
-         ties: Sequence[int], keep: int | None = None) -> list[tuple[Any, tuple, list[int]]]:
+         ties: Sequence[int], keep: int | None = None, known: dict[int, int] | None = None
+         ) -> list[tuple[Any, tuple, list[int]]]:
     """Split a region by the hyperplanes ``beta + w . x = 0``, rows ``(beta, w)`` of ``hs``
     (an array, or a :class:`~tropnet.arithmetic.Ball` for the certified float engine).
 
     Returns the full-dimensional parts with the side (+1/-1) of every
     hyperplane; ``keep=1`` keeps only the parts on the positive side of all.
-    A hyperplane identically zero on a part puts it on the side ``ties[i]``.
+    A hyperplane identically zero on a part puts it on the side ``ties[i]``; ``known``
+    gives the sides of hyperplanes known on the whole region (not asked).
     """
     out = []
     mids = hs.mid if isinstance(hs, Ball) else hs
-    stack = [(state, rows, [None] * len(hs))]
+    known = known or {}
+    stack = [(state, rows, [known.get(i) for i in range(len(hs))])]
     while stack:
         check_time("enumerating activation regions")
         st, rw, signs = stack.pop()

@@ -254,7 +254,8 @@ def _task(spec: _Spec, work: list[Work], budget: int | None) -> dict:
             found.append if spec.collect == "regions" else
             (lambda r: found.append(region_line(r))))
         leaves = ActivationLeaves(ex, sink)
-        done = ex.explore(stack, leaves, budget)
+        done = ex.explore(stack, leaves, budget,
+                          count=leaves.add if spec.collect == "count" else None)
         leaves.flush()
         out.update(count=leaves.count, moved=leaves.moved, dropped=leaves.dropped,
                    found=found)

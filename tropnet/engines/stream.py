@@ -257,8 +257,8 @@ class Explorer:
 
     def piece_nodes(self, piece: Piece) -> list[Node]:
         """The nodes that explore ``piece``: the root for the whole domain, else the
-        regions of the first layer inside it (decided exactly in float mode: the piece's
-        own units vanish on its boundary, where balls cannot give their sign).
+        regions of the first layer inside it, split exactly (the piece's own units, which
+        vanish on its boundary, are known, not asked) and rounded to balls in float mode.
 
         Parameters
         ----------
@@ -283,12 +283,13 @@ class Explorer:
             rhs.append(b[u] if active else -b[u])
         dom = Domain("polytope", self.net.input_dim, A=tuple(A), b=tuple(rhs),
                      exact_input=walk.arith.exact)
-        pwalk = Walk(self.net, dom, walk.arith, walk.name)
+        sides = {u: 1 if active else -1 for u, active in piece}  # known: not asked again
         if walk.arith.exact:
-            children = pwalk.children(0, pwalk.root())
-        else:
-            children = [pwalk.to_balls(c) for c in pwalk.children(0, pwalk.exact_item(()))]
-        return [(1, child) for child in children]
+            return [(1, child) for child in walk.children(0, walk.root(dom), sides)]
+        # float: the first layer exactly, then balls (as the serial walk's root does when a
+        # sign is uncertain; a split by many units in balls would leave wide radii)
+        return [(1, walk.to_balls(child))
+                for child in walk.children(0, walk.exact_item((), dom), sides)]
 
     def _first_rows(self) -> tuple[np.ndarray, np.ndarray]:
         """The first layer's exact rows ``(W, b)`` as the walk reads them."""
@@ -300,7 +301,8 @@ class Explorer:
         return 0, self._root
 
     def explore(self, stack: list[Node], leaf: Callable[[Any], None],
-                budget: int | None = None) -> int:
+                budget: int | None = None, count: Callable[[int], None] | None = None
+                ) -> int:
         """Explore ``stack`` depth first (popping from its end), passing each region of the
         last layer (a walk item) to ``leaf``; stop after ``budget`` nodes (``None``: none
         left). The nodes left on ``stack`` are the unexplored frontier.
@@ -313,6 +315,11 @@ class Explorer:
             Called with each walk item of the last layer.
         budget : int or None, default None
             The most nodes to explore; ``None`` explores all.
+        count : callable or None, default None
+            Count only: a node of the last patterned layer (ReLU or leaky ReLU, only
+            unpatterned layers after it) passes the number of its regions to ``count``
+            (Zaslavsky's count, :meth:`~tropnet.engines.enumerate.Walk.count_children`)
+            instead of its regions to ``leaf``, when that count applies.
 
         Returns
         -------
@@ -321,6 +328,7 @@ class Explorer:
         """
         done = 0
         last = self.layers
+        tail = self._last_split() if count is not None else None
         while stack and (budget is None or done < budget):
             index, item = stack.pop()
             done += 1
@@ -328,9 +336,21 @@ class Explorer:
             if index == last:
                 leaf(item)
                 continue
+            if index == tail:
+                found = self.walk.count_children(index, item)
+                if found is not None:
+                    count(found)
+                    continue
             children = self.walk.children(index, item)
             stack.extend((index + 1, child) for child in reversed(children))
         return done
+
+    def _last_split(self) -> int | None:
+        """The last layer with a pattern, when every later layer has none (its regions are
+        the network's activation regions), else ``None``."""
+        layers = self.net.layers
+        split = [k for k, layer in enumerate(layers) if layer.act.patterned]
+        return split[-1] if split and self.kind == "activation" else None
 
     # -- linear regions: facet neighbours with the same map --------------------------------
     def same_map_neighbours(self, item: Any) -> list[bytes]:
@@ -472,6 +492,10 @@ class ActivationLeaves:
                          partial={"lower_bound": self.count,
                                   "lower_bound_of": "activation regions"})
 
+    def add(self, count: int) -> None:
+        """Count ``count`` regions that were counted, not built (count only)."""
+        self.count += count
+
     def flush(self) -> None:
         ex = self.explorer
         regions, m, d = certify_points(ex.net, self.batch, ex.walk.dom, ex.walk.arith)
@@ -549,7 +573,7 @@ def stream_activation_regions(net: Network, domain: Domain | str | None = None,
                                     time.perf_counter() - start))
 
     leaves = ActivationLeaves(ex, sink, flushed)
-    ex.explore(stack, leaves)
+    ex.explore(stack, leaves, count=leaves.add if sink is None else None)
     leaves.flush()
     return StreamSummary(leaves.count, dom, arith, ex.walk.name,
                          activation_info(arith, ex.walk.fallbacks, leaves.moved,

@@ -31,13 +31,13 @@ from typing import Any
 
 import numpy as np
 
-from ..arithmetic import EXACT, Arithmetic
-from .cones import Cone, generator_values, section_cone
+from ..arithmetic import EXACT, UNSURE, Arithmetic, Uncertain
+from .cones import Cone, generator_values, line_values, section_cone
 
 __all__ = ["count_cells"]
 
 
-def count_cells(cone: Cone, hyperplanes: list[Any], arith: Arithmetic) -> int | None:
+def count_cells(cone: Cone, hyperplanes: Any, arith: Arithmetic) -> int | None:
     """The number of open cells into which the hyperplanes ``h . (t, x) = 0`` cut the
     interior of the polyhedron of ``cone``, or ``None`` when they are not in general
     position in it (module docstring).
@@ -46,10 +46,10 @@ def count_cells(cone: Cone, hyperplanes: list[Any], arith: Arithmetic) -> int | 
     ----------
     cone : Cone
         A full-dimensional polyhedron kept by its generators.
-    hyperplanes : list
-        Homogeneous rows ``h = (beta, w)`` for ``beta + w . x = 0``: primitive integer
-        vectors in exact mode, :class:`~tropnet.arithmetic.Ball` rows in float mode. Rows
-        that vanish on all of the polyhedron cut nothing.
+    hyperplanes : array or Ball
+        One homogeneous row ``h = (beta, w)`` per hyperplane ``beta + w . x = 0``:
+        primitive integer rows in exact mode, a :class:`~tropnet.arithmetic.Ball` matrix
+        in float mode. Rows that vanish on all of the polyhedron cut nothing.
     arith : Arithmetic
         Exact or float; in float mode an uncertain sign raises
         :class:`~tropnet.arithmetic.Uncertain`.
@@ -59,36 +59,52 @@ def count_cells(cone: Cone, hyperplanes: list[Any], arith: Arithmetic) -> int | 
     int or None
         The number of cells, or ``None`` (the caller lists them).
     """
-    n = cone.n
-    first: list[tuple[int, Cone]] = []
-    for j, h in enumerate(hyperplanes):
-        kind, section = section_cone(cone, h, arith)
-        if kind == "cross":
-            first.append((j, section))  # type: ignore[arg-type]
-    crossing = [j for j, _ in first]
-    count = 1 + len(first)
-    stack: list[tuple[tuple[int, ...], Cone]] = [((j,), s) for j, s in first]
+    n, H = cone.n, hyperplanes
+    crossing, _ = _classify(cone, H, np.arange(len(H)), arith)
+    count = 1 + len(crossing)
+    stack: list[tuple[tuple[int, ...], Cone]] = []
+    for j in crossing:
+        stack.append(((int(j),), _section(cone, H[int(j)], arith)))
     while stack:
         chosen, face = stack.pop()
-        if len(chosen) == n:  # a point inside P: no other hyperplane may pass through it
-            if any(_vanishes(face, hyperplanes[j], arith) for j in crossing
-                   if j not in chosen):
-                return None
+        others = crossing[crossing > chosen[-1]] if len(chosen) < n else \
+            np.setdiff1d(crossing, chosen)
+        if len(others) == 0:
             continue
-        for j in crossing:
-            if j <= chosen[-1]:
-                continue
-            kind, section = section_cone(face, hyperplanes[j], arith)
-            if kind == "zero":  # F_S ⊂ H_j with F_S meeting int P: a rank drop
-                return None
-            if kind == "cross":
-                count += 1
-                stack.append(((*chosen, j), section))  # type: ignore[arg-type]
+        cross, zero = _classify(face, H, others, arith)
+        if zero.any():  # a hyperplane through F_S, which meets int P: a rank drop, or
+            return None  # (at a point) more than n hyperplanes through one point
+        if len(chosen) == n:
+            continue
+        count += len(cross)
+        stack.extend(((*chosen, int(j)), _section(face, H[int(j)], arith)) for j in cross)
     return count
 
 
-def _vanishes(point: Cone, h: Any, arith: Arithmetic) -> bool:
-    """``h`` is zero at the single generator of a zero-dimensional section."""
-    vals = generator_values(point, h, arith)
-    sign = EXACT.sign(vals) if arith.exact else vals.certain_signs()
-    return bool(np.all(sign == 0))
+def _classify(cone: Cone, H: Any, idx: np.ndarray, arith: Arithmetic
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """The hyperplanes of ``H[idx]`` that cross the relative interior of ``cone`` (both
+    signs on it), and the mask (over ``idx``) of those that vanish on all of it."""
+    cols = H[idx].T
+    vals = generator_values(cone, cols, arith)
+    sg = EXACT.sign(vals) if arith.exact else vals.signs()
+    cross = np.zeros(len(idx), dtype=bool)
+    if len(cone.lines):
+        lv = line_values(cone, cols, arith)
+        ls = EXACT.sign(lv) if arith.exact else lv.signs()
+        if np.any(ls == UNSURE):
+            raise Uncertain
+        cross |= (ls != 0).any(axis=0)
+    pos, neg = (sg == 1).any(axis=0), (sg == -1).any(axis=0)
+    cross |= pos & neg
+    if np.any(~cross & (sg == UNSURE).any(axis=0)):
+        raise Uncertain
+    return idx[cross], ~cross & ~pos & ~neg
+
+
+def _section(cone: Cone, h: Any, arith: Arithmetic) -> Cone:
+    """``P ∩ {h = 0}`` for a hyperplane ``h`` known to cross ``P``."""
+    kind, section = section_cone(cone, h, arith)
+    if section is None:  # pragma: no cover - _classify said it crosses
+        raise RuntimeError(f"internal error: a crossing hyperplane gave {kind!r}")
+    return section
