@@ -89,20 +89,24 @@ def memory_section(widths: list[int]) -> str:
         table(["net", "domain", "activation regions", "seconds", "peak MB"], rows)])
 
 
-def speedup_section(dims: list[int], workers: int) -> str:
-    serial = isolated(_serial, dims, None, timeout=3600)
-    par = isolated(_parallel, dims, None, workers, timeout=3600)
-    arch = f"{dims[0]}-[{','.join(map(str, dims[1:-1]))}]-{dims[-1]}"
-    if serial["status"] != "ok" or par["status"] != "ok":
-        return (f"## Speed-up of {workers} workers\n\n{arch}: serial {fmt_time(serial)}, "
-                f"parallel {par['status']} {str(par['value'])[:300]}")
-    p = par["value"]
-    same = "yes" if p["count"] == serial["value"]["count"] else "NO"
-    speed = serial["seconds"] / p["run_s"]
-    rows = [[arch, serial["value"]["count"], same, f"{serial['seconds']:.3g}",
-             f"{p['run_s']:.3g}", f"{speed:.2f}x", f"{p['start_s']:.2g}", p["tasks"],
-             p["pieces"], p["shipped_nodes"], f"{p['mean_task_seconds']:.3g}",
-             f"{p['task_seconds'] / serial['seconds']:.2f}", f"{100 * p['overhead']:.1f}%"]]
+def speedup_section(nets: list[list[int]], workers: int) -> str:
+    rows = []
+    for dims in nets:
+        serial = isolated(_serial, dims, None, timeout=3600)
+        par = isolated(_parallel, dims, None, workers, timeout=3600)
+        arch = f"{dims[0]}-[{','.join(map(str, dims[1:-1]))}]-{dims[-1]}"
+        if serial["status"] != "ok" or par["status"] != "ok":
+            rows.append([arch, f"serial {fmt_time(serial)}", f"parallel {par['status']}"]
+                        + ["-"] * 10)
+            continue
+        p = par["value"]
+        same = "yes" if p["count"] == serial["value"]["count"] else "NO"
+        speed = serial["seconds"] / p["run_s"]
+        rows.append([arch, serial["value"]["count"], same, f"{serial['seconds']:.3g}",
+                     f"{p['run_s']:.3g}", f"{speed:.2f}x", f"{p['start_s']:.2g}", p["tasks"],
+                     p["pieces"], p["shipped_nodes"], f"{p['mean_task_seconds']:.3g}",
+                     f"{p['task_seconds'] / serial['seconds']:.2f}",
+                     f"{100 * p['overhead']:.1f}%"])
     return "\n".join([
         f"## Speed-up of --workers {workers} over serial", "",
         "Activation regions on R^n, float vertex engine, count only. `parallel s` is the run "
@@ -138,14 +142,14 @@ def million_section(dims: list[int], workers: int) -> str:
 #: the sections of the full run, by name (``--only NAME`` reruns one of them and keeps the
 #: others from the last results file, each with the line that says when it was measured)
 SECTIONS = {"memory": lambda: memory_section([256]),
-            "speedup": lambda: speedup_section([2, 160, 160, 1], 2),
+            "speedup": lambda: speedup_section([[2, 160, 160, 1], [2, 256, 256, 1]], 2),
             "million": lambda: million_section([4, 24, 24, 1], 2)}
 
 
 def main(quick: bool = False, only: str | None = None) -> str:
     stamp = f"Machine: {machine()}; load average at start {load_average():.2f}"
     if quick:  # a smoke test of a few seconds
-        parts = [memory_section([16]), speedup_section([2, 16, 16, 1], 2),
+        parts = [memory_section([16]), speedup_section([[2, 16, 16, 1]], 2),
                  million_section([2, 12, 12, 1], 2)]
         stamp += " (quick run: small nets, a smoke test)"
     elif only is None:
