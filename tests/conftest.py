@@ -19,3 +19,18 @@ settings.load_profile(os.environ.get("TROPNET_HYPOTHESIS", "ci"))
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(12345)
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A Dask client on a LocalCluster of two single-threaded worker processes (for the
+    tests of one module), closed at the end."""
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                       dashboard_address=None, silence_logs=40)
+    c = distributed.Client(cluster)
+    try:
+        yield c
+    finally:
+        c.close()
+        cluster.close()

@@ -15,20 +15,6 @@ from .helpers import random_net
 pytest.importorskip("distributed")
 
 
-@pytest.fixture(scope="module")
-def client():
-    from dask.distributed import Client, LocalCluster
-
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                           dashboard_address=None, silence_logs=40)
-    c = Client(cluster)
-    try:
-        yield c
-    finally:
-        c.close()
-        cluster.close()
-
-
 def patterns(rs):
     return sorted(r.pattern for r in rs.regions)
 
@@ -52,3 +38,19 @@ def test_the_global_strategy_is_not_split(client):
     net = load_network("benchmarks/nets/A.json")
     with pytest.raises(TropnetError, match="layerwise"):
         activation_regions(net, "box:-1,1", strategy="global", scheduler=client)
+
+
+def test_cli_milp_on_a_local_cluster(capsys):
+    import json
+
+    from .helpers import run_cli
+
+    code, out, err = run_cli(capsys, "regions", "benchmarks/nets/A.json", "--kind", "activation",
+                             "--method", "milp", "--domain", "box:-1,1", "--workers", "2",
+                             "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["count"] == 38 and data["method"] == "milp" and data["workers"] == 2
+    code, _, err = run_cli(capsys, "regions", "benchmarks/nets/A.json", "--method", "layerwise",
+                           "--workers", "2")
+    assert code == 2 and "enumerate or milp" in err

@@ -29,20 +29,6 @@ distributed = pytest.importorskip("distributed")
 BIN = Path(sys.executable).parent
 
 
-@pytest.fixture(scope="module")
-def client():
-    from dask.distributed import Client, LocalCluster
-
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                           dashboard_address=None, silence_logs=40)
-    c = Client(cluster)
-    try:
-        yield c
-    finally:
-        c.close()
-        cluster.close()
-
-
 def patterns(rs):
     return sorted(r.pattern for r in rs.regions)
 

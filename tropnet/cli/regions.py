@@ -76,10 +76,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "(pattern, interior point, affine map, inequalities); written "
                         "atomically, read back with tropnet.read_regions")
     p.add_argument("--workers", type=positive_int, default=None, metavar="N",
-                   help="enumerate on a local Dask cluster of N single-threaded worker "
-                        "processes (closed at the end)")
+                   help="enumerate (or solve the MILP's node problems, --method milp) on a "
+                        "local Dask cluster of N single-threaded worker processes (closed "
+                        "at the end)")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                   help="enumerate on the Dask cluster of the scheduler at ADDRESS "
+                   help="the same on the Dask cluster of the scheduler at ADDRESS "
                         "(tcp://host:8786)")
     add_arithmetic(p)
     add_time_limit(p)
@@ -133,9 +134,9 @@ def compute_regions(args: argparse.Namespace, target: Any) -> tuple[RegionSet, d
     if method == "enumerate":
         params["engine"] = args.engine
     dask = _cluster(args)
-    if dask and method != "enumerate":
-        raise TropnetError(f"--workers / --scheduler run --method enumerate, not --method "
-                           f"{method}")
+    if dask and method not in ("enumerate", "milp"):
+        raise TropnetError(f"--workers / --scheduler run --method enumerate or milp, not "
+                           f"--method {method}")
     params.update(dask)
     if method == "milp":
         params["solver"] = args.solver
