@@ -307,6 +307,7 @@ def test_points_overlay_on_slices(tmp_path, capsys, plane):
 # -- interactive HTML --------------------------------------------------------------------------
 
 def test_html_shows_patterns_and_maps(fig2, tmp_path, capsys):
+    pytest.importorskip("plotly")  # the plot extra (make installs it with dev)
     page = tmp_path / "r.html"
     code, text, _ = run_cli(capsys, "plot", fig2, "--domain", "box:-4,8", "--kind",
                             "activation", "--html", page, "--json")
@@ -333,6 +334,7 @@ def _affine(w, b) -> str:
 
 
 def test_html_of_a_linear_slice_and_a_surface(tmp_path):
+    pytest.importorskip("plotly")
     from tropnet.plot import write_html
 
     net = random_net(np.random.default_rng(4), [3, 4, 1])
