@@ -115,3 +115,23 @@ def test_cli(tmp_path, capsys):
     assert out["approximate_volume"] == pytest.approx(2 ** 0.5 / 2 + 1)
     assert main(["boundary", str(f), "--threshold", "x"]) == 2
     assert "not a number" in capsys.readouterr().err
+
+
+def test_cli_text_keeps_a_long_exact_volume_for_json(tmp_path, capsys):
+    """A float net's exact boundary length is a long sum of square roots: the text report
+    gives the float and says where the exact value is; the demo's short one is printed."""
+    from tropnet import save_network
+
+    from .helpers import random_net, run_cli
+
+    save_network(random_net(np.random.default_rng(2), [2, 6, 1], rational=False),
+                 tmp_path / "f.json")
+    code, out, _ = run_cli(capsys, "boundary", tmp_path / "f.json", "--domain", "box:-2,3")
+    assert code == 0 and max(len(line) for line in out.splitlines()) < 200
+    code, js, _ = run_cli(capsys, "boundary", tmp_path / "f.json", "--domain", "box:-2,3",
+                          "--json")
+    exact = json.loads(js)["volume_exact"]
+    assert len(exact) > 120 and "in --json" in out
+    code, out, _ = run_cli(capsys, "boundary", "tropnet/examples/demo.json", "--domain",
+                           "box:-1,1")
+    assert out.splitlines()[-1].endswith("= sqrt(17)/3 + 4*sqrt(29)/15")

@@ -66,8 +66,7 @@ def cmd_boundary(args: argparse.Namespace) -> CommandResult:
                  f"({p['components']} connected components, {p['linear_pieces']} after "
                  f"merging pieces of one affine map, {p['flat_regions']} regions where "
                  f"f = t identically)",
-                 f"total (n-1)-volume: {_text(p['approximate_volume'])}"
-                 + (f" = {p['volume_exact']}" if p["volume_exact"] else "")]
+                 f"total (n-1)-volume: {_text(p['approximate_volume'])}" + _exact(p)]
         return "\n".join(lines)
 
     return CommandResult(payload, text)
@@ -79,6 +78,20 @@ def _approximate_volume(d: dict) -> dict:
     vol = d.pop("volume")
     d["approximate_volume"] = None if vol == "inf" else float(vol)
     return d
+
+
+def _exact(p: dict) -> str:
+    """`` = <exact volume>`` when it is short enough to read (always in ``--json``)."""
+    exact = p["volume_exact"]
+    if not exact:
+        return ""
+    if len(exact) <= EXACT_TEXT_CHARS:
+        return f" = {exact}"
+    return f" (exact: a sum of square roots of {len(exact):,} characters, in --json)"
+
+
+#: the longest exact volume the text report prints
+EXACT_TEXT_CHARS = 120
 
 
 def _text(volume: float | None) -> str:
