@@ -45,7 +45,6 @@ from ..arithmetic import (
     ScaledMatrix,
     Uncertain,
     resolve,
-    warn_near_degenerate,
 )
 from ..domain import Domain, parse_domain
 from ..errors import TropnetError
@@ -62,7 +61,7 @@ from .cones import (
     primitive,
     split_cone,
 )
-from .patterns import certify_points, read_in
+from .patterns import certified_regions, read_in, warn_exact_fallback, warn_small_margin
 from .planar import planar_regions, planar_support
 from .result import Region, RegionSet
 from .zaslavsky import count_cells
@@ -154,14 +153,8 @@ def activation_regions(net: Network, domain: Domain | str | None = None, engine:
         items = nxt
         if progress is not None:
             progress(len(items))
-    regions, moved, dropped = certify_points(net, [walk.region(item) for item in items], dom,
-                                             arith)
-    info = {} if arith.exact else {"exact_fallbacks": walk.fallbacks}
-    if moved or dropped:  # an engine went wrong: say so, the regions are corrected
-        info.update(points_replaced=moved, regions_dropped=dropped)
-        warn_near_degenerate(f"{moved} interior points were not strictly inside their "
-                             f"regions and {dropped} regions were empty, checked exactly; "
-                             f"both were corrected")
+    regions, info = certified_regions(net, [walk.region(item) for item in items], dom, arith,
+                                      walk.fallbacks)
     return RegionSet("activation", regions, dom, "enumerate", arith, engine=walk.name,
                      info=info)
 
@@ -340,11 +333,7 @@ class Walk:
                                      known)
             except Uncertain:  # this layer exactly, then back to balls
                 if not self.fallbacks:
-                    warn_near_degenerate(
-                        "a sign was within the float round-off bound and was decided in "
-                        "exact arithmetic: the count is exact for the float weights as "
-                        "given, but the network is (nearly) degenerate and a perturbation "
-                        "of its weights could change it")
+                    warn_exact_fallback()
                 self.fallbacks += 1
                 children = self.children(index, self.exact_item(item.pats), known)
                 # the vertex engine goes back to balls; LP states stay exact below
@@ -670,10 +659,7 @@ class _VertexEngine:
             worst = vals.near_zero(sg, np.multiply.outer(np.abs(cone.gens).sum(axis=1),
                                                          np.abs(H.mid).max(axis=0)))
             if worst is not None:
-                warn_near_degenerate(
-                    f"a region's sign had a relative margin of {worst:.3g}: the count is "
-                    f"exact for the float weights as given, but a perturbation of the "
-                    f"weights of that relative size could change it")
+                warn_small_margin(worst)
             ls = (line_values(cone, H, self.arith).signs() if len(cone.lines)
                   else np.zeros((0, H.shape[1]), dtype=np.int8))
             if np.any(ls == UNSURE):

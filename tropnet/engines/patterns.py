@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from ..activations import Activation
-from ..arithmetic import EXACT, Arithmetic, Ball, resolve
+from ..arithmetic import EXACT, Arithmetic, Ball, resolve, warn_near_degenerate
 from ..domain import Domain, parse_domain
 from ..errors import TropnetError
 from ..network import Layer, Network
@@ -35,6 +35,7 @@ from .result import Region
 
 __all__ = [
     "PatternNode",
+    "certified_regions",
     "certify_points",
     "child_node",
     "extend_node",
@@ -51,6 +52,8 @@ __all__ = [
     "root_node",
     "strict_pattern",
     "walk_pattern",
+    "warn_exact_fallback",
+    "warn_small_margin",
 ]
 
 
@@ -570,6 +573,58 @@ def region_of_pattern(net: Network, pattern: Sequence[Sequence[int]],
         if node is None:
             return None
     return node_region(net, node, arith)
+
+
+def warn_exact_fallback() -> None:
+    """Warn that a float engine met a sign within its round-off bound and decided it
+    exactly (engines say it once per run)."""
+    warn_near_degenerate(
+        "a sign was within the float round-off bound and was decided in exact arithmetic: "
+        "the count is exact for the float weights as given, but the network is (nearly) "
+        "degenerate and a perturbation of its weights could change it")
+
+
+def warn_small_margin(worst: float) -> None:
+    """Warn that a float engine decided a sign whose relative margin was only ``worst``.
+
+    Parameters
+    ----------
+    worst : float
+        The smallest relative margin met.
+    """
+    warn_near_degenerate(
+        f"a region's sign had a relative margin of {worst:.3g}: the count is exact for the "
+        f"float weights as given, but a perturbation of the weights of that relative size "
+        f"could change it")
+
+
+def certified_regions(net: Network, regions: Sequence[Region], domain: Domain,
+                      arith: Arithmetic, fallbacks: int) -> tuple[tuple[Region, ...], dict]:
+    """The regions of an engine with their points checked by :func:`certify_points`, and the
+    ``info`` of the run: ``exact_fallbacks`` in float mode, and the corrections made (with a
+    warning; none unless the engine went wrong).
+
+    Parameters
+    ----------
+    net : Network
+        The network.
+    regions : sequence of Region
+        The engine's activation regions.
+    domain : Domain
+        The resolved domain.
+    arith : Arithmetic
+        The arithmetic the regions were computed in.
+    fallbacks : int
+        The signs the engine decided exactly (float mode).
+    """
+    checked, moved, dropped = certify_points(net, regions, domain, arith)
+    info: dict = {} if arith.exact else {"exact_fallbacks": fallbacks}
+    if moved or dropped:  # an engine went wrong: say so, the regions are corrected
+        info.update(points_replaced=moved, regions_dropped=dropped)
+        warn_near_degenerate(f"{moved} interior points were not strictly inside their "
+                             f"regions and {dropped} regions were empty, checked exactly; "
+                             f"both were corrected")
+    return checked, info
 
 
 def certify_points(net: Network, regions: Sequence[Region], domain: Domain,

@@ -41,14 +41,14 @@ from typing import Any
 
 import numpy as np
 
-from ..arithmetic import EXACT, FLOAT, Arithmetic, Ball, resolve, warn_near_degenerate
+from ..arithmetic import EXACT, FLOAT, Arithmetic, Ball, resolve
 from ..domain import Domain, parse_domain
 from ..errors import TropnetError
 from ..limits import check_memory, note
 from ..network import Layer, Network
 from ..polyhedra import Polyhedron
 from .cones import initial_cone
-from .patterns import certify_points, read_in
+from .patterns import certified_regions, read_in, warn_exact_fallback, warn_small_margin
 from .result import Region, RegionSet
 
 __all__ = ["planar_count", "planar_regions", "planar_support"]
@@ -136,13 +136,7 @@ def planar_regions(net: Network, domain: Domain | str | None = None,
     dom = parse_domain(domain, net.input_dim)
     arith = resolve(exact, net, dom)
     sub = _build(net, dom, arith, progress)
-    regions, moved, dropped = certify_points(net, sub.regions(), dom, arith)
-    info = {} if arith.exact else {"exact_fallbacks": sub.vals.fallbacks}
-    if moved or dropped:  # pragma: no cover - an engine went wrong: the regions are corrected
-        info.update(points_replaced=moved, regions_dropped=dropped)
-        warn_near_degenerate(f"{moved} interior points were not strictly inside their "
-                             f"regions and {dropped} regions were empty, checked exactly; "
-                             f"both were corrected")
+    regions, info = certified_regions(net, sub.regions(), dom, arith, sub.vals.fallbacks)
     return RegionSet("activation", regions, dom, "enumerate", arith, engine="planar",
                      info=info)
 
@@ -506,10 +500,7 @@ class _FloatValues:
         if hit.any():
             worst = float((np.abs(z[hit]) / np.maximum(mag[hit], 1e-300)).min())
             if worst <= FLOAT.tol * FLOAT.band_high:
-                warn_near_degenerate(
-                    f"a region's sign had a relative margin of {worst:.3g}: the count is "
-                    f"exact for the float weights as given, but a perturbation of the "
-                    f"weights of that relative size could change it")
+                warn_small_margin(worst)
         return sg
 
     def _exact_values(self, v: int) -> np.ndarray:
@@ -517,11 +508,7 @@ class _FloatValues:
         the vertex's float position is refreshed from it."""
         if v not in self._exact:
             if not self.fallbacks:
-                warn_near_degenerate(
-                    "a sign was within the float round-off bound and was decided in "
-                    "exact arithmetic: the count is exact for the float weights as "
-                    "given, but the network is (nearly) degenerate and a perturbation "
-                    "of its weights could change it")
+                warn_exact_fallback()
             self.fallbacks += 1
             x = self.exact_point(v)
             self._exact[v] = _exact_preactivation(self.net, self.index,

@@ -355,13 +355,13 @@ def _subtree_task(spec: _Spec, item: tuple[int, int, PatternNode]) -> _Subtree:
         left = spec.deadline - time.time()
         run.time_limit = max(left, 0.0)
         run.deadline = time.perf_counter() + left
-    before = (run.solves, run.milp_seconds, run.rejected, run.seeded, len(run.taus),
-              run.confirm.decisions)
-    run.regions, run.warnings = [], []
+    # this task's results and statistics only (the node MILPs stay compiled)
+    run.regions, run.warnings, run.taus = [], [], []
+    run.solves = run.rejected = run.seeded = run.confirm.decisions = 0
+    run.milp_seconds = 0.0
     run.explore([item])
-    return _Subtree(tuple(run.regions), run.solves - before[0], run.milp_seconds - before[1],
-                    run.rejected - before[2], run.seeded - before[3], run.taus[before[4]:],
-                    list(run.warnings), run.confirm.decisions - before[5])
+    return _Subtree(tuple(run.regions), run.solves, run.milp_seconds, run.rejected,
+                    run.seeded, run.taus, run.warnings, run.confirm.decisions)
 
 
 class _Counter:
