@@ -42,13 +42,16 @@ __all__ = [
     "LEAD_RTOL",
     "ROUNDOFF_PAD",
     "SAMPLE_TIE",
+    "SMALLEST_SUBNORMAL",
     "SOLVER_TOL",
     "SPECTRAL_RTOL",
     "TINY",
+    "UNIT_ROUNDOFF",
     "Arithmetic",
     "ExactArithmetic",
     "FloatArithmetic",
     "format_number",
+    "gamma",
     "parse_number",
     "resolve",
 ]
@@ -642,7 +645,24 @@ def warn_near_degenerate(message: str) -> None:
     warnings.warn(message, NearDegeneracyWarning, stacklevel=3)
 
 
-_U = 2.0**-53  # unit roundoff of IEEE double
+#: the unit roundoff of float64 (half its machine epsilon): a correctly rounded operation
+#: has a relative error of at most this much
+UNIT_ROUNDOFF = 2.0**-53
+#: the smallest subnormal float64: the absolute error of an underflowing operation
+SMALLEST_SUBNORMAL = 2.0**-1074
+_U, _ETA = UNIT_ROUNDOFF, SMALLEST_SUBNORMAL
+
+
+def gamma(k: int) -> float:
+    """Higham's ``gamma_k = k u / (1 - k u)`` (``u`` the unit roundoff): the relative
+    round-off bound of a float sum or dot product of ``k`` terms (Higham, Thm 3.1).
+
+    Parameters
+    ----------
+    k : int
+        The number of operations.
+    """
+    return k * UNIT_ROUNDOFF / (1 - k * UNIT_ROUNDOFF)
 
 # -- named float tolerances ---------------------------------------------------------------
 # Every float threshold of the library that is not a sign decision of FloatArithmetic is
@@ -728,7 +748,6 @@ class Uncertain(Exception):
     """A float sign within its rigorous error bound: decide it in exact arithmetic."""
 
 
-_ETA = 2.0**-1074  # smallest subnormal: the absolute error of an underflowing operation
 
 
 def _units(x: np.ndarray) -> np.ndarray:
@@ -747,7 +766,7 @@ def _round_bound(mag: np.ndarray, unit: np.ndarray, k: int) -> np.ndarray:
     partial sums are integers below ``2**53`` units (no rounding at all), else
     ``gamma_k * mag`` plus underflow (Higham, Thm 3.1 and eq. 2.8)."""
     pad = 1 + 4 * (k + 2) * _U
-    out = np.asarray((k * _U / (1 - k * _U) * pad) * mag + k * _ETA)
+    out = np.asarray((gamma(k) * pad) * mag + k * _ETA)
     out[(mag == 0) | (mag * pad <= 2.0**53 * unit)] = 0.0
     return out
 

@@ -39,6 +39,7 @@ import numpy as np
 from ..arithmetic import (
     EXACT,
     FLOAT,
+    UNIT_ROUNDOFF,
     UNSURE,
     Arithmetic,
     Ball,
@@ -931,7 +932,7 @@ def _enclose(M: Ball, v: Ball) -> Ball | None:
     Rb = Ball.of(R)
     res = v[:, None] - M @ Ball.of(yt[:, None])
     C = Ball.of(np.eye(n)) - Rb @ M
-    up = 1 + 8 * (n + 2) * 2.0**-53
+    up = 1 + 8 * (n + 2) * UNIT_ROUNDOFF
     norm_c = float((np.abs(C.mid) + C.rad).sum(axis=1).max()) * up
     if not norm_c < 1:
         return None

@@ -23,7 +23,7 @@ from fractions import Fraction
 import networkx as nx
 import numpy as np
 
-from ..arithmetic import EXACT, Arithmetic
+from ..arithmetic import EXACT, SMALLEST_SUBNORMAL, UNIT_ROUNDOFF, Arithmetic
 from ..errors import TropnetError
 from ..polyhedra import Polyhedron, closures_meet, facet_adjacent
 from .result import Region
@@ -171,7 +171,7 @@ def _possibly_equal(cells: Sequence[Cell], exact_cell: Callable[[int], Cell]
     mids = np.array([np.concatenate([np.ravel(c.weight), np.ravel(c.bias)]) for c in cells],
                     dtype=float)
     errs = np.array([c.error for c in cells], dtype=float)
-    errs = errs * (1 + 2.0**-40) + 4 * 2.0**-53 * np.abs(mids) + 2.0**-1074
+    errs = errs * (1 + 2.0**-40) + 4 * UNIT_ROUNDOFF * np.abs(mids) + SMALLEST_SUBNORMAL
     top = float(np.abs(mids).max(initial=1.0))
     g = 2.0 ** (math.frexp(max(top, 1.0))[1] - 24)
     lo, hi = np.floor((mids - errs) / g), np.floor((mids + errs) / g)

@@ -41,20 +41,28 @@ from typing import Any
 
 import numpy as np
 
-from ..arithmetic import EXACT, FLOAT, Arithmetic, Ball, resolve
+from ..arithmetic import (
+    EXACT,
+    FLOAT,
+    SMALLEST_SUBNORMAL,
+    UNIT_ROUNDOFF,
+    Arithmetic,
+    Ball,
+    gamma,
+    resolve,
+)
 from ..domain import Domain, parse_domain
 from ..errors import TropnetError
 from ..limits import check_memory, note
 from ..network import Layer, Network
 from ..polyhedra import Polyhedron
-from .cones import initial_cone
+from .cones import initial_cone, primitive
 from .patterns import certified_regions, read_in, warn_exact_fallback, warn_small_margin
 from .result import Region, RegionSet
 
 __all__ = ["planar_count", "planar_regions", "planar_support"]
 
-_U = 2.0**-53  # unit round-off of float64
-_ETA = 2.0**-1074  # smallest subnormal
+_U, _ETA = UNIT_ROUNDOFF, SMALLEST_SUBNORMAL
 #: faces whose maps are computed at once (bounds the memory of a layer's products)
 _CHUNK = 1 << 13
 
@@ -409,8 +417,7 @@ class _FloatValues:
         if index not in self._params:
             layer = self.net.layers[index]
             W, b = layer.params(EXACT)
-            Wf, bf = layer.float_params
-            self._params[index] = (_ball_of(W, Wf), _ball_of(b, bf))
+            self._params[index] = (Ball.of(W), Ball.of(b))
         return self._params[index]
 
     def maps(self, index: int, faces: np.ndarray) -> Ball:
@@ -741,19 +748,8 @@ def _up(x: Any, k: int) -> np.ndarray:
 
 
 def _gamma(k: int) -> float:
-    """Higham's ``gamma_k = k u / (1 - k u)``, rounded up."""
-    return float(_up(k * _U / (1 - k * _U), 2))
-
-
-def _ball_of(exact: np.ndarray, floats: np.ndarray) -> Ball:
-    """``Ball.of(exact)``, with radius 0 at once when every exact value is its float (a
-    binary fraction of at most 53 bits: the usual case of float weights)."""
-    if all(isinstance(v, Fraction) and v.denominator & (v.denominator - 1) == 0 and
-           v.denominator.bit_length() <= 1000 and abs(v.numerator).bit_length() <= 53 and
-           float(v) == f
-           for v, f in zip(exact.reshape(-1), floats.reshape(-1).tolist(), strict=True)):
-        return Ball(np.array(floats, dtype=float), np.zeros(floats.shape))
-    return Ball.of(exact)
+    """Higham's ``gamma_k``, rounded up."""
+    return float(_up(gamma(k), 2))
 
 
 _GAMMA2, _GAMMA4 = _gamma(2), _gamma(4)
@@ -785,9 +781,7 @@ def _divide(num: tuple, den: tuple) -> tuple:
 
 def _primitive(G: np.ndarray) -> np.ndarray:
     """Columns of an integer object array divided by their gcd."""
-    g = np.gcd.reduce(G, axis=0)
-    g = np.where(g == 0, 1, g)
-    return G // g[None, :]
+    return primitive(G.T).T
 
 
 def _integer_params(layer: Layer, arith: Arithmetic) -> tuple[np.ndarray, np.ndarray, int]:

@@ -66,6 +66,7 @@ from ..arithmetic import (
     ROUNDOFF_PAD,
     SOLVER_TOL,
     SPECTRAL_RTOL,
+    UNIT_ROUNDOFF,
     Arithmetic,
     Ball,
     format_number,
@@ -479,7 +480,7 @@ class _Oracle:
             if np.all(lead.mid + lead.rad < 0):  # A_J x < 0: surjective
                 top = float(max(abs(float(d)) for d in direction))
                 self.lower[J] = max(0.0, float(np.min(-(lead.mid + lead.rad))) / top
-                                    * (1 - 8 * 2.0**-53))
+                                    * (1 - 8 * UNIT_ROUNDOFF))
                 return max(v, 2.0**-1000), ()
         if len(support) <= 2 * self.n + 2:  # a Gordan certificate on few rows
             self.exact_calls += 1
@@ -597,8 +598,8 @@ def _support_bounds(oracle: _Oracle, info: dict) -> HoffmanConstant:
     small-support enumeration (no exact evaluation but for undecided candidates)."""
     sup = _supports(oracle)
     lo, hi = sup.enclosure()
-    lower = 1 / hi * (1 - 4 * 2.0**-53)
-    upper = 1 / lo * (1 + 4 * 2.0**-53) if lo > 0 else math.inf
+    lower = 1 / hi * (1 - 4 * UNIT_ROUNDOFF)
+    upper = 1 / lo * (1 + 4 * UNIT_ROUNDOFF) if lo > 0 else math.inf
     info = {**info, "supports": sup.examined, "exact_checks": sup.exact_checks}
     return HoffmanConstant(None, lower, upper, "inf", "bounds", oracle.arith, (),
                            oracle.calls, True, info)

@@ -81,7 +81,15 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from ..arithmetic import EXACT, FLOAT, Arithmetic, Ball, format_number, resolve
+from ..arithmetic import (
+    EXACT,
+    FLOAT,
+    UNIT_ROUNDOFF,
+    Arithmetic,
+    Ball,
+    format_number,
+    resolve,
+)
 from ..domain import Domain, box, parse_domain
 from ..engines.enumerate import activation_regions
 from ..engines.glue import Cell, glue, map_key
@@ -286,8 +294,8 @@ def map_hoffman(obj: Any, norm: str = "inf", method: str = "auto",
         check_time("the Hoffman constant of the cells")
         sup = Supports(ref.rows(r))
         lo, hi = sup.enclosure()  # of 1 / H(A_C)
-        lows.append(1 / hi * (1 - 4 * 2.0**-53))
-        highs.append(1 / lo * (1 + 4 * 2.0**-53) if lo > 0 else math.inf)
+        lows.append(1 / hi * (1 - 4 * UNIT_ROUNDOFF))
+        highs.append(1 / lo * (1 + 4 * UNIT_ROUNDOFF) if lo > 0 else math.inf)
         sups.append(sup)
         note_lower_bound(lows[-1], "the Hoffman constant")  # for --time-limit
         if progress is not None:

@@ -51,7 +51,7 @@ from typing import Any
 
 import numpy as np
 
-from ..arithmetic import Ball
+from ..arithmetic import SMALLEST_SUBNORMAL, UNIT_ROUNDOFF, Ball
 from ..limits import check_time
 
 __all__ = ["SUPPORT_DIM", "SUPPORT_LIMIT", "Rows", "Supports", "candidate_count", "feasible"]
@@ -65,8 +65,7 @@ WINDOW_ROWS = 40
 #: candidates evaluated per vectorised block
 CHUNK = 200_000
 
-_U = 2.0**-53
-_ETA = 2.0**-1074
+_U, _ETA = UNIT_ROUNDOFF, SMALLEST_SUBNORMAL
 
 
 def candidate_count(m: int, n: int) -> int:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import cvxpy as cp
 import numpy as np
 
-from ..arithmetic import TINY
+from ..arithmetic import SMALLEST_SUBNORMAL, TINY, UNIT_ROUNDOFF
 from ..engines.patterns import PatternNode
 from ..network import Layer, Network
 from .bigm import BigM
@@ -36,8 +36,7 @@ __all__ = ["LayerPart", "LevelModel", "data_errors", "layer_parts", "node_fixing
 
 #: ``2^-52``: twice the unit round-off of float64
 _EPS = float(np.finfo(np.float64).eps)
-#: ``2^-1074``: the smallest subnormal, the absolute error of an underflowing operation
-_ETA = 2.0**-1074
+_ETA = SMALLEST_SUBNORMAL
 
 
 @dataclass(frozen=True, eq=False)
@@ -273,7 +272,7 @@ def data_errors(net: Network, x_lo: np.ndarray, x_hi: np.ndarray) -> list[np.nda
     x_lo, x_hi : ndarray
         The input box.
     """
-    u = _EPS / 2
+    u = UNIT_ROUNDOFF
     n = net.input_dim
     X = np.concatenate([[1.0], np.maximum(np.abs(x_lo), np.abs(x_hi))])
     P = np.eye(n + 1)  # magnitudes of the homogeneous map [[1, 0], [c, J]] (rows: inputs)

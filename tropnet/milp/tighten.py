@@ -29,7 +29,7 @@ import time
 import cvxpy as cp
 import numpy as np
 
-from ..arithmetic import EXACT, FLOAT, MIP_GAP, SOLVER_TOL, TINY
+from ..arithmetic import EXACT, FLOAT, MIP_GAP, SOLVER_TOL, TINY, gamma
 from ..domain import Domain
 from ..errors import TropnetError
 from ..network import Layer, Network
@@ -205,19 +205,12 @@ def safe_max(c: np.ndarray, A: np.ndarray, b: np.ndarray, y: np.ndarray, lo: np.
     m, n = A.shape
     X = np.maximum(np.abs(lo), np.abs(hi))
     r = c - A.T @ y
-    rho = _gamma(m + 1) * (np.abs(c) + np.abs(A).T @ y)  # |r - exact r| <= rho
+    rho = gamma(m + 1) * (np.abs(c) + np.abs(A).T @ y)  # |r - exact r| <= rho
     s1 = float(y @ b)
     s2 = float(np.sum(np.maximum(r * lo, r * hi)))
     s3 = float(rho @ X)
     mag = float(y @ np.abs(b)) + float(np.abs(r) @ X) + s3 + abs(s1) + abs(s2)
-    return s1 + s2 + s3 + 2.0 * _gamma(m + n + 4) * mag + TINY
-
-
-def _gamma(k: int) -> float:
-    """``gamma_k = k u / (1 - k u)``, ``u = 2^-53``: the relative round-off bound of a float
-    sum of ``k`` terms (Higham, Thm 3.1)."""
-    u = _EPS / 2
-    return k * u / (1 - k * u)
+    return s1 + s2 + s3 + 2.0 * gamma(m + n + 4) * mag + TINY
 
 
 def _input_box(domain: Domain) -> tuple[np.ndarray, np.ndarray]:
