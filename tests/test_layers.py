@@ -20,7 +20,7 @@ ROOT = Path(tropnet.__file__).parent
 
 #: tropnet's layers, lowest first: a module may import its own layer and the ones below
 LAYERS: list[tuple[str, ...]] = [
-    ("errors", "limits", "arithmetic", "files"),
+    ("errors", "limits", "progress", "arithmetic", "files"),
     ("activations", "network", "span", "conv", "io", "domain", "polyhedra", "examples"),
     ("tropical",),
     ("engines",),

@@ -399,9 +399,13 @@ class ExactArithmetic(Arithmetic):
     def array(self, data: Any) -> np.ndarray:
         src = np.asarray(data, dtype=object)
         out = np.empty(src.shape, dtype=object)
-        flat_src, flat_out = src.reshape(-1), out.reshape(-1)
-        for i, v in enumerate(flat_src):
-            flat_out[i] = self.convert(v)
+        convert = self.convert
+        if not self.limit_denominator:  # the common cases first: Fractions and ints
+            def convert(v: Any) -> Fraction:
+                kind = type(v)
+                return v if kind is Fraction else Fraction(v) if kind is int \
+                    else self.convert(v)
+        out.reshape(-1)[:] = [convert(v) for v in src.flat]
         out.setflags(write=False)
         return out
 

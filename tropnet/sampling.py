@@ -69,6 +69,7 @@ from .errors import NetworkError, TropnetError
 from .hoffman import effective_box
 from .limits import check_size, memory_budget
 from .network import FLOAT_MAGNITUDE_LOG2, Network, read_number
+from .progress import step
 
 __all__ = ["MAX_RADIUS", "MAX_SAMPLES", "RegionEstimate", "SampleEstimate", "estimate_regions",
            "sample_regions"]
@@ -502,7 +503,7 @@ class _Survey:
         n = self.net.input_dim
         parts = [_Part(self.A0, self.b0, self.x0.copy(), np.eye(n), np.zeros(n), {})]
         weight, out = 1.0, []
-        for layer in self.net.layers:
+        for li, layer in enumerate(self.net.layers):
             W, c = layer.float_params
             for p in parts:  # pre-activations z = (W M) x + (W m + c)
                 p.M, p.m, p.pattern = W @ p.M, W @ p.m + c, {}
@@ -511,7 +512,9 @@ class _Survey:
                 continue
             k, pieces = layer.act.rank, layer.act.pieces()
             order = rng.permutation(layer.out_dim)  # sorted hyperplanes are the worst case
-            for u in order:
+            for done, u in enumerate(order):
+                step(f"estimating: layer {li + 1} of {len(self.net.layers)}", done,
+                     layer.out_dim, "units", f"{weight * len(parts):,.0f} regions")
                 if _time.perf_counter() >= stop:
                     return [*out, weight * len(parts)], "time"
                 nxt = []

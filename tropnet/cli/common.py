@@ -36,6 +36,7 @@ from ..io import load_network, network_text, save_network
 from ..limits import TIME_BUDGET, TimeLimitReached, deadline, forced, memory_budget, note
 from ..network import Network
 from ..polyhedra import linprog
+from ..progress import Step, listening
 from ..tropical import TropicalRational, parse
 from .budget import LayerProgress, compile_work, guarded, regions_work
 
@@ -586,16 +587,59 @@ def int_list_option(lo: int, hi: int) -> Callable[[str], list[int]]:
     return parse
 
 
+#: seconds before the bar of a computation's phase appears (none for short runs)
+PHASE_DELAY = 0.5
+
+
+def _bars_hidden(args: argparse.Namespace | None) -> bool:
+    """Progress bars are shown on a terminal, hidden under ``--json`` or when stderr is no
+    terminal unless ``--progress``/``--verbose`` asks for them; never with ``--quiet``."""
+    if args is None or getattr(args, "quiet", False):
+        return True
+    asked = getattr(args, "progress", False) or getattr(args, "verbose", False)
+    return not asked and (getattr(args, "json", False) or not sys.stderr.isatty())
+
+
 def progress_bar(args: argparse.Namespace | None, total: int | None = None, desc: str = ""
                  ) -> Any:
-    """A tqdm bar on stderr: shown on a terminal, hidden under ``--json`` or when stderr is
-    no terminal unless ``--progress``/``--verbose`` asks for it; never with ``--quiet``."""
-    if args is None or getattr(args, "quiet", False):
-        return tqdm(total=total, desc=desc, file=sys.stderr, disable=True)
-    asked = getattr(args, "progress", False) or getattr(args, "verbose", False)
+    """A tqdm bar on stderr, shown as :func:`_bars_hidden` says."""
     return tqdm(total=total, desc=desc, file=sys.stderr, leave=False,
-                disable=not asked and (getattr(args, "json", False) or
-                                       not sys.stderr.isatty()))
+                disable=_bars_hidden(args))
+
+
+@contextlib.contextmanager
+def phase_progress(args: argparse.Namespace | None) -> Iterator[None]:
+    """A bar (under the command's own, when it has one) showing the current phase of the
+    computation as the algorithms report it (:mod:`tropnet.progress`: the regions split
+    in a layer, the maps glued, the cells refined, the products of a unit), with its rate;
+    shown as :func:`_bars_hidden` says, once a phase runs for :data:`PHASE_DELAY` s."""
+    if _bars_hidden(args):
+        yield
+        return
+    bars: list[Any] = []  # made on the first report after the delay, below any bar open
+    shown, start = [""], time.monotonic()
+
+    def show(s: Step) -> None:
+        if not bars:
+            if time.monotonic() - start < PHASE_DELAY:
+                return
+            bars.append(tqdm(file=sys.stderr, leave=False))
+        bar = bars[0]
+        bar.set_postfix_str(s.detail, refresh=False)
+        if s.phase != shown[0]:
+            shown[0] = s.phase
+            bar.set_description_str(s.phase, refresh=False)
+            bar.unit = s.unit or "it"
+            bar.total = s.total  # (reset keeps the old total for None)
+            bar.reset(s.total)
+        bar.update(max(s.done - bar.n, 0))
+
+    try:
+        with listening(show):
+            yield
+    finally:
+        for bar in bars:
+            bar.close()
 
 
 def compile_maps(net: Network, args: argparse.Namespace, prune: bool, domain: Any = None
@@ -703,7 +747,7 @@ def run_command(args: argparse.Namespace) -> int:
             with warnings.catch_warnings(record=True) as caught, \
                     forced(getattr(args, "force", False)):
                 warnings.simplefilter("always", NearDegeneracyWarning)
-                with _stdout_to_stderr(), \
+                with _stdout_to_stderr(), phase_progress(args), \
                         deadline(getattr(args, "time_limit", None), alarm=True):
                     result: CommandResult = args.func(args)
             seconds = time.perf_counter() - start

@@ -21,6 +21,7 @@ from ..errors import TropnetError
 from ..files import write_atomic
 from ..limits import TimeLimitReached, note
 from ..network import Network
+from ..polyhedra.lp import SOLVED
 from .budget import LayerProgress, Work, guarded, hoffman_work, regions_work
 from .common import (
     CommandResult,
@@ -121,33 +122,34 @@ def compute_regions(args: argparse.Namespace, target: Any) -> tuple[RegionSet, d
         record(args, domain=dom)
         return dom, found
 
-    if net is not None and args.domain.strip() == "effective":  # Hoffman constants first
-        domain, notes = guarded(hoffman_work(net, arith_from(args, net).exact, kind),
-                                find_domain)
-    else:
-        domain, notes = find_domain()
-    arith = arith_from(args, target, domain)
-    method = choose_method(kind, args.method, target).name
-    params: dict[str, Any] = {}
-    if kind == "linear":
-        params["connectivity"] = args.connectivity
-    if method == "enumerate":
-        params["engine"] = args.engine
-    dask = _cluster(args)
-    if dask and method not in ("enumerate", "milp"):
-        raise TropnetError(f"--workers / --scheduler run --method enumerate or milp, not "
-                           f"--method {method}")
-    params.update(dask)
-    if method == "milp":
-        params["solver"] = args.solver
-    work: Work | None = None
-    if net is not None:
-        work = regions_work(net, domain, kind, method, args.engine, arith.exact)
-        note(estimate=work.estimate)
-        notes["work_estimate"] = work.to_dict()
-    layers = len(net.layers) if net is not None and method in ("enumerate", "layerwise") \
-        and not dask else None
-    with progress_bar(args, total=layers, desc=f"{kind} regions") as bar:
+    with progress_bar(args, desc=f"{kind} regions") as bar:
+        if net is not None and args.domain.strip() == "effective":  # Hoffman constants first
+            domain, notes = guarded(hoffman_work(net, arith_from(args, net).exact, kind),
+                                    find_domain)
+        else:
+            domain, notes = find_domain()
+        arith = arith_from(args, target, domain)
+        method = choose_method(kind, args.method, target).name
+        params: dict[str, Any] = {}
+        if kind == "linear":
+            params["connectivity"] = args.connectivity
+        if method == "enumerate":
+            params["engine"] = args.engine
+        dask = _cluster(args)
+        if dask and method not in ("enumerate", "milp"):
+            raise TropnetError(f"--workers / --scheduler run --method enumerate or milp, not "
+                               f"--method {method}")
+        params.update(dask)
+        if method == "milp":
+            params["solver"] = args.solver
+        work: Work | None = None
+        if net is not None:
+            work = regions_work(net, domain, kind, method, args.engine, arith.exact)
+            note(estimate=work.estimate)
+            notes["work_estimate"] = work.to_dict()
+        layers = len(net.layers) if net is not None and method in ("enumerate", "layerwise") \
+            and not dask else None
+        bar.total = layers
         if layers is not None:
             # after layer l the enumeration holds the activation regions of the first l
             # layers: a lower bound on the activation regions (not on the linear ones)
@@ -156,10 +158,14 @@ def compute_regions(args: argparse.Namespace, target: Any) -> tuple[RegionSet, d
             what = "activation regions" if method == "enumerate" else "cells"
             params["progress"] = LayerProgress(work, layers, what, bound, bar)
         elif method == "milp":
+            solved = SOLVED["milp"]
+
             def progress(count: int) -> None:  # every region found is one more
                 note(lower_bound=count, lower_bound_of="activation regions",
                      so_far=f"{count:,} activation regions found")
-                bar.set_postfix(regions=count)
+                milps = SOLVED["milp"] - solved  # (0 on a cluster: solved by the workers)
+                bar.set_postfix_str(f"{count:,} regions" + (f", {milps:,} MILPs solved"
+                                                            if milps else ""), refresh=False)
                 bar.update(1)
 
             params["progress"] = progress

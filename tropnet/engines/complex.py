@@ -17,6 +17,7 @@ decides whether two faces are one; their coordinates are reported as floats.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -30,6 +31,7 @@ from ..errors import DomainError, InputFileError, NetworkError, TropnetError
 from ..files import load_json
 from ..network import Network
 from ..polyhedra import Polyhedron
+from ..progress import step
 from .geometry import generators
 
 __all__ = ["Face", "PolyhedralComplex", "polyhedral_complex"]
@@ -273,6 +275,8 @@ def polyhedral_complex(rs: Any, net: Network | None = None) -> PolyhedralComplex
     points: list[tuple] = []
     found: dict[frozenset, list] = {}  # vertex set -> [dim, facet vertex sets, cells]
     for c, cell in enumerate(cells):
+        if c % 64 == 0:
+            step("faces of cells", c, len(cells), "cells", f"{len(found):,} faces")
         gens = generators(cell)
         if len(gens.rays) or len(gens.lines) or not len(gens.points):
             raise DomainError(f"cell {c} of the regions is unbounded or empty: the complex "
@@ -307,7 +311,9 @@ def polyhedral_complex(rs: Any, net: Network | None = None) -> PolyhedralComplex
     faces: list[tuple[Face, ...]] = []
     for d, level in enumerate(levels):
         out = []
-        for f in level:
+        for k, f in enumerate(level):
+            if k % 256 == 0:
+                step(f"incidences of {d}-faces", k, len(level), "faces")
             _, subs, where = found[f]
             in_cells = tuple(sorted(cell_index[c] for c in where))
             regions = tuple(sorted({owners[c] for c in where}))
@@ -391,19 +397,31 @@ def _sign_reader(rs: Any, net: Network) -> Any:
                            f"regions (use kind='activation' or method='enumerate', or leave "
                            f"out the network)")
 
+    layers = [(_over_one_denominator(w), _over_one_denominator(b), layer.act)
+              for layer in net.layers for w, b in [layer.params(EXACT)]]
+
     def signs(x: list[Fraction]) -> tuple:
-        h = np.array(x, dtype=object)
+        # every activation is positively homogeneous: the layers act on the integer
+        # numerators of h = H / D (D > 0), and the signs are those of the numerators
+        H, D = _over_one_denominator(np.array(x, dtype=object))
         out = []
-        for layer in net.layers:
-            w, b = layer.params(EXACT)
-            z = w.dot(h) + b
-            act = layer.act
+        for (W, dw), (b, db), act in layers:
+            Z = W.dot(H) * db + b * (dw * D)  # z = Z / (dw db D)
             if act.patterned:
-                out.append(_unit_signs(act, z))
-            h = layer.activate(z, EXACT)
+                out.append(_unit_signs(act, Z))
+            H, m = _over_one_denominator(act.activate(Z, EXACT))  # (a slope's denominator)
+            D *= dw * db * m
         return tuple(out)
 
     return signs
+
+
+def _over_one_denominator(values: np.ndarray) -> tuple[np.ndarray, int]:
+    """``(N, d)`` with ``values = N / d``: integer numerators (an object array of ``int``)
+    over their least common denominator ``d > 0``."""
+    d = math.lcm(1, *(Fraction(v).denominator for v in values.flat))
+    return np.array([int(Fraction(v) * d) for v in values.flat], dtype=object
+                    ).reshape(values.shape), d
 
 
 def _unit_signs(act: Any, z: np.ndarray) -> tuple:
@@ -445,7 +463,9 @@ def _from_dict(data: dict) -> PolyhedralComplex:
     faces = []
     for d, level in enumerate(levels):
         out = []
-        for f in level:
+        for k, f in enumerate(level):
+            if k % 256 == 0:
+                step(f"incidences of {d}-faces", k, len(level), "faces")
             signs = f.get("signs")
             if signs is not None:
                 signs = tuple(tuple(tuple(u) if isinstance(u, list) else int(u) for u in layer)

@@ -52,6 +52,8 @@ from ..errors import TropnetError
 from ..limits import check_memory, check_time, note
 from ..network import Layer, Network
 from ..polyhedra import Polyhedron, linprog
+from ..polyhedra.lp import SOLVED
+from ..progress import step
 from .cones import (
     Cone,
     float_cone,
@@ -139,9 +141,14 @@ def activation_regions(net: Network, domain: Domain | str | None = None, engine:
         return planar_regions(net, dom, arith, progress)
     walk = Walk(net, dom, arith, name)
     items = [walk.root()]
-    for index in range(len(net.layers)):
+    layers, solved = len(net.layers), SOLVED["lp"]
+    for index in range(layers):
         nxt: list[_Item] = []
         for k, item in enumerate(items):
+            if k % 16 == 0:
+                lps = SOLVED["lp"] - solved
+                step(f"layer {index + 1} of {layers}", k, len(items), "regions",
+                     f"{len(nxt):,} found" + (f", {lps:,} LPs" if lps else ""))
             if k % 256 == 0:  # every unprocessed region holds at least one region
                 known = {"lower_bound": len(nxt) + len(items) - k,
                          "lower_bound_of": "activation regions", "layers_done": index}
@@ -154,8 +161,12 @@ def activation_regions(net: Network, domain: Domain | str | None = None, engine:
         items = nxt
         if progress is not None:
             progress(len(items))
-    regions, info = certified_regions(net, [walk.region(item) for item in items], dom, arith,
-                                      walk.fallbacks)
+    built = []
+    for k, item in enumerate(items):
+        if k % 256 == 0:
+            step("building regions", k, len(items), "regions")
+        built.append(walk.region(item))
+    regions, info = certified_regions(net, built, dom, arith, walk.fallbacks)
     return RegionSet("activation", regions, dom, "enumerate", arith, engine=walk.name,
                      info=info)
 

@@ -51,6 +51,7 @@ from ..errors import ExpressionError
 from ..limits import check_size
 from ..network import Network
 from ..polyhedra import Polyhedron
+from ..progress import step
 from ..tropical.polynomial import TropicalPolynomial
 from ..tropical.prune import Subdivision, cell_facets, primitive
 from ..tropical.rational import TropicalRational
@@ -150,6 +151,8 @@ def common_refinement(factors: Sequence[TropicalPolynomial], region: Polyhedron 
     edges: list[tuple[int, int]] = []
     while len(cells) < len(order):
         q = len(cells)
+        if q % 32 == 0:
+            step("refining cells", q, None, "cells", f"{len(order) - q:,} waiting")
         lab = order[q]
         if any(i not in sub.known for sub, i in zip(subs, lab, strict=True)):
             ahead = order[q:q + _AHEAD]  # the rows the next cells of the walk need, at once

@@ -48,6 +48,7 @@ from ..domain import Domain, parse_domain
 from ..errors import TooLargeError, TropnetError
 from ..hoffman import bounded_domain
 from ..network import Network
+from ..progress import step
 from .bigm import BigM
 from .blocks import RowBlock
 from .confirm import Confirmer
@@ -336,6 +337,8 @@ class _Sampler:
         while True:
             res = self.model.solve(self.solver, time_limit=self.timeout, stop_at=self.tau)
             self.solves += 1
+            step("MILP solves", self.solves, None, "MILPs",
+                   f"{len(self.confirmed):,} patterns confirmed")
             if res.status == "no_solution":
                 self.timeouts += 1
                 return None

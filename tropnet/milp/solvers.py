@@ -35,7 +35,7 @@ import cvxpy as cp
 import numpy as np
 
 from ..errors import SolverError
-from ..polyhedra.lp import record_fallback
+from ..polyhedra.lp import SOLVED, record_fallback
 
 __all__ = [
     "FALLBACK_ORDER",
@@ -398,6 +398,7 @@ def solve(problem: cp.Problem, solver: str = "HIGHS", *, time_limit: float | Non
     SolverError
         When every step of the chain failed.
     """
+    SOLVED["milp"] += 1
     first = solver_adapter(solver)
     maximize = isinstance(problem.objective, cp.Maximize)
     limited = time_limit is not None or stop_at is not None

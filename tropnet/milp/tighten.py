@@ -34,6 +34,7 @@ from ..domain import Domain
 from ..errors import TropnetError
 from ..network import Layer, Network
 from ..polyhedra import linprog
+from ..progress import step
 from .bigm import BigM, round_down, round_up
 from .blocks import encode_network
 from .solvers import solve
@@ -253,6 +254,7 @@ def _optimise_layer(net: Network, domain: Domain, partial: BigM, idx: int, metho
     if relax:
         lp = _standard_form(cp.Problem(cp.Minimize(0), cons), t)
         for i in range(layer.units):
+            step(f"big-M bounds by LP, layer {idx + 1}", i, layer.units, "units")
             for sense in (1, -1):
                 res = lp(i, sense)
                 counters["lp_solves"] += 1
@@ -263,6 +265,7 @@ def _optimise_layer(net: Network, domain: Domain, partial: BigM, idx: int, metho
     c = cp.Parameter(layer.units)
     prob = cp.Problem(cp.Maximize(c @ t), cons)
     for i in range(layer.units):
+        step(f"big-M bounds by MILP, layer {idx + 1}", i, layer.units, "units")
         for sense in (1, -1):
             vec = np.zeros(layer.units)
             vec[i] = sense

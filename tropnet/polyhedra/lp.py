@@ -16,9 +16,11 @@ variables. The arithmetic decides where the chain starts:
   misreports some); HiGHS's interior-point method through scipy; and last the exact chain
   on the exact rationals of the float data (``Fraction(x)`` is exact for a binary float).
 
-Every step taken because an earlier one failed is counted in :data:`FALLBACKS` (the MILP
-chain of :mod:`tropnet.milp.solvers` counts there too) and logged at DEBUG level on the
-``"tropnet.solvers"`` logger; a run's fallbacks are the difference of two copies::
+Every call is counted in :data:`SOLVED` (``"lp"``; the MILP chain counts ``"milp"``), for
+progress reports. Every step taken because an earlier one failed is counted in
+:data:`FALLBACKS` (the MILP chain of :mod:`tropnet.milp.solvers` counts there too) and
+logged at DEBUG level on the ``"tropnet.solvers"`` logger; a run's fallbacks are the
+difference of two copies::
 
     before = FALLBACKS.copy()
     ...
@@ -50,7 +52,8 @@ from scipy.optimize import linprog as _scipy_linprog
 from ..arithmetic import Arithmetic
 from ..errors import SolverError
 
-__all__ = ["EXACT_CHAIN", "FALLBACKS", "FLOAT_CHAIN", "LPResult", "linprog", "record_fallback"]
+__all__ = ["EXACT_CHAIN", "FALLBACKS", "FLOAT_CHAIN", "SOLVED", "LPResult", "linprog",
+           "record_fallback"]
 
 #: steps of the float LP chain, in order (after them: :data:`EXACT_CHAIN` on Fraction(x))
 FLOAT_CHAIN = ("highs", "highs-no-presolve", "highs-ipm")
@@ -61,6 +64,8 @@ EXACT_CHAIN = ("cdd", "cdd-dual-simplex", "fraction-simplex")
 #: ``"lp:cdd"`` for the float chain's exact step, ``"lp:cdd-dual-simplex"``,
 #: ``"milp:HIGHS-no-presolve"``, ``"milp:SCIPY"``, ...) since the process started
 FALLBACKS: Counter[str] = Counter()
+#: number of LPs (``"lp"``) and MILPs (``"milp"``) solved since the process started
+SOLVED: Counter[str] = Counter()
 
 LOG = logging.getLogger("tropnet.solvers")
 
@@ -141,6 +146,7 @@ def linprog(c: Any, A_ub: Any, b_ub: Any, arith: Arithmetic, *, A_eq: Any = None
     >>> res.status, res.value, list(res.duals)
     ('optimal', Fraction(4, 3), [Fraction(1, 1), Fraction(1, 1)])
     """
+    SOLVED["lp"] += 1
     n = len(c)
     A_ub = arith.asarray(A_ub).reshape(-1, n)
     b_ub = arith.asarray(b_ub).reshape(-1)

@@ -28,6 +28,7 @@ decide them on rounded exponents and coefficients).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -36,6 +37,7 @@ import numpy as np
 from ..arithmetic import EXACT, Arithmetic, resolve
 from ..limits import check_memory, check_time, forced, note
 from ..network import Layer, Network, as_network
+from ..progress import step as report
 from ..span import InputSpan, exact_matmul, input_span
 from .polynomial import TropicalPolynomial
 from .rational import TropicalRational
@@ -193,6 +195,8 @@ def _affine_layer(layer: Layer, F: list[TropicalPolynomial], G: list[TropicalPol
         for j in range(W.shape[1]):
             w = W[i, j]
             check_time("compiling the network")
+            report(f"unit {i + 1} of {W.shape[0]}", j, W.shape[1], "products",
+                   f"{len(h) + len(nn):,} monomials")
             if w > 0:
                 h, nn = simplify(h & (F[j] ** w)), simplify(nn & (G[j] ** w))
             elif w < 0:
@@ -208,4 +212,10 @@ def _activate(layer: Layer, H: list[TropicalPolynomial], N: list[TropicalPolynom
               arith: Arithmetic, simplify: Callable[[TropicalPolynomial], TropicalPolynomial]
               ) -> tuple[list[TropicalPolynomial], list[TropicalPolynomial]]:
     one = TropicalPolynomial.constant(0, H[0].nvars, arith)
-    return layer.act.tropical(H, N, arith, one, simplify)
+    done = itertools.count(1)
+
+    def counted(p: TropicalPolynomial) -> TropicalPolynomial:
+        report("activation", next(done), None, "products", f"{len(p):,} monomials")
+        return simplify(p)
+
+    return layer.act.tropical(H, N, arith, one, counted)
