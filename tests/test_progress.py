@@ -10,7 +10,7 @@ from tests.helpers import random_net, run_cli
 from tropnet import Network, activation_regions, linear_regions
 from tropnet.engines.monomials import compile_network
 from tropnet.io import save_network
-from tropnet.progress import Step, active, listening, step
+from tropnet.progress import Step, active, listening, step, tracked
 
 
 def _heard(run):
@@ -33,6 +33,20 @@ def test_a_step_reaches_every_listener_inside_the_block_only():
     assert [s.phase for s in outer] == ["both", "outer only"]
     assert inner == [Step("both", 1, 2, "things", "detail")]
     assert not active()
+
+
+def test_tracked_reports_every_kth_item_and_builds_the_detail_only_for_a_listener():
+    calls = []
+
+    def detail() -> str:
+        calls.append(1)
+        return "d"
+
+    assert list(tracked(range(5), "p", "u", 2, detail)) == [0, 1, 2, 3, 4] and not calls
+    seen: list[Step] = []
+    with listening(seen.append):
+        assert list(tracked("abcde", "p", "u", 2, detail)) == list("abcde")
+    assert seen == [Step("p", k, 5, "u", "d") for k in (0, 2, 4)] and len(calls) == 3
 
 
 def test_enumeration_reports_the_regions_split_in_each_layer():

@@ -20,10 +20,13 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
-__all__ = ["Step", "active", "listening", "step"]
+__all__ = ["Step", "active", "listening", "step", "tracked"]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,7 @@ class Step:
     total : int or None, default None
         How much there is, when known.
     unit : str, default ""
-        What ``done`` counts (``"regions split"``, ``"groups"``).
+        What ``done`` counts (``"regions"``, ``"maps"``).
     detail : str, default ""
         Other counts so far (``"5,548 found, 1,204 LPs"``).
     """
@@ -77,6 +80,31 @@ def step(phase: str, done: int, total: int | None = None, unit: str = "",
         report = Step(phase, done, total, unit, detail)
         for listener in listeners:
             listener(report)
+
+
+def tracked(items: Sequence[T], phase: str, unit: str = "", every: int = 64,
+            detail: Callable[[], str] | None = None) -> Iterator[T]:
+    """The items in order, reporting ``step(phase, k, len(items), unit, detail())`` before
+    every ``every``-th one (``detail`` is called only when somebody listens).
+
+    Parameters
+    ----------
+    items : sequence
+        What the loop goes through.
+    phase : str
+        What runs.
+    unit : str, default ""
+        What an item is.
+    every : int, default 64
+        Report before items ``0, every, 2 every, ...``.
+    detail : callable or None, default None
+        Other counts so far, as a string.
+    """
+    total = len(items)
+    for k, item in enumerate(items):
+        if k % every == 0 and active():
+            step(phase, k, total, unit, detail() if detail is not None else "")
+        yield item
 
 
 def active() -> bool:

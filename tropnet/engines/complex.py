@@ -31,7 +31,7 @@ from ..errors import DomainError, InputFileError, NetworkError, TropnetError
 from ..files import load_json
 from ..network import Network
 from ..polyhedra import Polyhedron
-from ..progress import step
+from ..progress import tracked
 from .geometry import generators
 
 __all__ = ["Face", "PolyhedralComplex", "polyhedral_complex"]
@@ -274,9 +274,8 @@ def polyhedral_complex(rs: Any, net: Network | None = None) -> PolyhedralComplex
     key_of: dict[tuple, int] = {}  # exact coordinates -> vertex index
     points: list[tuple] = []
     found: dict[frozenset, list] = {}  # vertex set -> [dim, facet vertex sets, cells]
-    for c, cell in enumerate(cells):
-        if c % 64 == 0:
-            step("faces of cells", c, len(cells), "cells", f"{len(found):,} faces")
+    for c, cell in enumerate(tracked(cells, "faces of cells", "cells",
+                                     detail=lambda: f"{len(found):,} faces")):
         gens = generators(cell)
         if len(gens.rays) or len(gens.lines) or not len(gens.points):
             raise DomainError(f"cell {c} of the regions is unbounded or empty: the complex "
@@ -311,9 +310,7 @@ def polyhedral_complex(rs: Any, net: Network | None = None) -> PolyhedralComplex
     faces: list[tuple[Face, ...]] = []
     for d, level in enumerate(levels):
         out = []
-        for k, f in enumerate(level):
-            if k % 256 == 0:
-                step(f"incidences of {d}-faces", k, len(level), "faces")
+        for f in tracked(level, f"incidences of {d}-faces", "faces", 256):
             _, subs, where = found[f]
             in_cells = tuple(sorted(cell_index[c] for c in where))
             regions = tuple(sorted({owners[c] for c in where}))
@@ -463,9 +460,7 @@ def _from_dict(data: dict) -> PolyhedralComplex:
     faces = []
     for d, level in enumerate(levels):
         out = []
-        for k, f in enumerate(level):
-            if k % 256 == 0:
-                step(f"incidences of {d}-faces", k, len(level), "faces")
+        for f in level:
             signs = f.get("signs")
             if signs is not None:
                 signs = tuple(tuple(tuple(u) if isinstance(u, list) else int(u) for u in layer)

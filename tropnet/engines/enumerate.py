@@ -53,7 +53,7 @@ from ..limits import check_memory, check_time, note
 from ..network import Layer, Network
 from ..polyhedra import Polyhedron, linprog
 from ..polyhedra.lp import SOLVED
-from ..progress import step
+from ..progress import active, step, tracked
 from .cones import (
     Cone,
     float_cone,
@@ -145,7 +145,7 @@ def activation_regions(net: Network, domain: Domain | str | None = None, engine:
     for index in range(layers):
         nxt: list[_Item] = []
         for k, item in enumerate(items):
-            if k % 16 == 0:
+            if k % 16 == 0 and active():
                 lps = SOLVED["lp"] - solved
                 step(f"layer {index + 1} of {layers}", k, len(items), "regions",
                      f"{len(nxt):,} found" + (f", {lps:,} LPs" if lps else ""))
@@ -161,11 +161,7 @@ def activation_regions(net: Network, domain: Domain | str | None = None, engine:
         items = nxt
         if progress is not None:
             progress(len(items))
-    built = []
-    for k, item in enumerate(items):
-        if k % 256 == 0:
-            step("building regions", k, len(items), "regions")
-        built.append(walk.region(item))
+    built = [walk.region(item) for item in tracked(items, "building regions", "regions", 256)]
     regions, info = certified_regions(net, built, dom, arith, walk.fallbacks)
     return RegionSet("activation", regions, dom, "enumerate", arith, engine=walk.name,
                      info=info)

@@ -26,7 +26,7 @@ import numpy as np
 from ..arithmetic import EXACT, SMALLEST_SUBNORMAL, UNIT_ROUNDOFF, Arithmetic
 from ..errors import TropnetError
 from ..polyhedra import Polyhedron, closures_meet, facet_adjacent
-from ..progress import step
+from ..progress import tracked
 from .result import Region
 
 __all__ = ["CONNECTIVITY", "Cell", "glue", "map_key"]
@@ -129,18 +129,14 @@ def glue(cells: Sequence[Cell], connectivity: str, arith: Arithmetic,
         lookup = cells
     else:  # certified: glue each group of possibly equal maps on its exact cells
         groups = _possibly_equal(cells, exact_cell)
-        wanted = sorted(i for members in groups for i in members)
-        exact = {}
-        for k, i in enumerate(wanted):
-            if k % 64 == 0:
-                step("exact cells of possibly equal maps", k, len(wanted), "cells")
-            exact[i] = exact_cell(i)
+        wanted = [i for members in groups for i in members]
+        exact = {i: exact_cell(i) for i in tracked(wanted, "exact cells of possibly equal maps",
+                                                   "cells")}
         lookup = exact  # type: ignore[assignment]
         groups = [m for members in groups for m in _groups([exact[i] for i in members],
                                                             EXACT, members)]
-    for k, members in enumerate(groups):
-        if k % 64 == 0:
-            step("gluing", k, len(groups), "maps", f"{graph.number_of_edges():,} pairs glued")
+    for members in tracked(groups, "gluing", "maps",
+                           detail=lambda: f"{graph.number_of_edges():,} pairs glued"):
         if len(members) < 2:
             continue
         sub = [lookup[i] for i in members]

@@ -34,7 +34,7 @@ from ..domain import Domain
 from ..errors import TropnetError
 from ..network import Layer, Network
 from ..polyhedra import linprog
-from ..progress import step
+from ..progress import tracked
 from .bigm import BigM, round_down, round_up
 from .blocks import encode_network
 from .solvers import solve
@@ -253,8 +253,8 @@ def _optimise_layer(net: Network, domain: Domain, partial: BigM, idx: int, metho
     lo, hi = g_lo.copy(), g_hi.copy()
     if relax:
         lp = _standard_form(cp.Problem(cp.Minimize(0), cons), t)
-        for i in range(layer.units):
-            step(f"big-M bounds by LP, layer {idx + 1}", i, layer.units, "units")
+        for i in tracked(range(layer.units), f"big-M bounds by LP, layer {idx + 1}", "units",
+                         1):
             for sense in (1, -1):
                 res = lp(i, sense)
                 counters["lp_solves"] += 1
@@ -264,8 +264,8 @@ def _optimise_layer(net: Network, domain: Domain, partial: BigM, idx: int, metho
         return lo, hi
     c = cp.Parameter(layer.units)
     prob = cp.Problem(cp.Maximize(c @ t), cons)
-    for i in range(layer.units):
-        step(f"big-M bounds by MILP, layer {idx + 1}", i, layer.units, "units")
+    for i in tracked(range(layer.units), f"big-M bounds by MILP, layer {idx + 1}", "units",
+                     1):
         for sense in (1, -1):
             vec = np.zeros(layer.units)
             vec[i] = sense
