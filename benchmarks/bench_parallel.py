@@ -44,33 +44,26 @@ def _serial(dims: list[int], domain: str | None) -> dict:
 
 
 def _parallel(dims: list[int], domain: str | None, workers: int) -> dict:
-    """Count on a fresh LocalCluster; the cluster's start is timed apart from the run."""
+    """Count on a fresh LocalCluster started as ``--workers`` starts it; the cluster's start
+    is timed apart from the run."""
     import time
-
-    from dask.distributed import Client, LocalCluster
 
     from tropnet.arithmetic import resolve
     from tropnet.domain import parse_domain
-    from tropnet.engines.parallel import TaskStats, parallel_stream
+    from tropnet.engines.parallel import TaskStats, cluster, parallel_stream
 
     warnings.simplefilter("ignore")
     net = he_net(dims, SEED)
     dom = parse_domain(domain, net.input_dim)
     arith = resolve(None, net, dom)
     t0 = time.perf_counter()
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                           dashboard_address=None, silence_logs=50)
-    client = Client(cluster)
-    started = time.perf_counter() - t0
-    try:
+    with cluster(workers) as client:
+        started = time.perf_counter() - t0
         stats = TaskStats()
         t1 = time.perf_counter()
         s = parallel_stream(net, dom, arith, scheduler=client, stats=stats)
         run = time.perf_counter() - t1
         peaks = client.run(_peak_mb)
-    finally:
-        client.close()
-        cluster.close()
     return {"count": s.count, "run_s": run, "start_s": started, **stats.to_dict(),
             "workers_peak_mb": sum(peaks.values()), "driver_peak_mb": _peak_mb()}
 

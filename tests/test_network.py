@@ -97,3 +97,22 @@ def test_json_and_npz_round_trip(tmp_path, rng):
                        fnet.forward_batch([[0.3, -0.2]]))
     data = json.loads((tmp_path / "n.json").read_text())
     assert data["layers"][0]["activation"] == "leaky_relu"
+
+
+def test_pickled_layers_keep_their_exact_numbers():
+    """A layer of floats travels as floats (compact), one with other rationals as
+    Fractions; both come back with the same exact numbers, activation and provenance."""
+    import pickle
+
+    floats = Network.from_lists(2, [([[0.1, -2.5], [3.0, 1e-300]], [0.25, -0.3], "leaky_relu",
+                                     {"slope": "1/2"})])
+    thirds = Network.from_lists(1, [([["1/3"]], ["-2/7"], "relu")])
+    for net, fraction in ((floats, Fraction(0.1)), (thirds, Fraction(1, 3))):
+        layer = net.layers[0]
+        back = pickle.loads(pickle.dumps(net)).layers[0]
+        assert back.weight[0, 0] == fraction and isinstance(back.weight[0, 0], Fraction)
+        assert (back.weight == layer.weight).all() and (back.bias == layer.bias).all()
+        assert back.act == layer.act and back.exact_input == layer.exact_input
+        assert not back.weight.flags.writeable
+    assert len(pickle.dumps(floats.layers[0])) < len(pickle.dumps(
+        (floats.layers[0].weight, floats.layers[0].bias)))  # floats, not Fractions

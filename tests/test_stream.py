@@ -189,7 +189,7 @@ def test_pieces_partition_the_regions(exact, engine, domain):
     # j = 4 lines make 11 cells of R^2 (fewer meet a box)
     assert 4 < len(pieces) <= 1 + j + j * (j - 1) // 2 and j == 4
     want = {r.pattern for r in activation_regions(net, domain, engine, exact).regions}
-    got = []
+    got, crossing = [], []
     for piece in pieces:
         found = []
         leaves = ActivationLeaves(ex, found.append)
@@ -198,7 +198,11 @@ def test_pieces_partition_the_regions(exact, engine, domain):
         # every region of a piece has the piece's first-layer sides
         assert all(r.pattern[0][u] == int(side) for r in found for u, side in piece)
         got += [r.pattern for r in found]
+        # the first-layer hyperplanes through the piece: units of both sides in it
+        crossing.append(sum(len({r.pattern[0][u] for r in found}) == 2 for u in range(9)))
     assert len(got) == len(set(got)) == len(want)   # no region twice, none lost
+    if engine == "vertex":  # largest first: by the first-layer hyperplanes crossing
+        assert crossing == sorted(crossing, reverse=True) and crossing[0] > crossing[-1]
     assert set(got) == want
     assert ex.pieces(1) == [()] and ex.piece_nodes(())[0][0] == 0
 

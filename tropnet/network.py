@@ -147,6 +147,18 @@ def _json_number(value: Fraction) -> str | float | int:
     return f if Fraction(f) == value else format_number(value)
 
 
+def _unpickled_layer(weight: np.ndarray, bias: np.ndarray, act: Activation,
+                     meta: dict | None, exact_input: bool) -> Layer:
+    """The layer whose numbers are the exact values of the entries (floats or Fractions) of
+    ``weight`` and ``bias`` (:meth:`Layer.__reduce__`)."""
+    def exact(arr: np.ndarray) -> np.ndarray:
+        out = np.array([Fraction(v) for v in arr.flat], dtype=object).reshape(arr.shape)
+        out.setflags(write=False)
+        return out
+
+    return Layer(exact(weight), exact(bias), act, meta, exact_input)
+
+
 @dataclass(frozen=True, eq=False)
 class Layer:
     """One dense layer ``h -> act(W h + b)``.
@@ -221,6 +233,15 @@ class Layer:
         fw.setflags(write=False)
         fb.setflags(write=False)
         object.__setattr__(self, "_float", (fw, fb))
+
+    def __reduce__(self) -> tuple:
+        """Pickled compactly (a network is shipped to every worker of a parallel run): as
+        its float arrays when every number is the exact value of its float."""
+        fw, fb = self._float  # type: ignore[attr-defined]
+        floats = all(Fraction(f) == v for f, v in zip(fw.flat, self.weight.flat, strict=True)
+                     ) and all(Fraction(f) == v for f, v in zip(fb, self.bias, strict=True))
+        w, b = (fw, fb) if floats else (self.weight, self.bias)
+        return _unpickled_layer, (w, b, self.act, self.meta, self.exact_input)
 
     # -- shapes -----------------------------------------------------------
     @property

@@ -47,6 +47,7 @@ from ..limits import check_memory, note
 from ..network import Layer, Network
 from ..polyhedra import Polyhedron
 from ..tropical.prune import facets, primitive
+from .cones import Cone
 from .enumerate import Walk, choose_engine
 from .glue import check_connectivity
 from .patterns import certify_points, read_in
@@ -215,7 +216,10 @@ class Explorer:
         cannot be cut): the cells of the arrangement of the hyperplanes of the first ``j``
         units of the first layer, ``j`` the least with about ``target`` cells, each given by
         its sides. Every activation region lies in exactly one piece (a first-layer unit
-        has one side on a region), so the regions of the pieces are the regions.
+        has one side on a region), so the regions of the pieces are the regions. The
+        pieces come largest first, by an estimate of their work: the cells of the first
+        layer's arrangement inside them, from the other first-layer hyperplanes that cross
+        them (so that a parallel run does not end on one large piece).
 
         Pieces are cut when the first layer splits by hyperplanes (ReLU, leaky ReLU) and
         the walk is exact or the float vertex engine (whose pieces are line-free: the
@@ -236,7 +240,7 @@ class Explorer:
         if target <= 1 or not (layer.act.patterned and layer.act.hyperplane) or not (
                 walk.arith.exact or walk.name == "vertex"):
             return [()]
-        W, _ = self._first_rows()
+        W, b = self._first_rows()
         n = self.net.input_dim
         cells, j = 1, 0  # cells of j hyperplanes in general position: sum_i<=n C(j, i)
         while j < len(W) and cells < target:
@@ -249,11 +253,17 @@ class Explorer:
                 rank = np.linalg.matrix_rank(np.array(W[:j], dtype=float))
             if rank < n:
                 return [()]
-        sub = Network(n, (Layer(W[:j], self._first_rows()[1][:j], ReLU()),))
-        found: list[Piece] = []
-        stream_activation_regions(sub, walk.dom, walk.name, walk.arith, lambda r: found.append(
-            tuple((u, bool(s)) for u, s in enumerate(r.pattern[0]))))
-        return found
+        cut = Walk(Network(n, (Layer(W[:j], b[:j], ReLU()),)), walk.dom, walk.arith, walk.name)
+        H = np.column_stack([np.array(b[j:], dtype=float), np.array(W[j:], dtype=float)])
+        sized = []
+        for item in cut.children(0, cut.root()):
+            cells = 0  # no estimate without vertices (the LP engine)
+            if isinstance(item.state, Cone):
+                vals = np.asarray(item.state.gens, dtype=float) @ H.T  # vertices and rays
+                crossing = int(((vals > 0).any(axis=0) & (vals < 0).any(axis=0)).sum())
+                cells = sum(comb(crossing, i) for i in range(n + 1))
+            sized.append((-cells, tuple((u, bool(s)) for u, s in enumerate(item.pats[0]))))
+        return [piece for _, piece in sorted(sized)]
 
     def piece_nodes(self, piece: Piece) -> list[Node]:
         """The nodes that explore ``piece``: the root for the whole domain, else the
