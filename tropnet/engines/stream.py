@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -47,7 +48,6 @@ from ..limits import check_memory, note
 from ..network import Layer, Network
 from ..polyhedra import Polyhedron
 from ..tropical.prune import facets, primitive
-from .cones import Cone
 from .enumerate import Walk, choose_engine
 from .glue import check_connectivity
 from .patterns import certify_points, read_in
@@ -60,6 +60,9 @@ __all__ = ["Explorer", "LinearUnion", "StreamProgress", "StreamSummary", "patter
 
 #: regions whose points are checked together
 CHUNK = 1024
+#: about the most first-layer regions a serial stream holds at once: a wider first layer
+#: is explored piece by piece (:meth:`Explorer.pieces`)
+FIRST_LAYER_NODES = 2048
 
 #: a node of the pattern tree: the number of layers done and the walk's region of them
 Node = tuple[int, Any]
@@ -213,13 +216,16 @@ class Explorer:
     # -- pieces: the domain cut by first-layer hyperplanes, shipped as sign vectors ---------
     def pieces(self, target: int) -> list[Piece]:
         """About ``target`` pieces covering the domain (``[()]``, the whole domain, when it
-        cannot be cut): the cells of the arrangement of the hyperplanes of the first ``j``
-        units of the first layer, ``j`` the least with about ``target`` cells, each given by
-        its sides. Every activation region lies in exactly one piece (a first-layer unit
-        has one side on a region), so the regions of the pieces are the regions. The
-        pieces come largest first, by an estimate of their work: the cells of the first
-        layer's arrangement inside them, from the other first-layer hyperplanes that cross
-        them (so that a parallel run does not end on one large piece).
+        cannot be cut): the cells of the arrangement of the hyperplanes of ``j`` units of
+        the first layer, ``j`` the least with about ``target`` cells, each given by its
+        sides. Every activation region lies in exactly one piece (a first-layer unit has
+        one side on a region), so the regions of the pieces are the regions.
+
+        The work of a piece grows with the vertices of the first layer's arrangement in it,
+        which crowd where its hyperplanes meet; so the units are chosen one at a time, each
+        the one that splits the most crowded cell so far most evenly, on a sample of those
+        vertices (:func:`_arrangement_vertices`). The pieces come largest first by the
+        sample, so that a parallel run does not end on one large piece.
 
         Pieces are cut when the first layer splits by hyperplanes (ReLU, leaky ReLU) and
         the walk is exact or the float vertex engine (whose pieces are line-free: the
@@ -242,28 +248,27 @@ class Explorer:
             return [()]
         W, b = self._first_rows()
         n = self.net.input_dim
-        cells, j = 1, 0  # cells of j hyperplanes in general position: sum_i<=n C(j, i)
-        while j < len(W) and cells < target:
-            j += 1
-            cells = sum(comb(j, i) for i in range(n + 1))
-        if walk.name == "vertex" and self.dom.has_line:
-            rank = np.linalg.matrix_rank(np.array(W[:j], dtype=float)) if j else 0
-            while j < len(W) and rank < n:  # line-free pieces: normals spanning R^n
-                j += 1
-                rank = np.linalg.matrix_rank(np.array(W[:j], dtype=float))
-            if rank < n:
-                return [()]
-        cut = Walk(Network(n, (Layer(W[:j], b[:j], ReLU()),)), walk.dom, walk.arith, walk.name)
-        H = np.column_stack([np.array(b[j:], dtype=float), np.array(W[j:], dtype=float)])
+        Wf, bf = np.array(W, dtype=float), np.array(b, dtype=float)
+        side = _arrangement_vertices(Wf, bf, self.dom) @ Wf.T + bf > 0
+        units = _cutting_units(Wf, side, target,
+                               line_free=walk.name == "vertex" and self.dom.has_line)
+        if units is None:
+            return [()]
+        cut = Walk(Network(n, (Layer(W[units], b[units], ReLU()),)), walk.dom, walk.arith,
+                   walk.name)
+        crowd = Counter(row.tobytes() for row in np.packbits(side[:, units], axis=1))
         sized = []
         for item in cut.children(0, cut.root()):
-            cells = 0  # no estimate without vertices (the LP engine)
-            if isinstance(item.state, Cone):
-                vals = np.asarray(item.state.gens, dtype=float) @ H.T  # vertices and rays
-                crossing = int(((vals > 0).any(axis=0) & (vals < 0).any(axis=0)).sum())
-                cells = sum(comb(crossing, i) for i in range(n + 1))
-            sized.append((-cells, tuple((u, bool(s)) for u, s in enumerate(item.pats[0]))))
+            signs = np.array(item.pats[0], dtype=bool)
+            piece = tuple((int(u), bool(s)) for u, s in zip(units, signs, strict=True))
+            sized.append((-crowd.get(np.packbits(signs).tobytes(), 0), piece))
         return [piece for _, piece in sorted(sized)]
+
+    def first_cells(self) -> int:
+        """The most regions the first layer's hyperplanes can make: ``sum_{i <= n} C(m, i)``
+        for ``m`` hyperplanes in ``R^n`` (Zaslavsky, general position)."""
+        m, n = self.net.layers[0].units, self.net.input_dim
+        return sum(comb(m, i) for i in range(n + 1))
 
     def piece_nodes(self, piece: Piece) -> list[Node]:
         """The nodes that explore ``piece``: the root for the whole domain, else the
@@ -414,6 +419,61 @@ class Explorer:
         return tuple(out), M
 
 
+#: arrangement vertices sampled to cut the domain into pieces of similar work
+VERTEX_SAMPLE = 4096
+
+
+def _arrangement_vertices(W: np.ndarray, b: np.ndarray, dom: Domain) -> np.ndarray:
+    """A sample of the vertices of the arrangement ``W x + b = 0`` in the domain: the
+    points where random sets of ``n`` hyperplanes meet (floats, rows; none when there are
+    fewer than ``n`` hyperplanes). An estimate of where the regions crowd, not a decision."""
+    m, n = W.shape
+    if m < n:
+        return np.zeros((0, n))
+    rng = np.random.default_rng(0)
+    idx = np.argsort(rng.random((VERTEX_SAMPLE, m)), axis=1)[:, :n]
+    A, rhs = W[idx], -b[idx]
+    scale = np.abs(A).max(axis=(1, 2)) ** n
+    ok = np.abs(np.linalg.det(A)) > 1e-9 * np.where(scale > 0, scale, 1)
+    pts = np.linalg.solve(A[ok], rhs[ok][..., None])[..., 0]
+    if dom.kind != "rn":
+        poly = dom.polyhedron(EXACT)
+        Ad, bd = np.array(poly.A, dtype=float), np.array(poly.b, dtype=float)
+        pts = pts[(pts @ Ad.T <= bd + 1e-9 * (1 + np.abs(bd))).all(axis=1)]
+    return pts
+
+
+def _cutting_units(W: np.ndarray, side: np.ndarray, target: int, line_free: bool
+                   ) -> list[int] | None:
+    """Units of the first layer whose hyperplanes cut the domain into about ``target``
+    cells: each next unit the one whose hyperplane splits the most crowded cell so far
+    (by the sample points, whose sides are the rows of ``side``) most evenly; the first
+    ones with normals spanning ``R^n`` when ``line_free`` (else ``None`` when they cannot).
+    Without sample points the units come in order."""
+    m, n = W.shape
+    labels = np.zeros(len(side), dtype=np.int64)
+    chosen: list[int] = []
+    cells, rank = 1, 0
+    while len(chosen) < m and (cells < target or (line_free and rank < n)):
+        best, crowd = None, None
+        for u in range(m):
+            if u in chosen or (line_free and rank < n and np.linalg.matrix_rank(
+                    W[[*chosen, u]]) == rank):
+                continue
+            top = int(np.bincount(labels * 2 + side[:, u]).max()) if len(side) else 0
+            if crowd is None or top < crowd:
+                best, crowd = u, top
+        if best is None:
+            break
+        chosen.append(best)
+        labels = np.unique(labels * 2 + side[:, best], return_inverse=True)[1].reshape(-1)
+        cells = sum(comb(len(chosen), i) for i in range(n + 1))
+        rank = int(np.linalg.matrix_rank(W[chosen]))
+    if line_free and rank < n:
+        return None
+    return chosen
+
+
 def _map_key(M: Any) -> tuple:
     """A hashable key of an exact homogeneous map (a ScaledMatrix), equal for equal maps."""
     num = M.num[1:].reshape(-1)
@@ -528,7 +588,9 @@ def stream_activation_regions(net: Network, domain: Domain | str | None = None,
     ``sink`` (``None``: count only). ``progress`` gets a :class:`StreamProgress` every
     :data:`CHUNK` regions. A count on a 2-D bounded domain that the planar engine supports
     (``engine`` ``"auto"`` or ``"planar"``) counts the faces of its subdivision instead
-    (:func:`tropnet.engines.planar.planar_count`).
+    (:func:`tropnet.engines.planar.planar_count`). A first layer that can make many
+    regions (over :data:`FIRST_LAYER_NODES` per piece) is explored piece by piece
+    (:meth:`Explorer.pieces`), so that the walk never holds all of its regions at once.
 
     Parameters
     ----------
@@ -574,7 +636,7 @@ def stream_activation_regions(net: Network, domain: Domain | str | None = None,
         count, info = planar_count(net, dom, arith, per_layer)
         return StreamSummary(count, dom, arith, "planar", {"streamed": True, **info})
     ex = Explorer(net, dom, arith, engine)
-    stack = [ex.root()]
+    stack: list[Node] = []
 
     def flushed() -> None:
         note(lower_bound=leaves.count, lower_bound_of="activation regions")
@@ -583,7 +645,9 @@ def stream_activation_regions(net: Network, domain: Domain | str | None = None,
                                     time.perf_counter() - start))
 
     leaves = ActivationLeaves(ex, sink, flushed)
-    ex.explore(stack, leaves, count=leaves.add if sink is None else None)
+    for piece in ex.pieces(ex.first_cells() // FIRST_LAYER_NODES):
+        stack[:] = [ex.root()] if not piece else reversed(ex.piece_nodes(piece))
+        ex.explore(stack, leaves, count=leaves.add if sink is None else None)
     leaves.flush()
     return StreamSummary(leaves.count, dom, arith, ex.walk.name,
                          activation_info(arith, ex.walk.fallbacks, leaves.moved,
