@@ -630,6 +630,10 @@ def _cut(eng: Any, state: Any, rows: tuple, hs: Any, arith: Arithmetic,
 
 
 # -- engines ---------------------------------------------------------------------------
+#: points certified inside a region that the float LP engine hands on to its parts
+POINTS_KEPT = 16
+
+
 def _engine(name: str, arith: Arithmetic) -> Any:
     if name == "vertex":
         return _VertexEngine(arith)
@@ -763,16 +767,34 @@ class _LPEngine:
         return state[1]
 
 
+@dataclass(eq=False)
+class _LPRegion:
+    """A region of the certified float LP engine: its float rows ``poly``, its rows as
+    balls ``G`` (``g . (1, x) >= 0``), their exact integer multiples ``Gx`` (or ``None``),
+    and points certified strictly inside (``points``, rows; the first is its interior
+    point): those the LPs found, and the parent's that lie in it."""
+
+    poly: Polyhedron
+    G: Ball
+    Gx: list | None
+    points: np.ndarray
+
+    @property
+    def x0(self) -> np.ndarray:
+        """The interior point of the region (the first of ``points``)."""
+        return self.points[0]
+
+
 class _BallLPEngine:
-    """The certified float LP engine: a region is ``(poly, x0, G)`` -- its float rows, a
-    point certified strictly inside, and its rows as balls ``G`` (``g . (1, x) >= 0``).
+    """The certified float LP engine: a region is an :class:`_LPRegion`.
 
     A float LP only proposes; every answer is certified or raises
     :class:`~tropnet.arithmetic.Uncertain`:
 
     * "``side * h`` takes a positive value on the region": a point strictly inside the
-      region with ``side * h > 0``, both checked in balls (the LP optimum pulled towards
-      ``x0``); it becomes the interior point of that part when the region is split;
+      region with ``side * h > 0``, both checked in balls. The points certified inside a
+      region (its interior point, the points earlier LPs found, the parent's points on its
+      side) answer first, without an LP; an LP optimum pulled towards ``x0`` adds one;
     * "it does not": multipliers ``y >= 0`` of the LP's active rows with
       ``side * w = sum y_i a_i`` exactly and ``side * beta + sum y_i b_i < 0``, so
       ``side * h(x) < 0`` on the region: for ``n`` active rows, a verified enclosure of the
@@ -785,10 +807,7 @@ class _BallLPEngine:
     name = "lp"
     arith = FLOAT
 
-    def __init__(self) -> None:
-        self._witness: dict[tuple, np.ndarray] = {}
-
-    def start(self, domain: Domain) -> tuple[tuple, list]:
+    def start(self, domain: Domain) -> tuple[_LPRegion, list]:
         poly = domain.polyhedron(FLOAT)
         exact = read_in(domain, FLOAT).polyhedron(EXACT)
         G = Ball.of(np.column_stack([exact.b, -exact.A]).reshape(-1, poly.n + 1))
@@ -800,10 +819,11 @@ class _BallLPEngine:
             raise Uncertain  # the whole walk then starts exactly
         rows = [(poly.A[i], poly.b[i]) for i in range(len(poly))]
         Gx = [integer_row([b, *(-v for v in a)]) for a, b in zip(exact.A, exact.b, strict=True)]
-        return (poly, x0, G, Gx), rows
+        return _LPRegion(poly, G, Gx, x0[None, :]), rows
 
-    def classify(self, state: tuple, hs: Ball) -> list[int]:
-        out = []
+    def classify(self, state: _LPRegion, hs: Ball) -> list[int]:
+        out: list[int] = []
+        seen = 0  # the points certified inside when ``at`` was computed; LPs add more
         for j in range(len(hs)):
             h = hs[j]  # with h.__dict__["exact"] when the walk keeps exact rows
             w = h[1:].signs()
@@ -813,16 +833,20 @@ class _BallLPEngine:
                     raise Uncertain
                 out.append(_ZERO if s == 0 else s)
                 continue
-            s0 = int((h[None, :] @ _homog(state[1]))[0, 0].signs())
-            plus = s0 == 1 or self._reaches(state, h, 1)
-            minus = s0 == -1 or self._reaches(state, h, -1)
+            if seen != len(state.points):  # the sides reached at those points: no LP
+                seen = len(state.points)
+                P = Ball.of(np.column_stack([np.ones(seen), state.points]).T)
+                at, first = (hs[j:] @ P).signs(), j
+            row = at[j - first]
+            plus = bool((row == 1).any()) or self._reaches(state, h, 1)
+            minus = bool((row == -1).any()) or self._reaches(state, h, -1)
             if not (plus or minus):  # a non-zero h vanishing on a full-dimensional region
                 raise Uncertain
             out.append(_CROSS if plus and minus else _PLUS if plus else _MINUS)
         return out
 
-    def _reaches(self, state: tuple, h: Ball, side: int) -> bool:
-        poly, x0, G, Gx = state
+    def _reaches(self, state: _LPRegion, h: Ball, side: int) -> bool:
+        poly, x0, G, Gx = state.poly, state.x0, state.G, state.Gx
         beta, w = side * h.mid[0], side * h.mid[1:]
         cap = 1.0 + abs(beta) + float(np.abs(w) @ np.abs(x0))
         # max w.x on the region, capped where side * h reaches ``cap`` (a bounded optimum)
@@ -836,7 +860,7 @@ class _BallLPEngine:
             for t in (2.0**-4, 2.0**-12, 2.0**-24, 2.0**-40):
                 p = x + t * (x0 - x)
                 if self._inside(G, p) and (sh[None, :] @ _homog(p))[0, 0].signs() == 1:
-                    self._witness[(id(state), h.mid.tobytes(), side)] = p
+                    state.points = np.vstack([state.points, p])
                     return True
             raise Uncertain
         y = np.asarray(res.duals, dtype=float)[:len(poly)]
@@ -858,29 +882,29 @@ class _BallLPEngine:
     def _inside(G: Ball, p: np.ndarray) -> bool:
         return not len(G) or bool(np.all((G @ _homog(p)).signs() == 1))
 
-    def split(self, state: tuple, h: Ball) -> tuple[tuple, tuple]:
-        poly, x0, G, Gx = state
+    def split(self, state: _LPRegion, h: Ball) -> tuple[_LPRegion, _LPRegion]:
         hx = h.__dict__.get("exact")
-        s0 = int((h[None, :] @ _homog(x0))[0, 0].signs())
         parts = []
         for side in (1, -1):
             sh = h if side > 0 else -h
+            on = (sh[None, :] @ Ball.of(np.column_stack(
+                [np.ones(len(state.points)), state.points]).T)).signs()[0] == 1
+            if not on.any():  # classify saw this side reached, so an LP finds a point
+                if not self._reaches(state, h, side):  # pragma: no cover - certified
+                    raise RuntimeError("internal error: a crossing hyperplane left one side "
+                                       "without interior")
+                return self.split(state, h)
+            points = state.points[on]
             a = -sh.mid[1:]
-            sub = poly.add(a.reshape(1, -1), [sh.mid[0]])
-            key = (id(state), h.mid.tobytes(), side)
-            if s0 == side:
-                point = x0
-            else:
-                if key not in self._witness:
-                    self._reaches(state, h, side)
-                point = self._witness.pop(key)
-            gx = None if Gx is None or hx is None else [*Gx, np.array([side * v for v in hx],
-                                                                        dtype=object)]
-            parts.append((sub, point, G.concat(sh[None, :]), gx))
+            sub = state.poly.add(a.reshape(1, -1), [sh.mid[0]])
+            gx = None if state.Gx is None or hx is None else [
+                *state.Gx, np.array([side * v for v in hx], dtype=object)]
+            parts.append(_LPRegion(sub, state.G.concat(sh[None, :]), gx,
+                                   points[:POINTS_KEPT]))
         return parts[0], parts[1]
 
-    def point(self, state: tuple) -> np.ndarray:
-        return state[1]
+    def point(self, state: _LPRegion) -> np.ndarray:
+        return state.x0
 
 
 def _exact_negative(rows: list, h: list) -> bool:

@@ -1,0 +1,138 @@
+"""Enumeration speed per region (issue 14): every engine on the shared nets, and the LP
+engine in high input dimension.
+
+``python -m benchmarks.bench_speed [--quick]`` writes ``benchmarks/results/speed.md``.
+
+Table 1: activation regions of nets A-D on ``R^n`` and ``[-1,1]^n``, microseconds per region
+(seconds of the counting call over the count; best of up to 3 runs in a fresh process) of
+the float vertex engine, the exact vertex engine, the float LP engine, the planar engine
+(2-D boxes) and regioncam (2-D boxes, when the ``bench`` extra is installed), with the
+targets of the issue: at most 30 us per region in float on B-D over ``R^n``, exact mode
+within 2x of float.
+
+Table 2: the LP engine (the engine of high input dimension) in seconds: net B over ``R^n``
+(target < 3 s) and He-initialised 784-[8]-1 and 20-[8,8]-1 nets over ``R^n``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import numpy as np
+
+from tropnet import activation_regions, load_network
+
+from .common import NETS, best_of, he_net, load_average, machine, table, write
+
+try:  # imported here, so that its import is not timed in the runs
+    import regioncam
+except ImportError:  # the bench extra is not installed: its column stays empty
+    regioncam = None
+
+#: the shared nets and their exact activation-region counts on R^n and on [-1,1]^n
+EXPECTED = {"A": (111, 38), "B": (1320, 218), "C": (2344, 1340), "D": (5548, 2080)}
+SHAPES = {"A": "2-[8,8]-1", "B": "3-[10,10]-1", "C": "2-[32,32]-1", "D": "3-[16,16]-1"}
+#: float vertex engine on B-D over R^n: microseconds per region
+TARGET_US = 30.0
+#: exact over float, same engine and net
+TARGET_EXACT_RATIO = 2.0
+
+
+def _net(spec: Any):
+    return load_network(NETS / f"{spec}.json") if isinstance(spec, str) else he_net(spec, 0)
+
+
+def _count(spec: Any, domain: str | None, engine: str, exact: bool) -> int:
+    return activation_regions(_net(spec), domain, engine, exact).count
+
+
+def _regioncam(spec: Any) -> int:
+    net = _net(spec)
+    cam = regioncam.Regioncam(size=1.0)
+    for layer in net.layers[:-1]:
+        W, b = layer.float_params
+        cam.linear(np.ascontiguousarray(W.T, dtype=np.float32), np.asarray(b, dtype=np.float32))
+        cam.relu()
+    return int(cam.num_faces)
+
+
+def _us(res: dict, count: int) -> str:
+    if res["status"] != "ok":
+        return res["status"]
+    return f"{1e6 * res['seconds'] / count:.0f}"
+
+
+def per_region_table(nets: list[str], timeout: float) -> str:
+    rows = []
+    for name in nets:
+        for dom, domain in (("rn", None), ("box", "box:-1,1")):
+            want = EXPECTED[name][dom == "box"]
+            runs = {"vertex": best_of(_count, name, domain, "vertex", False, timeout=timeout,
+                                      enough=5.0),
+                    "exact": best_of(_count, name, domain, "vertex", True, timeout=timeout,
+                                     enough=5.0),
+                    "lp": best_of(_count, name, domain, "lp", False, timeout=timeout,
+                                  repeat=1)}
+            planar = dom == "box" and SHAPES[name].startswith("2-")
+            if planar:
+                runs["planar"] = best_of(_count, name, domain, "planar", False,
+                                         timeout=timeout)
+                if regioncam is not None:
+                    runs["regioncam"] = best_of(_regioncam, name, timeout=timeout)
+            counts = {r["value"] for r in runs.values() if r["status"] == "ok"}
+            v, x = runs["vertex"], runs["exact"]
+            ratio = f"{x['seconds'] / v['seconds']:.2f}" if v["status"] == x["status"] == "ok" \
+                else "-"
+            target = f"<= {TARGET_US:g}" if dom == "rn" and name != "A" else "-"
+            rows.append([f"{name} {SHAPES[name]}", dom, want,
+                         "yes" if counts == {want} else f"NO {sorted(counts)}",
+                         _us(v, want), target, _us(x, want), ratio, _us(runs["lp"], want),
+                         _us(runs["planar"], want) if planar else "-",
+                         _us(runs["regioncam"], want) if "regioncam" in runs else "-"])
+    return table(["net", "domain", "regions", "all counts exact", "vertex us/region",
+                  "target us", "exact vertex us/region", f"exact / float (<= "
+                  f"{TARGET_EXACT_RATIO:g})", "LP engine us/region", "planar us/region",
+                  "regioncam us/region"], rows)
+
+
+#: the LP engine's nets: (label, spec, target)
+LP_CASES = [("B 3-[10,10]-1", "B", "< 3 s"), ("He 784-[8]-1", [784, 8, 1], ""),
+            ("He 20-[8,8]-1", [20, 8, 8, 1], "")]
+
+
+def lp_table(timeout: float) -> str:
+    rows = []
+    for label, spec, target in LP_CASES:
+        res = best_of(_count, spec, None, "lp", False, timeout=timeout, enough=5.0)
+        ok = res["status"] == "ok"
+        rows.append([label, "R^n", res["value"] if ok else "-",
+                     f"{res['seconds']:.3g}" if ok else res["status"],
+                     f"{1e6 * res['seconds'] / res['value']:.0f}" if ok else "-", target])
+    return table(["net", "domain", "activation regions", "LP engine s", "us/region",
+                  "target"], rows)
+
+
+def main(quick: bool = False) -> str:
+    nets = ["A", "B"] if quick else ["A", "B", "C", "D"]
+    timeout = 120.0 if quick else 600.0
+    text = "\n".join([
+        "# Enumeration speed per region (issue 14)", "",
+        f"Machine: {machine()}; load average at start {load_average():.2f}"
+        + (" (quick run: nets A and B)" if quick else ""), "",
+        "## Microseconds per activation region, by engine", "",
+        "Seconds of the counting call (best of up to 3 runs in a fresh process, one for the "
+        "LP engine) over the number of regions; every count checked against the exact "
+        "count. Targets: the float vertex engine at most 30 us per region on B-D over R^n; "
+        "exact mode within 2x of float. regioncam (Rust, float32) runs only on 2-D boxes.",
+        "", per_region_table(nets, timeout), "",
+        "## The LP engine in high input dimension", "",
+        "Float LP engine (certified), activation regions over R^n, best of up to 3 runs.", "",
+        lp_table(timeout)])
+    return write("speed", text)
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    print(main(ap.parse_args().quick))
