@@ -431,10 +431,14 @@ def _arrangement_vertices(W: np.ndarray, b: np.ndarray, dom: Domain) -> np.ndarr
     if m < n:
         return np.zeros((0, n))
     rng = np.random.default_rng(0)
-    idx = np.argsort(rng.random((VERTEX_SAMPLE, m)), axis=1)[:, :n]
+    size = min(VERTEX_SAMPLE, max(16, 2**22 // n**2))  # at most ~32 MB of n x n systems
+    idx = np.argsort(rng.random((size, m)), axis=1)[:, :n]
     A, rhs = W[idx], -b[idx]
-    scale = np.abs(A).max(axis=(1, 2)) ** n
-    ok = np.abs(np.linalg.det(A)) > 1e-9 * np.where(scale > 0, scale, 1)
+    sign, logdet = np.linalg.slogdet(A)
+    top = np.abs(A).max(axis=(1, 2))
+    # well-posed systems: |det| > 1e-9 * (largest entry)^n, compared in logarithms
+    ok = (sign != 0) & (top > 0)
+    ok[ok] = logdet[ok] - n * np.log(top[ok]) > np.log(1e-9)
     pts = np.linalg.solve(A[ok], rhs[ok][..., None])[..., 0]
     if dom.kind != "rn":
         poly = dom.polyhedron(EXACT)
