@@ -19,42 +19,20 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-import numpy as np
+from tropnet import activation_regions
 
-from tropnet import activation_regions, load_network
+from .bench_planar import _net, _regioncam, regioncam
+from .bench_regions import EXPECTED, SHAPES
+from .common import best_of, load_average, machine, table, write
 
-from .common import NETS, best_of, he_net, load_average, machine, table, write
-
-try:  # imported here, so that its import is not timed in the runs
-    import regioncam
-except ImportError:  # the bench extra is not installed: its column stays empty
-    regioncam = None
-
-#: the shared nets and their exact activation-region counts on R^n and on [-1,1]^n
-EXPECTED = {"A": (111, 38), "B": (1320, 218), "C": (2344, 1340), "D": (5548, 2080)}
-SHAPES = {"A": "2-[8,8]-1", "B": "3-[10,10]-1", "C": "2-[32,32]-1", "D": "3-[16,16]-1"}
 #: float vertex engine on B-D over R^n: microseconds per region
 TARGET_US = 30.0
 #: exact over float, same engine and net
 TARGET_EXACT_RATIO = 2.0
 
 
-def _net(spec: Any):
-    return load_network(NETS / f"{spec}.json") if isinstance(spec, str) else he_net(spec, 0)
-
-
 def _count(spec: Any, domain: str | None, engine: str, exact: bool) -> int:
     return activation_regions(_net(spec), domain, engine, exact).count
-
-
-def _regioncam(spec: Any) -> int:
-    net = _net(spec)
-    cam = regioncam.Regioncam(size=1.0)
-    for layer in net.layers[:-1]:
-        W, b = layer.float_params
-        cam.linear(np.ascontiguousarray(W.T, dtype=np.float32), np.asarray(b, dtype=np.float32))
-        cam.relu()
-    return int(cam.num_faces)
 
 
 def _us(res: dict, count: int) -> str:
@@ -79,7 +57,7 @@ def per_region_table(nets: list[str], timeout: float) -> str:
                 runs["planar"] = best_of(_count, name, domain, "planar", False,
                                          timeout=timeout)
                 if regioncam is not None:
-                    runs["regioncam"] = best_of(_regioncam, name, timeout=timeout)
+                    runs["regioncam"] = best_of(_regioncam, name, 1, timeout=timeout)
             counts = {r["value"] for r in runs.values() if r["status"] == "ok"}
             v, x = runs["vertex"], runs["exact"]
             ratio = f"{x['seconds'] / v['seconds']:.2f}" if v["status"] == x["status"] == "ok" \

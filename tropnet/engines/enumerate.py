@@ -835,8 +835,7 @@ class _BallLPEngine:
                 continue
             if seen != len(state.points):  # the sides reached at those points: no LP
                 seen = len(state.points)
-                P = Ball.of(np.column_stack([np.ones(seen), state.points]).T)
-                at, first = (hs[j:] @ P).signs(), j
+                at, first = (hs[j:] @ _homog(state.points)).signs(), j
             row = at[j - first]
             plus = bool((row == 1).any()) or self._reaches(state, h, 1)
             minus = bool((row == -1).any()) or self._reaches(state, h, -1)
@@ -884,11 +883,11 @@ class _BallLPEngine:
 
     def split(self, state: _LPRegion, h: Ball) -> tuple[_LPRegion, _LPRegion]:
         hx = h.__dict__.get("exact")
+        at = (h[None, :] @ _homog(state.points)).signs()[0]
         parts = []
         for side in (1, -1):
             sh = h if side > 0 else -h
-            on = (sh[None, :] @ Ball.of(np.column_stack(
-                [np.ones(len(state.points)), state.points]).T)).signs()[0] == 1
+            on = at == side  # the points certified inside on this side
             if not on.any():  # classify saw this side reached, so an LP finds a point
                 if not self._reaches(state, h, side):  # pragma: no cover - certified
                     raise RuntimeError("internal error: a crossing hyperplane left one side "
@@ -943,8 +942,10 @@ def _exact_negative(rows: list, h: list) -> bool:
 
 
 def _homog(x: np.ndarray) -> Ball:
-    """The column ``(1, x)`` as an exact ball."""
-    return Ball.of(np.r_[1.0, np.asarray(x, dtype=float)][:, None])
+    """The column ``(1, x)`` as an exact ball; for the rows of a matrix ``x``, one column
+    ``(1, x_i)`` each."""
+    rows = np.atleast_2d(np.asarray(x, dtype=float))
+    return Ball.of(np.column_stack([np.ones(len(rows)), rows]).T)
 
 
 def _enclose(M: Ball, v: Ball) -> Ball | None:
