@@ -186,3 +186,18 @@ def test_real_scheduler_and_workers(tmp_path):
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+def test_workers_of_a_local_cluster_print_no_error_logs(capfd):
+    """A Ctrl-C that cuts a transfer of results made a worker log an ERROR with a traceback
+    on the terminal; the workers tropnet starts log nothing below CRITICAL (a task's error
+    still reaches the driver through its future)."""
+    import logging
+
+    from tropnet.engines.parallel import cluster
+
+    with cluster(2) as client:
+        client.run(lambda: logging.getLogger("distributed.worker").error("a worker error"))
+        with pytest.raises(ZeroDivisionError):
+            client.submit(lambda: 1 / 0).result()
+    assert "a worker error" not in capfd.readouterr().err

@@ -31,6 +31,7 @@ cluster, and ``import tropnet`` does not import dask.
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 import time
@@ -197,9 +198,11 @@ def cluster(workers: int | None = None, scheduler: Any = None) -> Iterator[Any]:
         return
     if workers is None or int(workers) < 1:
         raise TropnetError(f"workers must be a positive integer, not {workers!r}")
+    # the workers log nothing below CRITICAL: a task's error reaches the driver through its
+    # future, and a Ctrl-C that cuts a transfer of results would print a traceback
     with _sigint_ignored(), dask.config.set(QUIET_WORKERS):
         local = LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True,
-                             dashboard_address=None, silence_logs=40)
+                             dashboard_address=None, silence_logs=logging.CRITICAL)
     try:
         client = Client(local)
         try:
