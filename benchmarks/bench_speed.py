@@ -4,11 +4,11 @@ engine in high input dimension.
 ``python -m benchmarks.bench_speed [--quick]`` writes ``benchmarks/results/speed.md``.
 
 Table 1: activation regions of nets A-D on ``R^n`` and ``[-1,1]^n``, microseconds per region
-(seconds of the counting call over the count; best of up to 3 runs in a fresh process) of
-the float vertex engine, the exact vertex engine, the float LP engine, the planar engine
-(2-D boxes) and regioncam (2-D boxes, when the ``bench`` extra is installed), with the
-targets of the issue: at most 30 us per region in float on B-D over ``R^n``, exact mode
-within 2x of float.
+(seconds of the call over the count; best of up to 3 runs in a fresh process) of the batch
+engine (count only, and listing), the float and exact vertex engine, the float LP engine,
+the planar engine (2-D boxes, count only) and regioncam (2-D boxes, when the ``bench`` extra
+is installed), with the targets of the issue: at most 30 us per region in float on B-D over
+``R^n``, exact mode within 2x of float.
 
 Table 2: the LP engine (the engine of high input dimension) in seconds: net B over ``R^n``
 (target < 3 s) and He-initialised 784-[8]-1 and 20-[8,8]-1 nets over ``R^n``.
@@ -20,6 +20,7 @@ import argparse
 from typing import Any
 
 from tropnet import activation_regions
+from tropnet.engines.stream import stream_activation_regions
 
 from .bench_planar import _net, _regioncam, regioncam
 from .bench_regions import EXPECTED, SHAPES
@@ -35,10 +36,18 @@ def _count(spec: Any, domain: str | None, engine: str, exact: bool) -> int:
     return activation_regions(_net(spec), domain, engine, exact).count
 
 
+def _count_only(spec: Any, domain: str | None, engine: str, exact: bool) -> int:
+    return stream_activation_regions(_net(spec), domain, engine, exact).count
+
+
 def _us(res: dict, count: int) -> str:
     if res["status"] != "ok":
         return res["status"]
     return f"{1e6 * res['seconds'] / count:.0f}"
+
+
+def _ratio(a: dict, b: dict) -> str:
+    return f"{a['seconds'] / b['seconds']:.2f}" if a["status"] == b["status"] == "ok" else "-"
 
 
 def per_region_table(nets: list[str], timeout: float) -> str:
@@ -46,7 +55,11 @@ def per_region_table(nets: list[str], timeout: float) -> str:
     for name in nets:
         for dom, domain in (("rn", None), ("box", "box:-1,1")):
             want = EXPECTED[name][dom == "box"]
-            runs = {"vertex": best_of(_count, name, domain, "vertex", False, timeout=timeout,
+            runs = {"batch count": best_of(_count_only, name, domain, "batch", False,
+                                           timeout=timeout, enough=5.0),
+                    "batch": best_of(_count, name, domain, "batch", False, timeout=timeout,
+                                     enough=5.0),
+                    "vertex": best_of(_count, name, domain, "vertex", False, timeout=timeout,
                                       enough=5.0),
                     "exact": best_of(_count, name, domain, "vertex", True, timeout=timeout,
                                      enough=5.0),
@@ -54,24 +67,25 @@ def per_region_table(nets: list[str], timeout: float) -> str:
                                   repeat=1)}
             planar = dom == "box" and SHAPES[name].startswith("2-")
             if planar:
-                runs["planar"] = best_of(_count, name, domain, "planar", False,
+                runs["planar"] = best_of(_count_only, name, domain, "planar", False,
                                          timeout=timeout)
                 if regioncam is not None:
                     runs["regioncam"] = best_of(_regioncam, name, 1, timeout=timeout)
             counts = {r["value"] for r in runs.values() if r["status"] == "ok"}
-            v, x = runs["vertex"], runs["exact"]
-            ratio = f"{x['seconds'] / v['seconds']:.2f}" if v["status"] == x["status"] == "ok" \
-                else "-"
             target = f"<= {TARGET_US:g}" if dom == "rn" and name != "A" else "-"
             rows.append([f"{name} {SHAPES[name]}", dom, want,
                          "yes" if counts == {want} else f"NO {sorted(counts)}",
-                         _us(v, want), target, _us(x, want), ratio, _us(runs["lp"], want),
+                         _us(runs["batch count"], want), _us(runs["batch"], want), target,
+                         _us(runs["vertex"], want), _us(runs["exact"], want),
+                         _ratio(runs["exact"], runs["vertex"]),
+                         _ratio(runs["exact"], runs["batch"]), _us(runs["lp"], want),
                          _us(runs["planar"], want) if planar else "-",
                          _us(runs["regioncam"], want) if "regioncam" in runs else "-"])
-    return table(["net", "domain", "regions", "all counts exact", "vertex us/region",
-                  "target us", "exact vertex us/region", f"exact / float (<= "
-                  f"{TARGET_EXACT_RATIO:g})", "LP engine us/region", "planar us/region",
-                  "regioncam us/region"], rows)
+    return table(["net", "domain", "regions", "all counts exact", "batch count-only us/region",
+                  "batch us/region", "target us", "vertex us/region",
+                  "exact vertex us/region", f"exact / float vertex (<= {TARGET_EXACT_RATIO:g})",
+                  "exact vertex / float batch", "LP engine us/region",
+                  "planar count-only us/region", "regioncam us/region"], rows)
 
 
 #: the LP engine's nets: (label, spec, target)
@@ -99,10 +113,14 @@ def main(quick: bool = False) -> str:
         f"Machine: {machine()}; load average at start {load_average():.2f}"
         + (" (quick run: nets A and B)" if quick else ""), "",
         "## Microseconds per activation region, by engine", "",
-        "Seconds of the counting call (best of up to 3 runs in a fresh process, one for the "
-        "LP engine) over the number of regions; every count checked against the exact "
-        "count. Targets: the float vertex engine at most 30 us per region on B-D over R^n; "
-        "exact mode within 2x of float. regioncam (Rust, float32) runs only on 2-D boxes.",
+        "Seconds of the call (best of up to 3 runs in a fresh process, one for the LP "
+        "engine) over the number of regions; every count checked against the exact count. "
+        "*count-only*: `stream_activation_regions` without a sink (`tropnet regions "
+        "--count-only`); the other columns list the regions (`activation_regions`: Region "
+        "objects with polyhedron, map and a certified interior point). The batch engine is "
+        "`auto` in float mode on R^n and boxes (n >= 3, and 2-D on R^n); exact mode runs the "
+        "vertex engine. Targets: at most 30 us per region in float on B-D over R^n; exact "
+        "mode within 2x of float. regioncam (Rust, float32) runs only on 2-D boxes.",
         "", per_region_table(nets, timeout), "",
         "## The LP engine in high input dimension", "",
         "Float LP engine (certified), activation regions over R^n, best of up to 3 runs.", "",

@@ -23,7 +23,7 @@ def test_the_table():
     assert method_names("activation") == ("enumerate", "milp")
     assert method_names("linear", "expression") == ("tropical",)
     assert [m.name for m in METHODS.values() if m.bounded] == ["milp"]
-    assert METHODS["enumerate"].engines == ("vertex", "lp", "planar")
+    assert METHODS["enumerate"].engines == ("vertex", "lp", "planar", "batch")
 
 
 def test_auto_and_kind_resolution():
@@ -88,8 +88,8 @@ def test_consumers_read_the_table():
     assert tuple(method.choices) == ("auto", *METHODS)
     # crosscheck: every exact method for every kind it counts on a network, engines apart
     assert set(CHECKS) == {"activation-vertex", "activation-lp", "activation-planar",
-                           "activation-milp", "linear-tropical", "linear-enumerate",
-                           "linear-layerwise"}
+                           "activation-batch", "activation-milp", "linear-tropical",
+                           "linear-enumerate", "linear-layerwise"}
     assert set(ROWS) == {*CHECKS, "sampling"}
     assert tropnet.crosscheck.__module__ == "tropnet.comparison"
 
@@ -106,6 +106,8 @@ def test_every_method_agrees_on_random_nets(seed):
             engines = METHODS[m].engines if kind == "activation" else ()
             for engine in engines or (None,):
                 params = {"engine": engine} if engine else {}
+                if engine == "batch":  # certified float only: its count must be the exact one
+                    params["exact"] = False
                 counts.setdefault(kind, set()).add(
                     regions(net, "box:-2,2", kind, m, **params).count)
     assert len(counts["activation"]) == 1 and len(counts["linear"]) == 1

@@ -775,7 +775,7 @@ def _round_bound(mag: np.ndarray, unit: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
-def _pad(rad: np.ndarray, k: int) -> np.ndarray:
+def pad_radius(rad: np.ndarray, k: int) -> np.ndarray:
     """Round a radius computed in float (a sum of ``k`` non-negative terms) upwards."""
     out = np.asarray(rad * (1 + 4 * (k + 2) * _U) + _ETA)
     out[rad == 0] = 0.0
@@ -862,19 +862,20 @@ class Ball:
         unit = np.multiply.outer(self.units.min(axis=-1, initial=np.inf),
                                  other.units.min(axis=0, initial=np.inf))
         rad = (np.abs(a) @ other.rad + self.rad @ (np.abs(b) + other.rad))
-        return Ball(mid, _pad(rad + _round_bound(mag, unit.reshape(mag.shape), k), k + 2))
+        return Ball(mid, pad_radius(rad + _round_bound(mag, unit.reshape(mag.shape), k), k + 2))
 
     def __mul__(self, other: Ball) -> Ball:
         """Entrywise product (numpy broadcasting)."""
         mid = self.mid * other.mid
         rad = np.abs(self.mid) * other.rad + self.rad * (np.abs(other.mid) + other.rad)
-        return Ball(mid, _pad(rad + _round_bound(np.abs(mid), self.units * other.units, 1), 3))
+        bound = _round_bound(np.abs(mid), self.units * other.units, 1)
+        return Ball(mid, pad_radius(rad + bound, 3))
 
     def __sub__(self, other: Ball) -> Ball:
         mid = self.mid - other.mid
         mag = np.abs(self.mid) + np.abs(other.mid)
         unit = np.minimum(self.units, other.units)
-        return Ball(mid, _pad(self.rad + other.rad + _round_bound(mag, unit, 1), 3))
+        return Ball(mid, pad_radius(self.rad + other.rad + _round_bound(mag, unit, 1), 3))
 
     def __add__(self, other: Ball) -> Ball:
         return self - (-other)
@@ -915,7 +916,7 @@ class Ball:
         ``[1/2, 1)`` (exact: a positive rescaling of each row)."""
         top = np.abs(self.mid).max(axis=-1, keepdims=True)
         e = np.frexp(np.where(top == 0, 1.0, top))[1]
-        return Ball(np.ldexp(self.mid, -e), _pad(np.ldexp(self.rad, -e), 0))
+        return Ball(np.ldexp(self.mid, -e), pad_radius(np.ldexp(self.rad, -e), 0))
 
     def concat(self, other: Ball) -> Ball:
         return Ball(np.concatenate([self.mid, other.mid]),

@@ -32,6 +32,7 @@ from .arithmetic import Arithmetic, resolve
 from .bounds import network_bounds
 from .dispatch import METHODS, regions
 from .domain import Domain, parse_domain
+from .engines.batch import batch_support
 from .engines.planar import planar_support
 from .errors import NearDegeneracyWarning, TooLargeError, TropnetError
 from .network import Network
@@ -266,6 +267,8 @@ def _count(name: str, net: Network, dom: Domain, connectivity: str, arith: Arith
         raise _Skip(f"{method} needs a bounded domain")
     if engine == "planar" and (why := planar_support(net, dom)) is not None:
         raise _Skip(f"the planar engine: {why}")
+    if engine == "batch" and (why := batch_support(net, dom, arith)) is not None:
+        raise _Skip(f"the batch engine: {why}")
     params: dict[str, Any] = {"connectivity": connectivity} if kind == "linear" else {}
     if engine:
         params["engine"] = engine

@@ -54,6 +54,7 @@ from ..network import Layer, Network
 from ..polyhedra import Polyhedron, linprog
 from ..polyhedra.lp import SOLVED
 from ..progress import active, step, tracked
+from .batch import batch_regions, batch_support
 from .cones import (
     Cone,
     float_cone,
@@ -71,7 +72,7 @@ from .zaslavsky import count_cells
 
 __all__ = ["ENGINES", "Walk", "activation_regions", "choose_engine"]
 
-ENGINES = ("vertex", "lp", "planar")
+ENGINES = ("vertex", "lp", "planar", "batch")
 
 #: bytes of pattern matrices a walk keeps (a depth-first walk meets a new pattern per
 #: region; each matrix is dense, (width + 1)^2 numbers, so the cap is in bytes)
@@ -136,9 +137,15 @@ def activation_regions(net: Network, domain: Domain | str | None = None, engine:
     """
     dom = parse_domain(domain, net.input_dim)
     arith = resolve(exact, net, dom)
-    name = choose_engine(engine, dom, net)
+    name = choose_engine(engine, dom, net, arith)
     if name == "planar":
         return planar_regions(net, dom, arith, progress)
+    if name == "batch":
+        found, fallbacks = batch_regions(net, dom, arith,
+                                         lambda: Walk(net, dom, arith, "vertex"), progress)
+        regions, info = certified_regions(net, found, dom, arith, fallbacks)
+        return RegionSet("activation", regions, dom, "enumerate", arith, engine="batch",
+                         info=info)
     walk = Walk(net, dom, arith, name)
     items = [walk.root()]
     layers, solved = len(net.layers), SOLVED["lp"]
@@ -199,7 +206,7 @@ class Walk:
     """
 
     def __init__(self, net: Network, dom: Domain, arith: Arithmetic, name: str) -> None:
-        name = "vertex" if name == "planar" else name
+        name = "vertex" if name in ("planar", "batch") else name
         self.net, self.dom, self.arith, self.name = net, dom, arith, name
         self.balls = not arith.exact  # maps are balls; the vertex engine also decides on them
         # the float LP engine also keeps the exact maps, for its exact certificates
@@ -472,12 +479,16 @@ def _homogeneous(W: np.ndarray, b: np.ndarray, arith: Arithmetic) -> np.ndarray:
     return out
 
 
-def choose_engine(engine: str, domain: Domain, net: Network | None = None) -> str:
+def choose_engine(engine: str, domain: Domain, net: Network | None = None,
+                  arith: Arithmetic | None = None) -> str:
     """Resolve ``"auto"``: given ``net``, the planar engine when it supports the network
-    and domain (two inputs, a bounded domain, no maxout); else the vertex engine up to
-    input dimension 6 (on domains without lines), else LP. Without ``net`` (callers that
-    walk regions one by one, :class:`Walk`) ``"auto"`` never gives ``"planar"``. Given
-    ``net``, ``"planar"`` is refused where it cannot run.
+    and domain (two inputs, a bounded domain, no maxout); given ``net`` and a float
+    ``arith``, the batch engine when it supports them (:func:`~tropnet.engines.batch.
+    batch_support`: ``R^n`` or a box, no maxout, up to input dimension 6); else the vertex
+    engine up to input dimension 6 (on domains without lines), else LP. Without ``net``
+    (callers that walk regions one by one, :class:`Walk`) ``"auto"`` gives neither
+    ``"planar"`` nor ``"batch"``. Given ``net``, ``"planar"`` and ``"batch"`` are refused
+    where they cannot run.
 
     Parameters
     ----------
@@ -486,7 +497,9 @@ def choose_engine(engine: str, domain: Domain, net: Network | None = None) -> st
     domain : Domain
         The resolved domain.
     net : Network or None, default None
-        The network; ``None`` leaves the planar engine out of ``"auto"``.
+        The network; ``None`` leaves the planar and batch engines out of ``"auto"``.
+    arith : Arithmetic or None, default None
+        The arithmetic; ``None`` leaves the batch engine out of ``"auto"``.
 
     Returns
     -------
@@ -499,11 +512,15 @@ def choose_engine(engine: str, domain: Domain, net: Network | None = None) -> st
         For an unknown engine, or ``"planar"`` where :func:`~tropnet.engines.planar.planar_support`
         gives a reason.
     """
+    small = (domain.n or 0) <= 6
     if engine == "auto":
         if net is not None and planar_support(net, domain) is None:
             return "planar"
+        if net is not None and arith is not None and small and \
+                batch_support(net, domain, arith) is None:
+            return "batch"
         lines = domain.kind == "polytope" and domain.has_line
-        return "vertex" if (domain.n or 0) <= 6 and not lines else "lp"
+        return "vertex" if small and not lines else "lp"
     if engine not in ENGINES:
         raise TropnetError(f"unknown engine {engine!r} (expected one of "
                            f"{', '.join(ENGINES)} or auto)")
@@ -511,6 +528,11 @@ def choose_engine(engine: str, domain: Domain, net: Network | None = None) -> st
         reason = planar_support(net, domain)
         if reason is not None:
             raise TropnetError(f"the planar engine cannot run here: {reason}; use the "
+                               f"vertex or LP engine")
+    if engine == "batch" and net is not None and arith is not None:
+        reason = batch_support(net, domain, arith)
+        if reason is not None:
+            raise TropnetError(f"the batch engine cannot run here: {reason}; use the "
                                f"vertex or LP engine")
     return engine
 

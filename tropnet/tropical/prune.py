@@ -148,19 +148,19 @@ def _irredundant(exponents: np.ndarray, coefficients: np.ndarray
     witness = short
     points: dict[int, np.ndarray] = {}
     for i, x in zip(cand[vert_ok], witness[vert_ok], strict=True):
-        points[int(i)] = _pad(x, cols, n_full)
+        points[int(i)] = pad_radius(x, cols, n_full)
     uncertain = np.concatenate([cand[~vert_ok], unsure])
     if len(uncertain):
         pool = np.concatenate([np.array(sorted(points), dtype=int), uncertain])
         for i in uncertain:
             x = _lp_irredundant(e, c, int(i), pool)
             if x is not None:
-                points[int(i)] = _pad(x, cols, n_full)
+                points[int(i)] = pad_radius(x, cols, n_full)
     keep = np.array(sorted(i for i in points if i < m), dtype=int)
     return keep, points
 
 
-def _pad(x: np.ndarray, cols: np.ndarray, n: int) -> np.ndarray:
+def pad_radius(x: np.ndarray, cols: np.ndarray, n: int) -> np.ndarray:
     out = np.zeros(n, dtype=object)
     out[:] = 0
     out[cols] = list(x)

@@ -1,0 +1,632 @@
+"""Activation regions by LP-free splitting of all regions at once (the ``"batch"`` engine).
+
+Every region of the first layers is a pointed cone of ``R^(n+1)`` (homogeneous points
+``(t, x)``, ``t >= 0``): its extreme rays (the vertices ``(v, 1)`` and the directions
+``(r, 0)`` of the region), its 2-faces (pairs of rays, the edges of the region) and, per ray,
+the set of constraints it lies on. A unit's hyperplane ``h`` splits a region exactly when
+rays lie strictly on both sides; then the new rays are ``h(p) q - h(q) p`` on the edges
+``pq`` that change sign, and two new rays span a 2-face of a part exactly when their edges
+lie on a common 3-face, i.e. share ``n - 2`` constraints (every cone stays *simple*: each
+ray on exactly ``n`` constraints, because a ray is never on a splitting hyperplane, below).
+One unit splits every region of a layer with a few numpy operations on the arrays of all
+rays and edges (edge subdivision, Berzins 2023; the double description step of Motzkin).
+
+Certified float: rays, hyperplanes and maps are balls (:class:`~tropnet.arithmetic.Ball`
+bounds), a ray's side is taken only when ``|h(r)|`` exceeds its error bound; a region of a
+layer where some ray's side is uncertain, or zero (a degenerate net), is redone from the
+start of that layer by the walk of the vertex engine
+(:class:`~tropnet.engines.enumerate.Walk`, which handles ties and decides uncertain signs
+exactly). So the count is exact.
+
+The engine runs on ``R^n`` (the first layer's hyperplanes must have rank ``n``: its root
+cones are the ``2^n`` simplicial cells of ``n`` independent ones) and on boxes, for ReLU,
+leaky ReLU and identity layers, in float mode; :func:`batch_support` says why not otherwise.
+Regions are split layer by layer, the regions of a layer in chunks of :data:`CHUNK`
+(depth first), so memory stays bounded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import scipy.linalg
+import sympy
+
+from ..arithmetic import EXACT, FLOAT, TINY, Arithmetic, Ball, gamma, pad_radius
+from ..domain import Domain
+from ..limits import check_time
+from ..network import Network
+from ..polyhedra import Polyhedron
+from ..progress import active, step
+from .patterns import read_in, warn_exact_fallback, warn_small_margin
+from .result import Region
+
+__all__ = ["CHUNK", "batch_count", "batch_regions", "batch_support"]
+
+#: regions of a layer split together; the next layer takes them in chunks of this size
+CHUNK = 4096
+#: a side taken with a smaller relative margin gets the near-degeneracy warning
+BAND = FLOAT.tol * FLOAT.band_high
+
+
+def batch_support(net: Network, domain: Domain, arith: Arithmetic) -> str | None:
+    """Why the batch engine cannot run on ``net``, ``domain`` in ``arith`` (``None``: it can).
+
+    Parameters
+    ----------
+    net : Network
+        The network.
+    domain : Domain
+        The resolved domain.
+    arith : Arithmetic
+        The arithmetic.
+    """
+    if arith.exact:
+        return "it computes in certified float only (exact mode uses the vertex engine)"
+    if domain.kind not in ("rn", "box"):
+        return "it runs on R^n and boxes only"
+    for layer in net.layers:
+        if layer.act.patterned and not layer.act.hyperplane:
+            return "it splits by hyperplanes only (no maxout layers)"
+    if domain.kind == "rn":
+        first = net.layers[0]
+        if not first.act.patterned:
+            return "on R^n its first layer must be ReLU or leaky ReLU"
+        if _independent_units(first.params(EXACT)[0]) is None:
+            return "on R^n the first layer's hyperplanes must have full rank"
+    return None
+
+
+@dataclass(frozen=True, eq=False)
+class _Cells:
+    """Regions as cones, with the pre-activation rows of the layer being split.
+
+    ``mid``/``rad`` (m, n+1): the rays (balls); ``tight`` (m, words): bit sets of the
+    constraints each ray lies on; ``owner`` (m,): each ray's region; ``edges`` (E, 2): pairs
+    of rays spanning a 2-face; ``start`` (N,): each region's region at the start of the
+    layer, whose pre-activation rows are ``zmid``/``zrad`` (S, width, n+1); ``bits``
+    (N, width): the layer's pattern so far; ``anc`` (N, layers): the region's region at the
+    start of every layer (index into :attr:`_Frame.zmid`), ``hist`` (N, units): the
+    patterns of the layers before.
+    """
+
+    mid: np.ndarray
+    rad: np.ndarray
+    tight: np.ndarray
+    owner: np.ndarray
+    edges: np.ndarray
+    start: np.ndarray
+    zmid: np.ndarray
+    zrad: np.ndarray
+    bits: np.ndarray
+    anc: np.ndarray
+    hist: np.ndarray
+
+    @property
+    def count(self) -> int:
+        return len(self.start)
+
+
+# -- ball arithmetic on rows ------------------------------------------------------------
+def _dots(hm: np.ndarray, hr: np.ndarray, rm: np.ndarray, rr: np.ndarray
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """Row-wise ``h . r`` of balls: midpoints and rigorous radii."""
+    d = hm.shape[1]
+    prod = hm * rm
+    mid = prod.sum(axis=1)
+    rad = (np.abs(hm) * rr + hr * (np.abs(rm) + rr)).sum(axis=1) + \
+        gamma(d) * np.abs(prod).sum(axis=1)
+    return mid, pad_radius(rad, 3 * d + 2)
+
+
+def _combine(vp: tuple, rq: tuple, vq: tuple, rp: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """The balls of the rays ``h(p) q - h(q) p`` (``h(p) > 0 > h(q)``), scaled by powers
+    of two to a largest entry in ``[1/2, 1)`` (exact scaling)."""
+    a, b = vp[0][:, None] * rq[0], vq[0][:, None] * rp[0]
+    mid = a - b
+    rad = (np.abs(vp[0])[:, None] * rq[1] + vp[1][:, None] * (np.abs(rq[0]) + rq[1])
+           + np.abs(vq[0])[:, None] * rp[1] + vq[1][:, None] * (np.abs(rp[0]) + rp[1])
+           + gamma(2) * (np.abs(a) + np.abs(b)))
+    rad = pad_radius(rad, 8)
+    exp = np.frexp(np.abs(mid).max(axis=1))[1][:, None]
+    return np.ldexp(mid, -exp), np.ldexp(rad, -exp)
+
+
+def _normalised(mid: np.ndarray, rad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    exp = np.frexp(np.abs(mid).max(axis=1))[1][:, None]
+    return np.ldexp(mid, -exp), np.ldexp(rad, -exp)
+
+
+def _pairs(groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """All index pairs ``i < j`` with ``groups[i] == groups[j]`` (``groups`` sorted)."""
+    n = len(groups)
+    end = np.searchsorted(groups, groups, side="right")
+    cnt = end - np.arange(n) - 1
+    i = np.repeat(np.arange(n), cnt)
+    offs = np.arange(len(i)) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+    return i, i + 1 + offs
+
+
+def _bit(ident: int, words: int) -> np.ndarray:
+    out = np.zeros(words, dtype=np.uint64)
+    out[ident // 64] = np.uint64(1) << np.uint64(ident % 64)
+    return out
+
+
+# -- splitting ---------------------------------------------------------------------------
+def _drop(c: _Cells, keep: np.ndarray) -> _Cells:
+    """The cells without the regions where ``keep`` is false."""
+    new = np.cumsum(keep) - 1
+    rays = keep[c.owner]
+    ray_new = np.cumsum(rays) - 1
+    edges = c.edges[rays[c.edges[:, 0]]]
+    return replace(c, mid=c.mid[rays], rad=c.rad[rays], tight=c.tight[rays],
+                   owner=new[c.owner[rays]], edges=ray_new[edges], start=c.start[keep],
+                   bits=c.bits[keep], anc=c.anc[keep], hist=c.hist[keep])
+
+
+def _split(c: _Cells, unit: int, hbit: np.ndarray, d: int
+           ) -> tuple[_Cells, np.ndarray, np.ndarray, float]:
+    """Split every region by unit ``unit``'s hyperplane; returns the parts, the starts
+    (indices into the layer's start regions) whose regions have a ray on the hyperplane or
+    of uncertain side (their regions are dropped: the caller redoes them), those of the
+    latter kind, and the smallest relative margin ``|h(r)| / max |h_i|`` of a side taken."""
+    N = c.count
+    rows = c.start[c.owner]
+    hm = c.zmid[rows, unit]
+    vm, vr = _dots(hm, c.zrad[rows, unit], c.mid, c.rad)
+    pos, neg = vm > vr, -vm > vr
+    sure = pos | neg  # rays have a largest entry in [1/2, 1): scale by h's largest
+    scale = np.abs(hm[sure]).max(axis=1, initial=0.0)
+    margin = float((np.abs(vm[sure]) / np.maximum(scale, TINY)).min(initial=np.inf))
+    npos = np.bincount(c.owner, pos, N)
+    nneg = np.bincount(c.owner, neg, N)
+    off = npos + nneg < np.bincount(c.owner, minlength=N)
+    if off.any():  # a ray on the hyperplane, or of uncertain side
+        unsure = np.bincount(c.owner, ~pos & ~neg & ((vm != 0) | (vr != 0)), N) > 0
+        bad, uncertain = np.unique(c.start[off]), np.unique(c.start[unsure])
+        rest, more, more_uncertain, _ = _split(_drop(c, ~np.isin(c.start, bad)), unit, hbit, d)
+        return rest, np.union1d(bad, more), np.union1d(uncertain, more_uncertain), margin
+    cross = (npos > 0) & (nneg > 0)
+    twice = 1 + cross
+    first = np.cumsum(twice) - twice
+    second = first + cross
+    owner = np.where(pos, first[c.owner], second[c.owner])
+    ea, eb = c.edges[:, 0], c.edges[:, 1]
+    cut = (pos[ea] != pos[eb]) & cross[c.owner[ea]]
+    p = np.where(pos[ea], ea, eb)[cut]
+    q = np.where(pos[ea], eb, ea)[cut]
+    nm, nr = _combine((vm[p], vr[p]), (c.mid[q], c.rad[q]), (vm[q], vr[q]),
+                      (c.mid[p], c.rad[p]))
+    face = c.tight[p] & c.tight[q]
+    reg = c.owner[p]
+    order = np.argsort(reg, kind="stable")
+    i, j = _pairs(reg[order])
+    i, j = order[i], order[j]
+    if d >= 3:
+        shared = np.bitwise_count(face[i] & face[j]).sum(axis=1, dtype=np.int64)
+        i, j = i[shared >= d - 3], j[shared >= d - 3]
+    m, k = len(c.owner), len(p)
+    new = np.arange(k)
+    edges = np.concatenate([c.edges[~cut], np.stack([p, m + new], axis=1),
+                            np.stack([q, m + k + new], axis=1),
+                            np.stack([m + i, m + j], axis=1),
+                            np.stack([m + k + i, m + k + j], axis=1)])
+    src = np.repeat(np.arange(N), twice)
+    bits = c.bits[src]
+    bits[first, unit] = npos > 0
+    bits[second[cross], unit] = False
+    tight = face | hbit
+    return _Cells(np.concatenate([c.mid, nm, nm]), np.concatenate([c.rad, nr, nr]),
+                  np.concatenate([c.tight, tight, tight]),
+                  np.concatenate([owner, first[reg], second[reg]]), edges, c.start[src],
+                  c.zmid, c.zrad, bits, c.anc[src], c.hist[src]), _NONE, _NONE, margin
+
+
+_NONE = np.zeros(0, dtype=np.int64)
+
+
+# -- roots ---------------------------------------------------------------------------------
+def _independent_units(W: np.ndarray) -> list[int] | None:
+    """``n`` units whose weight rows are linearly independent (exactly), or ``None``."""
+    Wf = np.asarray(W, dtype=float)
+    n = Wf.shape[1]
+    if Wf.shape[0] < n:
+        return None
+    piv = scipy.linalg.qr(Wf.T, pivoting=True, mode="r")[1]
+    units = sorted(int(u) for u in piv[:n])
+    if sympy.Matrix([[sympy.Rational(v) for v in W[u]] for u in units]).rank() < n:
+        return None
+    return units
+
+
+def _ball(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    b = Ball.of(np.asarray(values, dtype=object))
+    return b.mid, b.rad
+
+
+def _rn_root(W: np.ndarray, b: np.ndarray, units: list[int], first_id: int, words: int
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The ``2^n`` simplicial cones of the units' hyperplanes (and ``t >= 0``, constraint 0):
+    rays, radii, tight sets, owners, edges, and the units' sides (1: positive) per cone."""
+    n = W.shape[1]
+    d = n + 1
+    C = sympy.Matrix([[1] + [0] * n] + [[sympy.Rational(b[u])] + [sympy.Rational(v)
+                                                                  for v in W[u]]
+                                        for u in units])
+    inv = C.inv()  # column 0: the common point (t = 1); column k: a direction (t = 0)
+    cols = np.array([[Fraction(int(inv[r, k].p), int(inv[r, k].q)) for r in range(d)]
+                     for k in range(d)], dtype=object)
+    cones = 1 << n
+    signs = np.array([[1 if (s >> k) & 1 else -1 for k in range(n)] for s in range(cones)])
+    rays = np.array([[cols[0], *(cols[k + 1] * sg[k] for k in range(n))] for sg in signs],
+                    dtype=object).reshape(cones * d, d)
+    mid, rad = _normalised(*_ball(rays))
+    ids = [0, *(first_id + u for u in units)]  # ray k is off constraint ids[k] only
+    masks = np.zeros((d, words), dtype=np.uint64)
+    for k in range(d):
+        for other in ids[:k] + ids[k + 1:]:
+            masks[k] |= _bit(other, words)
+    tight = np.tile(masks, (cones, 1))
+    owner = np.repeat(np.arange(cones), d)
+    a, c = np.triu_indices(d, 1)
+    edges = (np.arange(cones)[:, None, None] * d + np.stack([a, c], axis=1)[None]).reshape(-1, 2)
+    return mid, rad, tight, owner, edges, signs > 0
+
+
+def _box_root(dom: Domain, words: int
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The cone of a box: its vertices ``(1, v)``, tight on ``lo_i`` (id ``i``) or ``hi_i``
+    (id ``n + i``), and its edges (vertices that differ in one coordinate)."""
+    n = len(dom.lo)
+    corners = np.array([[(s >> i) & 1 for i in range(n)] for s in range(1 << n)])
+    rays = np.array([[Fraction(1), *(dom.hi[i] if c[i] else dom.lo[i] for i in range(n))]
+                     for c in corners], dtype=object)
+    mid, rad = _normalised(*_ball(rays))
+    tight = np.zeros((len(corners), words), dtype=np.uint64)
+    for s, c in enumerate(corners):
+        for i in range(n):
+            tight[s] |= _bit(n * int(c[i]) + i, words)
+    a, e = np.nonzero(np.bitwise_count(np.arange(1 << n)[:, None] ^ np.arange(1 << n)[None])
+                      == 1)
+    edges = np.stack([a[a < e], e[a < e]], axis=1)
+    return mid, rad, tight, np.zeros(len(corners), dtype=np.int64), edges
+
+
+# -- the walk ------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class _Plan:
+    """The network read for the batch engine: per layer the balls of ``[b, W]``, the slopes
+    ``(off, on)`` as balls, whether it splits, the first constraint id of its units and the
+    offset of its pattern in the history; the domain's constraint count."""
+
+    net: Network
+    dom: Domain
+    lifts: tuple
+    slopes: tuple
+    splits: tuple
+    ids: tuple
+    offsets: tuple
+    words: int
+    d: int
+
+
+def _plan(net: Network, dom: Domain) -> _Plan:
+    n = net.input_dim
+    lifts, slopes, splits, ids, offsets = [], [], [], [], []
+    ident = 2 * n if dom.kind == "box" else 1
+    offset = 0
+    for layer in net.layers:
+        W, b = layer.params(EXACT)
+        lifts.append(_ball(np.concatenate([np.asarray(b, dtype=object)[:, None],
+                                           np.asarray(W, dtype=object)], axis=1)))
+        split = layer.act.patterned
+        pieces = layer.act.pieces() if split else ((0, Fraction(1)), (0, Fraction(1)))
+        slopes.append(_ball(np.array([pieces[0][1], pieces[1][1]], dtype=object)))
+        splits.append(split)
+        ids.append(ident)
+        offsets.append(offset)
+        if split:
+            ident += layer.out_dim
+            offset += layer.out_dim
+    return _Plan(net, dom, tuple(lifts), tuple(slopes), tuple(splits), tuple(ids),
+                 tuple(offsets), max(1, -(-ident // 64)), n + 1)
+
+
+def _output(plan: _Plan, index: int, zmid: np.ndarray, zrad: np.ndarray, bits: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """Balls of layer ``index``'s output rows from its pre-activation rows and pattern."""
+    (off, on), (roff, ron) = plan.slopes[index]
+    s = np.where(bits, on, off)[:, :, None]
+    sr = np.where(bits, ron, roff)[:, :, None]
+    mid = s * zmid
+    rad = np.abs(s) * zrad + sr * (np.abs(zmid) + zrad)
+    rounded = (s != 0) & (s != 1)
+    rad = rad + np.where(rounded, gamma(1) * np.abs(mid), 0.0)
+    return mid, pad_radius(rad, 4)
+
+
+def _next_rows(plan: _Plan, index: int, amid: np.ndarray, arad: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Balls of layer ``index``'s pre-activation rows ``[b, W] @ [e_0; A]``."""
+    wm, wr = plan.lifts[index]
+    N, _, d = amid.shape
+    e0 = np.zeros((N, 1, d))
+    e0[:, 0, 0] = 1.0
+    am = np.concatenate([e0, amid], axis=1)
+    ar = np.concatenate([np.zeros((N, 1, d)), arad], axis=1)
+    k = wm.shape[1]
+    mid = wm @ am
+    rad = np.abs(wm) @ ar + wr @ (np.abs(am) + ar) + gamma(k) * (np.abs(wm) @ np.abs(am))
+    return mid, pad_radius(rad, 2 * k + 2)
+
+
+class _Run:
+    """One run of the batch engine: splits layer by layer, hands the regions of the last
+    layer to ``emit`` and redoes the start regions of a layer where a ray is on a
+    hyperplane or of uncertain side by the walk of the vertex engine (which handles ties
+    and decides uncertain signs exactly); its last-layer items go to ``emit_item``."""
+
+    def __init__(self, plan: _Plan, arith: Arithmetic, emit: Callable[[_Cells, list], None],
+                 emit_item: Callable[[Any, Any], None], make_walk: Callable[[], Any],
+                 skip: frozenset, progress: Callable[[int], None] | None) -> None:
+        self.plan, self.arith, self.emit, self.emit_item = plan, arith, emit, emit_item
+        self.make_walk, self.skip = make_walk, skip  # skip: units the root cones decide
+        self.frames: list = []  # per layer: (zmid, zrad) of its start regions
+        self.walk: Any = None
+        self.uncertain = 0
+        self.margin = np.inf  # the smallest relative margin of a sign taken
+        self.done = [0] * len(plan.splits)  # regions found after each layer
+        self.progress = progress
+
+    def layer(self, index: int, c: _Cells) -> None:
+        """Split ``c`` (the regions at the start of layer ``index``) by the layer, then by
+        the next layers, a chunk at a time."""
+        plan = self.plan
+        self.frames[index:] = [(c.zmid, c.zrad)]
+        hist = c.hist
+        if plan.splits[index]:
+            for unit in range(c.zmid.shape[1]):
+                if index == 0 and unit in self.skip:
+                    continue
+                check_time("enumerating activation regions")
+                c, bad, unsure, margin = _split(c, unit, _bit(plan.ids[index] + unit,
+                                                              plan.words), plan.d)
+                if len(unsure) and not self.fallbacks:
+                    warn_exact_fallback()
+                if margin <= BAND < self.margin:
+                    warn_small_margin(margin)
+                self.margin = min(self.margin, margin)
+                self.uncertain += len(unsure)
+                for s in bad:
+                    self.redo(index, hist[s])
+        self.done[index] += c.count
+        if index == 0 and self.progress is not None:
+            self.progress(self.done[0])
+        if active():
+            step(f"layer {index + 1} of {len(plan.splits)}", index + 1, len(plan.splits),
+                 "layers", f"{c.count:,} regions")
+        if index == len(plan.splits) - 1:
+            self.emit(c, self.frames)
+            return
+        for lo in range(0, c.count, CHUNK):
+            part = c if c.count <= CHUNK else _drop(c, _mask(c.count, lo, lo + CHUNK))
+            self.layer(index + 1, self.advance(index, part))
+
+    def advance(self, index: int, c: _Cells) -> _Cells:
+        """The cells at the start of layer ``index + 1``: its pre-activation rows per region,
+        and layer ``index``'s pattern moved into the history."""
+        amid, arad = _output(self.plan, index, c.zmid[c.start], c.zrad[c.start], c.bits)
+        zmid, zrad = _next_rows(self.plan, index + 1, amid, arad)
+        N = c.count
+        anc = c.anc.copy()
+        anc[:, index + 1] = np.arange(N)
+        hist = c.hist
+        if self.plan.splits[index]:
+            hist = hist.copy()
+            o = self.plan.offsets[index]
+            hist[:, o:o + c.bits.shape[1]] = c.bits
+        return replace(c, start=np.arange(N), zmid=zmid, zrad=zrad,
+                       bits=np.zeros((N, zmid.shape[1]), dtype=bool), anc=anc, hist=hist)
+
+    def redo(self, index: int, hist: np.ndarray) -> None:
+        """Redo a region at the start of layer ``index`` (its patterns of the layers before
+        in ``hist``) and all its descendants with the exact-fallback walk."""
+        plan = self.plan
+        if self.walk is None:
+            self.walk = self.make_walk()
+        pats = _patterns(plan, hist)[:index]
+        stack = [(index, self.walk.to_balls(self.walk.exact_item(pats)))]
+        while stack:
+            level, item = stack.pop()
+            if level > index:
+                self.done[level - 1] += 1
+            if level == len(plan.splits):
+                self.emit_item(self.walk, item)
+                continue
+            stack.extend((level + 1, child) for child in self.walk.children(level, item))
+
+    @property
+    def fallbacks(self) -> int:
+        """Start regions redone because a side was uncertain (decided exactly by the
+        redo), plus the walk's own exact decisions."""
+        return self.uncertain + (self.walk.fallbacks if self.walk is not None else 0)
+
+
+def _mask(n: int, lo: int, hi: int) -> np.ndarray:
+    out = np.zeros(n, dtype=bool)
+    out[lo:hi] = True
+    return out
+
+
+def _patterns(plan: _Plan, hist: np.ndarray) -> tuple:
+    """The pattern tuples of one history row (``()`` for identity layers)."""
+    row = hist.tolist()
+    return tuple(tuple(int(v) for v in row[o:o + w]) if s else ()
+                 for o, s, w in zip(plan.offsets, plan.splits,
+                                    (layer.out_dim for layer in plan.net.layers), strict=True))
+
+
+def _start(plan: _Plan, arith: Arithmetic) -> tuple[_Cells, frozenset]:
+    """The root cells (one start region: the whole domain) and the first-layer units they
+    decide."""
+    words = plan.words
+    layer = plan.net.layers[0]
+    width, layers = layer.out_dim, len(plan.net.layers)
+    units: list[int] = []
+    if plan.dom.kind == "rn":
+        W, b = layer.params(EXACT)
+        units = _independent_units(W) or []
+        mid, rad, tight, owner, edges, sides = _rn_root(W, b, units, plan.ids[0], words)
+        bits = np.zeros((len(sides), width), dtype=bool)
+        bits[:, units] = sides
+    else:
+        mid, rad, tight, owner, edges = _box_root(read_in(plan.dom, arith), words)
+        bits = np.zeros((1, width), dtype=bool)
+    N = len(bits)
+    zmid, zrad = plan.lifts[0]
+    units_total = plan.offsets[-1] + (plan.net.layers[-1].out_dim if plan.splits[-1] else 0)
+    cells = _Cells(mid, rad, tight, owner, edges, np.zeros(N, dtype=np.int64), zmid[None],
+                   zrad[None], bits, np.zeros((N, layers), dtype=np.int64),
+                   np.zeros((N, units_total), dtype=bool))
+    return cells, frozenset(units)
+
+
+def _full_history(plan: _Plan, c: _Cells) -> np.ndarray:
+    """Every layer's pattern of the last layer's regions."""
+    hist = c.hist
+    if plan.splits[-1]:
+        hist = hist.copy()
+        hist[:, plan.offsets[-1]:] = c.bits
+    return hist
+
+
+def _regions(plan: _Plan, arith: Arithmetic, c: _Cells, frames: list) -> list[Region]:
+    """The :class:`~tropnet.Region` objects of the last layer's cells: polyhedron (the
+    facets, from the rays' constraints), map, interior point (not yet checked), patterns
+    and map error bounds."""
+    N, n, L = c.count, plan.d - 1, len(plan.splits)
+    if not N:
+        return []
+    amid, arad = _output(plan, L - 1, c.zmid[c.start], c.zrad[c.start], c.bits)
+    hist = _full_history(plan, c)
+    order = np.argsort(c.owner, kind="stable")
+    heads = np.searchsorted(c.owner[order], np.arange(N))
+    union = np.bitwise_or.reduceat(c.tight[order], heads, axis=0)
+    flags = np.unpackbits(union.astype("<u8").view(np.uint8), axis=1, bitorder="little")
+    reg, ids = np.nonzero(flags)
+    A, b, owners = [], [], []
+    if plan.dom.kind == "box":
+        lo, hi = read_in(plan.dom, arith).lo, read_in(plan.dom, arith).hi
+        sel = ids < 2 * n
+        axis, upper = ids[sel] % n, ids[sel] >= n
+        rows = np.zeros((int(sel.sum()), n))
+        rows[np.arange(len(axis)), axis] = np.where(upper, 1.0, -1.0)
+        A.append(rows)
+        b.append(np.where(upper, np.array([float(v) for v in hi])[axis],
+                          -np.array([float(v) for v in lo])[axis]))
+        owners.append(reg[sel])
+    for index in range(L):
+        if not plan.splits[index]:
+            continue
+        first, width = plan.ids[index], plan.net.layers[index].out_dim
+        sel = (ids >= first) & (ids < first + width)
+        r, unit = reg[sel], ids[sel] - first
+        z = frames[index][0][c.anc[r, index], unit]
+        on = hist[r, plan.offsets[index] + unit]
+        sign = np.where(on, -1.0, 1.0)
+        A.append(sign[:, None] * z[:, 1:])
+        b.append(-sign * z[:, 0])
+        owners.append(r)
+    allA, allb, who = np.concatenate(A), np.concatenate(b), np.concatenate(owners)
+    by = np.argsort(who, kind="stable")
+    cuts = np.searchsorted(who[by], np.arange(1, N))
+    As, bs = np.split(allA[by], cuts), np.split(allb[by], cuts)
+    v = np.stack([np.bincount(c.owner, c.mid[:, k], N) for k in range(plan.d)], axis=1)
+    points = v[:, 1:] / v[:, :1]
+    errors = np.concatenate([arad[:, :, 1:].reshape(N, -1), arad[:, :, 0]], axis=1)
+    return [Region((Polyhedron.from_inequalities(As[i], bs[i], arith, n),), amid[i, :, 1:],
+                   amid[i, :, 0], points[i], _patterns(plan, hist[i]), errors[i])
+            for i in range(N)]
+
+
+def _run(plan: _Plan, arith: Arithmetic, emit: Callable[[_Cells, list], None],
+         emit_item: Callable[[Any, Any], None], make_walk: Callable[[], Any],
+         progress: Callable[[int], None] | None) -> _Run:
+    cells, skip = _start(plan, arith)
+    run = _Run(plan, arith, emit, emit_item, make_walk, skip, progress)
+    run.layer(0, cells)
+    return run
+
+
+def batch_regions(net: Network, dom: Domain, arith: Arithmetic, make_walk: Callable[[], Any],
+                  progress: Callable[[int], None] | None = None) -> tuple[list[Region], int]:
+    """The activation regions of ``net`` on ``dom`` (interior points not yet checked) and
+    the number of exact fallbacks; :func:`batch_support` must say ``None``.
+
+    Parameters
+    ----------
+    net : Network
+        The network.
+    dom : Domain
+        The resolved domain (``R^n`` or a box).
+    arith : Arithmetic
+        The (float) arithmetic.
+    make_walk : callable
+        Makes the vertex engine's :class:`~tropnet.engines.enumerate.Walk` that redoes a
+        region where a side is zero or uncertain.
+    progress : callable or None, default None
+        Called with the number of regions found after each layer.
+    """
+    plan = _plan(net, dom)
+    found: list[Region] = []
+    run = _run(plan, arith, lambda c, frames: found.extend(_regions(plan, arith, c, frames)),
+               lambda walk, item: found.append(walk.region(item)), make_walk, progress)
+    _report(run, len(found))
+    return found, run.fallbacks
+
+
+def _report(run: _Run, total: int) -> None:
+    """Call the progress callback for the layers after the first (their totals are known
+    once the depth-first walk is over)."""
+    if run.progress is not None:
+        for count in run.done[1:-1]:
+            run.progress(count)
+        if len(run.done) > 1:
+            run.progress(total)
+
+
+def batch_count(net: Network, dom: Domain, arith: Arithmetic, make_walk: Callable[[], Any],
+                progress: Callable[[int], None] | None = None) -> tuple[int, int]:
+    """The number of activation regions of ``net`` on ``dom`` without building them, and
+    the number of exact fallbacks; :func:`batch_support` must say ``None``.
+
+    Parameters
+    ----------
+    net : Network
+        The network.
+    dom : Domain
+        The resolved domain (``R^n`` or a box).
+    arith : Arithmetic
+        The (float) arithmetic.
+    make_walk : callable
+        Makes the vertex engine's :class:`~tropnet.engines.enumerate.Walk` that redoes a
+        region where a side is zero or uncertain.
+    progress : callable or None, default None
+        Called with the number of regions found after each layer.
+    """
+    total = [0]
+
+    def emit(c: _Cells, frames: list) -> None:
+        total[0] += c.count
+
+    def emit_item(walk: Any, item: Any) -> None:
+        total[0] += 1
+
+    run = _run(_plan(net, dom), arith, emit, emit_item, make_walk, progress)
+    _report(run, total[0])
+    return total[0], run.fallbacks
