@@ -38,7 +38,7 @@ import sympy
 
 from ..arithmetic import EXACT, FLOAT, TINY, Arithmetic, Ball, gamma, pad_radius
 from ..domain import Domain
-from ..limits import check_time
+from ..limits import check_memory, check_time
 from ..network import Network
 from ..polyhedra import Polyhedron
 from ..progress import active, step
@@ -141,6 +141,52 @@ def _normalised(mid: np.ndarray, rad: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return np.ldexp(mid, -exp), np.ldexp(rad, -exp)
 
 
+#: new rays are computed from their constraints (cofactors) up to this cone dimension n+1,
+NULL_MAX_D = 5
+#: when the combination's relative radius exceeds this (errors add up along the splits)
+DRIFT = 2.0**-40
+
+
+def _det(M: np.ndarray, R: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Determinants of balls ``(k, m, m)`` by Laplace expansion along the first row:
+    midpoints, a rigorous bound of the error due to the radii, the permanent of ``|M|``
+    (for the round-off) and the permanent of ``|M| + R`` (bounding ``|det|``)."""
+    m = M.shape[1]
+    if m == 1:
+        a, r = M[:, 0, 0], R[:, 0, 0]
+        return a, r, np.abs(a), np.abs(a) + r
+    det = err = per = big = 0.0
+    for j in range(m):
+        cols = [i for i in range(m) if i != j]
+        d, e, p, q = _det(M[:, 1:, cols], R[:, 1:, cols])
+        a, r = M[:, 0, j], R[:, 0, j]
+        det = det + (a * d if j % 2 == 0 else -(a * d))
+        err = err + np.abs(a) * e + r * q
+        per = per + np.abs(a) * p
+        big = big + (np.abs(a) + r) * q
+    return det, err, per, big
+
+
+def _null_rays(rows: tuple[np.ndarray, np.ndarray], mid: np.ndarray, rad: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The rays spanning the null spaces of ``n x (n+1)`` constraint rows (balls), by
+    cofactors, oriented like the rays ``mid``/``rad`` (balls on the same lines); their
+    errors do not add up along the splits that made them. Also where the orientation is
+    uncertain."""
+    A, R = rows
+    k, m, d = A.shape
+    outm, outr = np.empty((k, d)), np.empty((k, d))
+    for i in range(d):
+        cols = [j for j in range(d) if j != i]
+        det, err, per, _ = _det(A[:, :, cols], R[:, :, cols])
+        outm[:, i] = det if i % 2 == 0 else -det
+        outr[:, i] = pad_radius(err + gamma(m * m + 2 * m) * per, 4 * m * m)
+    sm, sr = _dots(outm, outr, mid, rad)
+    sign = np.where(sm > 0, 1.0, -1.0)[:, None]
+    outm, outr = _normalised(sign * outm, outr)
+    return outm, outr, ~(np.abs(sm) > sr)
+
+
 def _pairs(groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """All index pairs ``i < j`` with ``groups[i] == groups[j]`` (``groups`` sorted)."""
     n = len(groups)
@@ -169,16 +215,18 @@ def _drop(c: _Cells, keep: np.ndarray) -> _Cells:
                    bits=c.bits[keep], anc=c.anc[keep], hist=c.hist[keep])
 
 
-def _split(c: _Cells, unit: int, hbit: np.ndarray, d: int
+def _split(c: _Cells, unit: int, hbit: np.ndarray, d: int, rows: Callable | None = None
            ) -> tuple[_Cells, np.ndarray, np.ndarray, float]:
     """Split every region by unit ``unit``'s hyperplane; returns the parts, the starts
     (indices into the layer's start regions) whose regions have a ray on the hyperplane or
     of uncertain side (their regions are dropped: the caller redoes them), those of the
-    latter kind, and the smallest relative margin ``|h(r)| / max |h_i|`` of a side taken."""
+    latter kind, and the smallest relative margin ``|h(r)| / max |h_i|`` of a side taken.
+    ``rows(c, regions, tight)`` gives the constraint rows of new rays (balls, ``(k, n, n+1)``)
+    when the new rays are to be computed from them (:func:`_null_rays`)."""
     N = c.count
-    rows = c.start[c.owner]
-    hm = c.zmid[rows, unit]
-    vm, vr = _dots(hm, c.zrad[rows, unit], c.mid, c.rad)
+    at = c.start[c.owner]
+    hm = c.zmid[at, unit]
+    vm, vr = _dots(hm, c.zrad[at, unit], c.mid, c.rad)
     pos, neg = vm > vr, -vm > vr
     sure = pos | neg  # rays have a largest entry in [1/2, 1): scale by h's largest
     scale = np.abs(hm[sure]).max(axis=1, initial=0.0)
@@ -189,7 +237,8 @@ def _split(c: _Cells, unit: int, hbit: np.ndarray, d: int
     if off.any():  # a ray on the hyperplane, or of uncertain side
         unsure = np.bincount(c.owner, ~pos & ~neg & ((vm != 0) | (vr != 0)), N) > 0
         bad, uncertain = np.unique(c.start[off]), np.unique(c.start[unsure])
-        rest, more, more_uncertain, _ = _split(_drop(c, ~np.isin(c.start, bad)), unit, hbit, d)
+        rest, more, more_uncertain, _ = _split(_drop(c, ~np.isin(c.start, bad)), unit, hbit, d,
+                                               rows)
         return rest, np.union1d(bad, more), np.union1d(uncertain, more_uncertain), margin
     cross = (npos > 0) & (nneg > 0)
     twice = 1 + cross
@@ -204,6 +253,16 @@ def _split(c: _Cells, unit: int, hbit: np.ndarray, d: int
                       (c.mid[p], c.rad[p]))
     face = c.tight[p] & c.tight[q]
     reg = c.owner[p]
+    drift = nr.max(axis=1, initial=0.0) > DRIFT * np.abs(nm).max(axis=1, initial=0.0)
+    if rows is not None and drift.any():  # recompute from the ray's constraints
+        sel = np.flatnonzero(drift)
+        nm[sel], nr[sel], lost = _null_rays(rows(c, reg[sel], face[sel] | hbit), nm[sel],
+                                            nr[sel])
+        if lost.any():  # orientation uncertain: redo those regions as uncertain ones
+            bad = np.unique(c.start[reg[sel[lost]]])
+            rest, more, more_uncertain, _ = _split(_drop(c, ~np.isin(c.start, bad)), unit,
+                                                   hbit, d, rows)
+            return rest, np.union1d(bad, more), np.union1d(bad, more_uncertain), margin
     order = np.argsort(reg, kind="stable")
     i, j = _pairs(reg[order])
     i, j = order[i], order[j]
@@ -382,6 +441,10 @@ class _Run:
         self.margin = np.inf  # the smallest relative margin of a sign taken
         self.done = [0] * len(plan.splits)  # regions found after each layer
         self.progress = progress
+        if plan.dom.kind == "box":
+            box = read_in(plan.dom, arith)
+            self.box = (np.array([float(v) for v in box.lo]),
+                        np.array([float(v) for v in box.hi]))
 
     def layer(self, index: int, c: _Cells) -> None:
         """Split ``c`` (the regions at the start of layer ``index``) by the layer, then by
@@ -389,13 +452,19 @@ class _Run:
         plan = self.plan
         self.frames[index:] = [(c.zmid, c.zrad)]
         hist = c.hist
+        check_memory("enumerating activation regions",
+                     "count on a smaller box, or use the MILP bound (tropnet mipbound) or the "
+                     "sampling estimate (tropnet sample)",
+                     partial={"lower_bound": sum(self.done[-1:]),
+                              "lower_bound_of": "activation regions", "layers_done": index})
         if plan.splits[index]:
             for unit in range(c.zmid.shape[1]):
                 if index == 0 and unit in self.skip:
                     continue
                 check_time("enumerating activation regions")
-                c, bad, unsure, margin = _split(c, unit, _bit(plan.ids[index] + unit,
-                                                              plan.words), plan.d)
+                c, bad, unsure, margin = _split(
+                    c, unit, _bit(plan.ids[index] + unit, plan.words), plan.d,
+                    self.rows if plan.d <= NULL_MAX_D else None)
                 if len(unsure) and not self.fallbacks:
                     warn_exact_fallback()
                 if margin <= BAND < self.margin:
@@ -416,6 +485,32 @@ class _Run:
         for lo in range(0, c.count, CHUNK):
             part = c if c.count <= CHUNK else _drop(c, _mask(c.count, lo, lo + CHUNK))
             self.layer(index + 1, self.advance(index, part))
+
+    def rows(self, c: _Cells, regions: np.ndarray, tight: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray]:
+        """The rows ``(k, n, n+1)`` (balls) of the ``n`` constraints in each bit set
+        ``tight`` of the cells ``regions``: domain facets, units of this layer and before."""
+        plan, d = self.plan, self.plan.d
+        flags = np.unpackbits(tight.astype("<u8").view(np.uint8), axis=1, bitorder="little")
+        reg, ids = np.nonzero(flags)
+        reg = regions[reg]
+        mid, rad = np.zeros((len(ids), d)), np.zeros((len(ids), d))
+        if plan.dom.kind == "rn":
+            mid[ids == 0, 0] = 1.0  # t >= 0
+        else:
+            n = d - 1
+            sel = np.flatnonzero(ids < 2 * n)
+            axis, upper = ids[sel] % n, ids[sel] >= n
+            mid[sel, 0] = np.where(upper, self.box[1][axis], -self.box[0][axis])
+            mid[sel, 1 + axis] = np.where(upper, -1.0, 1.0)
+        for index in range(len(self.frames)):
+            if not plan.splits[index]:
+                continue
+            first = plan.ids[index]
+            sel = np.flatnonzero((ids >= first) & (ids < first + self.frames[index][0].shape[1]))
+            at = (c.anc[reg[sel], index], ids[sel] - first)
+            mid[sel], rad[sel] = self.frames[index][0][at], self.frames[index][1][at]
+        return mid.reshape(len(regions), d - 1, d), rad.reshape(len(regions), d - 1, d)
 
     def advance(self, index: int, c: _Cells) -> _Cells:
         """The cells at the start of layer ``index + 1``: its pre-activation rows per region,

@@ -48,6 +48,7 @@ from ..limits import check_memory, note
 from ..network import Layer, Network
 from ..polyhedra import Polyhedron
 from ..tropical.prune import facets, primitive
+from .batch import batch_count
 from .enumerate import Walk, choose_engine
 from .glue import check_connectivity
 from .patterns import certify_points, read_in
@@ -628,7 +629,8 @@ def stream_activation_regions(net: Network, domain: Domain | str | None = None,
     dom = parse_domain(domain, net.input_dim)
     arith = resolve(exact, net, dom)
     start = time.perf_counter()
-    if sink is None and choose_engine(engine, dom, net) == "planar":  # 2-D: count faces
+    name = choose_engine(engine, dom, net, arith) if sink is None else None
+    if name in ("planar", "batch"):  # count faces (2-D) or split all regions at once
         layer = [0]
 
         def per_layer(count: int) -> None:
@@ -637,8 +639,13 @@ def stream_activation_regions(net: Network, domain: Domain | str | None = None,
                 progress(StreamProgress(count, layer[0], len(net.layers), 0,
                                         time.perf_counter() - start))
 
-        count, info = planar_count(net, dom, arith, per_layer)
-        return StreamSummary(count, dom, arith, "planar", {"streamed": True, **info})
+        if name == "planar":
+            count, info = planar_count(net, dom, arith, per_layer)
+        else:
+            count, fallbacks = batch_count(net, dom, arith,
+                                           lambda: Walk(net, dom, arith, "vertex"), per_layer)
+            info = activation_info(arith, fallbacks, 0, 0)
+        return StreamSummary(count, dom, arith, name, {"streamed": True, **info})
     ex = Explorer(net, dom, arith, engine)
     stack: list[Node] = []
 
