@@ -43,7 +43,7 @@ def _serial(dims: list[int], domain: str | None) -> dict:
     from tropnet.engines.stream import stream_activation_regions
 
     warnings.simplefilter("ignore")
-    s = stream_activation_regions(he_net(dims, SEED), domain)
+    s = stream_activation_regions(he_net(dims, SEED), domain, "vertex")  # as the workers
     return {"count": s.count, "fallbacks": s.info.get("exact_fallbacks", 0)}
 
 

@@ -469,7 +469,8 @@ def linear_regions(obj: Any, domain: Domain | str | None = None, connectivity: s
         ``"auto"``, ``"tropical"``, ``"enumerate"`` or ``"layerwise"``.
     exact : bool, Arithmetic or None, default None
         The arithmetic; ``None`` is exact iff every number of the input is rational.
-    engine : {"auto", "vertex", "lp", "planar"}, default "auto"
+    engine : str, default "auto"
+        ``"auto"``, ``"vertex"``, ``"lp"``, ``"planar"`` or ``"batch"``.
         The engine of ``"enumerate"`` (`tropnet.engines.enumerate.ENGINES`; ``"planar"``
         for 2-input nets on bounded domains), as in `activation_regions`.
     progress : callable or None, default None
@@ -524,11 +525,13 @@ def activation_regions(net: Network, domain: Domain | str | None = None, engine:
         The network.
     domain : Domain, str or None, default None
         The domain (see `regions`); ``None`` is ``R^n``.
-    engine : {"auto", "vertex", "lp", "planar"}, default "auto"
+    engine : str, default "auto"
+        ``"auto"``, ``"vertex"``, ``"lp"``, ``"planar"`` or ``"batch"``.
         The engine of ``"enumerate"`` (`tropnet.engines.enumerate.ENGINES`): ``"planar"``
         for 2-input nets on bounded domains (ReLU, leaky ReLU, identity layers);
-        ``"auto"`` takes it there, else ``"vertex"`` up to input dimension 6, else
-        ``"lp"`` (see `tropnet.engines.enumerate.choose_engine`).
+        ``"auto"`` takes it there, else ``"batch"`` in float mode on ``R^n`` and boxes
+        (no maxout), else ``"vertex"`` up to input dimension 6, else ``"lp"`` (see
+        `tropnet.engines.enumerate.choose_engine`).
     exact : bool, Arithmetic or None, default None
         The arithmetic; ``None`` is exact iff every number of the network is rational.
     progress : callable or None, default None

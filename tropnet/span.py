@@ -89,7 +89,7 @@ class InputSpan:
         if cached is None:
             B = self.basis
             gram = exact_matmul(B, B.T)
-            cached = np.array(_solve(gram.tolist(), np.eye(len(gram), dtype=int).tolist()),
+            cached = np.array(solve_exact(gram.tolist(), np.eye(len(gram), dtype=int).tolist()),
                               dtype=object)
             object.__setattr__(self, "_gram", cached)
         return cached
@@ -171,12 +171,27 @@ def exact_matmul(A: np.ndarray, B: np.ndarray) -> np.ndarray:
     return (EXACT.scaled(A) @ EXACT.scaled(B)).values()
 
 
-def _solve(M: list[list[Any]], R: list[list[Any]]) -> list[list[Fraction]]:
-    """``M^-1 R`` for a small invertible matrix of rationals (Gauss-Jordan on Fractions)."""
+def solve_exact(M: list[list[Any]], R: list[list[Any]]) -> list[list[Fraction]]:
+    """``M^-1 R`` for a small matrix of rationals (Gauss-Jordan on Fractions).
+
+    Parameters
+    ----------
+    M : list of list
+        A square matrix of rationals.
+    R : list of list
+        The right-hand sides, one row per row of ``M``.
+
+    Raises
+    ------
+    ZeroDivisionError
+        When ``M`` is singular.
+    """
     k = len(M)
     aug = [[Fraction(v) for v in M[i]] + [Fraction(v) for v in R[i]] for i in range(k)]
     for col in range(k):
-        piv = next(r for r in range(col, k) if aug[r][col] != 0)
+        piv = next((r for r in range(col, k) if aug[r][col] != 0), None)
+        if piv is None:
+            raise ZeroDivisionError("singular matrix")
         aug[col], aug[piv] = aug[piv], aug[col]
         p = aug[col][col]
         aug[col] = [v / p for v in aug[col]]

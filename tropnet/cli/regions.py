@@ -59,7 +59,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "counts activation regions only)")
     add_method(p)
     p.add_argument("--engine", choices=("auto", *ENGINES), default="auto",
-                   help="activation enumeration engine (default: vertex up to 6 inputs)")
+                   help="activation enumeration engine (default: planar for 2 inputs on a "
+                        "bounded domain, batch in float mode on R^n and boxes, else vertex "
+                        "up to 6 inputs, else lp)")
     add_domain(p)
     add_connectivity(p)
     add_solver(p)

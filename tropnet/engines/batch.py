@@ -34,7 +34,6 @@ from typing import Any
 
 import numpy as np
 import scipy.linalg
-import sympy
 
 from ..arithmetic import EXACT, FLOAT, TINY, Arithmetic, Ball, gamma, pad_radius
 from ..domain import Domain
@@ -42,6 +41,7 @@ from ..limits import check_memory, check_time
 from ..network import Network
 from ..polyhedra import Polyhedron
 from ..progress import active, step
+from ..span import solve_exact
 from .patterns import read_in, warn_exact_fallback, warn_small_margin
 from .result import Region
 
@@ -298,7 +298,9 @@ def _independent_units(W: np.ndarray) -> list[int] | None:
         return None
     piv = scipy.linalg.qr(Wf.T, pivoting=True, mode="r")[1]
     units = sorted(int(u) for u in piv[:n])
-    if sympy.Matrix([[sympy.Rational(v) for v in W[u]] for u in units]).rank() < n:
+    try:
+        solve_exact([list(W[u]) for u in units], [[0]] * n)
+    except ZeroDivisionError:
         return None
     return units
 
@@ -314,12 +316,10 @@ def _rn_root(W: np.ndarray, b: np.ndarray, units: list[int], first_id: int, word
     rays, radii, tight sets, owners, edges, and the units' sides (1: positive) per cone."""
     n = W.shape[1]
     d = n + 1
-    C = sympy.Matrix([[1] + [0] * n] + [[sympy.Rational(b[u])] + [sympy.Rational(v)
-                                                                  for v in W[u]]
-                                        for u in units])
-    inv = C.inv()  # column 0: the common point (t = 1); column k: a direction (t = 0)
-    cols = np.array([[Fraction(int(inv[r, k].p), int(inv[r, k].q)) for r in range(d)]
-                     for k in range(d)], dtype=object)
+    C = [[1] + [0] * n] + [[b[u], *W[u]] for u in units]
+    inv = solve_exact(C, [[int(i == j) for j in range(d)] for i in range(d)])
+    # column 0: the common point (t = 1); column k: a direction (t = 0)
+    cols = np.array([[inv[r][k] for r in range(d)] for k in range(d)], dtype=object)
     cones = 1 << n
     signs = np.array([[1 if (s >> k) & 1 else -1 for k in range(n)] for s in range(cones)])
     rays = np.array([[cols[0], *(cols[k + 1] * sg[k] for k in range(n))] for sg in signs],

@@ -18,6 +18,9 @@ this:
 * ``"lp"``: regions are inequality systems with an interior point; a
   hyperplane splits a region iff an LP finds points strictly on both sides.
   Any dimension, any domain.
+* ``"batch"`` (:mod:`tropnet.engines.batch`): as ``"vertex"``, but all regions of a
+  layer at once, as arrays of rays and 2-faces split by one unit after another
+  (certified float on ``R^n`` and boxes; no maxout).
 * ``"planar"`` (:mod:`tropnet.engines.planar`): two inputs on a bounded domain; the
   regions are the faces of a planar subdivision split by each unit's line in turn, all
   faces of a layer at once (ReLU, leaky ReLU and identity layers).
@@ -97,10 +100,12 @@ def activation_regions(net: Network, domain: Domain | str | None = None, engine:
         The network.
     domain : Domain, str or None, default None
         A `Domain`, a domain string such as ``"box:-1,1"``, or ``None`` (``R^n``).
-    engine : {"auto", "vertex", "lp", "planar"}, default "auto"
+    engine : str, default "auto"
+        ``"auto"``, ``"vertex"``, ``"lp"``, ``"planar"`` or ``"batch"``.
         The engine (:func:`choose_engine`): ``"auto"`` takes the planar engine for two
-        inputs on a bounded domain without maxout layers, else the vertex engine up to
-        input dimension 6 (unless the domain is a polytope containing a line), else LP.
+        inputs on a bounded domain without maxout layers, else in float mode the batch
+        engine on ``R^n`` and boxes (:mod:`tropnet.engines.batch`), else the vertex engine
+        up to input dimension 6 (unless the domain is a polytope containing a line), else LP.
     exact : bool, Arithmetic or None, default None
         The arithmetic; ``None`` is exact iff all weights and domain bounds are rational.
     progress : callable or None, default None
@@ -115,7 +120,7 @@ def activation_regions(net: Network, domain: Domain | str | None = None, engine:
     Raises
     ------
     TropnetError
-        For an unknown engine, or ``"planar"`` where it cannot run.
+        For an unknown engine, or ``"planar"`` or ``"batch"`` where it cannot run.
 
     Examples
     --------
@@ -202,7 +207,8 @@ class Walk:
     arith : Arithmetic
         The arithmetic of the walk.
     name : str
-        A resolved engine (:func:`choose_engine`): ``"vertex"``, ``"lp"`` or ``"planar"``.
+        A resolved engine (:func:`choose_engine`): ``"vertex"``, ``"lp"``, ``"planar"`` or
+        ``"batch"`` (the last two walk with the vertex engine).
     """
 
     def __init__(self, net: Network, dom: Domain, arith: Arithmetic, name: str) -> None:
@@ -509,8 +515,9 @@ def choose_engine(engine: str, domain: Domain, net: Network | None = None,
     Raises
     ------
     TropnetError
-        For an unknown engine, or ``"planar"`` where :func:`~tropnet.engines.planar.planar_support`
-        gives a reason.
+        For an unknown engine, or ``"planar"`` or ``"batch"`` where
+        :func:`~tropnet.engines.planar.planar_support` or
+        :func:`~tropnet.engines.batch.batch_support` gives a reason.
     """
     small = (domain.n or 0) <= 6
     if engine == "auto":

@@ -603,7 +603,8 @@ def stream_activation_regions(net: Network, domain: Domain | str | None = None,
         The network.
     domain : Domain, str or None, default None
         A `Domain`, a domain string such as ``"box:-1,1"``, or ``None`` (``R^n``).
-    engine : {"auto", "vertex", "lp", "planar"}, default "auto"
+    engine : str, default "auto"
+        ``"auto"``, ``"vertex"``, ``"lp"``, ``"planar"`` or ``"batch"``.
         The engine, as in :func:`~tropnet.engines.enumerate.activation_regions`; with a
         ``sink``, ``"auto"`` never takes the planar engine and ``"planar"`` walks with the
         vertex engine.
