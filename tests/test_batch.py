@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tropnet import NearDegeneracyWarning, Network, TropnetError, activation_regions
-from tropnet.arithmetic import FLOAT
-from tropnet.domain import parse_domain
+from tropnet.arithmetic import EXACT, FLOAT, Arithmetic
+from tropnet.domain import parse_domain, polytope
 from tropnet.engines import batch
 from tropnet.engines import enumerate as enumeration
 from tropnet.engines.enumerate import Walk
@@ -25,9 +25,9 @@ from .helpers import random_net
 from .test_planar import NETS, degenerate_nets, patterns
 
 
-def _count(net: Network, domain: str | None = None) -> int:
+def _count(net: Network, domain: str | None = None, arith: Arithmetic = FLOAT) -> int:
     dom = parse_domain(domain, net.input_dim)
-    return batch.batch_count(net, dom, FLOAT, lambda: Walk(net, dom, FLOAT, "vertex"))[0]
+    return batch.batch_count(net, dom, arith, lambda: Walk(net, dom, arith, "vertex"))[0]
 
 
 def _lines(rows: list, biases: list) -> Network:
@@ -153,17 +153,19 @@ def test_identity_layers_and_progress():
 
 
 # -- where it runs -------------------------------------------------------------------------------
-def test_auto_takes_the_batch_engine_in_float_only():
+def test_auto_takes_the_batch_engine_where_it_runs():
     net = random_net(np.random.default_rng(1), [3, 5, 1], "relu", rational=False)
     assert activation_regions(net).engine == "batch"
-    assert activation_regions(net, exact=True).engine == "vertex"
+    assert activation_regions(net, exact=True).engine == "batch"
     exact_net = random_net(np.random.default_rng(1), [3, 5, 1], "relu")
-    with pytest.raises(TropnetError, match="certified float only"):
-        activation_regions(exact_net, engine="batch")
+    assert activation_regions(exact_net, engine="batch").arith.exact
     maxout = random_net(np.random.default_rng(1), [3, 4, 1], "maxout", rational=False)
     assert activation_regions(maxout).engine == "vertex"
     with pytest.raises(TropnetError, match="no maxout"):
         activation_regions(maxout, engine="batch", exact=False)
+    with pytest.raises(TropnetError, match=r"runs on R\^n and boxes"):
+        activation_regions(net, polytope([[1, 0, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0],
+                                          [0, 0, 1], [0, 0, -1]], [1] * 6), engine="batch")
     flat = Network.from_lists(3, [([[1.0, 0.0, 0.0], [2.0, 0.0, 0.0]], [0.0, 1.0], "relu"),
                                   ([[1.0, 1.0]], [0.0], "identity")])
     assert enumeration.activation_regions(flat).engine == "vertex"  # rank 1 < 3 on R^3
@@ -171,6 +173,40 @@ def test_auto_takes_the_batch_engine_in_float_only():
     assert activation_regions(flat).engine == "batch"  # on the span of the weights: R^1
     assert activation_regions(flat, "box:-1,1").engine == "batch"
     assert activation_regions(flat, "box:-1,1").count == 3
+
+
+# -- exact mode ----------------------------------------------------------------------------------
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10**6), n=st.integers(1, 3),
+       widths=st.lists(st.integers(1, 5), min_size=1, max_size=3),
+       act=st.sampled_from(["relu", "leaky_relu"]),
+       domain=st.sampled_from([None, "box:-1,1", "box:0,2"]))
+def test_exact_mode_equals_the_exact_vertex_engine(seed, n, widths, act, domain):
+    """Rational weights k/4 (many degeneracies: rays on hyperplanes, redone by the walk):
+    same patterns, same exact maps and exact interior points strictly inside."""
+    net = random_net(np.random.default_rng(seed), [n, max(widths[0], n), *widths[1:], 1], act)
+    dom = parse_domain(domain, n)
+    if batch.batch_support(net, dom, EXACT) is not None:
+        return
+    want = activation_regions(net, domain, "vertex", True)
+    got = activation_regions(net, domain, "batch", True)
+    assert patterns(got) == patterns(want)
+    theirs = {r.pattern: r for r in want}
+    for r in got:
+        assert (r.weight == theirs[r.pattern].weight).all()
+        assert (r.bias == theirs[r.pattern].bias).all()
+        assert all(isinstance(v, Fraction) for v in r.interior_point)
+        assert r.cells[0].contains(r.interior_point, strict=True)
+    assert _count(net, domain, EXACT) == len(want)
+
+
+def test_exact_integer_rays_on_shared_net_b():
+    """Net B in exact arithmetic: 1320 regions on R^n, 218 on the box, as in float."""
+    from tropnet.io import load_network
+
+    net = load_network(NETS / "B.json")
+    assert _count(net, None, EXACT) == 1320
+    assert _count(net, "box:-1,1", EXACT) == 218
 
 
 def test_near_degenerate_signs_warn():

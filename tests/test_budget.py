@@ -286,12 +286,14 @@ def test_time_limit_linear_regions_have_no_lower_bound(tmp_path, capsys, monkeyp
 
     monkeypatch.setattr(enumeration, "check_memory", hooked)
     monkeypatch.setattr(budget.LayerProgress, "__call__", slow)
-    code, out, err = run_cli(capsys, "regions", path, "--time-limit", "1", "--json")
+    # the vertex engine's checkpoint is the one hooked
+    code, out, err = run_cli(capsys, "regions", path, "--time-limit", "1", "--json",
+                             "--engine", "vertex")
     assert code == 4, err
     p = _payload(out)
     assert p["lower_bound"] is None and p["activation_regions_at_least"] == 5
     code, out, _ = run_cli(capsys, "regions", path, "--kind", "activation", "--time-limit",
-                           "1", "--json")
+                           "1", "--json", "--engine", "vertex")
     assert code == 4 and _payload(out)["lower_bound"] == 5
 
 

@@ -11,6 +11,10 @@ ray on exactly ``n`` constraints, because a ray is never on a splitting hyperpla
 One unit splits every region of a layer with a few numpy operations on the arrays of all
 rays and edges (edge subdivision, Berzins 2023; the double description step of Motzkin).
 
+Exact mode: rays are primitive integer vectors, pre-activation rows integers over one
+denominator per region; every sign is exact, and a region with a ray on a hyperplane (a
+degenerate net) is redone by the vertex engine's exact walk.
+
 Certified float: rays, hyperplanes and maps are balls (:class:`~tropnet.arithmetic.Ball`
 bounds), a ray's side is taken only when ``|h(r)|`` exceeds its error bound; a region of a
 layer where some ray's side is uncertain, or zero (a degenerate net), is redone from the
@@ -20,7 +24,7 @@ exactly). So the count is exact.
 
 The engine runs on ``R^n`` (the first layer's hyperplanes must have rank ``n``: its root
 cones are the ``2^n`` simplicial cells of ``n`` independent ones) and on boxes, for ReLU,
-leaky ReLU and identity layers, in float mode; :func:`batch_support` says why not otherwise.
+leaky ReLU and identity layers; :func:`batch_support` says why not otherwise.
 Regions are split layer by layer, the regions of a layer in chunks of :data:`CHUNK`
 (depth first), so memory stays bounded.
 """
@@ -40,8 +44,9 @@ from ..domain import Domain
 from ..limits import check_memory, check_time
 from ..network import Network
 from ..polyhedra import Polyhedron
-from ..progress import active, step
+from ..progress import active, step, tracked
 from ..span import solve_exact
+from .cones import primitive
 from .patterns import read_in, warn_exact_fallback, warn_small_margin
 from .result import Region
 
@@ -65,8 +70,6 @@ def batch_support(net: Network, domain: Domain, arith: Arithmetic) -> str | None
     arith : Arithmetic
         The arithmetic.
     """
-    if arith.exact:
-        return "it computes in certified float only (exact mode uses the vertex engine)"
     if domain.kind not in ("rn", "box"):
         return "it runs on R^n and boxes only"
     for layer in net.layers:
@@ -85,10 +88,12 @@ def batch_support(net: Network, domain: Domain, arith: Arithmetic) -> str | None
 class _Cells:
     """Regions as cones, with the pre-activation rows of the layer being split.
 
-    ``mid``/``rad`` (m, n+1): the rays (balls); ``tight`` (m, words): bit sets of the
+    ``mid``/``rad`` (m, n+1): the rays (balls; exact mode: integers, ``rad`` None);
+    ``tight`` (m, words): bit sets of the
     constraints each ray lies on; ``owner`` (m,): each ray's region; ``edges`` (E, 2): pairs
     of rays spanning a 2-face; ``start`` (N,): each region's region at the start of the
-    layer, whose pre-activation rows are ``zmid``/``zrad`` (S, width, n+1); ``bits``
+    layer, whose pre-activation rows are ``zmid``/``zrad`` (S, width, n+1; exact mode:
+    integers over the denominators ``zden`` (S,), ``zrad`` None); ``bits``
     (N, width): the layer's pattern so far; ``anc`` (N, layers): the region's region at the
     start of every layer (index into :attr:`_Frame.zmid`), ``hist`` (N, units): the
     patterns of the layers before.
@@ -105,6 +110,7 @@ class _Cells:
     bits: np.ndarray
     anc: np.ndarray
     hist: np.ndarray
+    zden: np.ndarray | None = None
 
     @property
     def count(self) -> int:
@@ -123,9 +129,24 @@ def _dots(hm: np.ndarray, hr: np.ndarray, rm: np.ndarray, rr: np.ndarray
     return mid, pad_radius(rad, 3 * d + 2)
 
 
-def _combine(vp: tuple, rq: tuple, vq: tuple, rp: tuple) -> tuple[np.ndarray, np.ndarray]:
-    """The balls of the rays ``h(p) q - h(q) p`` (``h(p) > 0 > h(q)``), scaled by powers
-    of two to a largest entry in ``[1/2, 1)`` (exact scaling)."""
+def _sides(hm: np.ndarray, hr: np.ndarray | None, rm: np.ndarray, rr: np.ndarray | None
+           ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]:
+    """``h(r)`` per row: values, radii (``None``: exact integers), and where it is certainly
+    positive and certainly negative."""
+    if rr is None:
+        v = (hm * rm).sum(axis=1)
+        return v, None, v > 0, v < 0
+    vm, vr = _dots(hm, hr, rm, rr)  # type: ignore[arg-type]
+    return vm, vr, vm > vr, -vm > vr
+
+
+def _combine(vp: tuple, rq: tuple, vq: tuple, rp: tuple
+             ) -> tuple[np.ndarray, np.ndarray | None]:
+    """The rays ``h(p) q - h(q) p`` (``h(p) > 0 > h(q)``): balls scaled by powers of two to
+    a largest entry in ``[1/2, 1)`` (exact scaling), or primitive integer vectors."""
+    if vp[1] is None:
+        mid = vp[0][:, None] * rq[0] - vq[0][:, None] * rp[0]
+        return mid // np.gcd.reduce(mid, axis=1)[:, None], None
     a, b = vp[0][:, None] * rq[0], vq[0][:, None] * rp[0]
     mid = a - b
     rad = (np.abs(vp[0])[:, None] * rq[1] + vp[1][:, None] * (np.abs(rq[0]) + rq[1])
@@ -210,7 +231,8 @@ def _drop(c: _Cells, keep: np.ndarray) -> _Cells:
     rays = keep[c.owner]
     ray_new = np.cumsum(rays) - 1
     edges = c.edges[rays[c.edges[:, 0]]]
-    return replace(c, mid=c.mid[rays], rad=c.rad[rays], tight=c.tight[rays],
+    return replace(c, mid=c.mid[rays], rad=None if c.rad is None else c.rad[rays],
+                   tight=c.tight[rays],
                    owner=new[c.owner[rays]], edges=ray_new[edges], start=c.start[keep],
                    bits=c.bits[keep], anc=c.anc[keep], hist=c.hist[keep])
 
@@ -226,16 +248,18 @@ def _split(c: _Cells, unit: int, hbit: np.ndarray, d: int, rows: Callable | None
     N = c.count
     at = c.start[c.owner]
     hm = c.zmid[at, unit]
-    vm, vr = _dots(hm, c.zrad[at, unit], c.mid, c.rad)
-    pos, neg = vm > vr, -vm > vr
-    sure = pos | neg  # rays have a largest entry in [1/2, 1): scale by h's largest
-    scale = np.abs(hm[sure]).max(axis=1, initial=0.0)
-    margin = float((np.abs(vm[sure]) / np.maximum(scale, TINY)).min(initial=np.inf))
+    vm, vr, pos, neg = _sides(hm, None if c.zrad is None else c.zrad[at, unit], c.mid, c.rad)
+    margin = np.inf
+    if vr is not None:  # rays have a largest entry in [1/2, 1): scale by h's largest
+        sure = pos | neg
+        scale = np.abs(hm[sure]).max(axis=1, initial=0.0)
+        margin = float((np.abs(vm[sure]) / np.maximum(scale, TINY)).min(initial=np.inf))
     npos = np.bincount(c.owner, pos, N)
     nneg = np.bincount(c.owner, neg, N)
     off = npos + nneg < np.bincount(c.owner, minlength=N)
     if off.any():  # a ray on the hyperplane, or of uncertain side
-        unsure = np.bincount(c.owner, ~pos & ~neg & ((vm != 0) | (vr != 0)), N) > 0
+        unsure = np.zeros(N, dtype=bool) if vr is None else \
+            np.bincount(c.owner, ~pos & ~neg & ((vm != 0) | (vr != 0)), N) > 0
         bad, uncertain = np.unique(c.start[off]), np.unique(c.start[unsure])
         rest, more, more_uncertain, _ = _split(_drop(c, ~np.isin(c.start, bad)), unit, hbit, d,
                                                rows)
@@ -249,11 +273,13 @@ def _split(c: _Cells, unit: int, hbit: np.ndarray, d: int, rows: Callable | None
     cut = (pos[ea] != pos[eb]) & cross[c.owner[ea]]
     p = np.where(pos[ea], ea, eb)[cut]
     q = np.where(pos[ea], eb, ea)[cut]
-    nm, nr = _combine((vm[p], vr[p]), (c.mid[q], c.rad[q]), (vm[q], vr[q]),
-                      (c.mid[p], c.rad[p]))
+    exact = vr is None
+    nm, nr = _combine((vm[p], None if exact else vr[p]), (c.mid[q], None if exact else c.rad[q]),
+                      (vm[q], None if exact else vr[q]), (c.mid[p], None if exact else c.rad[p]))
     face = c.tight[p] & c.tight[q]
     reg = c.owner[p]
-    drift = nr.max(axis=1, initial=0.0) > DRIFT * np.abs(nm).max(axis=1, initial=0.0)
+    drift = np.zeros(len(p), dtype=bool) if nr is None else \
+        nr.max(axis=1, initial=0.0) > DRIFT * np.abs(nm).max(axis=1, initial=0.0)
     if rows is not None and drift.any():  # recompute from the ray's constraints
         sel = np.flatnonzero(drift)
         nm[sel], nr[sel], lost = _null_rays(rows(c, reg[sel], face[sel] | hbit), nm[sel],
@@ -280,10 +306,11 @@ def _split(c: _Cells, unit: int, hbit: np.ndarray, d: int, rows: Callable | None
     bits[first, unit] = npos > 0
     bits[second[cross], unit] = False
     tight = face | hbit
-    return _Cells(np.concatenate([c.mid, nm, nm]), np.concatenate([c.rad, nr, nr]),
+    return _Cells(np.concatenate([c.mid, nm, nm]),
+                  None if nr is None else np.concatenate([c.rad, nr, nr]),
                   np.concatenate([c.tight, tight, tight]),
                   np.concatenate([owner, first[reg], second[reg]]), edges, c.start[src],
-                  c.zmid, c.zrad, bits, c.anc[src], c.hist[src]), _NONE, _NONE, margin
+                  c.zmid, c.zrad, bits, c.anc[src], c.hist[src], c.zden), _NONE, _NONE, margin
 
 
 _NONE = np.zeros(0, dtype=np.int64)
@@ -310,8 +337,17 @@ def _ball(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return b.mid, b.rad
 
 
-def _rn_root(W: np.ndarray, b: np.ndarray, units: list[int], first_id: int, words: int
-             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _rays(rays: np.ndarray, exact: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """Rational rays as primitive integer vectors (exact) or normalised balls."""
+    if exact:
+        return primitive(np.array([EXACT.scaled(r).num for r in rays], dtype=object)
+                         .reshape(rays.shape)), None
+    return _normalised(*_ball(rays))
+
+
+def _rn_root(W: np.ndarray, b: np.ndarray, units: list[int], first_id: int, words: int,
+             exact: bool
+             ) -> tuple[np.ndarray, Any, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The ``2^n`` simplicial cones of the units' hyperplanes (and ``t >= 0``, constraint 0):
     rays, radii, tight sets, owners, edges, and the units' sides (1: positive) per cone."""
     n = W.shape[1]
@@ -324,7 +360,7 @@ def _rn_root(W: np.ndarray, b: np.ndarray, units: list[int], first_id: int, word
     signs = np.array([[1 if (s >> k) & 1 else -1 for k in range(n)] for s in range(cones)])
     rays = np.array([[cols[0], *(cols[k + 1] * sg[k] for k in range(n))] for sg in signs],
                     dtype=object).reshape(cones * d, d)
-    mid, rad = _normalised(*_ball(rays))
+    mid, rad = _rays(rays, exact)
     ids = [0, *(first_id + u for u in units)]  # ray k is off constraint ids[k] only
     masks = np.zeros((d, words), dtype=np.uint64)
     for k in range(d):
@@ -337,15 +373,15 @@ def _rn_root(W: np.ndarray, b: np.ndarray, units: list[int], first_id: int, word
     return mid, rad, tight, owner, edges, signs > 0
 
 
-def _box_root(dom: Domain, words: int
-              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _box_root(dom: Domain, words: int, exact: bool
+              ) -> tuple[np.ndarray, Any, np.ndarray, np.ndarray, np.ndarray]:
     """The cone of a box: its vertices ``(1, v)``, tight on ``lo_i`` (id ``i``) or ``hi_i``
     (id ``n + i``), and its edges (vertices that differ in one coordinate)."""
     n = len(dom.lo)
     corners = np.array([[(s >> i) & 1 for i in range(n)] for s in range(1 << n)])
     rays = np.array([[Fraction(1), *(dom.hi[i] if c[i] else dom.lo[i] for i in range(n))]
                      for c in corners], dtype=object)
-    mid, rad = _normalised(*_ball(rays))
+    mid, rad = _rays(rays, exact)
     tight = np.zeros((len(corners), words), dtype=np.uint64)
     for s, c in enumerate(corners):
         for i in range(n):
@@ -359,9 +395,10 @@ def _box_root(dom: Domain, words: int
 # -- the walk ------------------------------------------------------------------------------
 @dataclass(frozen=True, eq=False)
 class _Plan:
-    """The network read for the batch engine: per layer the balls of ``[b, W]``, the slopes
-    ``(off, on)`` as balls, whether it splits, the first constraint id of its units and the
-    offset of its pattern in the history; the domain's constraint count."""
+    """The network read for the batch engine: per layer ``[b, W]`` (balls; exact: integers
+    and their denominator), the slopes ``(off, on)`` (balls; exact: integers and their
+    denominator), whether it splits, the first constraint id of its units and the offset of
+    its pattern in the history; the words of the constraint bit sets, ``n + 1``."""
 
     net: Network
     dom: Domain
@@ -372,20 +409,28 @@ class _Plan:
     offsets: tuple
     words: int
     d: int
+    exact: bool
 
 
-def _plan(net: Network, dom: Domain) -> _Plan:
+def _plan(net: Network, dom: Domain, exact: bool) -> _Plan:
     n = net.input_dim
     lifts, slopes, splits, ids, offsets = [], [], [], [], []
     ident = 2 * n if dom.kind == "box" else 1
     offset = 0
     for layer in net.layers:
         W, b = layer.params(EXACT)
-        lifts.append(_ball(np.concatenate([np.asarray(b, dtype=object)[:, None],
-                                           np.asarray(W, dtype=object)], axis=1)))
+        lift = np.concatenate([np.asarray(b, dtype=object)[:, None],
+                               np.asarray(W, dtype=object)], axis=1)
         split = layer.act.patterned
         pieces = layer.act.pieces() if split else ((0, Fraction(1)), (0, Fraction(1)))
-        slopes.append(_ball(np.array([pieces[0][1], pieces[1][1]], dtype=object)))
+        slope = np.array([pieces[0][1], pieces[1][1]], dtype=object)
+        if exact:
+            lifted, scaled = EXACT.scaled(lift), EXACT.scaled(slope)
+            lifts.append((lifted.num, lifted.den))
+            slopes.append((scaled.num, scaled.den))
+        else:
+            lifts.append(_ball(lift))
+            slopes.append(_ball(slope))
         splits.append(split)
         ids.append(ident)
         offsets.append(offset)
@@ -393,12 +438,16 @@ def _plan(net: Network, dom: Domain) -> _Plan:
             ident += layer.out_dim
             offset += layer.out_dim
     return _Plan(net, dom, tuple(lifts), tuple(slopes), tuple(splits), tuple(ids),
-                 tuple(offsets), max(1, -(-ident // 64)), n + 1)
+                 tuple(offsets), max(1, -(-ident // 64)), n + 1, exact)
 
 
 def _output(plan: _Plan, index: int, zmid: np.ndarray, zrad: np.ndarray, bits: np.ndarray
             ) -> tuple[np.ndarray, np.ndarray]:
-    """Balls of layer ``index``'s output rows from its pre-activation rows and pattern."""
+    """Layer ``index``'s output rows from its pre-activation rows and pattern: balls, or
+    (exact) integers over per-region denominators (``zrad`` holds the denominators)."""
+    if plan.exact:
+        (off, on), den = plan.slopes[index]
+        return np.where(bits, on, off)[:, :, None] * zmid, zrad * den
     (off, on), (roff, ron) = plan.slopes[index]
     s = np.where(bits, on, off)[:, :, None]
     sr = np.where(bits, ron, roff)[:, :, None]
@@ -411,9 +460,16 @@ def _output(plan: _Plan, index: int, zmid: np.ndarray, zrad: np.ndarray, bits: n
 
 def _next_rows(plan: _Plan, index: int, amid: np.ndarray, arad: np.ndarray
                ) -> tuple[np.ndarray, np.ndarray]:
-    """Balls of layer ``index``'s pre-activation rows ``[b, W] @ [e_0; A]``."""
+    """Layer ``index``'s pre-activation rows ``[b, W] @ [e_0; A]``: balls, or (exact)
+    integers over per-region denominators (``arad`` holds the denominators)."""
     wm, wr = plan.lifts[index]
     N, _, d = amid.shape
+    if plan.exact:
+        e0 = np.zeros((N, 1, d), dtype=object)
+        e0[:, 0, 0] = arad
+        num, den = wm @ np.concatenate([e0, amid], axis=1), arad * wr
+        g = np.gcd(np.gcd.reduce(num.reshape(N, -1), axis=1), den)
+        return num // g[:, None, None], den // g
     e0 = np.zeros((N, 1, d))
     e0[:, 0, 0] = 1.0
     am = np.concatenate([e0, amid], axis=1)
@@ -446,45 +502,57 @@ class _Run:
             self.box = (np.array([float(v) for v in box.lo]),
                         np.array([float(v) for v in box.hi]))
 
-    def layer(self, index: int, c: _Cells) -> None:
-        """Split ``c`` (the regions at the start of layer ``index``) by the layer, then by
-        the next layers, a chunk at a time."""
+    def walk_from(self, root: _Cells) -> None:
+        """Split the root cells by every layer, depth first: the regions of a layer go on
+        to the next a chunk of :data:`CHUNK` at a time (an explicit stack: any depth)."""
+        stack = [(0, root)]
+        while stack:
+            index, c = stack.pop()
+            c = self.layer(index, c)
+            if not c.count:
+                continue
+            if index == len(self.plan.splits) - 1:
+                self.emit(c, self.frames)
+                continue
+            parts = [c] if c.count <= CHUNK else \
+                [_drop(c, _mask(c.count, lo, lo + CHUNK)) for lo in range(0, c.count, CHUNK)]
+            stack.extend((index + 1, self.advance(index, part)) for part in reversed(parts))
+
+    def layer(self, index: int, c: _Cells) -> _Cells:
+        """Split ``c`` (regions at the start of layer ``index``) by the layer's units."""
         plan = self.plan
         self.frames[index:] = [(c.zmid, c.zrad)]
-        hist = c.hist
-        check_memory("enumerating activation regions",
-                     "count on a smaller box, or use the MILP bound (tropnet mipbound) or the "
-                     "sampling estimate (tropnet sample)",
-                     partial={"lower_bound": sum(self.done[-1:]),
-                              "lower_bound_of": "activation regions", "layers_done": index})
-        if plan.splits[index]:
-            for unit in range(c.zmid.shape[1]):
-                if index == 0 and unit in self.skip:
-                    continue
-                check_time("enumerating activation regions")
-                c, bad, unsure, margin = _split(
-                    c, unit, _bit(plan.ids[index] + unit, plan.words), plan.d,
-                    self.rows if plan.d <= NULL_MAX_D else None)
-                if len(unsure) and not self.fallbacks:
-                    warn_exact_fallback()
-                if margin <= BAND < self.margin:
-                    warn_small_margin(margin)
-                self.margin = min(self.margin, margin)
-                self.uncertain += len(unsure)
-                for s in bad:
-                    self.redo(index, hist[s])
+        hist, what = c.hist, "enumerating activation regions"
+
+        def known() -> dict:  # disjoint regions, each holding at least one final region
+            return {"lower_bound": max(*self.done, self.done[index] + c.count),
+                    "lower_bound_of": "activation regions", "layers_done": index}
+
+        check_memory(what, "count on a smaller box, or use the MILP bound (tropnet mipbound) "
+                     "or the sampling estimate (tropnet sample)", partial=known)
+        width = c.zmid.shape[1] if plan.splits[index] else 0
+        for unit in range(width):
+            if index == 0 and unit in self.skip:
+                continue
+            check_time(what, known)
+            if active():
+                step(f"layer {index + 1} of {len(plan.splits)}", self.done[index] + c.count,
+                     None, "regions", f"unit {unit + 1} of {width}")
+            c, bad, unsure, margin = _split(
+                c, unit, _bit(plan.ids[index] + unit, plan.words), plan.d,
+                self.rows if plan.d <= NULL_MAX_D and not plan.exact else None)
+            if len(unsure) and not self.fallbacks:
+                warn_exact_fallback()
+            if margin <= BAND < self.margin:
+                warn_small_margin(margin)
+            self.margin = min(self.margin, margin)
+            self.uncertain += len(unsure)
+            for s in bad:
+                self.redo(index, hist[s])
         self.done[index] += c.count
         if index == 0 and self.progress is not None:
             self.progress(self.done[0])
-        if active():
-            step(f"layer {index + 1} of {len(plan.splits)}", index + 1, len(plan.splits),
-                 "layers", f"{c.count:,} regions")
-        if index == len(plan.splits) - 1:
-            self.emit(c, self.frames)
-            return
-        for lo in range(0, c.count, CHUNK):
-            part = c if c.count <= CHUNK else _drop(c, _mask(c.count, lo, lo + CHUNK))
-            self.layer(index + 1, self.advance(index, part))
+        return c
 
     def rows(self, c: _Cells, regions: np.ndarray, tight: np.ndarray
              ) -> tuple[np.ndarray, np.ndarray]:
@@ -515,7 +583,7 @@ class _Run:
     def advance(self, index: int, c: _Cells) -> _Cells:
         """The cells at the start of layer ``index + 1``: its pre-activation rows per region,
         and layer ``index``'s pattern moved into the history."""
-        amid, arad = _output(self.plan, index, c.zmid[c.start], c.zrad[c.start], c.bits)
+        amid, arad = _output(self.plan, index, c.zmid[c.start], _second(c)[c.start], c.bits)
         zmid, zrad = _next_rows(self.plan, index + 1, amid, arad)
         N = c.count
         anc = c.anc.copy()
@@ -525,7 +593,9 @@ class _Run:
             hist = hist.copy()
             o = self.plan.offsets[index]
             hist[:, o:o + c.bits.shape[1]] = c.bits
-        return replace(c, start=np.arange(N), zmid=zmid, zrad=zrad,
+        exact = self.plan.exact
+        return replace(c, start=np.arange(N), zmid=zmid, zrad=None if exact else zrad,
+                       zden=zrad if exact else None,
                        bits=np.zeros((N, zmid.shape[1]), dtype=bool), anc=anc, hist=hist)
 
     def redo(self, index: int, hist: np.ndarray) -> None:
@@ -535,7 +605,8 @@ class _Run:
         if self.walk is None:
             self.walk = self.make_walk()
         pats = _patterns(plan, hist)[:index]
-        stack = [(index, self.walk.to_balls(self.walk.exact_item(pats)))]
+        item = self.walk.exact_item(pats)
+        stack = [(index, item if self.arith.exact else self.walk.to_balls(item))]
         while stack:
             level, item = stack.pop()
             if level > index:
@@ -550,6 +621,11 @@ class _Run:
         """Start regions redone because a side was uncertain (decided exactly by the
         redo), plus the walk's own exact decisions."""
         return self.uncertain + (self.walk.fallbacks if self.walk is not None else 0)
+
+
+def _second(c: _Cells) -> np.ndarray:
+    """The rows' radii (balls) or denominators (exact)."""
+    return c.zden if c.zrad is None else c.zrad  # type: ignore[return-value]
 
 
 def _mask(n: int, lo: int, hi: int) -> np.ndarray:
@@ -576,18 +652,24 @@ def _start(plan: _Plan, arith: Arithmetic) -> tuple[_Cells, frozenset]:
     if plan.dom.kind == "rn":
         W, b = layer.params(EXACT)
         units = _independent_units(W) or []
-        mid, rad, tight, owner, edges, sides = _rn_root(W, b, units, plan.ids[0], words)
+        mid, rad, tight, owner, edges, sides = _rn_root(W, b, units, plan.ids[0], words,
+                                                        plan.exact)
         bits = np.zeros((len(sides), width), dtype=bool)
         bits[:, units] = sides
     else:
-        mid, rad, tight, owner, edges = _box_root(read_in(plan.dom, arith), words)
+        mid, rad, tight, owner, edges = _box_root(read_in(plan.dom, arith), words, plan.exact)
         bits = np.zeros((1, width), dtype=bool)
     N = len(bits)
     zmid, zrad = plan.lifts[0]
+    zden = None
+    if plan.exact:
+        zden, zrad = np.array([zrad], dtype=object), None
+    else:
+        zrad = zrad[None]
     units_total = plan.offsets[-1] + (plan.net.layers[-1].out_dim if plan.splits[-1] else 0)
     cells = _Cells(mid, rad, tight, owner, edges, np.zeros(N, dtype=np.int64), zmid[None],
-                   zrad[None], bits, np.zeros((N, layers), dtype=np.int64),
-                   np.zeros((N, units_total), dtype=bool))
+                   zrad, bits, np.zeros((N, layers), dtype=np.int64),
+                   np.zeros((N, units_total), dtype=bool), zden)
     return cells, frozenset(units)
 
 
@@ -607,7 +689,7 @@ def _regions(plan: _Plan, arith: Arithmetic, c: _Cells, frames: list) -> list[Re
     N, n, L = c.count, plan.d - 1, len(plan.splits)
     if not N:
         return []
-    amid, arad = _output(plan, L - 1, c.zmid[c.start], c.zrad[c.start], c.bits)
+    amid, arad = _output(plan, L - 1, c.zmid[c.start], _second(c)[c.start], c.bits)
     hist = _full_history(plan, c)
     order = np.argsort(c.owner, kind="stable")
     heads = np.searchsorted(c.owner[order], np.arange(N))
@@ -616,14 +698,15 @@ def _regions(plan: _Plan, arith: Arithmetic, c: _Cells, frames: list) -> list[Re
     reg, ids = np.nonzero(flags)
     A, b, owners = [], [], []
     if plan.dom.kind == "box":
-        lo, hi = read_in(plan.dom, arith).lo, read_in(plan.dom, arith).hi
+        box = read_in(plan.dom, arith)
+        lo, hi = (np.array(v, dtype=object) if plan.exact else np.array([float(x) for x in v])
+                  for v in (box.lo, box.hi))
         sel = ids < 2 * n
         axis, upper = ids[sel] % n, ids[sel] >= n
-        rows = np.zeros((int(sel.sum()), n))
-        rows[np.arange(len(axis)), axis] = np.where(upper, 1.0, -1.0)
+        rows = np.zeros((int(sel.sum()), n), dtype=object if plan.exact else float)
+        rows[np.arange(len(axis)), axis] = np.where(upper, 1, -1)
         A.append(rows)
-        b.append(np.where(upper, np.array([float(v) for v in hi])[axis],
-                          -np.array([float(v) for v in lo])[axis]))
+        b.append(np.where(upper, hi[axis], -lo[axis]))
         owners.append(reg[sel])
     for index in range(L):
         if not plan.splits[index]:
@@ -633,7 +716,7 @@ def _regions(plan: _Plan, arith: Arithmetic, c: _Cells, frames: list) -> list[Re
         r, unit = reg[sel], ids[sel] - first
         z = frames[index][0][c.anc[r, index], unit]
         on = hist[r, plan.offsets[index] + unit]
-        sign = np.where(on, -1.0, 1.0)
+        sign = np.where(on, -1, 1)
         A.append(sign[:, None] * z[:, 1:])
         b.append(-sign * z[:, 0])
         owners.append(r)
@@ -641,12 +724,36 @@ def _regions(plan: _Plan, arith: Arithmetic, c: _Cells, frames: list) -> list[Re
     by = np.argsort(who, kind="stable")
     cuts = np.searchsorted(who[by], np.arange(1, N))
     As, bs = np.split(allA[by], cuts), np.split(allb[by], cuts)
-    v = np.stack([np.bincount(c.owner, c.mid[:, k], N) for k in range(plan.d)], axis=1)
-    points = v[:, 1:] / v[:, :1]
-    errors = np.concatenate([arad[:, :, 1:].reshape(N, -1), arad[:, :, 0]], axis=1)
-    return [Region((Polyhedron.from_inequalities(As[i], bs[i], arith, n),), amid[i, :, 1:],
-                   amid[i, :, 0], points[i], _patterns(plan, hist[i]), errors[i])
-            for i in range(N)]
+    if plan.exact:
+        points = _exact_points(c)
+        maps = _FRACTION(amid, arad[:, None, None])
+        errors = [None] * N
+    else:
+        v = np.stack([np.bincount(c.owner, c.mid[:, k], N) for k in range(plan.d)], axis=1)
+        points = v[:, 1:] / v[:, :1]
+        maps = amid
+        errors = list(np.concatenate([arad[:, :, 1:].reshape(N, -1), arad[:, :, 0]], axis=1))
+    return [Region((Polyhedron.from_inequalities(As[i], bs[i], arith, n),), maps[i, :, 1:],
+                   maps[i, :, 0], points[i], _patterns(plan, hist[i]), errors[i])
+            for i in tracked(range(N), "building regions", "regions", 256)]
+
+
+#: ``Fraction(p, q)`` entrywise on object arrays
+_FRACTION = np.frompyfunc(Fraction, 2, 1)
+
+
+def _exact_points(c: _Cells) -> np.ndarray:
+    """Exact interior points: per region the sum of its integer rays, each shifted left to
+    the region's largest bit length (a positive combination of all of them, so inside),
+    dehomogenised."""
+    N = c.count
+    sizes = np.array([max(abs(int(v)) for v in r).bit_length() for r in c.mid], dtype=np.int64)
+    top = np.zeros(N, dtype=np.int64)
+    np.maximum.at(top, c.owner, sizes)
+    shift = np.array([1 << int(k) for k in top[c.owner] - sizes], dtype=object)
+    v = np.zeros((N, c.mid.shape[1]), dtype=object)
+    np.add.at(v, c.owner, c.mid * shift[:, None])
+    return _FRACTION(v[:, 1:], v[:, :1])
 
 
 def _run(plan: _Plan, arith: Arithmetic, emit: Callable[[_Cells, list], None],
@@ -654,7 +761,7 @@ def _run(plan: _Plan, arith: Arithmetic, emit: Callable[[_Cells, list], None],
          progress: Callable[[int], None] | None) -> _Run:
     cells, skip = _start(plan, arith)
     run = _Run(plan, arith, emit, emit_item, make_walk, skip, progress)
-    run.layer(0, cells)
+    run.walk_from(cells)
     return run
 
 
@@ -670,14 +777,14 @@ def batch_regions(net: Network, dom: Domain, arith: Arithmetic, make_walk: Calla
     dom : Domain
         The resolved domain (``R^n`` or a box).
     arith : Arithmetic
-        The (float) arithmetic.
+        The arithmetic (exact integers, or certified float).
     make_walk : callable
         Makes the vertex engine's :class:`~tropnet.engines.enumerate.Walk` that redoes a
         region where a side is zero or uncertain.
     progress : callable or None, default None
         Called with the number of regions found after each layer.
     """
-    plan = _plan(net, dom)
+    plan = _plan(net, dom, arith.exact)
     found: list[Region] = []
     run = _run(plan, arith, lambda c, frames: found.extend(_regions(plan, arith, c, frames)),
                lambda walk, item: found.append(walk.region(item)), make_walk, progress)
@@ -707,7 +814,7 @@ def batch_count(net: Network, dom: Domain, arith: Arithmetic, make_walk: Callabl
     dom : Domain
         The resolved domain (``R^n`` or a box).
     arith : Arithmetic
-        The (float) arithmetic.
+        The arithmetic (exact integers, or certified float).
     make_walk : callable
         Makes the vertex engine's :class:`~tropnet.engines.enumerate.Walk` that redoes a
         region where a side is zero or uncertain.
@@ -722,6 +829,6 @@ def batch_count(net: Network, dom: Domain, arith: Arithmetic, make_walk: Callabl
     def emit_item(walk: Any, item: Any) -> None:
         total[0] += 1
 
-    run = _run(_plan(net, dom), arith, emit, emit_item, make_walk, progress)
+    run = _run(_plan(net, dom, arith.exact), arith, emit, emit_item, make_walk, progress)
     _report(run, total[0])
     return total[0], run.fallbacks
