@@ -331,3 +331,35 @@ def test_milp_limits_are_not_failures(monkeypatch):
     assert res.status in ("feasible", "no_solution") and len(calls) == 1
     with pytest.raises(SolverError, match="rejected the options"):
         solvers.solve(_knapsack(), options={"no_such_option_xyz": 1})
+
+
+def test_float_lps_sharing_rows_keep_the_model_and_agree_with_fresh_ones():
+    """HiGHS keeps the loaded model when the next LP's first rows are the same (warm start
+    from its basis), replacing the rows after them: each answer equals a fresh solve's."""
+    rng = np.random.default_rng(4)
+    A = rng.normal(size=(12, 3))
+    b = np.abs(rng.normal(size=12)) + 0.5  # a bounded polytope around 0 (with the box)
+    box = np.vstack([np.eye(3), -np.eye(3)])
+    rows, rhs = np.vstack([box, A]), np.r_[np.full(6, 2.0), b]
+    kept = []
+    shared = lpmod._shared_rows
+
+    def spy(*args):
+        out = shared(*args)
+        kept.append(out)
+        return out
+
+    lpmod._LOCAL.loaded = None
+    try:
+        lpmod._shared_rows = spy
+        answers = []
+        for k in range(6, 19):  # one row more each time, then a different last row
+            for c in (rng.normal(size=3), rng.normal(size=3)):
+                cap = np.vstack([rows[:k], c[None, :]]), np.r_[rhs[:k], 1.0]
+                answers.append((c, cap, linprog(c, *cap, FLOAT, maximize=True).value))
+    finally:
+        lpmod._shared_rows = shared
+    assert kept[0] is None and all(k is not None for k in kept[1:])
+    for c, cap, value in answers:
+        lpmod._LOCAL.loaded = None  # a fresh model
+        assert linprog(c, *cap, FLOAT, maximize=True).value == pytest.approx(value, abs=1e-9)

@@ -11,7 +11,9 @@ variables. The arithmetic decides where the chain starts:
   its check (a pivot limit, an undecided status, a wrong claim: cdd reports some infeasible
   LPs as dual inconsistent) sends the problem on to the next step;
 * **float**: HiGHS's simplex (through ``highspy``, one solver object per thread: a small
-  LP then costs a fraction of a millisecond); the same without presolve (also the
+  LP then costs a fraction of a millisecond; a model whose first rows are those of the
+  last one keeps them and HiGHS starts from its basis, a warm start); the same without
+  presolve (also the
   confirmation of every infeasible or unbounded claim of the first solve, whose presolve
   misreports some); HiGHS's interior-point method through scipy; and last the exact chain
   on the exact rationals of the float data (``Fraction(x)`` is exact for a binary float).
@@ -210,6 +212,30 @@ def _solver() -> Any:
     return h
 
 
+def _starts(rows: int, n: int) -> np.ndarray:
+    """Row starts of ``rows`` dense rows of ``n`` entries."""
+    return np.arange(0, rows * n + 1, max(n, 1), dtype=np.int32)[:rows + 1]
+
+
+def _shared_rows(A: np.ndarray, lower: np.ndarray, upper: np.ndarray, presolve: bool
+                 ) -> tuple[int, int] | None:
+    """``(rows loaded, rows shared)``: this thread's loaded model and ``A`` share their
+    first rows (same bounds, same presolve setting); ``None`` when they share none. The
+    model is then kept, its other rows replaced: LPs over one region (its rows, then a row
+    that caps the objective) and over its parts (one row more) follow each other in the
+    enumeration, and HiGHS starts from the basis it has (a warm start)."""
+    loaded = getattr(_LOCAL, "loaded", None)
+    if loaded is None:
+        return None
+    B, lo, up, pre = loaded
+    m = min(len(B), len(A))
+    if pre != presolve or B.shape[1:] != A.shape[1:] or m == 0:
+        return None
+    same = np.all(B[:m] == A[:m], axis=1) & (lo[:m] == lower[:m]) & (up[:m] == upper[:m])
+    shared = m if same.all() else int(np.argmin(same))
+    return (len(B), shared) if shared else None
+
+
 def _highs_simplex(cf: np.ndarray, data: dict, presolve: bool) -> Any:
     """Minimise ``cf . x`` over the rows of ``data`` (free variables) with HiGHS's simplex."""
     n = len(cf)
@@ -219,22 +245,38 @@ def _highs_simplex(cf: np.ndarray, data: dict, presolve: bool) -> Any:
     m_ub = len(blocks[0][0]) if data["A_ub"] is not None else 0
     upper = np.concatenate([b for _, b in blocks]) if blocks else np.zeros(0)
     lower = np.concatenate([np.full(m_ub, -highspy.kHighsInf), upper[m_ub:]])
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = n, len(A)
-    lp.col_cost_ = cf
-    lp.col_lower_ = np.full(n, -highspy.kHighsInf)
-    lp.col_upper_ = np.full(n, highspy.kHighsInf)
-    lp.row_lower_, lp.row_upper_ = lower, upper
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n, len(A)
-    lp.a_matrix_.start_ = np.arange(0, A.size + 1, max(n, 1), dtype=np.int32)[:len(A) + 1]
-    lp.a_matrix_.index_ = np.tile(np.arange(n, dtype=np.int32), len(A))
-    lp.a_matrix_.value_ = A.reshape(-1)
     h = _solver()
-    h.clearModel()
     h.setOptionValue("presolve", "on" if presolve else "off")
-    if h.passModel(lp) == highspy.HighsStatus.kError or h.run() == highspy.HighsStatus.kError:
+    shared = _shared_rows(A, lower, upper, presolve)
+    _LOCAL.loaded = None  # until the model below is complete
+    if shared is None:  # a new model
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = n, len(A)
+        lp.col_cost_ = cf
+        lp.col_lower_ = np.full(n, -highspy.kHighsInf)
+        lp.col_upper_ = np.full(n, highspy.kHighsInf)
+        lp.row_lower_, lp.row_upper_ = lower, upper
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+        lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n, len(A)
+        lp.a_matrix_.start_ = _starts(len(A), n)
+        lp.a_matrix_.index_ = np.tile(np.arange(n, dtype=np.int32), len(A))
+        lp.a_matrix_.value_ = A.reshape(-1)
+        h.clearModel()
+        failed = h.passModel(lp) == highspy.HighsStatus.kError
+    else:  # keep the shared rows: HiGHS starts from the basis it has (warm start)
+        loaded, kept = shared
+        extra = A[kept:]
+        failed = loaded > kept and h.deleteRows(
+            loaded - kept, np.arange(kept, loaded, dtype=np.int32)) == highspy.HighsStatus.kError
+        failed = failed or (len(extra) > 0 and h.addRows(
+            len(extra), lower[kept:], upper[kept:], extra.size, _starts(len(extra), n),
+            np.tile(np.arange(n, dtype=np.int32), len(extra)), extra.reshape(-1)
+        ) == highspy.HighsStatus.kError)
+        failed = failed or h.changeColsCost(n, np.arange(n, dtype=np.int32), cf) == \
+            highspy.HighsStatus.kError
+    if failed or h.run() == highspy.HighsStatus.kError:
         return SimpleNamespace(status=4, message="HiGHS returned an error")
+    _LOCAL.loaded = (A, lower, upper, presolve)
     model = h.getModelStatus()
     status = _STATUS.get(model, 4)
     out = SimpleNamespace(status=status, message=h.modelStatusToString(model))
