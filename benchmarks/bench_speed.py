@@ -5,7 +5,8 @@ engine in high input dimension.
 
 Table 1: activation regions of nets A-D on ``R^n`` and ``[-1,1]^n``, microseconds per region
 (seconds of the call over the count; best of up to 3 runs in a fresh process) of the batch
-engine (count only, and listing), the float and exact vertex engine, the float LP engine,
+engine (count only, and listing; float and exact), the float and exact vertex engine, the
+float LP engine,
 the planar engine (2-D boxes, count only) and regioncam (2-D boxes, when the ``bench`` extra
 is installed), with the targets of the issue: at most 30 us per region in float on B-D over
 ``R^n``, exact mode within 2x of float.
@@ -55,37 +56,40 @@ def per_region_table(nets: list[str], timeout: float) -> str:
     for name in nets:
         for dom, domain in (("rn", None), ("box", "box:-1,1")):
             want = EXPECTED[name][dom == "box"]
-            runs = {"batch count": best_of(_count_only, name, domain, "batch", False,
-                                           timeout=timeout, enough=5.0),
-                    "batch": best_of(_count, name, domain, "batch", False, timeout=timeout,
-                                     enough=5.0),
-                    "vertex": best_of(_count, name, domain, "vertex", False, timeout=timeout,
-                                      enough=5.0),
-                    "exact": best_of(_count, name, domain, "vertex", True, timeout=timeout,
-                                     enough=5.0),
-                    "lp": best_of(_count, name, domain, "lp", False, timeout=timeout,
-                                  repeat=1)}
+
+            def run(fn: Any, engine: str, exact: bool, repeat: int = 3, name: str = name,
+                    domain: str | None = domain) -> dict:
+                return best_of(fn, name, domain, engine, exact, timeout=timeout, enough=5.0,
+                               repeat=repeat)
+
+            runs = {"count": run(_count_only, "batch", False),
+                    "exact count": run(_count_only, "batch", True),
+                    "list": run(_count, "batch", False),
+                    "exact list": run(_count, "batch", True),
+                    "vertex": run(_count, "vertex", False),
+                    "exact vertex": run(_count, "vertex", True),
+                    "lp": run(_count, "lp", False, 1)}
             planar = dom == "box" and SHAPES[name].startswith("2-")
             if planar:
-                runs["planar"] = best_of(_count_only, name, domain, "planar", False,
-                                         timeout=timeout)
+                runs["planar"] = run(_count_only, "planar", False)
                 if regioncam is not None:
                     runs["regioncam"] = best_of(_regioncam, name, 1, timeout=timeout)
             counts = {r["value"] for r in runs.values() if r["status"] == "ok"}
             target = f"<= {TARGET_US:g}" if dom == "rn" and name != "A" else "-"
             rows.append([f"{name} {SHAPES[name]}", dom, want,
                          "yes" if counts == {want} else f"NO {sorted(counts)}",
-                         _us(runs["batch count"], want), _us(runs["batch"], want), target,
-                         _us(runs["vertex"], want), _us(runs["exact"], want),
-                         _ratio(runs["exact"], runs["vertex"]),
-                         _ratio(runs["exact"], runs["batch"]), _us(runs["lp"], want),
+                         _us(runs["count"], want), target, _us(runs["exact count"], want),
+                         _ratio(runs["exact count"], runs["count"]), _us(runs["list"], want),
+                         _us(runs["exact list"], want),
+                         _ratio(runs["exact list"], runs["list"]), _us(runs["vertex"], want),
+                         _us(runs["exact vertex"], want), _us(runs["lp"], want),
                          _us(runs["planar"], want) if planar else "-",
                          _us(runs["regioncam"], want) if "regioncam" in runs else "-"])
-    return table(["net", "domain", "regions", "all counts exact", "batch count-only us/region",
-                  "batch us/region", "target us", "vertex us/region",
-                  "exact vertex us/region", f"exact / float vertex (<= {TARGET_EXACT_RATIO:g})",
-                  "exact vertex / float batch", "LP engine us/region",
-                  "planar count-only us/region", "regioncam us/region"], rows)
+    return table(["net", "domain", "regions", "all counts exact",
+                  "batch count-only us/region", "target us", "exact batch count-only",
+                  f"exact / float count-only (<= {TARGET_EXACT_RATIO:g})", "batch list",
+                  "exact batch list", "exact / float list", "vertex list", "exact vertex list",
+                  "LP engine list", "planar count-only", "regioncam"], rows)
 
 
 #: the LP engine's nets: (label, spec, target)
@@ -118,9 +122,10 @@ def main(quick: bool = False) -> str:
         "*count-only*: `stream_activation_regions` without a sink (`tropnet regions "
         "--count-only`); the other columns list the regions (`activation_regions`: Region "
         "objects with polyhedron, map and a certified interior point). The batch engine is "
-        "`auto` in float mode on R^n and boxes (n >= 3, and 2-D on R^n); exact mode runs the "
-        "vertex engine. Targets: at most 30 us per region in float on B-D over R^n; exact "
-        "mode within 2x of float. regioncam (Rust, float32) runs only on 2-D boxes.",
+        "`auto` in both modes on R^n and boxes (n >= 3, and 2-D on R^n; the planar engine on "
+        "2-D boxes). All columns in microseconds per region. Targets: at most 30 us per "
+        "region in float on B-D over R^n; exact mode within 2x of float. regioncam (Rust, "
+        "float32) runs only on 2-D boxes.",
         "", per_region_table(nets, timeout), "",
         "## The LP engine in high input dimension", "",
         "Float LP engine (certified), activation regions over R^n, best of up to 3 runs.", "",

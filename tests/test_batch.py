@@ -230,7 +230,7 @@ def test_rational_weights_are_enclosed():
 
 def test_new_rays_do_not_drift():
     """A ray made by a chain of splits carries the round-off of every step; past a relative
-    radius of 2^-40 it is recomputed from its n constraints (cofactors). On a 2-[48,48]-1
+    radius of 2^-30 it is recomputed from its n constraints (cofactors). On a 2-[48,48]-1
     net the chained rays alone left two signs uncertain (redone exactly); now none."""
     net = random_net(np.random.default_rng(3), [2, 48, 48, 1], "relu", rational=False)
     dom = parse_domain(None, 2)

@@ -165,7 +165,7 @@ def _normalised(mid: np.ndarray, rad: np.ndarray) -> tuple[np.ndarray, np.ndarra
 #: new rays are computed from their constraints (cofactors) up to this cone dimension n+1,
 NULL_MAX_D = 5
 #: when the combination's relative radius exceeds this (errors add up along the splits)
-DRIFT = 2.0**-40
+DRIFT = 2.0**-30
 
 
 def _det(M: np.ndarray, R: np.ndarray) -> tuple[np.ndarray, ...]:
