@@ -13,6 +13,9 @@ is installed), with the targets of the issue: at most 30 us per region in float 
 
 Table 2: the LP engine (the engine of high input dimension) in seconds: net B over ``R^n``
 (target < 3 s) and He-initialised 784-[8]-1 and 20-[8,8]-1 nets over ``R^n``.
+
+Table 3: counts of He-initialised 2-[256,256]-1 and 4-[24,24]-1 nets on ``R^n`` on one core,
+batch engine against the vertex engine's walk.
 """
 
 from __future__ import annotations
@@ -109,6 +112,26 @@ def lp_table(timeout: float) -> str:
                   "target"], rows)
 
 
+#: wide and deep nets counted on one core: (label, spec)
+LARGE = [("He 2-[256,256]-1", [2, 256, 256, 1]), ("He 4-[24,24]-1", [4, 24, 24, 1])]
+
+
+def large_table(timeout: float) -> str:
+    rows = []
+    for label, spec in LARGE:
+        runs = {e: best_of(_count_only, spec, None, e, False, timeout=timeout, repeat=1)
+                for e in ("batch", "vertex")}
+        counts = {r["value"] for r in runs.values() if r["status"] == "ok"}
+        ok = runs["batch"]["status"] == "ok"
+        rows.append([label, "R^n", sorted(counts)[0] if len(counts) == 1 else f"NO {counts}",
+                     *(f"{r['seconds']:.1f}" if r["status"] == "ok" else r["status"]
+                       for r in runs.values()),
+                     _us(runs["batch"], runs["batch"]["value"]) if ok else "-",
+                     _ratio(runs["vertex"], runs["batch"])])
+    return table(["net", "domain", "activation regions", "batch s", "vertex s",
+                  "batch us/region", "vertex / batch"], rows)
+
+
 def main(quick: bool = False) -> str:
     nets = ["A", "B"] if quick else ["A", "B", "C", "D"]
     timeout = 120.0 if quick else 600.0
@@ -129,7 +152,12 @@ def main(quick: bool = False) -> str:
         "", per_region_table(nets, timeout), "",
         "## The LP engine in high input dimension", "",
         "Float LP engine (certified), activation regions over R^n, best of up to 3 runs.", "",
-        lp_table(timeout)])
+        lp_table(timeout), "",
+        "## Large nets, count only, one core", "",
+        "`stream_activation_regions` without a sink (`tropnet regions --count-only`), float "
+        "mode, one run each: the batch engine against the vertex engine's depth-first walk "
+        "(the walk `--workers` distributes; benchmarks/results/parallel.md).", "",
+        large_table(timeout) if not quick else "(skipped in the quick run)"])
     return write("speed", text)
 
 
