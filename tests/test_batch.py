@@ -166,6 +166,9 @@ def test_auto_takes_the_batch_engine_where_it_runs():
     with pytest.raises(TropnetError, match=r"runs on R\^n and boxes"):
         activation_regions(net, polytope([[1, 0, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0],
                                           [0, 0, 1], [0, 0, -1]], [1] * 6), engine="batch")
+    wide = random_net(np.random.default_rng(1), [13, 13, 1], "relu", rational=False)
+    with pytest.raises(TropnetError, match="at most 12 inputs"):
+        activation_regions(wide, engine="batch")
     flat = Network.from_lists(3, [([[1.0, 0.0, 0.0], [2.0, 0.0, 0.0]], [0.0, 1.0], "relu"),
                                   ([[1.0, 1.0]], [0.0], "identity")])
     assert enumeration.activation_regions(flat).engine == "vertex"  # rank 1 < 3 on R^3

@@ -54,6 +54,8 @@ __all__ = ["CHUNK", "batch_count", "batch_regions", "batch_support"]
 
 #: regions of a layer split together; the next layer takes them in chunks of this size
 CHUNK = 4096
+#: input dimensions above this are refused (the root is 2^n cones or box corners)
+MAX_INPUTS = 12
 #: a side taken with a smaller relative margin gets the near-degeneracy warning
 BAND = FLOAT.tol * FLOAT.band_high
 
@@ -72,6 +74,8 @@ def batch_support(net: Network, domain: Domain, arith: Arithmetic) -> str | None
     """
     if domain.kind not in ("rn", "box"):
         return "it runs on R^n and boxes only"
+    if net.input_dim > MAX_INPUTS:
+        return f"it starts from 2^n root cones: at most {MAX_INPUTS} inputs"
     for layer in net.layers:
         if layer.act.patterned and not layer.act.hyperplane:
             return "it splits by hyperplanes only (no maxout layers)"
