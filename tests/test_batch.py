@@ -100,14 +100,22 @@ def _agree(net: Network, domain: str | None) -> None:
         assert np.allclose(r.bias, other.bias, atol=1e-9)
 
 
+#: random nets: a first layer of at least n units (full rank on R^n), then up to two more
+RANDOM = {"seed": st.integers(0, 10**6), "widths": st.lists(st.integers(1, 5), min_size=1,
+                                                           max_size=3),
+        "act": st.sampled_from(["relu", "leaky_relu"]),
+        "domain": st.sampled_from([None, "box:-1,1", "box:0,2"])}
+
+
+def _random(seed: int, n: int, widths: list, act: str, rational: bool) -> Network:
+    return random_net(np.random.default_rng(seed), [n, max(widths[0], n), *widths[1:], 1],
+                      act, rational=rational)
+
+
 @settings(max_examples=30, deadline=None)
-@given(seed=st.integers(0, 10**6), n=st.integers(1, 4),
-       widths=st.lists(st.integers(1, 6), min_size=1, max_size=3),
-       act=st.sampled_from(["relu", "leaky_relu"]),
-       domain=st.sampled_from([None, "box:-1,1", "box:0,2"]))
+@given(n=st.integers(1, 4), **RANDOM)
 def test_random_float_nets_agree_with_the_vertex_engine(seed, n, widths, act, domain):
-    net = random_net(np.random.default_rng(seed), [n, max(widths[0], n), *widths[1:], 1],
-                     act, rational=False)
+    net = _random(seed, n, widths, act, rational=False)
     _agree(net, domain)
 
 
@@ -180,14 +188,11 @@ def test_auto_takes_the_batch_engine_where_it_runs():
 
 # -- exact mode ----------------------------------------------------------------------------------
 @settings(max_examples=25, deadline=None)
-@given(seed=st.integers(0, 10**6), n=st.integers(1, 3),
-       widths=st.lists(st.integers(1, 5), min_size=1, max_size=3),
-       act=st.sampled_from(["relu", "leaky_relu"]),
-       domain=st.sampled_from([None, "box:-1,1", "box:0,2"]))
+@given(n=st.integers(1, 3), **RANDOM)
 def test_exact_mode_equals_the_exact_vertex_engine(seed, n, widths, act, domain):
     """Rational weights k/4 (many degeneracies: rays on hyperplanes, redone by the walk):
     same patterns, same exact maps and exact interior points strictly inside."""
-    net = random_net(np.random.default_rng(seed), [n, max(widths[0], n), *widths[1:], 1], act)
+    net = _random(seed, n, widths, act, rational=True)
     dom = parse_domain(domain, n)
     if batch.batch_support(net, dom, EXACT) is not None:
         return
