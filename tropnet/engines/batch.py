@@ -501,6 +501,7 @@ class _Run:
         self.margin = np.inf  # the smallest relative margin of a sign taken
         self.done = [0] * len(plan.splits)  # regions found after each layer
         self.progress = progress
+        self.last = len(plan.splits) - 1  # the layer whose regions go to ``emit``
         if plan.dom.kind == "box":
             box = read_in(plan.dom, arith)
             self.box = (np.array([float(v) for v in box.lo]),
@@ -515,7 +516,7 @@ class _Run:
             c = self.layer(index, c)
             if not c.count:
                 continue
-            if index == len(self.plan.splits) - 1:
+            if index == self.last:
                 self.emit(c, self.frames)
                 continue
             parts = [c] if c.count <= CHUNK else \
@@ -762,9 +763,11 @@ def _exact_points(c: _Cells) -> np.ndarray:
 
 def _run(plan: _Plan, arith: Arithmetic, emit: Callable[[_Cells, list], None],
          emit_item: Callable[[Any, Any], None], make_walk: Callable[[], Any],
-         progress: Callable[[int], None] | None) -> _Run:
+         progress: Callable[[int], None] | None, count_only: bool = False) -> _Run:
     cells, skip = _start(plan, arith)
     run = _Run(plan, arith, emit, emit_item, make_walk, skip, progress)
+    if count_only:  # layers after the last splitting one (identity) change no region
+        run.last = max((i for i, split in enumerate(plan.splits) if split), default=0)
     run.walk_from(cells)
     return run
 
@@ -799,11 +802,10 @@ def batch_regions(net: Network, dom: Domain, arith: Arithmetic, make_walk: Calla
 def _report(run: _Run, total: int) -> None:
     """Call the progress callback for the layers after the first (their totals are known
     once the depth-first walk is over)."""
-    if run.progress is not None:
-        for count in run.done[1:-1]:
-            run.progress(count)
-        if len(run.done) > 1:
-            run.progress(total)
+    if run.progress is not None:  # layers after ``run.last`` (identity) keep the regions
+        for index in range(1, len(run.done)):
+            run.progress(run.done[index] if index < min(run.last, len(run.done) - 1)
+                         else total)
 
 
 def batch_count(net: Network, dom: Domain, arith: Arithmetic, make_walk: Callable[[], Any],
@@ -833,6 +835,7 @@ def batch_count(net: Network, dom: Domain, arith: Arithmetic, make_walk: Callabl
     def emit_item(walk: Any, item: Any) -> None:
         total[0] += 1
 
-    run = _run(_plan(net, dom, arith.exact), arith, emit, emit_item, make_walk, progress)
+    run = _run(_plan(net, dom, arith.exact), arith, emit, emit_item, make_walk, progress,
+               count_only=True)
     _report(run, total[0])
     return total[0], run.fallbacks
