@@ -39,15 +39,16 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def _serial(dims: list[int], domain: str | None) -> dict:
+def _serial(dims: list[int], domain: str | None, engine: str = "vertex") -> dict:
     from tropnet.engines.stream import stream_activation_regions
 
     warnings.simplefilter("ignore")
-    s = stream_activation_regions(he_net(dims, SEED), domain, "vertex")  # as the workers
+    s = stream_activation_regions(he_net(dims, SEED), domain, engine)
     return {"count": s.count, "fallbacks": s.info.get("exact_fallbacks", 0)}
 
 
-def _parallel(dims: list[int], domain: str | None, workers: int) -> dict:
+def _parallel(dims: list[int], domain: str | None, workers: int, engine: str = "vertex"
+              ) -> dict:
     """Count on a fresh LocalCluster started as ``--workers`` starts it; the cluster's start
     is timed apart from the run."""
     import time
@@ -65,7 +66,7 @@ def _parallel(dims: list[int], domain: str | None, workers: int) -> dict:
         started = time.perf_counter() - t0
         stats = TaskStats()
         t1 = time.perf_counter()
-        s = parallel_stream(net, dom, arith, scheduler=client, stats=stats)
+        s = parallel_stream(net, dom, arith, engine, scheduler=client, stats=stats)
         run = time.perf_counter() - t1
         peaks = client.run(_peak_mb)
     return {"count": s.count, "run_s": run, "start_s": started, **stats.to_dict(),
@@ -86,37 +87,40 @@ def memory_section(widths: list[int]) -> str:
         table(["net", "domain", "activation regions", "seconds", "peak MB"], rows)])
 
 
-def speedup_section(nets: list[list[int]], workers: int) -> str:
+def speedup_section(nets: list[list[int]], workers: int,
+                    engines: tuple[str, ...] = ("vertex", "batch")) -> str:
     rows = []
-    for dims in nets:
-        serial = best_of(_serial, dims, None, repeat=REPEAT, timeout=3600)
-        par = min((isolated(_parallel, dims, None, workers, timeout=3600)
+    for dims, engine in ((d, e) for d in nets for e in engines):
+        serial = best_of(_serial, dims, None, engine, repeat=REPEAT, timeout=3600)
+        par = min((isolated(_parallel, dims, None, workers, engine, timeout=3600)
                    for _ in range(REPEAT)),
                   key=lambda r: r["value"]["run_s"] if r["status"] == "ok" else float("inf"))
         arch = f"{dims[0]}-[{','.join(map(str, dims[1:-1]))}]-{dims[-1]}"
         if serial["status"] != "ok" or par["status"] != "ok":
-            rows.append([arch, f"serial {fmt_time(serial)}", f"parallel {par['status']}"]
-                        + ["-"] * 10)
+            rows.append([arch, engine, f"serial {fmt_time(serial)}",
+                         f"parallel {par['status']}"] + ["-"] * 10)
             continue
         p = par["value"]
         same = "yes" if p["count"] == serial["value"]["count"] else "NO"
         speed = serial["seconds"] / p["run_s"]
-        rows.append([arch, serial["value"]["count"], same, f"{serial['seconds']:.3g}",
+        rows.append([arch, engine, serial["value"]["count"], same, f"{serial['seconds']:.3g}",
                      f"{p['run_s']:.3g}", f"{speed:.2f}x", f"{p['start_s']:.2g}", p["tasks"],
                      p["pieces"], p["shipped_nodes"], f"{p['mean_task_seconds']:.3g}",
                      f"{p['task_seconds'] / serial['seconds']:.2f}",
                      f"{100 * p['overhead']:.1f}%"])
     return "\n".join([
         f"## Speed-up of --workers {workers} over serial", "",
-        f"Activation regions on R^n, float vertex engine, count only, best of {REPEAT} runs "
-        "each (serial and parallel, each in a fresh process). `parallel s` is the run "
+        f"Activation regions on R^n, float mode, count only, best of {REPEAT} runs "
+        "each (serial and parallel, each in a fresh process), the vertex engine's walk (tasks: "
+        "pieces of the domain and nodes) and the batch engine (the first layer on the driver, "
+        "its regions in shuffled pieces, one task each). `parallel s` is the run "
         "on a started LocalCluster of single-threaded worker processes (the cluster's start "
         "is `start s`); `overhead` is the share of worker time outside tasks, "
         "`1 - task seconds / (wall seconds x workers)`; `pieces` the pieces of the domain "
         "the driver cut, `shipped` the frontier nodes sent back to the driver, `work` the "
         "tasks' total seconds over the serial seconds (the cost of the split). Target: "
         ">= 1.7x on a net with >= 50,000 regions.", "",
-        table(["net", "activation regions", "same count", "serial s", "parallel s",
+        table(["net", "engine", "activation regions", "same count", "serial s", "parallel s",
                "speed-up", "start s", "tasks", "pieces", "shipped", "mean task s", "work",
                "overhead"], rows)])
 

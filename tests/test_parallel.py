@@ -85,6 +85,27 @@ def test_streamed_counts_equal_the_serial_run(client, kind, exact):
         assert stats.nodes > want
 
 
+@pytest.mark.parametrize("exact", [True, False])
+def test_batch_counts_go_out_in_first_layer_pieces(client, exact):
+    """On R^n the count is the batch engine's: the first layer on the driver, its regions
+    shuffled into pieces, one task each; the same count as the serial vertex walk."""
+    net = random_net(np.random.default_rng(5), [3, 9, 7, 1], "relu", rational=False)
+    dom = parse_domain(None, 3)
+    stats, seen = TaskStats(), []
+    got = parallel_stream(net, dom, resolve(exact, net, dom), scheduler=client, stats=stats,
+                          progress=seen.append)
+    assert got.engine == "batch"
+    assert got.count == stream_activation_regions(net, None, "vertex", exact).count
+    assert stats.tasks == stats.pieces == len(seen) > 1
+    assert [p.regions for p in seen] == sorted(p.regions for p in seen)
+    assert seen[-1].regions == got.count and seen[-1].waiting == 0
+    # weights k/2: first-layer hyperplanes through common points; the vertex walk's tasks
+    degenerate = random_net(np.random.default_rng(5), [3, 9, 7, 1], "relu", denominator=2)
+    got = parallel_stream(degenerate, dom, resolve(exact, degenerate, dom), scheduler=client)
+    assert got.engine == "vertex"
+    assert got.count == stream_activation_regions(degenerate, None, "vertex", exact).count
+
+
 def test_cli_local_cluster_count_only_and_output(tmp_path, capsys):
     out = tmp_path / "r.jsonl"
     code, stdout, err = run_cli(capsys, "regions", "benchmarks/nets/A.json", "--workers", "2",

@@ -50,7 +50,8 @@ from .cones import primitive
 from .patterns import read_in, warn_exact_fallback, warn_small_margin
 from .result import Region
 
-__all__ = ["CHUNK", "batch_count", "batch_regions", "batch_support"]
+__all__ = ["CHUNK", "FirstLayer", "batch_count", "batch_first_layer", "batch_piece_count",
+           "batch_regions", "batch_support"]
 
 #: regions of a layer split together; the next layer takes them in chunks of this size
 CHUNK = 4096
@@ -507,10 +508,11 @@ class _Run:
             self.box = (np.array([float(v) for v in box.lo]),
                         np.array([float(v) for v in box.hi]))
 
-    def walk_from(self, root: _Cells) -> None:
-        """Split the root cells by every layer, depth first: the regions of a layer go on
-        to the next a chunk of :data:`CHUNK` at a time (an explicit stack: any depth)."""
-        stack = [(0, root)]
+    def walk_from(self, root: _Cells, index: int = 0) -> None:
+        """Split the cells at the start of layer ``index`` by it and every later layer,
+        depth first: the regions of a layer go on to the next a chunk of :data:`CHUNK` at a
+        time (an explicit stack: any depth)."""
+        stack = [(index, root)]
         while stack:
             index, c = stack.pop()
             c = self.layer(index, c)
@@ -806,6 +808,106 @@ def _report(run: _Run, total: int) -> None:
         for index in range(1, len(run.done)):
             run.progress(run.done[index] if index < min(run.last, len(run.done) - 1)
                          else total)
+
+
+@dataclass(frozen=True, eq=False)
+class FirstLayer:
+    """The first layer's regions of a batch count, cut into pieces that count on their own
+    (:func:`batch_first_layer`, :func:`batch_piece_count`): the plan, the first layer's
+    rows, the pieces (cells), and the regions counted and exact fallbacks made so far (by
+    the first layer's redo, and when only the first layer splits)."""
+
+    plan: _Plan
+    frame: tuple
+    pieces: tuple
+    counted: int
+    fallbacks: int
+
+
+class _Degenerate(Exception):
+    """A first-layer region met a ray on a hyperplane or of uncertain side."""
+
+
+def _refuse(index: int, hist: np.ndarray) -> None:
+    raise _Degenerate
+
+
+def batch_first_layer(net: Network, dom: Domain, arith: Arithmetic,
+                      make_walk: Callable[[], Any], pieces: int) -> FirstLayer | None:
+    """Split the domain by the first layer (as :func:`batch_count`) and cut its regions into
+    about ``pieces`` pieces of similar size (a fixed shuffle first: the crowded middle of
+    the first layer is shared out); each piece then counts alone (:func:`batch_piece_count`,
+    e.g. as a task on a Dask worker). ``None`` when the first layer would have to be redone
+    by the vertex engine's walk (a degenerate or nearly degenerate first layer, and more
+    layers after it): that walk is the whole count, and better run as the caller's walk.
+
+    Parameters
+    ----------
+    net : Network
+        The network.
+    dom : Domain
+        The resolved domain (``R^n`` or a box).
+    arith : Arithmetic
+        The arithmetic.
+    make_walk : callable
+        Makes the vertex engine's walk that redoes a region where a side is zero or
+        uncertain.
+    pieces : int
+        The number of pieces wanted.
+    """
+    counted = [0]
+
+    def emit_item(walk: Any, item: Any) -> None:
+        counted[0] += 1
+
+    plan = _plan(net, dom, arith.exact)
+    cells, skip = _start(plan, arith)
+    run = _Run(plan, arith, lambda c, frames: None, emit_item, make_walk, skip, None)
+    last = max((i for i, split in enumerate(plan.splits) if split), default=0)
+    if last > 0:  # a first layer to redo is the whole net: no pieces, the caller decides
+        run.redo = _refuse  # type: ignore[method-assign]
+    try:
+        c = run.layer(0, cells)
+    except _Degenerate:
+        return None
+    if last == 0 or not c.count:
+        return FirstLayer(plan, run.frames[0], (), counted[0] + c.count, run.fallbacks)
+    order = np.random.default_rng(0).permutation(c.count)
+    parts = tuple(_drop(c, np.isin(np.arange(c.count), chunk))
+                  for chunk in np.array_split(order, min(pieces, c.count)))
+    return FirstLayer(plan, run.frames[0], parts, counted[0], run.fallbacks)
+
+
+def batch_piece_count(first: FirstLayer, index: int, arith: Arithmetic,
+                      make_walk: Callable[[], Any]) -> tuple[int, int]:
+    """The activation regions inside piece ``index`` of ``first`` and the exact fallbacks.
+
+    Parameters
+    ----------
+    first : FirstLayer
+        The first layer's pieces (:func:`batch_first_layer`).
+    index : int
+        The piece.
+    arith : Arithmetic
+        The arithmetic.
+    make_walk : callable
+        Makes the vertex engine's walk that redoes a region where a side is zero or
+        uncertain.
+    """
+    total = [0]
+
+    def emit(c: _Cells, frames: list) -> None:
+        total[0] += c.count
+
+    def emit_item(walk: Any, item: Any) -> None:
+        total[0] += 1
+
+    plan = first.plan
+    run = _Run(plan, arith, emit, emit_item, make_walk, frozenset(), None)
+    run.last = max(i for i, split in enumerate(plan.splits) if split)
+    run.frames = [first.frame]
+    run.walk_from(run.advance(0, first.pieces[index]), 1)
+    return total[0], run.fallbacks
 
 
 def batch_count(net: Network, dom: Domain, arith: Arithmetic, make_walk: Callable[[], Any],
