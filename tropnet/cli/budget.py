@@ -22,10 +22,11 @@ from typing import Any, TypeVar
 import numpy as np
 
 from .. import limits
+from ..arithmetic import EXACT, FLOAT
 from ..comparison import CHECKS
 from ..domain import Domain, parse_domain
 from ..engines.enumerate import choose_engine
-from ..errors import TooLargeError
+from ..errors import TooLargeError, TropnetError
 from ..limits import (
     TimeLimitReached,
     check_estimate,
@@ -55,6 +56,9 @@ __all__ = [
 #: seconds per activation region created (summed over the layers) by the vertex engine up
 #: to 3 inputs; doubling with every further input
 VERTEX_SECONDS = 3e-4
+#: the same for the batch engine (all regions of a layer split at once; exact mode costs
+#: about 3x float, benchmarks/results/speed.md)
+BATCH_SECONDS = {True: 1.5e-4, False: 5e-5}
 #: the same for the LP engine at 8 inputs, growing linearly with the inputs
 LP_SECONDS = 3e-3
 #: and per entry of the product (width^2 (inputs + 1)) that gives each new region its map:
@@ -150,9 +154,13 @@ def _regions_work(net: Network, dom: Domain, kind: str, method: str, engine: str
     nbytes: float | None = BYTES_PER_REGION * max(est.layers)
     layer_seconds: tuple[float, ...] = ()
     if method == "enumerate":
-        name = choose_engine(engine, dom)
-        per = VERTEX_SECONDS * 2.0 ** max(0, n - 3) if name == "vertex" else \
-            LP_SECONDS * max(1.0, n / 8)
+        try:  # the engine that will run (the run itself refuses one that cannot)
+            name = choose_engine(engine, dom, net, EXACT if exact else FLOAT)
+        except TropnetError:
+            name = choose_engine(engine, dom)
+        per = (BATCH_SECONDS[exact] if name in ("batch", "planar") else
+               VERTEX_SECONDS if name == "vertex" else LP_SECONDS * max(1.0, n / 8)) * \
+            (2.0 ** max(0, n - 3) if name != "lp" else 1.0)
         layer_seconds = tuple(
             (per + MAP_SECONDS[exact] * layer.out_dim ** 2 * (n + 1)) * c
             for layer, c in zip(net.layers, est.layers, strict=True))

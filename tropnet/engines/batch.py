@@ -813,9 +813,21 @@ def _report(run: _Run, total: int) -> None:
 @dataclass(frozen=True, eq=False)
 class FirstLayer:
     """The first layer's regions of a batch count, cut into pieces that count on their own
-    (:func:`batch_first_layer`, :func:`batch_piece_count`): the plan, the first layer's
-    rows, the pieces (cells), and the regions counted and exact fallbacks made so far (by
-    the first layer's redo, and when only the first layer splits)."""
+    (:func:`batch_first_layer`, :func:`batch_piece_count`).
+
+    Attributes
+    ----------
+    plan : _Plan
+        The network read for the batch engine.
+    frame : tuple
+        The first layer's pre-activation rows (balls, or integers in exact mode).
+    pieces : tuple
+        The pieces: cells of first-layer regions.
+    counted : int
+        Regions counted already (when only the first layer splits).
+    fallbacks : int
+        Exact fallbacks made so far.
+    """
 
     plan: _Plan
     frame: tuple
