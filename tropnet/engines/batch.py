@@ -769,7 +769,7 @@ def _run(plan: _Plan, arith: Arithmetic, emit: Callable[[_Cells, list], None],
     cells, skip = _start(plan, arith)
     run = _Run(plan, arith, emit, emit_item, make_walk, skip, progress)
     if count_only:  # layers after the last splitting one (identity) change no region
-        run.last = max((i for i, split in enumerate(plan.splits) if split), default=0)
+        run.last = _last_split(plan)
     run.walk_from(cells)
     return run
 
@@ -836,6 +836,24 @@ class FirstLayer:
     fallbacks: int
 
 
+class _Counter:
+    """Counts the regions a run hands on (as cells, or as the walk's items)."""
+
+    def __init__(self) -> None:
+        self.total = 0
+
+    def cells(self, c: _Cells, frames: list) -> None:
+        self.total += c.count
+
+    def item(self, walk: Any, item: Any) -> None:
+        self.total += 1
+
+
+def _last_split(plan: _Plan) -> int:
+    """The last layer that splits (0 when none does)."""
+    return max((i for i, split in enumerate(plan.splits) if split), default=0)
+
+
 class _Degenerate(Exception):
     """A first-layer region met a ray on a hyperplane or of uncertain side."""
 
@@ -867,15 +885,11 @@ def batch_first_layer(net: Network, dom: Domain, arith: Arithmetic,
     pieces : int
         The number of pieces wanted.
     """
-    counted = [0]
-
-    def emit_item(walk: Any, item: Any) -> None:
-        counted[0] += 1
-
+    counted = _Counter()
     plan = _plan(net, dom, arith.exact)
     cells, skip = _start(plan, arith)
-    run = _Run(plan, arith, lambda c, frames: None, emit_item, make_walk, skip, None)
-    last = max((i for i, split in enumerate(plan.splits) if split), default=0)
+    run = _Run(plan, arith, lambda c, frames: None, counted.item, make_walk, skip, None)
+    last = _last_split(plan)
     if last > 0:  # a first layer to redo is the whole net: no pieces, the caller decides
         run.redo = _refuse  # type: ignore[method-assign]
     try:
@@ -883,11 +897,11 @@ def batch_first_layer(net: Network, dom: Domain, arith: Arithmetic,
     except _Degenerate:
         return None
     if last == 0 or not c.count:
-        return FirstLayer(plan, run.frames[0], (), counted[0] + c.count, run.fallbacks)
+        return FirstLayer(plan, run.frames[0], (), counted.total + c.count, run.fallbacks)
     order = np.random.default_rng(0).permutation(c.count)
     parts = tuple(_drop(c, np.isin(np.arange(c.count), chunk))
                   for chunk in np.array_split(order, min(pieces, c.count)))
-    return FirstLayer(plan, run.frames[0], parts, counted[0], run.fallbacks)
+    return FirstLayer(plan, run.frames[0], parts, counted.total, run.fallbacks)
 
 
 def batch_piece_count(first: FirstLayer, index: int, arith: Arithmetic,
@@ -906,20 +920,12 @@ def batch_piece_count(first: FirstLayer, index: int, arith: Arithmetic,
         Makes the vertex engine's walk that redoes a region where a side is zero or
         uncertain.
     """
-    total = [0]
-
-    def emit(c: _Cells, frames: list) -> None:
-        total[0] += c.count
-
-    def emit_item(walk: Any, item: Any) -> None:
-        total[0] += 1
-
-    plan = first.plan
-    run = _Run(plan, arith, emit, emit_item, make_walk, frozenset(), None)
-    run.last = max(i for i, split in enumerate(plan.splits) if split)
+    total, plan = _Counter(), first.plan
+    run = _Run(plan, arith, total.cells, total.item, make_walk, frozenset(), None)
+    run.last = _last_split(plan)
     run.frames = [first.frame]
     run.walk_from(run.advance(0, first.pieces[index]), 1)
-    return total[0], run.fallbacks
+    return total.total, run.fallbacks
 
 
 def batch_count(net: Network, dom: Domain, arith: Arithmetic, make_walk: Callable[[], Any],
@@ -941,15 +947,8 @@ def batch_count(net: Network, dom: Domain, arith: Arithmetic, make_walk: Callabl
     progress : callable or None, default None
         Called with the number of regions found after each layer.
     """
-    total = [0]
-
-    def emit(c: _Cells, frames: list) -> None:
-        total[0] += c.count
-
-    def emit_item(walk: Any, item: Any) -> None:
-        total[0] += 1
-
-    run = _run(_plan(net, dom, arith.exact), arith, emit, emit_item, make_walk, progress,
-               count_only=True)
-    _report(run, total[0])
-    return total[0], run.fallbacks
+    total = _Counter()
+    run = _run(_plan(net, dom, arith.exact), arith, total.cells, total.item, make_walk,
+               progress, count_only=True)
+    _report(run, total.total)
+    return total.total, run.fallbacks
