@@ -157,14 +157,13 @@ def _combine(vp: tuple, rq: tuple, vq: tuple, rp: tuple
     rad = (np.abs(vp[0])[:, None] * rq[1] + vp[1][:, None] * (np.abs(rq[0]) + rq[1])
            + np.abs(vq[0])[:, None] * rp[1] + vq[1][:, None] * (np.abs(rp[0]) + rp[1])
            + gamma(2) * (np.abs(a) + np.abs(b)))
-    rad = pad_radius(rad, 8)
-    exp = np.frexp(np.abs(mid).max(axis=1))[1][:, None]
-    return np.ldexp(mid, -exp), np.ldexp(rad, -exp)
+    return _normalised(mid, pad_radius(rad, 8))
 
 
 def _normalised(mid: np.ndarray, rad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    exp = np.frexp(np.abs(mid).max(axis=1))[1][:, None]
-    return np.ldexp(mid, -exp), np.ldexp(rad, -exp)
+    """Rows of balls scaled by powers of two to a largest entry in ``[1/2, 1)``."""
+    ball = Ball(mid, rad).normalised()
+    return ball.mid, ball.rad
 
 
 #: new rays are computed from their constraints (cofactors) up to this cone dimension n+1,

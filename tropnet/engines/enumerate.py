@@ -20,7 +20,7 @@ this:
   Any dimension, any domain.
 * ``"batch"`` (:mod:`tropnet.engines.batch`): as ``"vertex"``, but all regions of a
   layer at once, as arrays of rays and 2-faces split by one unit after another
-  (certified float on ``R^n`` and boxes; no maxout).
+  (exact or certified float, on ``R^n`` and boxes; no maxout).
 * ``"planar"`` (:mod:`tropnet.engines.planar`): two inputs on a bounded domain; the
   regions are the faces of a planar subdivision split by each unit's line in turn, all
   faces of a layer at once (ReLU, leaky ReLU and identity layers).
@@ -103,8 +103,8 @@ def activation_regions(net: Network, domain: Domain | str | None = None, engine:
     engine : str, default "auto"
         ``"auto"``, ``"vertex"``, ``"lp"``, ``"planar"`` or ``"batch"``.
         The engine (:func:`choose_engine`): ``"auto"`` takes the planar engine for two
-        inputs on a bounded domain without maxout layers, else in float mode the batch
-        engine on ``R^n`` and boxes (:mod:`tropnet.engines.batch`), else the vertex engine
+        inputs on a bounded domain without maxout layers, else the batch engine on ``R^n``
+        and boxes (:mod:`tropnet.engines.batch`), else the vertex engine
         up to input dimension 6 (unless the domain is a polytope containing a line), else LP.
     exact : bool, Arithmetic or None, default None
         The arithmetic; ``None`` is exact iff all weights and domain bounds are rational.
@@ -488,8 +488,8 @@ def _homogeneous(W: np.ndarray, b: np.ndarray, arith: Arithmetic) -> np.ndarray:
 def choose_engine(engine: str, domain: Domain, net: Network | None = None,
                   arith: Arithmetic | None = None) -> str:
     """Resolve ``"auto"``: given ``net``, the planar engine when it supports the network
-    and domain (two inputs, a bounded domain, no maxout); given ``net`` and a float
-    ``arith``, the batch engine when it supports them (:func:`~tropnet.engines.batch.
+    and domain (two inputs, a bounded domain, no maxout); given ``net`` and ``arith``, the
+    batch engine when it supports them (:func:`~tropnet.engines.batch.
     batch_support`: ``R^n`` or a box, no maxout, up to input dimension 6); else the vertex
     engine up to input dimension 6 (on domains without lines), else LP. Without ``net``
     (callers that walk regions one by one, :class:`Walk`) ``"auto"`` gives neither

@@ -283,6 +283,18 @@ def _task(spec: _Spec, work: list[Work], budget: int | None) -> dict:
     return out
 
 
+def _workers(client: Any) -> int:
+    """The workers of the client's cluster (at least 1)."""
+    return max(1, len(client.scheduler_info().get("workers", {})))
+
+
+def _checkpoint(known: dict) -> None:
+    """Note what is known so far, and stop at a time limit or the memory budget."""
+    note(**known)
+    check_time("enumerating regions in parallel", known)
+    check_memory("enumerating regions in parallel", "count on a smaller box", partial=known)
+
+
 def _batch_task(head: FirstLayer, piece: Any, arith: Arithmetic) -> dict:
     """Count the activation regions inside one first-layer piece with the batch engine (on a
     worker)."""
@@ -302,10 +314,9 @@ def _batch_stream(client: Any, net: Network, dom: Domain, arith: Arithmetic,
     from dask.distributed import as_completed
 
     start = time.perf_counter()
-    nworkers = max(1, len(client.scheduler_info().get("workers", {})))
-    stats.workers = nworkers
+    stats.workers = _workers(client)
     first = batch_first_layer(net, dom, arith, lambda: Walk(net, dom, arith, "vertex"),
-                              BATCH_PIECES_PER_WORKER * nworkers)
+                              BATCH_PIECES_PER_WORKER * stats.workers)
     if first is None:
         return None
     count, fallbacks = first.counted, first.fallbacks
@@ -320,11 +331,7 @@ def _batch_stream(client: Any, net: Network, dom: Domain, arith: Arithmetic,
         fallbacks += res["fallbacks"]
         stats.tasks += 1
         stats.busy += res["seconds"]
-        known = {"lower_bound": count, "lower_bound_of": "activation regions"}
-        note(**known)
-        check_time("enumerating regions in parallel", known)
-        check_memory("enumerating regions in parallel", "count on a smaller box",
-                     partial=known)
+        _checkpoint({"lower_bound": count, "lower_bound_of": "activation regions"})
         if progress is not None:
             progress(StreamProgress(count, len(net.layers), len(net.layers),
                                     len(futures) - stats.tasks,
@@ -403,8 +410,7 @@ def parallel_stream(net: Network, dom: Domain, arith: Arithmetic, engine: str = 
         done = _batch_stream(client, net, dom, arith, progress, stats) if batch else None
         if done is not None:
             return done
-        nworkers = max(1, len(client.scheduler_info().get("workers", {})))
-        stats.workers = nworkers
+        nworkers = stats.workers = _workers(client)
         shared = client.scatter(spec, broadcast=True, hash=False)
         queue: list[Work] = [("piece", p) for p in
                              reversed(here.pieces(PIECES_PER_WORKER * nworkers))]
@@ -471,10 +477,7 @@ def parallel_stream(net: Network, dom: Domain, arith: Arithmetic, engine: str = 
             stats.budgets.append(budget)
             known = {"lower_bound": found, "lower_bound_of": "activation regions"} \
                 if union is None else {"activation_regions_at_least": found}
-            note(**known)
-            check_time("enumerating regions in parallel", known)
-            check_memory("enumerating regions in parallel", "count on a smaller box",
-                         partial=known)
+            _checkpoint(known)
             if progress is not None:
                 progress(StreamProgress(found, depth, len(net.layers), len(queue),
                                         time.perf_counter() - start, stats.tasks))
